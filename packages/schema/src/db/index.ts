@@ -1,0 +1,7 @@
+export { dropSchema, openDatabase } from './open.ts'
+export type { Database, Db, OpenOptions, Tx } from './open.ts'
+export { createUpdateLog, logChannel } from './update-log.ts'
+export type { AppendInput, AppendResult, LogEntry, StoredDoc, UpdateLog } from './update-log.ts'
+export { writeAudit } from './audit.ts'
+export type { AuditEntry } from './audit.ts'
+export * as tables from './tables.ts'

@@ -1,0 +1,119 @@
+/**
+ * Opens the database: embedded PGlite in a directory by default, or a real Postgres
+ * through the `postgres` driver when a URL is given. The same Drizzle code runs on both.
+ * Migrations apply on open. `schema` puts every table in its own Postgres schema, which
+ * lets tests share one server without seeing each other.
+ */
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import postgres from 'postgres'
+import * as tables from './tables.ts'
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof tables>
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+export interface Database {
+  readonly db: Db
+  readonly kind: 'pglite' | 'postgres'
+  /** Postgres schema holding the tables (`public` unless asked otherwise). */
+  readonly schema: string
+  /** Subscribe to a notification channel; resolves to an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
+  notify(channel: string, payload: string): Promise<void>
+  close(): Promise<void>
+}
+
+export interface OpenOptions {
+  /** A postgres:// URL; when absent, PGlite in dataDir. */
+  url?: string | undefined
+  /** PGlite data directory; `memory://` for an in-memory database. */
+  dataDir?: string | undefined
+  schema?: string | undefined
+  /** Pool size for the postgres driver. */
+  max?: number | undefined
+}
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const schema = opts.schema ?? 'public'
+  if (!SCHEMA_RE.test(schema)) throw new Error(`bad schema name ${schema}`)
+  return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10) : openPglite(opts.dataDir ?? 'memory://', schema)
+}
+
+async function openPglite(dataDir: string, schema: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
+  const client = await PGlite.create(dataDir)
+  if (schema !== 'public') {
+    await client.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`)
+  }
+  const db = drizzlePglite(client, { schema: tables }) as unknown as Db
+  await migratePglite(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
+  return {
+    db,
+    kind: 'pglite',
+    schema,
+    async listen(channel, onPayload) {
+      const unsub = await client.listen(channel, onPayload)
+      return async () => {
+        await unsub()
+      }
+    },
+    async notify(channel, payload) {
+      await client.query('SELECT pg_notify($1, $2)', [channel, payload])
+    },
+    async close() {
+      await client.close()
+    },
+  }
+}
+
+async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
+  if (schema !== 'public') {
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+    await admin.end()
+  }
+  const sql = postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { search_path: schema },
+  })
+  const db = drizzlePostgres(sql, { schema: tables }) as unknown as Db
+  await migratePostgres(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
+  return {
+    db,
+    kind: 'postgres',
+    schema,
+    async listen(channel, onPayload) {
+      const sub = await sql.listen(channel, (p) => onPayload(p))
+      return async () => {
+        await sub.unlisten()
+      }
+    },
+    async notify(channel, payload) {
+      await sql`SELECT pg_notify(${channel}, ${payload})`
+    },
+    async close() {
+      await sql.end({ timeout: 5 })
+    },
+  }
+}
+
+/** Drop a schema and everything in it (tests). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  if (!SCHEMA_RE.test(schema) || schema === 'public') throw new Error(`refusing to drop ${schema}`)
+  const admin = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  } finally {
+    await admin.end()
+  }
+}

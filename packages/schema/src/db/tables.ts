@@ -1,0 +1,279 @@
+/**
+ * The one place the relational model is defined. Migrations in ../../drizzle are
+ * generated from this file (`npm run db:generate -w @tally/schema`).
+ * Money columns are integer cents (bigint in mode number: exact up to 2^53).
+ */
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  // Both drivers hand back a Buffer (a Uint8Array); copy into a plain view for Yjs.
+  fromDriver: (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+  toDriver: (v) => v,
+})
+
+const cents = (name: string) => bigint(name, { mode: 'number' })
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+// ---- sync ----------------------------------------------------------------------------
+
+export const updateLog = pgTable(
+  'update_log',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    doc: text('doc').notNull(),
+    store: text('store').notNull(),
+    /** Client-chosen id of an outbox entry; a resend with the same id is not appended. */
+    updateId: text('update_id'),
+    bytes: bytea('bytes').notNull(),
+    actor: text('actor').notNull(),
+    /** Which relay process appended it, so others tailing the log know what is new to them. */
+    origin: text('origin').notNull(),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [index('update_log_doc_seq').on(t.doc, t.seq), uniqueIndex('update_log_doc_update_id').on(t.doc, t.updateId)],
+)
+
+export const snapshots = pgTable('snapshots', {
+  doc: text('doc').primaryKey(),
+  store: text('store').notNull(),
+  bytes: bytea('bytes').notNull(),
+  /** Every log row of this document with seq <= uptoSeq is contained in bytes. */
+  uptoSeq: bigint('upto_seq', { mode: 'number' }).notNull(),
+  at: at('at').notNull().defaultNow(),
+})
+
+export const audit = pgTable(
+  'audit',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: at('at').notNull().defaultNow(),
+    store: text('store'),
+    actor: text('actor'),
+    /** connect | disconnect | refusal | login | master-data | resolution | ... */
+    kind: text('kind').notNull(),
+    code: text('code'),
+    doc: text('doc'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_store_at').on(t.store, t.at), index('audit_actor_at').on(t.actor, t.at)],
+)
+
+export const terminals = pgTable(
+  'terminals',
+  {
+    store: text('store').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    lastSeen: at('last_seen').notNull().defaultNow(),
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    connected: boolean('connected').notNull().default(false),
+    pending: integer('pending').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [primaryKey({ columns: [t.store, t.terminalId] })],
+)
+
+export const checkpoints = pgTable('checkpoints', {
+  name: text('name').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  at: at('at').notNull().defaultNow(),
+})
+
+// ---- master data ---------------------------------------------------------------------
+
+export const products = pgTable(
+  'products',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    name: text('name').notNull(),
+    category: text('category').notNull().default(''),
+    price: cents('price').notNull(),
+    taxRate: integer('tax_rate').notNull().default(0),
+    active: boolean('active').notNull().default(true),
+    trackStock: boolean('track_stock').notNull().default(true),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('products_store').on(t.store)],
+)
+
+export const partners = pgTable(
+  'partners',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    name: text('name').notNull(),
+    memberNo: text('member_no').notNull().default(''),
+    active: boolean('active').notNull().default(true),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('partners_store').on(t.store)],
+)
+
+export const visits = pgTable(
+  'visits',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    partnerId: text('partner_id').notNull(),
+    bracelets: jsonb('bracelets').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    entryAt: at('entry_at').notNull().defaultNow(),
+    exitAt: at('exit_at'),
+    /** Projected sum of the visit document's consumption entries. */
+    consumed: cents('consumed').notNull().default(0),
+  },
+  (t) => [index('visits_store_entry').on(t.store, t.entryAt)],
+)
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role').notNull(),
+  store: text('store').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+})
+
+// ---- projection ----------------------------------------------------------------------
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    cashier: text('cashier').notNull().default(''),
+    clientTime: at('client_time').notNull(),
+    total: cents('total').notNull(),
+    paymentMethod: text('payment_method').notNull(),
+    visitId: text('visit_id'),
+    bracelet: text('bracelet'),
+    /** accepted | refused */
+    status: text('status').notNull(),
+    reasons: jsonb('reasons').$type<Array<{ code: string; message: string }>>().notNull(),
+    voided: boolean('voided').notNull().default(false),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    projectedAt: at('projected_at').notNull().defaultNow(),
+  },
+  (t) => [index('tickets_store_time').on(t.store, t.clientTime)],
+)
+
+export const ticketLines = pgTable(
+  'ticket_lines',
+  {
+    ticketId: text('ticket_id').notNull(),
+    lineId: text('line_id').notNull(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    name: text('name').notNull(),
+    qty: integer('qty').notNull(),
+    unitPrice: cents('unit_price').notNull(),
+    taxRate: integer('tax_rate').notNull().default(0),
+    total: cents('total').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('ticket_lines_store_product').on(t.store, t.productId)],
+)
+
+export const visitConsumption = pgTable(
+  'visit_consumption',
+  {
+    visitId: text('visit_id').notNull(),
+    ticketId: text('ticket_id').notNull(),
+    store: text('store').notNull(),
+    amount: cents('amount').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    at: at('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.visitId, t.ticketId] })],
+)
+
+export const carts = pgTable('carts', {
+  id: text('id').primaryKey(),
+  store: text('store').notNull(),
+  visitId: text('visit_id'),
+  label: text('label').notNull().default(''),
+  lineCount: integer('line_count').notNull(),
+  total: cents('total').notNull(),
+  checkedOut: text('checked_out'),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+})
+
+/** Sale movements are keyed by (ticket, line): a replay never doubles them. */
+export const stockMovements = pgTable(
+  'stock_movements',
+  {
+    ticketId: text('ticket_id').notNull(),
+    lineId: text('line_id').notNull(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    qty: integer('qty').notNull(),
+    at: at('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('stock_movements_product').on(t.store, t.productId)],
+)
+
+/** Opening counts, manual adjustments and physical counts, made in the back office. */
+export const stockAdjustments = pgTable(
+  'stock_adjustments',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    /** opening | adjust | count */
+    kind: text('kind').notNull(),
+    delta: integer('delta').notNull(),
+    note: text('note').notNull().default(''),
+    by: text('by').notNull(),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [index('stock_adjustments_product').on(t.store, t.productId)],
+)
+
+export const stockLevels = pgTable(
+  'stock_levels',
+  {
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    adjusted: integer('adjusted').notNull().default(0),
+    sold: integer('sold').notNull().default(0),
+    level: integer('level').notNull().default(0),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.store, t.productId] })],
+)
+
+export const conflicts = pgTable(
+  'conflicts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Stable identity of the conflict (e.g. oversold:store:product), so detection is idempotent. */
+    key: text('key').notNull().unique(),
+    store: text('store').notNull(),
+    /** oversold | visit_closed | unknown_product | inactive_product | price_changed | totals_mismatch | duplicate */
+    kind: text('kind').notNull(),
+    docs: jsonb('docs').$type<string[]>().notNull(),
+    evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull(),
+    /** open | resolved */
+    status: text('status').notNull().default('open'),
+    strategy: text('strategy').notNull(),
+    resolution: jsonb('resolution').$type<Record<string, unknown>>(),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: at('resolved_at'),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('conflicts_store_status').on(t.store, t.status)],
+)

@@ -1,0 +1,97 @@
+/** The contract every UpdateLog implementation must keep, run once per backend. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { TestBackend, TestDatabase } from './testing.ts'
+import { createUpdateLog, type UpdateLog } from './update-log.ts'
+
+export function updateLogContract(backend: TestBackend): void {
+  describe(`update log contract on ${backend.name}`, () => {
+    let database: TestDatabase
+    let log: UpdateLog
+    // One database per suite (PGlite takes seconds to start); tests use their own docs.
+    beforeAll(async () => {
+      database = await backend.open()
+      log = createUpdateLog(database, 'node-a')
+    })
+    afterAll(async () => {
+      await database.cleanup()
+    })
+
+    const update = (text: string) => {
+      const d = new Y.Doc()
+      d.getText('t').insert(0, text)
+      return Y.encodeStateAsUpdate(d)
+    }
+
+    it('[LOG1] appends a batch in one transaction with increasing sequences in input order', async () => {
+      const res = await log.append([
+        { doc: 's/cart/l1', store: 's', updateId: 'u1', bytes: update('a'), actor: 't1' },
+        { doc: 's/cart/l2', store: 's', updateId: null, bytes: update('b'), actor: 't1' },
+        { doc: 's/cart/l1', store: 's', updateId: 'u2', bytes: update('c'), actor: 't2' },
+      ])
+      expect(res.map((r) => r.duplicate)).toEqual([false, false, false])
+      const seqs = res.map((r) => r.seq)
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs)
+      expect(new Set(seqs).size).toBe(3)
+      expect(await log.maxSeq()).toBe(seqs[2])
+    })
+
+    it('[LOG2] a resent update id is not appended twice and answers the first sequence', async () => {
+      const [first] = await log.append([{ doc: 's/cart/a', store: 's', updateId: 'u1', bytes: update('a'), actor: 't' }])
+      const again = await log.append([
+        { doc: 's/cart/a', store: 's', updateId: 'u1', bytes: update('a'), actor: 't' },
+        { doc: 's/cart/a', store: 's', updateId: 'u9', bytes: update('z'), actor: 't' },
+        { doc: 's/cart/a', store: 's', updateId: 'u9', bytes: update('z'), actor: 't' },
+      ])
+      expect(again[0]).toEqual({ seq: first?.seq, duplicate: true })
+      expect(again[1]?.duplicate).toBe(false)
+      expect(again[2]).toEqual({ seq: again[1]?.seq, duplicate: true })
+      const rows = (await log.readSince(0, 1000)).filter((r) => r.doc === 's/cart/a')
+      expect(rows.map((r) => r.updateId)).toEqual(['u1', 'u9'])
+    })
+
+    it('[LOG3] loads a document from its snapshot plus later entries, and prunes only what the snapshot covers', async () => {
+      const doc = new Y.Doc()
+      const bytes: Uint8Array[] = []
+      doc.on('update', (u: Uint8Array) => bytes.push(u))
+      for (let i = 0; i < 5; i++) doc.getArray('a').push([i])
+      const res = await log.append(bytes.map((b, i) => ({ doc: 's/cart/x', store: 's', updateId: `u${i}`, bytes: b, actor: 't' })))
+      const third = res[2]?.seq as number
+      const partial = new Y.Doc()
+      for (const b of bytes.slice(0, 3)) Y.applyUpdate(partial, b)
+      await log.writeSnapshot('s/cart/x', 's', Y.encodeStateAsUpdate(partial), third)
+      expect(await log.prune('s/cart/x', Number.MAX_SAFE_INTEGER)).toBe(3)
+      const stored = await log.loadDoc('s/cart/x')
+      expect(stored.entries.length).toBe(2)
+      const loaded = new Y.Doc()
+      if (stored.snapshot) Y.applyUpdate(loaded, stored.snapshot)
+      for (const e of stored.entries) Y.applyUpdate(loaded, e.bytes)
+      expect(loaded.getArray('a').toArray()).toEqual([0, 1, 2, 3, 4])
+      expect(stored.lastSeq).toBe(res[4]?.seq)
+    })
+
+    it('[LOG4] notifies the log channel with the highest sequence after commit', async () => {
+      const got: string[] = []
+      const seen = new Promise<void>((resolve) => {
+        void database.listen(log.channel, (p) => {
+          got.push(p)
+          resolve()
+        })
+      })
+      // Listening is asynchronous on both drivers; append until the notification lands.
+      const [r] = await log.append([{ doc: 's/cart/n', store: 's', updateId: 'n1', bytes: update('n'), actor: 't' }])
+      let n = 2
+      while (got.length === 0 && n < 50) {
+        await Promise.race([seen, log.append([{ doc: 's/cart/n', store: 's', updateId: `n${n++}`, bytes: update('n'), actor: 't' }])])
+      }
+      expect(Number(got[0])).toBeGreaterThanOrEqual(r?.seq as number)
+    })
+
+    it('[LOG5] bytes come back byte-for-byte', async () => {
+      const b = new Uint8Array(300).map((_, i) => (i * 7) % 256)
+      const [r] = await log.append([{ doc: 's/cart/b', store: 's', updateId: null, bytes: b, actor: 't' }])
+      const [row] = await log.readSince((r?.seq as number) - 1, 1)
+      expect(Array.from(row?.bytes ?? [])).toEqual(Array.from(b))
+    })
+  })
+}

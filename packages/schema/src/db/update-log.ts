@@ -1,0 +1,166 @@
+/**
+ * The update log: every accepted Yjs update, in commit order. One implementation on
+ * Drizzle serves PGlite and a real Postgres alike; `update-log.contract.ts` is the test
+ * suite both must pass.
+ */
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import type { Database } from './open.ts'
+import { snapshots, updateLog } from './tables.ts'
+
+export interface AppendInput {
+  doc: string
+  store: string
+  /** Outbox id chosen by the client; null for updates that carry none (stock clients). */
+  updateId: string | null
+  bytes: Uint8Array
+  actor: string
+}
+
+export interface AppendResult {
+  seq: number
+  /** True when (doc, updateId) was already in the log: nothing was appended. */
+  duplicate: boolean
+}
+
+export interface LogEntry {
+  seq: number
+  doc: string
+  store: string
+  updateId: string | null
+  bytes: Uint8Array
+  actor: string
+  origin: string
+}
+
+export interface StoredDoc {
+  snapshot: Uint8Array | null
+  /** Log entries after the snapshot, in order. */
+  entries: Array<{ seq: number; bytes: Uint8Array }>
+  /** Highest sequence contained in the result (0 when the document is new). */
+  lastSeq: number
+}
+
+export interface UpdateLog {
+  /** Append a batch in one transaction; results in input order. */
+  append(batch: readonly AppendInput[]): Promise<AppendResult[]>
+  loadDoc(doc: string): Promise<StoredDoc>
+  readSince(afterSeq: number, limit: number): Promise<LogEntry[]>
+  maxSeq(): Promise<number>
+  writeSnapshot(doc: string, store: string, bytes: Uint8Array, uptoSeq: number): Promise<void>
+  /** Delete log rows of `doc` with seq <= uptoSeq that a snapshot already covers. */
+  prune(doc: string, uptoSeq: number): Promise<number>
+  /** Channel notified with the highest new sequence after each committed append. */
+  readonly channel: string
+}
+
+export function logChannel(schema: string): string {
+  return `tally_log_${schema}`
+}
+
+export function createUpdateLog(database: Database, origin: string): UpdateLog {
+  const { db } = database
+  const channel = logChannel(database.schema)
+  const key = (doc: string, id: string) => `${doc}\u0000${id}`
+
+  return {
+    channel,
+
+    async append(batch) {
+      if (batch.length === 0) return []
+      return db.transaction(async (tx) => {
+        const rows = batch.map((b) => ({
+          doc: b.doc,
+          store: b.store,
+          updateId: b.updateId,
+          bytes: b.bytes,
+          actor: b.actor,
+          origin,
+        }))
+        const inserted = await tx
+          .insert(updateLog)
+          .values(rows)
+          .onConflictDoNothing({ target: [updateLog.doc, updateLog.updateId] })
+          .returning({ seq: updateLog.seq, doc: updateLog.doc, updateId: updateLog.updateId })
+        // Inserted rows come back in insertion order; ids may repeat within a batch.
+        const fresh = new Map<string, number>()
+        const withoutId: number[] = []
+        for (const r of inserted) {
+          if (r.updateId === null) withoutId.push(r.seq)
+          else fresh.set(key(r.doc, r.updateId), r.seq)
+        }
+        const missing = batch.filter((b) => b.updateId !== null && !fresh.has(key(b.doc, b.updateId)))
+        const existing = new Map<string, number>()
+        if (missing.length > 0) {
+          const found = await tx
+            .select({ seq: updateLog.seq, doc: updateLog.doc, updateId: updateLog.updateId })
+            .from(updateLog)
+            .where(
+              and(
+                inArray(updateLog.doc, [...new Set(missing.map((m) => m.doc))]),
+                inArray(updateLog.updateId, missing.map((m) => m.updateId as string)),
+              ),
+            )
+          for (const r of found) if (r.updateId !== null) existing.set(key(r.doc, r.updateId), r.seq)
+        }
+        const maxSeq = inserted.reduce((m, r) => Math.max(m, r.seq), 0)
+        if (maxSeq > 0) await tx.execute(sql`SELECT pg_notify(${channel}, ${String(maxSeq)})`)
+        const claimed = new Set<string>()
+        let nextWithoutId = 0
+        return batch.map((b): AppendResult => {
+          if (b.updateId === null) return { seq: withoutId[nextWithoutId++] ?? 0, duplicate: false }
+          const k = key(b.doc, b.updateId)
+          const seq = fresh.get(k)
+          if (seq !== undefined && !claimed.has(k)) {
+            claimed.add(k)
+            return { seq, duplicate: false }
+          }
+          return { seq: seq ?? existing.get(k) ?? 0, duplicate: true }
+        })
+      })
+    },
+
+    async loadDoc(doc) {
+      const [snap] = await db.select().from(snapshots).where(eq(snapshots.doc, doc))
+      const after = snap?.uptoSeq ?? 0
+      const entries = await db
+        .select({ seq: updateLog.seq, bytes: updateLog.bytes })
+        .from(updateLog)
+        .where(and(eq(updateLog.doc, doc), gt(updateLog.seq, after)))
+        .orderBy(asc(updateLog.seq))
+      const lastSeq = entries.length > 0 ? (entries[entries.length - 1] as { seq: number }).seq : after
+      return { snapshot: snap?.bytes ?? null, entries, lastSeq }
+    },
+
+    async readSince(afterSeq, limit) {
+      return db.select().from(updateLog).where(gt(updateLog.seq, afterSeq)).orderBy(asc(updateLog.seq)).limit(limit)
+    },
+
+    async maxSeq() {
+      const [r] = await db.select({ m: sql<string | null>`max(${updateLog.seq})` }).from(updateLog)
+      return r?.m ? Number(r.m) : 0
+    },
+
+    async writeSnapshot(doc, store, bytes, uptoSeq) {
+      await db
+        .insert(snapshots)
+        .values({ doc, store, bytes, uptoSeq })
+        .onConflictDoUpdate({
+          target: snapshots.doc,
+          set: { bytes, uptoSeq, at: new Date() },
+          // Never move a snapshot backwards (two compactors racing).
+          setWhere: sql`${snapshots.uptoSeq} < ${uptoSeq}`,
+        })
+    },
+
+    async prune(doc, uptoSeq) {
+      const [snap] = await db.select({ uptoSeq: snapshots.uptoSeq }).from(snapshots).where(eq(snapshots.doc, doc))
+      const limit = Math.min(uptoSeq, snap?.uptoSeq ?? 0)
+      if (limit <= 0) return 0
+      const gone = await db
+        .delete(updateLog)
+        .where(and(eq(updateLog.doc, doc), lte(updateLog.seq, limit)))
+        .returning({ seq: updateLog.seq })
+      return gone.length
+    },
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * Yjs document shapes and typed accessors. Every read validates, because a document
+ * holds whatever any client wrote; every write goes through one function here so the
+ * shape lives in one place.
+ *
+ * Root types per kind (the relay's write rules refer to these names):
+ *   catalog: products, partners                     (server only)
+ *   roster:  visits                                 (server only)
+ *   cart:    meta, lines                            (any terminal of the store)
+ *   ticket:  ticket (terminal), server (server), void (admin)
+ *   visit:   consumption (terminals), closing (server)
+ */
+import * as Y from 'yjs'
+import type { DocKind } from './names.ts'
+import {
+  closingSchema,
+  consumptionSchema,
+  partnerSchema,
+  productSchema,
+  rosterVisitSchema,
+  saleSchema,
+  validate,
+  verdictSchema,
+  voidSchema,
+  type Closing,
+  type Consumption,
+  type Partner,
+  type Product,
+  type RosterVisit,
+  type Sale,
+  type Verdict,
+  type VoidMark,
+} from './validate.ts'
+
+export const Root = {
+  products: 'products',
+  partners: 'partners',
+  visits: 'visits',
+  cartMeta: 'meta',
+  cartLines: 'lines',
+  ticket: 'ticket',
+  server: 'server',
+  void: 'void',
+  consumption: 'consumption',
+  closing: 'closing',
+} as const
+
+function readValid<T>(map: Y.Map<unknown>, parse: (v: unknown) => { ok: true; value: T } | { ok: false }): T[] {
+  const out: T[] = []
+  for (const v of map.values()) {
+    const r = parse(v)
+    if (r.ok) out.push(r.value)
+  }
+  return out
+}
+
+// ---- catalog -------------------------------------------------------------------------
+
+export function readProducts(doc: Y.Doc): Product[] {
+  return readValid(doc.getMap(Root.products), (v) => validate(productSchema, v))
+}
+export function readProduct(doc: Y.Doc, productId: string): Product | undefined {
+  const r = validate(productSchema, doc.getMap(Root.products).get(productId))
+  return r.ok ? r.value : undefined
+}
+export function writeProduct(doc: Y.Doc, p: Product): void {
+  doc.getMap(Root.products).set(p.id, { ...p })
+}
+export function readPartners(doc: Y.Doc): Partner[] {
+  return readValid(doc.getMap(Root.partners), (v) => validate(partnerSchema, v))
+}
+export function writePartner(doc: Y.Doc, p: Partner): void {
+  doc.getMap(Root.partners).set(p.id, { ...p })
+}
+
+// ---- roster --------------------------------------------------------------------------
+
+export function readRoster(doc: Y.Doc): RosterVisit[] {
+  return readValid(doc.getMap(Root.visits), (v) => validate(rosterVisitSchema, v))
+}
+export function writeRosterVisit(doc: Y.Doc, v: RosterVisit): void {
+  doc.getMap(Root.visits).set(v.id, { ...v, bracelets: [...v.bracelets] })
+}
+export function removeRosterVisit(doc: Y.Doc, visitId: string): void {
+  doc.getMap(Root.visits).delete(visitId)
+}
+/** The open visit wearing this bracelet, if any. */
+export function findVisitByBracelet(doc: Y.Doc, bracelet: string): RosterVisit | undefined {
+  const b = bracelet.trim()
+  return readRoster(doc).find((v) => v.exitAt === null && v.bracelets.includes(b))
+}
+
+// ---- cart ----------------------------------------------------------------------------
+
+export interface CartMeta {
+  visitId: string | null
+  bracelet: string | null
+  label: string
+  /** Ticket id once checked out (the ticket takes the cart's id). */
+  checkedOut: string | null
+}
+
+export interface CartLine {
+  lineId: string
+  productId: string
+  name: string
+  unitPrice: number
+  taxRate: number
+  /** Sum of every terminal's entry, never below 0. */
+  qty: number
+}
+
+export function readCartMeta(doc: Y.Doc): CartMeta {
+  const m = doc.getMap<unknown>(Root.cartMeta)
+  const str = (k: string): string | null => {
+    const v = m.get(k)
+    return typeof v === 'string' ? v : null
+  }
+  return { visitId: str('visitId'), bracelet: str('bracelet'), label: str('label') ?? '', checkedOut: str('checkedOut') }
+}
+export function writeCartMeta(doc: Y.Doc, meta: Partial<CartMeta>): void {
+  const m = doc.getMap<unknown>(Root.cartMeta)
+  doc.transact(() => {
+    for (const [k, v] of Object.entries(meta)) if (v !== undefined) m.set(k, v)
+  })
+}
+
+function lineQty(line: Y.Map<unknown>): number {
+  const q = line.get('qty')
+  if (!(q instanceof Y.Map)) return 0
+  let sum = 0
+  for (const v of q.values()) if (typeof v === 'number' && Number.isInteger(v)) sum += v
+  return Math.max(0, sum)
+}
+
+export function readCartLines(doc: Y.Doc): CartLine[] {
+  const out: CartLine[] = []
+  for (const [lineId, line] of doc.getMap<unknown>(Root.cartLines).entries()) {
+    if (!(line instanceof Y.Map)) continue
+    const productId = line.get('productId')
+    const name = line.get('name')
+    const unitPrice = line.get('unitPrice')
+    const taxRate = line.get('taxRate')
+    if (typeof productId !== 'string' || typeof unitPrice !== 'number' || !Number.isInteger(unitPrice)) continue
+    const qty = lineQty(line)
+    if (qty === 0) continue
+    out.push({
+      lineId,
+      productId,
+      name: typeof name === 'string' ? name : productId,
+      unitPrice,
+      taxRate: typeof taxRate === 'number' ? taxRate : 0,
+      qty,
+    })
+  }
+  return out.sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0))
+}
+
+/**
+ * Add `delta` units of a product as this terminal. Each terminal only ever writes its
+ * own entry in a line's `qty` map, so two bartenders adding to the same tab at once both
+ * count: the quantity is the sum of the entries.
+ */
+export function addToCart(
+  doc: Y.Doc,
+  terminalId: string,
+  product: Pick<Product, 'id' | 'name' | 'price' | 'taxRate'>,
+  delta: number,
+  newLineId: () => string,
+): string {
+  const lines = doc.getMap<unknown>(Root.cartLines)
+  let lineId: string | undefined
+  for (const [id, l] of lines.entries()) {
+    if (l instanceof Y.Map && l.get('productId') === product.id && l.get('unitPrice') === product.price) {
+      lineId = id
+      break
+    }
+  }
+  doc.transact(() => {
+    let line: Y.Map<unknown>
+    if (lineId === undefined) {
+      lineId = newLineId()
+      line = new Y.Map<unknown>()
+      lines.set(lineId, line)
+      line.set('productId', product.id)
+      line.set('name', product.name)
+      line.set('unitPrice', product.price)
+      line.set('taxRate', product.taxRate)
+      line.set('qty', new Y.Map<number>())
+    } else {
+      line = lines.get(lineId) as Y.Map<unknown>
+    }
+    const qty = line.get('qty') as Y.Map<number>
+    qty.set(terminalId, (qty.get(terminalId) ?? 0) + delta)
+  })
+  return lineId as string
+}
+
+export function removeCartLine(doc: Y.Doc, lineId: string): void {
+  doc.getMap(Root.cartLines).delete(lineId)
+}
+
+export function cartTotal(lines: readonly CartLine[]): number {
+  return lines.reduce((s, l) => s + l.qty * l.unitPrice, 0)
+}
+
+// ---- ticket --------------------------------------------------------------------------
+
+export function readSale(doc: Y.Doc): Sale | undefined {
+  const r = validate(saleSchema, doc.getMap(Root.ticket).get('sale'))
+  return r.ok ? r.value : undefined
+}
+/** The raw sale as written, for the projection to judge even when it is malformed. */
+export function readRawSale(doc: Y.Doc): unknown {
+  return doc.getMap(Root.ticket).get('sale')
+}
+export function writeSale(doc: Y.Doc, sale: Sale): void {
+  doc.getMap(Root.ticket).set('sale', JSON.parse(JSON.stringify(sale)) as Sale)
+}
+export function readVerdict(doc: Y.Doc): Verdict | undefined {
+  const r = validate(verdictSchema, doc.getMap(Root.server).get('verdict'))
+  return r.ok ? r.value : undefined
+}
+export function writeVerdict(doc: Y.Doc, v: Verdict): void {
+  doc.getMap(Root.server).set('verdict', JSON.parse(JSON.stringify(v)) as Verdict)
+}
+export function readVoid(doc: Y.Doc): VoidMark | undefined {
+  const r = validate(voidSchema, doc.getMap(Root.void).get('mark'))
+  return r.ok ? r.value : undefined
+}
+export function writeVoid(doc: Y.Doc, v: VoidMark): void {
+  doc.getMap(Root.void).set('mark', { ...v })
+}
+
+/** Freeze a cart into a sale. The ticket takes the cart's id: two checkouts, one ticket. */
+export function saleFromCart(
+  cartDoc: Y.Doc,
+  args: { cartId: string; storeId: string; terminalId: string; cashier: string; clientTime: string; method: Sale['payment']['method'] },
+): Sale {
+  const meta = readCartMeta(cartDoc)
+  const lines = readCartLines(cartDoc).map((l) => ({
+    lineId: l.lineId,
+    productId: l.productId,
+    name: l.name,
+    qty: l.qty,
+    unitPrice: l.unitPrice,
+    taxRate: l.taxRate,
+    total: l.qty * l.unitPrice,
+  }))
+  const total = lines.reduce((s, l) => s + l.total, 0)
+  return {
+    id: args.cartId,
+    storeId: args.storeId,
+    terminalId: args.terminalId,
+    cashier: args.cashier,
+    clientTime: args.clientTime,
+    lines,
+    total,
+    payment: { method: args.method, amount: total },
+    visitId: meta.visitId,
+    bracelet: meta.bracelet,
+    cartId: args.cartId,
+  }
+}
+
+// ---- visit ---------------------------------------------------------------------------
+
+/** Entries are keyed by ticket id: a retried sale overwrites itself, never adds twice. */
+export function addConsumption(doc: Y.Doc, ticketId: string, c: Consumption): void {
+  doc.getMap(Root.consumption).set(ticketId, { ...c })
+}
+export function readConsumption(doc: Y.Doc): Array<Consumption & { ticketId: string }> {
+  const out: Array<Consumption & { ticketId: string }> = []
+  for (const [ticketId, v] of doc.getMap(Root.consumption).entries()) {
+    const r = validate(consumptionSchema, v)
+    if (r.ok) out.push({ ...r.value, ticketId })
+  }
+  return out.sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1))
+}
+export function consumedTotal(doc: Y.Doc): number {
+  return readConsumption(doc).reduce((s, c) => s + c.amount, 0)
+}
+export function readClosing(doc: Y.Doc): Closing | undefined {
+  const r = validate(closingSchema, doc.getMap(Root.closing).get('closing'))
+  return r.ok ? r.value : undefined
+}
+export function writeClosing(doc: Y.Doc, c: Closing): void {
+  doc.getMap(Root.closing).set('closing', { ...c })
+}
+
+// ---- write rules ---------------------------------------------------------------------
+
+export const Role = { terminal: 'terminal', admin: 'admin', service: 'service' } as const
+export type Role = (typeof Role)[keyof typeof Role]
+
+/**
+ * Root types a role may not touch in a kind of document. `'all'` means the role may not
+ * write the document at all. The relay enforces this by applying an update to a copy.
+ */
+export function forbiddenRoots(kind: DocKind, role: Role): readonly string[] | 'all' {
+  if (role === Role.service) return []
+  switch (kind) {
+    case 'catalog':
+    case 'roster':
+      return 'all'
+    case 'cart':
+      return []
+    case 'ticket':
+      return role === Role.admin ? [Root.server] : [Root.server, Root.void]
+    case 'visit':
+      return role === Role.admin ? [] : [Root.closing]
+    default: {
+      const never: never = kind
+      return never
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Every refusal the relay can make, by code, with its WebSocket close code where the
+ * refusal ends the connection. One module so client, relay and tests agree.
+ */
+export const ErrorCode = {
+  missingToken: 'missing_token',
+  badToken: 'bad_token',
+  tokenExpired: 'token_expired',
+  wrongStore: 'wrong_store',
+  forbiddenWrite: 'forbidden_write',
+  badDocName: 'bad_doc_name',
+  malformed: 'malformed',
+  tooLarge: 'too_large',
+  rateLimited: 'rate_limited',
+  unknownMessage: 'unknown_message',
+  badRequest: 'bad_request',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  unavailable: 'unavailable',
+  internal: 'internal',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** WebSocket close codes (4000-4999 are for applications). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  tooLarge: 1009,
+  serverRestart: 1012,
+  unauthorized: 4401,
+  tokenExpired: 4402,
+  forbidden: 4403,
+  badDocName: 4404,
+  malformed: 4400,
+  rateLimited: 4429,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Codes after which a client must stop and ask for a new token instead of retrying. */
+export const AUTH_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.unauthorized, CloseCode.tokenExpired])
+
+export function closeCodeFor(code: ErrorCode): CloseCode {
+  switch (code) {
+    case ErrorCode.missingToken:
+    case ErrorCode.badToken:
+      return CloseCode.unauthorized
+    case ErrorCode.tokenExpired:
+      return CloseCode.tokenExpired
+    case ErrorCode.wrongStore:
+    case ErrorCode.forbiddenWrite:
+      return CloseCode.forbidden
+    case ErrorCode.badDocName:
+    case ErrorCode.notFound:
+      return CloseCode.badDocName
+    case ErrorCode.tooLarge:
+      return CloseCode.tooLarge
+    case ErrorCode.rateLimited:
+      return CloseCode.rateLimited
+    case ErrorCode.malformed:
+    case ErrorCode.unknownMessage:
+    case ErrorCode.badRequest:
+    case ErrorCode.conflict:
+      return CloseCode.malformed
+    case ErrorCode.unavailable:
+    case ErrorCode.internal:
+      return CloseCode.serverRestart
+    default: {
+      const never: never = code
+      return never
+    }
+  }
+}
+
+export class TallyError extends Error {
+  override readonly name = 'TallyError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly status: number = 400,
+  ) {
+    super(message)
+  }
+}

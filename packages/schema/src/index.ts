@@ -1,0 +1,78 @@
+export {
+  DocKind,
+  SINGLETON_KINDS,
+  catalogDocName,
+  cartDocName,
+  formatDocName,
+  isStoreId,
+  isUuid,
+  parseDocName,
+  rosterDocName,
+  ticketDocName,
+  visitDocName,
+} from './names.ts'
+export type { DocName, ParseResult } from './names.ts'
+export {
+  Role,
+  Root,
+  addConsumption,
+  addToCart,
+  cartTotal,
+  consumedTotal,
+  findVisitByBracelet,
+  forbiddenRoots,
+  readCartLines,
+  readCartMeta,
+  readClosing,
+  readConsumption,
+  readPartners,
+  readProduct,
+  readProducts,
+  readRawSale,
+  readRoster,
+  readSale,
+  readVerdict,
+  readVoid,
+  removeCartLine,
+  removeRosterVisit,
+  saleFromCart,
+  writeCartMeta,
+  writeClosing,
+  writePartner,
+  writeProduct,
+  writeRosterVisit,
+  writeSale,
+  writeVerdict,
+  writeVoid,
+} from './doc.ts'
+export type { CartLine, CartMeta } from './doc.ts'
+export {
+  PaymentMethod,
+  VerdictStatus,
+  closingSchema,
+  consumptionSchema,
+  partnerSchema,
+  productSchema,
+  rosterVisitSchema,
+  saleLineSchema,
+  saleSchema,
+  validate,
+  verdictSchema,
+  voidSchema,
+} from './validate.ts'
+export type {
+  Closing,
+  Consumption,
+  Partner,
+  Product,
+  RosterVisit,
+  Sale,
+  SaleLine,
+  Validated,
+  Verdict,
+  VoidMark,
+} from './validate.ts'
+export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from './errors.ts'
+export { Mux, YMessage, decodeMux, encodeMux, encodeSyncAck, encodeSyncError } from './protocol.ts'
+export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
+export { uuidv7 } from './ids.ts'

@@ -1,0 +1,198 @@
+/**
+ * Wire formats. `/sync/{doc}` speaks the plain y-websocket protocol (message types 0-3)
+ * plus two opt-in types for clients that connect with `acks=1`. `/mux` carries many
+ * documents over one socket; every frame below names its document.
+ *
+ * Mux frames (lib0 encoding, first a varUint frame type):
+ *   batch       n, n × varUint8Array(frame)          several frames in one message
+ *   subscribe   n, n × (doc, stateVector)            c→s: resume many docs in one round
+ *   sync        doc, y-protocols sync message        both ways (step1, step2, update)
+ *   update      doc, updateId, update                c→s: an outbox entry to make durable
+ *   ack         doc, updateId, seq, durableSV        s→c: the entry is committed in the log
+ *   error       code, reason, doc, updateId          s→c: refused; do not resend
+ *   awareness   doc, awareness update                both ways
+ *   unsubscribe doc                                  c→s
+ *   subscribed  n, n × doc                           s→c: the docs of a subscribe are loaded and answered
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+
+export const YMessage = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3, ack: 100, error: 101 } as const
+
+export const Mux = {
+  batch: 0,
+  subscribe: 1,
+  sync: 2,
+  update: 3,
+  ack: 4,
+  error: 5,
+  awareness: 6,
+  unsubscribe: 7,
+  subscribed: 8,
+} as const
+export type MuxType = (typeof Mux)[keyof typeof Mux]
+
+export type MuxFrame =
+  | { type: typeof Mux.batch; frames: Uint8Array[] }
+  | { type: typeof Mux.subscribe; docs: Array<{ doc: string; stateVector: Uint8Array }> }
+  | { type: typeof Mux.sync; doc: string; message: Uint8Array }
+  | { type: typeof Mux.update; doc: string; updateId: string; update: Uint8Array }
+  | { type: typeof Mux.ack; doc: string; updateId: string; seq: number; stateVector: Uint8Array }
+  | { type: typeof Mux.error; code: string; reason: string; doc: string; updateId: string }
+  | { type: typeof Mux.awareness; doc: string; update: Uint8Array }
+  | { type: typeof Mux.unsubscribe; doc: string }
+  | { type: typeof Mux.subscribed; docs: string[] }
+
+export function encodeMux(frame: MuxFrame): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, frame.type)
+  switch (frame.type) {
+    case Mux.batch:
+      encoding.writeVarUint(e, frame.frames.length)
+      for (const f of frame.frames) encoding.writeVarUint8Array(e, f)
+      break
+    case Mux.subscribe:
+      encoding.writeVarUint(e, frame.docs.length)
+      for (const d of frame.docs) {
+        encoding.writeVarString(e, d.doc)
+        encoding.writeVarUint8Array(e, d.stateVector)
+      }
+      break
+    case Mux.sync:
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarUint8Array(e, frame.message)
+      break
+    case Mux.update:
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarString(e, frame.updateId)
+      encoding.writeVarUint8Array(e, frame.update)
+      break
+    case Mux.ack:
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarString(e, frame.updateId)
+      encoding.writeVarUint(e, frame.seq)
+      encoding.writeVarUint8Array(e, frame.stateVector)
+      break
+    case Mux.error:
+      encoding.writeVarString(e, frame.code)
+      encoding.writeVarString(e, frame.reason)
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarString(e, frame.updateId)
+      break
+    case Mux.awareness:
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarUint8Array(e, frame.update)
+      break
+    case Mux.unsubscribe:
+      encoding.writeVarString(e, frame.doc)
+      break
+    case Mux.subscribed:
+      encoding.writeVarUint(e, frame.docs.length)
+      for (const d of frame.docs) encoding.writeVarString(e, d)
+      break
+    default: {
+      const never: never = frame
+      throw new Error(`unknown frame ${String(never)}`)
+    }
+  }
+  return encoding.toUint8Array(e)
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string }
+
+/** Decode untrusted bytes; never throws. */
+export function decodeMux(bytes: Uint8Array): Decoded<MuxFrame> {
+  try {
+    const d = decoding.createDecoder(bytes)
+    const type = decoding.readVarUint(d)
+    let frame: MuxFrame
+    switch (type) {
+      case Mux.batch: {
+        const n = readCount(d)
+        const frames: Uint8Array[] = []
+        for (let i = 0; i < n; i++) frames.push(decoding.readVarUint8Array(d))
+        frame = { type, frames }
+        break
+      }
+      case Mux.subscribe: {
+        const n = readCount(d)
+        const docs: Array<{ doc: string; stateVector: Uint8Array }> = []
+        for (let i = 0; i < n; i++) docs.push({ doc: decoding.readVarString(d), stateVector: decoding.readVarUint8Array(d) })
+        frame = { type, docs }
+        break
+      }
+      case Mux.sync:
+        frame = { type, doc: decoding.readVarString(d), message: decoding.readVarUint8Array(d) }
+        break
+      case Mux.update:
+        frame = {
+          type,
+          doc: decoding.readVarString(d),
+          updateId: decoding.readVarString(d),
+          update: decoding.readVarUint8Array(d),
+        }
+        break
+      case Mux.ack:
+        frame = {
+          type,
+          doc: decoding.readVarString(d),
+          updateId: decoding.readVarString(d),
+          seq: decoding.readVarUint(d),
+          stateVector: decoding.readVarUint8Array(d),
+        }
+        break
+      case Mux.error:
+        frame = {
+          type,
+          code: decoding.readVarString(d),
+          reason: decoding.readVarString(d),
+          doc: decoding.readVarString(d),
+          updateId: decoding.readVarString(d),
+        }
+        break
+      case Mux.awareness:
+        frame = { type, doc: decoding.readVarString(d), update: decoding.readVarUint8Array(d) }
+        break
+      case Mux.unsubscribe:
+        frame = { type, doc: decoding.readVarString(d) }
+        break
+      case Mux.subscribed: {
+        const n = readCount(d)
+        const docs: string[] = []
+        for (let i = 0; i < n; i++) docs.push(decoding.readVarString(d))
+        frame = { type, docs }
+        break
+      }
+      default:
+        return { ok: false, error: `unknown frame type ${type}` }
+    }
+    if (decoding.hasContent(d)) return { ok: false, error: 'trailing bytes after frame' }
+    return { ok: true, value: frame }
+  } catch (err) {
+    return { ok: false, error: `truncated or malformed frame: ${(err as Error).message}` }
+  }
+}
+
+function readCount(d: decoding.Decoder): number {
+  const n = decoding.readVarUint(d)
+  // A count can never exceed the bytes left; refuse before allocating for it.
+  if (n > d.arr.length - d.pos) throw new Error(`count ${n} exceeds frame`)
+  return n
+}
+
+/** `/sync` ack for clients that asked with acks=1: seq and the durable state vector. */
+export function encodeSyncAck(seq: number, stateVector: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, YMessage.ack)
+  encoding.writeVarUint(e, seq)
+  encoding.writeVarUint8Array(e, stateVector)
+  return encoding.toUint8Array(e)
+}
+
+export function encodeSyncError(code: string, reason: string): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, YMessage.error)
+  encoding.writeVarString(e, code)
+  encoding.writeVarString(e, reason)
+  return encoding.toUint8Array(e)
+}
