@@ -38,6 +38,8 @@ export interface StoredDoc {
   entries: Array<{ seq: number; bytes: Uint8Array }>
   /** Highest sequence contained in the result (0 when the document is new). */
   lastSeq: number
+  /** Sequence the snapshot covers (0 without one). */
+  snapshotSeq: number
 }
 
 export interface UpdateLog {
@@ -128,7 +130,7 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
         .where(and(eq(updateLog.doc, doc), gt(updateLog.seq, after)))
         .orderBy(asc(updateLog.seq))
       const lastSeq = entries.length > 0 ? (entries[entries.length - 1] as { seq: number }).seq : after
-      return { snapshot: snap?.bytes ?? null, entries, lastSeq }
+      return { snapshot: snap?.bytes ?? null, entries, lastSeq, snapshotSeq: after }
     },
 
     async readSince(afterSeq, limit) {

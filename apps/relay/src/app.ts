@@ -1,0 +1,137 @@
+/**
+ * `createRelay(deps)`: the Hono app (REST, health, metrics, the web app) and the sync
+ * core. It reads no environment and opens nothing; main.ts does that.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import { Hono } from 'hono'
+import pino, { type Logger } from 'pino'
+import { ErrorCode, TallyError } from '@tally/schema'
+import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
+import type { RelayConfig } from './config.ts'
+import { createMetrics, type RelayMetrics } from './metrics.ts'
+import { createRateLimiter } from './rate-limit.ts'
+import { createAuditSink, type AuditSink } from './sync/audit-sink.ts'
+import { createDocRegistry, type DocRegistry } from './sync/doc-registry.ts'
+import { handleMuxConnection } from './sync/mux-connection.ts'
+import type { SessionDeps, Socket } from './sync/session.ts'
+import { handleSyncConnection, type Connection } from './sync/ysync-connection.ts'
+import { serveWeb } from './web.ts'
+import { attachWebSockets } from './ws-adapter.ts'
+
+export interface RelayDeps {
+  database: Database
+  config: RelayConfig
+  logger?: Logger
+  /** Mount extra routes (the REST API) on the app before the web fallback. */
+  routes?: (app: Hono, relay: RelayCore) => void
+}
+
+export interface RelayCore {
+  readonly database: Database
+  readonly log: UpdateLog
+  readonly registry: DocRegistry
+  readonly audit: AuditSink
+  readonly metrics: RelayMetrics
+  readonly config: RelayConfig
+  readonly logger: Logger
+  readonly origin: string
+  handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string }): Connection
+}
+
+export interface Relay {
+  readonly app: Hono
+  readonly core: RelayCore
+  /** Serve WebSockets on an http server (the one `serve()` returned). */
+  attach(server: Server): void
+  close(): Promise<void>
+}
+
+export function createRelay(deps: RelayDeps): Relay {
+  const { database, config } = deps
+  const logger = deps.logger ?? pino({ level: config.logLevel })
+  const origin = `relay-${randomUUID()}`
+  const metrics = createMetrics(true)
+  const log = createUpdateLog(database, origin)
+  const registry = createDocRegistry({
+    database,
+    log,
+    origin,
+    metrics,
+    logger,
+    groupCommitMax: config.groupCommitMax,
+    idleUnloadMs: config.idleUnloadMs,
+    compactAfter: config.compactAfter,
+  })
+  const audit = createAuditSink(database, logger)
+  const sessionDeps: SessionDeps = {
+    registry,
+    audit,
+    metrics,
+    limiter: createRateLimiter(config.ratePerSecond, config.rateBurst),
+    logger,
+    jwtSecret: config.jwtSecret,
+    maxMessageBytes: config.maxMessageBytes,
+  }
+
+  const core: RelayCore = {
+    database,
+    log,
+    registry,
+    audit,
+    metrics,
+    config,
+    logger,
+    origin,
+    handleConnection(socket, info) {
+      return info.path === 'mux'
+        ? handleMuxConnection(sessionDeps, socket, info)
+        : handleSyncConnection(sessionDeps, socket, { ...info, docName: info.docName ?? '' })
+    },
+  }
+
+  const app = new Hono()
+  app.onError((err, c) => {
+    if (err instanceof TallyError) return c.json({ error: { code: err.code, message: err.message } }, err.status as 400)
+    logger.error({ err }, 'request failed')
+    return c.json({ error: { code: ErrorCode.internal, message: 'internal error' } }, 500)
+  })
+  app.get('/healthz', (c) =>
+    c.json({ ok: true, database: database.kind, loadedDocuments: registry.size }),
+  )
+  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
+  deps.routes?.(app, core)
+  if (config.webDist) serveWeb(app, config.webDist)
+  app.notFound((c) => c.json({ error: { code: ErrorCode.notFound, message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
+
+  let sockets: { close(code: number, reason: string): Promise<void> } | null = null
+
+  return {
+    app,
+    core,
+    attach(server) {
+      sockets = attachWebSockets(
+        server,
+        {
+          connect(url, req, socket) {
+            const token = url.searchParams.get('token')
+            const remote = req.socket.remoteAddress ?? ''
+            if (url.pathname === '/mux') return core.handleConnection(socket, { path: 'mux', token, acks: true, remote })
+            const docName = decodeURIComponent(url.pathname.slice('/sync/'.length))
+            return core.handleConnection(socket, { path: 'sync', docName, token, acks: url.searchParams.get('acks') === '1', remote })
+          },
+          onTooLarge(url) {
+            metrics.refusals.inc({ reason: ErrorCode.tooLarge })
+            audit.add({ kind: 'refusal', code: ErrorCode.tooLarge, doc: url.pathname, detail: { reason: `message over ${config.maxMessageBytes} bytes` } })
+          },
+        },
+        config.maxMessageBytes,
+      )
+    },
+    async close() {
+      await sockets?.close(1012, 'relay restarting')
+      await registry.close()
+      await audit.close()
+    },
+  }
+}

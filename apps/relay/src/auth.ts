@@ -1,0 +1,56 @@
+/**
+ * Tokens: HS256 JWTs with role, store scope and expiry (jose). Verification returns a
+ * typed result rather than throwing: a bad token is untrusted input, not a bug.
+ */
+import { errors, jwtVerify, SignJWT } from 'jose'
+import { ErrorCode, isStoreId, Role } from '@tally/schema'
+
+export interface Claims {
+  readonly role: Role
+  readonly store: string
+  /** Terminal id, user id or service name. */
+  readonly sub: string
+  /** Expiry, seconds since the epoch. */
+  readonly exp: number
+}
+
+export type AuthResult = { ok: true; claims: Claims } | { ok: false; code: ErrorCode; reason: string }
+
+const key = (secret: string) => new TextEncoder().encode(secret)
+const ROLES: ReadonlySet<string> = new Set(Object.values(Role))
+
+export async function signToken(
+  secret: string,
+  opts: { role: Role; store: string; sub: string; ttlSeconds?: number },
+): Promise<string> {
+  return new SignJWT({ role: opts.role, store: opts.store })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(opts.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.ttlSeconds ?? 30 * 24 * 3600))
+    .sign(key(secret))
+}
+
+export async function verifyToken(secret: string, token: string | null | undefined): Promise<AuthResult> {
+  if (!token) return { ok: false, code: ErrorCode.missingToken, reason: 'a token is required' }
+  try {
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'] })
+    const { role, store, sub, exp } = payload
+    if (typeof role !== 'string' || !ROLES.has(role)) return { ok: false, code: ErrorCode.badToken, reason: 'token has no valid role' }
+    if (typeof store !== 'string' || !isStoreId(store)) return { ok: false, code: ErrorCode.badToken, reason: 'token has no valid store' }
+    if (typeof sub !== 'string' || sub.length === 0) return { ok: false, code: ErrorCode.badToken, reason: 'token has no subject' }
+    if (typeof exp !== 'number') return { ok: false, code: ErrorCode.badToken, reason: 'token has no expiry' }
+    return { ok: true, claims: { role: role as Role, store, sub, exp } }
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, code: ErrorCode.tokenExpired, reason: 'token expired: pair the terminal again' }
+    return { ok: false, code: ErrorCode.badToken, reason: 'token signature or format is invalid' }
+  }
+}
+
+export function isExpired(claims: Claims, nowMs = Date.now()): boolean {
+  return claims.exp * 1000 <= nowMs
+}
+
+export function actorOf(claims: Claims): string {
+  return `${claims.role}:${claims.sub}`
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm start`: the relay (sync, REST, web app) and, by default, the projection worker,
+ * on embedded PGlite in DATA_DIR or on DATABASE_URL. The only file that reads the
+ * environment and listens.
+ */
+import { join } from 'node:path'
+import pino from 'pino'
+import { openDatabase } from '@tally/schema/db'
+import { createRelay } from './app.ts'
+import { signToken } from './auth.ts'
+import { loadConfig } from './config.ts'
+import { listen } from './serve.ts'
+
+const config = loadConfig()
+const logger = pino({ level: config.logLevel })
+
+const database = await openDatabase(
+  config.databaseUrl
+    ? { url: config.databaseUrl, schema: config.databaseSchema }
+    : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
+)
+const relay = createRelay({ database, config, logger })
+const server = await listen(relay, config.port, config.host)
+
+const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`
+const token = await signToken(config.jwtSecret, { role: 'terminal', store: 'demo', sub: 'terminal-1' })
+const where = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `PGlite in ${join(config.dataDir, 'pg')}`
+process.stdout.write(
+  [
+    '',
+    `Tally is running on ${where}`,
+    `  Relay:       ${base}   (health ${base}/healthz, metrics ${base}/metrics)`,
+    `  Terminal:    ${base}/pos`,
+    `  Back office: ${base}/admin`,
+    `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
+    '',
+    'Terminal token (store "demo", terminal "terminal-1"); paste it into the terminal:',
+    token,
+    '',
+  ].join('\n') + '\n',
+)
+
+let stopping = false
+async function stop(signal: string): Promise<void> {
+  if (stopping) return
+  stopping = true
+  logger.info({ signal }, 'shutting down')
+  await relay.close()
+  await server.close()
+  await database.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void stop('SIGINT'))
+process.on('SIGTERM', () => void stop('SIGTERM'))

@@ -1,0 +1,244 @@
+/**
+ * Loaded documents: load from snapshot + log, append through the group committer,
+ * apply and relay after commit, follow rows other processes append, unload when idle,
+ * compact into snapshots, prune only what the projection has passed.
+ */
+import * as Y from 'yjs'
+import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import { eq } from 'drizzle-orm'
+import type { DocName } from '@tally/schema'
+import { tables, type AppendResult, type Database, type UpdateLog } from '@tally/schema/db'
+import type { Logger } from 'pino'
+import type { RelayMetrics } from '../metrics.ts'
+import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
+import { LoadedDoc, type Subscriber } from './loaded-doc.ts'
+
+export interface RegistryOptions {
+  database: Database
+  log: UpdateLog
+  origin: string
+  metrics: RelayMetrics
+  logger: Logger
+  groupCommitMax: number
+  idleUnloadMs: number
+  compactAfter: number
+}
+
+export interface DocRegistry {
+  get(name: string, parsed: DocName): Promise<LoadedDoc>
+  /** Append an update; resolves after commit and apply. */
+  submit(doc: LoadedDoc, bytes: Uint8Array, meta: { actor: string; updateId: string | null; origin: Subscriber | null }): Promise<AppendResult>
+  subscribe(doc: LoadedDoc, s: Subscriber): void
+  unsubscribe(doc: LoadedDoc, s: Subscriber): void
+  /** Apply log rows appended by other processes (projection, REST, other relays). */
+  catchUp(): Promise<void>
+  /** Snapshot and unload idle documents now (also runs on a timer). */
+  sweep(force?: boolean): Promise<void>
+  readonly size: number
+  close(): Promise<void>
+}
+
+export const PROJECTION_CHECKPOINT = 'projection'
+
+export function createDocRegistry(opts: RegistryOptions): DocRegistry {
+  const docs = new Map<string, LoadedDoc>()
+  const loading = new Map<string, Promise<LoadedDoc>>()
+  let tailSeq = 0
+  let catchingUp: Promise<void> | null = null
+  let closed = false
+
+  const committer: GroupCommitter = createGroupCommitter(opts.log, {
+    maxBatch: opts.groupCommitMax,
+    onCommitted: (round: readonly Committed[]) => {
+      let appended = 0
+      for (const { input, result } of round) {
+        if (!result.duplicate) appended++
+        const doc = docs.get(input.doc)
+        if (!doc || result.duplicate) continue
+        const origin = (input as { subscriber?: Subscriber | null }).subscriber ?? null
+        if (!doc.applyCommitted(result.seq, input.bytes, origin)) {
+          opts.logger.error({ doc: input.doc, seq: result.seq }, 'committed update did not apply')
+        }
+      }
+      opts.metrics.appends.inc(appended)
+    },
+    onRound: (size, latencies) => {
+      opts.metrics.appendBatchSize.observe(size)
+      for (const l of latencies) opts.metrics.appendLatency.observe(l / 1000)
+    },
+  })
+
+  function attachRelay(doc: LoadedDoc): void {
+    doc.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
+      for (const s of doc.subscribers) {
+        if (s === origin) continue
+        s.sendUpdate(doc.name, update)
+        opts.metrics.relayed.inc()
+      }
+    })
+    doc.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const changed = added.concat(updated, removed)
+      if (changed.length === 0) return
+      const owner = origin as Subscriber
+      if (doc.subscribers.has(owner)) {
+        const ids = doc.awarenessOf.get(owner) ?? new Set<number>()
+        for (const c of added) ids.add(c)
+        for (const c of removed) ids.delete(c)
+        doc.awarenessOf.set(owner, ids)
+      }
+      // Encoded lazily by the caller; awareness is memory-only and never logged.
+      for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, encodeAwareness(doc, changed))
+    })
+  }
+
+  async function load(name: string, parsed: DocName): Promise<LoadedDoc> {
+    const stored = await opts.log.loadDoc(name)
+    const doc = new LoadedDoc(name, parsed)
+    if (stored.snapshot) Y.applyUpdate(doc.ydoc, stored.snapshot)
+    doc.snapshotSeq = stored.snapshotSeq
+    for (const e of stored.entries) {
+      if (!doc.applyCommitted(e.seq, e.bytes, null)) opts.logger.error({ doc: name, seq: e.seq }, 'stored update did not apply')
+    }
+    doc.rowsSinceSnapshot = stored.entries.length
+    doc.lastSeq = stored.lastSeq
+    attachRelay(doc)
+    docs.set(name, doc)
+    opts.metrics.loadedDocs.set(docs.size)
+    // Rows committed between the query and now (by another process) are caught up here.
+    if (tailSeq < stored.lastSeq) void catchUpSoon()
+    return doc
+  }
+
+  async function catchUp(): Promise<void> {
+    if (closed) return
+    for (;;) {
+      const rows = await opts.log.readSince(tailSeq, 1000)
+      if (rows.length === 0) return
+      for (const r of rows) {
+        tailSeq = r.seq
+        if (r.origin === opts.origin) continue
+        const doc = docs.get(r.doc)
+        if (doc && r.seq > doc.lastSeq) doc.applyCommitted(r.seq, r.bytes, null)
+      }
+      if (rows.length < 1000) return
+    }
+  }
+
+  function catchUpSoon(): Promise<void> {
+    if (catchingUp) return catchingUp.then(() => catchUpSoon())
+    catchingUp = catchUp()
+      .catch((err: unknown) => opts.logger.error({ err }, 'log catch-up failed'))
+      .finally(() => {
+        catchingUp = null
+      })
+    return catchingUp
+  }
+
+  async function projectionCheckpoint(): Promise<number> {
+    const [row] = await opts.database.db
+      .select({ seq: tables.checkpoints.seq })
+      .from(tables.checkpoints)
+      .where(eq(tables.checkpoints.name, PROJECTION_CHECKPOINT))
+    return row?.seq ?? 0
+  }
+
+  async function compact(doc: LoadedDoc): Promise<void> {
+    if (doc.inFlight > 0 || doc.lastSeq <= doc.snapshotSeq) return
+    const upto = doc.lastSeq
+    await opts.log.writeSnapshot(doc.name, doc.parsed.storeId, Y.encodeStateAsUpdate(doc.ydoc), upto)
+    doc.snapshotSeq = upto
+    doc.rowsSinceSnapshot = 0
+    // Rows stay until the projection has folded them: it reads the log, not snapshots alone.
+    const checkpoint = await projectionCheckpoint()
+    await opts.log.prune(doc.name, Math.min(upto, checkpoint))
+  }
+
+  let sweeping: Promise<void> | null = null
+  async function sweep(force = false): Promise<void> {
+    const now = Date.now()
+    for (const doc of [...docs.values()]) {
+      const idle = doc.subscribers.size === 0 && doc.inFlight === 0 && (force || now - doc.idleSince >= opts.idleUnloadMs)
+      try {
+        if (idle || doc.rowsSinceSnapshot >= opts.compactAfter) await compact(doc)
+      } catch (err) {
+        opts.logger.warn({ err, doc: doc.name }, 'compaction failed; will retry')
+        continue
+      }
+      if (idle && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {
+        docs.delete(doc.name)
+        doc.destroy()
+      }
+    }
+    opts.metrics.loadedDocs.set(docs.size)
+  }
+
+  const timer = setInterval(
+    () => {
+      if (sweeping) return
+      sweeping = sweep()
+        .catch((err: unknown) => opts.logger.warn({ err }, 'sweep failed'))
+        .finally(() => (sweeping = null))
+    },
+    Math.max(250, Math.min(opts.idleUnloadMs, 10_000)),
+  )
+  timer.unref()
+
+  let unlisten: (() => Promise<void>) | null = null
+  const ready = (async () => {
+    tailSeq = await opts.log.maxSeq()
+    unlisten = await opts.database.listen(opts.log.channel, () => void catchUpSoon())
+  })()
+
+  return {
+    get size() {
+      return docs.size
+    },
+    async get(name, parsed) {
+      await ready
+      const have = docs.get(name)
+      if (have) return have
+      let p = loading.get(name)
+      if (!p) {
+        p = load(name, parsed).finally(() => loading.delete(name))
+        loading.set(name, p)
+      }
+      return p
+    },
+    async submit(doc, bytes, meta) {
+      doc.inFlight++
+      try {
+        const input = { doc: doc.name, store: doc.parsed.storeId, updateId: meta.updateId, bytes, actor: meta.actor, subscriber: meta.origin }
+        return await committer.append(input)
+      } finally {
+        doc.inFlight--
+        doc.idleSince = Date.now()
+      }
+    },
+    subscribe(doc, s) {
+      doc.subscribers.add(s)
+    },
+    unsubscribe(doc, s) {
+      doc.subscribers.delete(s)
+      const ids = doc.awarenessOf.get(s)
+      doc.awarenessOf.delete(s)
+      if (ids && ids.size > 0) removeAwarenessStates(doc.awareness, [...ids], null)
+      doc.idleSince = Date.now()
+    },
+    catchUp: catchUpSoon,
+    sweep: (force) => sweep(force),
+    async close() {
+      closed = true
+      clearInterval(timer)
+      await ready.catch(() => {})
+      await committer.drain()
+      if (unlisten) await unlisten().catch(() => {})
+      await sweep(true).catch(() => {})
+      for (const d of docs.values()) d.destroy()
+      docs.clear()
+    },
+  }
+}
+
+function encodeAwareness(doc: LoadedDoc, clients: number[]): Uint8Array {
+  return encodeAwarenessUpdate(doc.awareness, clients)
+}

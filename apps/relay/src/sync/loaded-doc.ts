@@ -1,0 +1,63 @@
+/**
+ * A document held in memory by the relay. Its Y.Doc only ever contains updates that are
+ * committed to the log, so anything served from it (sync step 2, relays) is durable.
+ */
+import * as Y from 'yjs'
+import { Awareness } from 'y-protocols/awareness'
+import type { DocName } from '@tally/schema'
+
+/** A connection's interest in one document. */
+export interface Subscriber {
+  readonly id: number
+  /** Another client's committed update, to relay. */
+  sendUpdate(doc: string, update: Uint8Array): void
+  sendAwareness(doc: string, update: Uint8Array): void
+}
+
+export class LoadedDoc {
+  readonly ydoc = new Y.Doc({ gc: true })
+  readonly awareness: Awareness
+  readonly subscribers = new Set<Subscriber>()
+  /** Awareness client ids each subscriber introduced, removed when it leaves. */
+  readonly awarenessOf = new Map<Subscriber, Set<number>>()
+  /** Highest log sequence applied. */
+  lastSeq = 0
+  /** Sequence covered by the newest snapshot written or loaded. */
+  snapshotSeq = 0
+  /** Log rows applied since the snapshot. */
+  rowsSinceSnapshot = 0
+  idleSince = Date.now()
+  /** Appends queued for this document and not yet committed. */
+  inFlight = 0
+
+  constructor(
+    readonly name: string,
+    readonly parsed: DocName,
+  ) {
+    this.awareness = new Awareness(this.ydoc)
+    // The relay holds no awareness state of its own.
+    this.awareness.setLocalState(null)
+  }
+
+  /** Apply a committed log row; a row that does not apply is reported, never fatal. */
+  applyCommitted(seq: number, bytes: Uint8Array, origin: unknown): boolean {
+    try {
+      Y.applyUpdate(this.ydoc, bytes, origin)
+    } catch {
+      return false
+    } finally {
+      if (seq > this.lastSeq) this.lastSeq = seq
+      this.rowsSinceSnapshot++
+    }
+    return true
+  }
+
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.ydoc)
+  }
+
+  destroy(): void {
+    this.awareness.destroy()
+    this.ydoc.destroy()
+  }
+}

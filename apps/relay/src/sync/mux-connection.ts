@@ -1,0 +1,184 @@
+/**
+ * `/mux`: one socket, many documents. A reconnecting terminal resumes every document
+ * it holds with one `subscribe` frame and gets every answer back in one `batch`.
+ */
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { applyAwarenessUpdate } from 'y-protocols/awareness'
+import { ErrorCode, Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
+import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
+import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
+import type { Connection } from './ysync-connection.ts'
+
+let nextId = 1_000_000
+
+/** Documents one subscribe frame may name; more is a client bug or an attack. */
+export const MAX_SUBSCRIBE = 5_000
+
+export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { token: string | null; remote: string }): Connection {
+  const session = new Session(deps, socket, info.remote)
+  const docs = new Map<string, LoadedDoc>()
+  const send = (frame: MuxFrame) => socket.send(encodeMux(frame))
+  const subscriber: Subscriber = {
+    id: nextId++,
+    sendUpdate: (doc, update) => send({ type: Mux.sync, doc, message: syncUpdate(update) }),
+    sendAwareness: (doc, update) => send({ type: Mux.awareness, doc, update }),
+  }
+  const run = serial((err) => {
+    deps.logger.error({ err }, 'mux connection failed')
+    session.fatal({ code: ErrorCode.internal, reason: 'internal error' })
+  })
+  const errorFrame = (r: Refusal): Uint8Array =>
+    encodeMux({ type: Mux.error, code: r.code, reason: r.reason, doc: r.doc ?? '', updateId: r.updateId ?? '' })
+  const refuse = (r: Refusal) => {
+    session.record(r)
+    socket.send(errorFrame(r))
+  }
+
+  run(async () => {
+    await session.authenticate(info.token)
+  })
+
+  async function subscribe(entries: Array<{ doc: string; stateVector: Uint8Array }>): Promise<void> {
+    if (entries.length > MAX_SUBSCRIBE) {
+      return session.fatal({ code: ErrorCode.badRequest, reason: `subscribe names ${entries.length} documents; at most ${MAX_SUBSCRIBE}` })
+    }
+    const out: Uint8Array[] = []
+    const ok: Array<{ doc: LoadedDoc; stateVector: Uint8Array }> = []
+    await Promise.all(
+      entries.map(async (e) => {
+        const parsed = session.parseName(e.doc)
+        if (!parsed.ok) {
+          session.record(parsed.refusal)
+          out.push(errorFrame(parsed.refusal))
+          return
+        }
+        ok.push({ doc: await deps.registry.get(e.doc, parsed.name), stateVector: e.stateVector })
+      }),
+    )
+    if (session.closed) return
+    const names: string[] = []
+    for (const { doc, stateVector } of ok) {
+      let step2: Uint8Array
+      try {
+        step2 = syncStep2(doc.ydoc, stateVector)
+      } catch {
+        const r = { code: ErrorCode.malformed, reason: 'state vector does not decode', doc: doc.name }
+        session.record(r)
+        out.push(errorFrame(r))
+        continue
+      }
+      if (!docs.has(doc.name)) {
+        docs.set(doc.name, doc)
+        deps.registry.subscribe(doc, subscriber)
+      }
+      out.push(encodeMux({ type: Mux.sync, doc: doc.name, message: step2 }))
+      out.push(encodeMux({ type: Mux.sync, doc: doc.name, message: syncStep1(doc.ydoc) }))
+      names.push(doc.name)
+    }
+    out.push(encodeMux({ type: Mux.subscribed, docs: names }))
+    socket.send(encodeMux({ type: Mux.batch, frames: out }))
+  }
+
+  async function handle(frame: MuxFrame): Promise<void> {
+    switch (frame.type) {
+      case Mux.batch:
+        for (const f of frame.frames) {
+          const inner = decodeMux(f)
+          if (!inner.ok || inner.value.type === Mux.batch) {
+            return session.fatal({ code: ErrorCode.malformed, reason: inner.ok ? 'nested batch' : inner.error })
+          }
+          await handle(inner.value)
+        }
+        return
+      case Mux.subscribe:
+        return subscribe(frame.docs)
+      case Mux.unsubscribe: {
+        const doc = docs.get(frame.doc)
+        if (doc) {
+          docs.delete(frame.doc)
+          deps.registry.unsubscribe(doc, subscriber)
+        }
+        return
+      }
+      case Mux.update: {
+        const doc = docs.get(frame.doc) ?? (await subscribeOne(frame.doc, frame.updateId))
+        if (!doc) return
+        const out = await session.submit(doc, frame.update, frame.updateId || null, subscriber)
+        if (!out.ok) return refuse(out.refusal)
+        send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: out.seq, stateVector: out.stateVector })
+        return
+      }
+      case Mux.sync: {
+        const doc = docs.get(frame.doc)
+        if (!doc) return refuse({ code: ErrorCode.badRequest, reason: 'subscribe before syncing', doc: frame.doc })
+        const d = decoding.createDecoder(frame.message)
+        const t = decoding.readVarUint(d)
+        if (t === syncProtocol.messageYjsSyncStep1) {
+          send({ type: Mux.sync, doc: doc.name, message: syncStep2(doc.ydoc, decoding.readVarUint8Array(d)) })
+          return
+        }
+        if (t !== syncProtocol.messageYjsSyncStep2 && t !== syncProtocol.messageYjsUpdate) {
+          return refuse({ code: ErrorCode.unknownMessage, reason: `unknown sync message ${t}`, doc: doc.name })
+        }
+        const out = await session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
+        if (!out.ok) refuse(out.refusal)
+        return
+      }
+      case Mux.awareness: {
+        const doc = docs.get(frame.doc)
+        if (doc) applyAwarenessUpdate(doc.awareness, frame.update, subscriber)
+        return
+      }
+      case Mux.ack:
+      case Mux.error:
+      case Mux.subscribed:
+        return refuse({ code: ErrorCode.unknownMessage, reason: `frame type ${frame.type} is server-to-client` })
+      default: {
+        const never: never = frame
+        return never
+      }
+    }
+  }
+
+  /** An update for a document not yet subscribed: subscribe implicitly (no answer sent). */
+  async function subscribeOne(name: string, updateId: string): Promise<LoadedDoc | undefined> {
+    const parsed = session.parseName(name)
+    if (!parsed.ok) {
+      refuse({ ...parsed.refusal, updateId })
+      return undefined
+    }
+    const doc = await deps.registry.get(name, parsed.name)
+    if (!docs.has(name)) {
+      docs.set(name, doc)
+      deps.registry.subscribe(doc, subscriber)
+    }
+    return doc
+  }
+
+  return {
+    handleMessage(bytes) {
+      run(async () => {
+        if (!session.admit(bytes.byteLength)) return
+        const frame = decodeMux(bytes)
+        if (!frame.ok) return session.fatal({ code: ErrorCode.malformed, reason: frame.error })
+        try {
+          await handle(frame.value)
+        } catch (err) {
+          if (session.closed) return
+          deps.logger.debug({ err }, 'malformed mux message')
+          session.fatal({ code: ErrorCode.malformed, reason: 'message does not decode' })
+        }
+      })
+    },
+    handleClose() {
+      session.closed = true
+      run(async () => {
+        for (const doc of docs.values()) deps.registry.unsubscribe(doc, subscriber)
+        docs.clear()
+        session.end()
+      })
+    },
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * What both protocols share for one connection: authentication, the rate limit, token
+ * expiry, refusals (typed error, audit row, metric) and submitting updates.
+ */
+import { ErrorCode, closeCodeFor, parseDocName, type DocName } from '@tally/schema'
+import { actorOf, isExpired, verifyToken, type Claims } from '../auth.ts'
+import type { RateLimiter } from '../rate-limit.ts'
+import type { RelayMetrics } from '../metrics.ts'
+import type { AuditSink } from './audit-sink.ts'
+import type { DocRegistry } from './doc-registry.ts'
+import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import { checkScope, checkUpdate } from './write-check.ts'
+import type { Logger } from 'pino'
+
+export interface Socket {
+  send(data: Uint8Array): void
+  close(code: number, reason: string): void
+}
+
+export interface SessionDeps {
+  registry: DocRegistry
+  audit: AuditSink
+  metrics: RelayMetrics
+  limiter: RateLimiter
+  logger: Logger
+  jwtSecret: string
+  maxMessageBytes: number
+}
+
+export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
+
+export type SubmitOutcome = { ok: true; seq: number; stateVector: Uint8Array } | { ok: false; refusal: Refusal }
+
+export class Session {
+  claims: Claims | null = null
+  closed = false
+
+  constructor(
+    readonly deps: SessionDeps,
+    readonly socket: Socket,
+    readonly remote: string,
+  ) {}
+
+  get actor(): string {
+    return this.claims ? actorOf(this.claims) : 'anonymous'
+  }
+
+  async authenticate(token: string | null): Promise<boolean> {
+    const r = await verifyToken(this.deps.jwtSecret, token)
+    if (!r.ok) {
+      this.fatal({ code: r.code, reason: r.reason })
+      return false
+    }
+    this.claims = r.claims
+    this.deps.metrics.connections.inc()
+    this.deps.audit.add({ store: r.claims.store, actor: this.actor, kind: 'connect', detail: { remote: this.remote } })
+    if (r.claims.role === 'terminal') this.deps.audit.terminal({ store: r.claims.store, terminalId: r.claims.sub, connected: true })
+    return true
+  }
+
+  /** Checks run before every message: open, token still valid, under the rate limit. */
+  admit(byteLength: number): boolean {
+    if (this.closed || !this.claims) return false
+    if (isExpired(this.claims)) {
+      this.fatal({ code: ErrorCode.tokenExpired, reason: 'token expired: pair the terminal again' })
+      return false
+    }
+    if (byteLength > this.deps.maxMessageBytes) {
+      this.fatal({ code: ErrorCode.tooLarge, reason: `message of ${byteLength} bytes exceeds ${this.deps.maxMessageBytes}` })
+      return false
+    }
+    const rate = this.deps.limiter.take(this.claims.sub)
+    if (!rate.ok) {
+      // Closing (not refusing the update) makes the client back off and resend: nothing lost.
+      this.fatal({ code: ErrorCode.rateLimited, reason: `rate limit exceeded; retry in ${rate.retryAfterMs} ms` })
+      return false
+    }
+    return true
+  }
+
+  parseName(name: string): { ok: true; name: DocName } | { ok: false; refusal: Refusal } {
+    const parsed = parseDocName(name)
+    if (!parsed.ok) return { ok: false, refusal: { code: ErrorCode.badDocName, reason: parsed.error, doc: name } }
+    const scope = checkScope(this.claims as Claims, parsed.value)
+    if (!scope.ok) return { ok: false, refusal: { code: scope.code, reason: scope.reason, doc: name } }
+    return { ok: true, name: parsed.value }
+  }
+
+  async submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): Promise<SubmitOutcome> {
+    const claims = this.claims as Claims
+    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes)
+    if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
+    let seq = doc.lastSeq
+    // A no-op with an id still goes to the log call: it answers the id's first sequence.
+    if (!check.empty || updateId !== null) {
+      const r = await this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
+      seq = r.seq
+    }
+    this.deps.metrics.acks.inc()
+    if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
+    return { ok: true, seq, stateVector: doc.stateVector() }
+  }
+
+  /** Record a refusal: metric and audit row. The caller tells the client. */
+  record(refusal: Refusal): void {
+    this.deps.metrics.refusals.inc({ reason: refusal.code })
+    this.deps.audit.add({
+      store: this.claims?.store ?? null,
+      actor: this.actor,
+      kind: 'refusal',
+      code: refusal.code,
+      doc: refusal.doc ?? null,
+      detail: { reason: refusal.reason, remote: this.remote, ...(refusal.updateId ? { updateId: refusal.updateId } : {}) },
+    })
+    this.deps.logger.info({ actor: this.actor, ...refusal }, 'refused')
+  }
+
+  /** Refuse and end the connection with the refusal's close code. */
+  fatal(refusal: Refusal): void {
+    if (this.closed) return
+    this.record(refusal)
+    this.closed = true
+    this.socket.close(closeCodeFor(refusal.code), `${refusal.code}: ${refusal.reason}`.slice(0, 120))
+  }
+
+  end(): void {
+    const wasOpen = this.claims !== null
+    this.closed = true
+    if (!wasOpen || !this.claims) return
+    this.deps.metrics.connections.dec()
+    this.deps.audit.add({ store: this.claims.store, actor: this.actor, kind: 'disconnect', detail: { remote: this.remote } })
+    if (this.claims.role === 'terminal') this.deps.audit.terminal({ store: this.claims.store, terminalId: this.claims.sub, connected: false })
+    this.claims = null
+  }
+}
+
+/** Runs async handlers one after another, so a connection's messages keep their order. */
+export function serial(onError: (err: unknown) => void): (task: () => Promise<void>) => void {
+  let chain = Promise.resolve()
+  return (task) => {
+    chain = chain.then(task).catch(onError)
+  }
+}

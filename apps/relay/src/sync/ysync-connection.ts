@@ -1,0 +1,113 @@
+/**
+ * `/sync/{doc}`: the y-websocket protocol, so a stock WebsocketProvider works unchanged.
+ * Clients that connect with `acks=1` also get an ack (seq + durable state vector) after
+ * each of their updates commits, and typed error messages instead of a closed socket.
+ */
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/schema'
+import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
+import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
+
+export interface Connection {
+  handleMessage(bytes: Uint8Array): void
+  handleClose(): void
+}
+
+let nextId = 1
+
+export function handleSyncConnection(
+  deps: SessionDeps,
+  socket: Socket,
+  info: { docName: string; token: string | null; acks: boolean; remote: string },
+): Connection {
+  const session = new Session(deps, socket, info.remote)
+  let doc: LoadedDoc | null = null
+  const subscriber: Subscriber = {
+    id: nextId++,
+    sendUpdate: (_d, update) => socket.send(ySync(syncUpdate(update))),
+    sendAwareness: (_d, update) => socket.send(yAwareness(update)),
+  }
+  const run = serial((err) => {
+    deps.logger.error({ err }, 'sync connection failed')
+    session.fatal({ code: ErrorCode.internal, reason: 'internal error' })
+  })
+
+  const refuse = (r: Refusal) => {
+    if (info.acks) {
+      session.record(r)
+      socket.send(encodeSyncError(r.code, r.reason))
+    } else {
+      session.fatal(r)
+    }
+  }
+
+  run(async () => {
+    if (!(await session.authenticate(info.token))) return
+    const parsed = session.parseName(info.docName)
+    if (!parsed.ok) return session.fatal(parsed.refusal)
+    const loaded = await deps.registry.get(info.docName, parsed.name)
+    if (session.closed) return
+    doc = loaded
+    deps.registry.subscribe(doc, subscriber)
+    socket.send(ySync(syncStep1(doc.ydoc)))
+    const states = [...doc.awareness.getStates().keys()]
+    if (states.length > 0) socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, states)))
+  })
+
+  async function onMessage(bytes: Uint8Array): Promise<void> {
+    if (!doc || !session.admit(bytes.byteLength)) return
+    const d = decoding.createDecoder(bytes)
+    const type = decoding.readVarUint(d)
+    switch (type) {
+      case YMessage.sync: {
+        const syncType = decoding.readVarUint(d)
+        if (syncType === syncProtocol.messageYjsSyncStep1) {
+          socket.send(ySync(syncStep2(doc.ydoc, decoding.readVarUint8Array(d))))
+          return
+        }
+        if (syncType !== syncProtocol.messageYjsSyncStep2 && syncType !== syncProtocol.messageYjsUpdate) {
+          return refuse({ code: ErrorCode.unknownMessage, reason: `unknown sync message ${syncType}`, doc: doc.name })
+        }
+        const out = await session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
+        if (!out.ok) return refuse(out.refusal)
+        if (info.acks) socket.send(encodeSyncAck(out.seq, out.stateVector))
+        return
+      }
+      case YMessage.awareness:
+        applyAwarenessUpdate(doc.awareness, decoding.readVarUint8Array(d), subscriber)
+        return
+      case YMessage.queryAwareness:
+        socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, [...doc.awareness.getStates().keys()])))
+        return
+      case YMessage.auth:
+        return
+      default:
+        return refuse({ code: ErrorCode.unknownMessage, reason: `unknown message type ${type}`, doc: doc.name })
+    }
+  }
+
+  return {
+    handleMessage(bytes) {
+      run(async () => {
+        try {
+          await onMessage(bytes)
+        } catch (err) {
+          if (session.closed) return
+          deps.logger.debug({ err }, 'malformed message')
+          session.fatal({ code: ErrorCode.malformed, reason: 'message does not decode', doc: info.docName })
+        }
+      })
+    },
+    handleClose() {
+      session.closed = true
+      run(async () => {
+        if (doc) deps.registry.unsubscribe(doc, subscriber)
+        session.end()
+      })
+    },
+  }
+}
+

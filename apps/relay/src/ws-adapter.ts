@@ -1,0 +1,60 @@
+/**
+ * The one place that knows the WebSocket library: it turns `ws` sockets into the sync
+ * core's transport-free `Socket`, and routes upgrades by path.
+ */
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { ErrorCode } from '@tally/schema'
+import type { Connection } from './sync/ysync-connection.ts'
+import type { Socket } from './sync/session.ts'
+
+export interface UpgradeTarget {
+  /** Route an upgrade; null means "not a sync path" (answer 404). */
+  connect(url: URL, req: IncomingMessage, socket: Socket): Connection | null
+  /** A message over the size limit: ws closes the socket itself (1009); we record it. */
+  onTooLarge(url: URL, req: IncomingMessage): void
+}
+
+export function attachWebSockets(server: Server, target: UpgradeTarget, maxPayload: number): { close(code: number, reason: string): Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false })
+
+  server.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://relay.invalid')
+    if (!url.pathname.startsWith('/sync/') && url.pathname !== '/mux') {
+      sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, sock, head, (ws: WebSocket) => {
+      ws.binaryType = 'nodebuffer'
+      const socket: Socket = {
+        send(data) {
+          if (ws.readyState === ws.OPEN) ws.send(data)
+        },
+        close(code, reason) {
+          if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
+        },
+      }
+      const conn = target.connect(url, req, socket)
+      if (!conn) {
+        ws.close(4404, `${ErrorCode.notFound}: no such endpoint`)
+        return
+      }
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        const bytes = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new TextEncoder().encode(String(data))
+        conn.handleMessage(bytes)
+      })
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') target.onTooLarge(url, req)
+      })
+      ws.on('close', () => conn.handleClose())
+    })
+  })
+
+  return {
+    close(code, reason) {
+      for (const ws of wss.clients) ws.close(code, reason)
+      return new Promise((resolve) => wss.close(() => resolve()))
+    },
+  }
+}
