@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_STRATEGIES, outcomeFor, resolveStrategies } from './strategies.ts'
+
+describe('strategies', () => {
+  it('[PRJ3] defaults: price changes settle for the terminal, everything else waits for a person', () => {
+    expect(DEFAULT_STRATEGIES.price_changed).toBe('terminal_wins')
+    expect(DEFAULT_STRATEGIES.oversold).toBe('manual')
+    expect(DEFAULT_STRATEGIES.unknown_product).toBe('manual')
+    expect(resolveStrategies({ oversold: 'merge' }).oversold).toBe('merge')
+  })
+  it('[PRJ3] outcomes per strategy', () => {
+    expect(outcomeFor('price_changed', 'server_wins')).toEqual({ ticket: 'refuse', status: 'resolved' })
+    expect(outcomeFor('price_changed', 'manual')).toEqual({ ticket: 'refuse', status: 'open' })
+    expect(outcomeFor('price_changed', 'last_write', { terminalLater: true })).toEqual({ ticket: 'accept', status: 'resolved' })
+    expect(outcomeFor('price_changed', 'last_write')).toEqual({ ticket: 'refuse', status: 'open' })
+    expect(outcomeFor('oversold', 'manual')).toEqual({ ticket: 'none', status: 'open' })
+    expect(outcomeFor('duplicate', 'terminal_wins')).toEqual({ ticket: 'none', status: 'resolved' })
+    expect(outcomeFor('unknown_product', 'manual', { human: 'accept' })).toEqual({ ticket: 'accept', status: 'resolved' })
+  })
+})

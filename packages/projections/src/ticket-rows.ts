@@ -1,0 +1,143 @@
+/**
+ * Ticket document -> ticket row, line rows, stock movements and verdict. Pure.
+ * A refused ticket keeps its row and lines (nothing is dropped, it stays visible) but
+ * moves no stock; a voided ticket moves no stock either.
+ */
+import type * as Y from 'yjs'
+import { readRawSale, readVoid } from '@tally/schema'
+import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
+
+export interface TicketRow {
+  id: string
+  store: string
+  terminalId: string
+  cashier: string
+  clientTime: Date
+  total: number
+  paymentMethod: string
+  visitId: string | null
+  bracelet: string | null
+  status: 'accepted' | 'refused'
+  reasons: Reason[]
+  voided: boolean
+  seq: number
+}
+
+export interface TicketLineRow {
+  ticketId: string
+  lineId: string
+  store: string
+  productId: string
+  name: string
+  qty: number
+  unitPrice: number
+  taxRate: number
+  total: number
+}
+
+export interface StockMovementRow {
+  ticketId: string
+  lineId: string
+  store: string
+  productId: string
+  qty: number
+  at: Date
+}
+
+export interface TicketProjection {
+  ticket: TicketRow
+  lines: TicketLineRow[]
+  movements: StockMovementRow[]
+  verdict: { status: 'accepted' | 'refused'; reasons: Reason[] }
+  findings: Finding[]
+}
+
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback)
+const int = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0)
+const time = (v: unknown): Date => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN
+  return new Date(Number.isNaN(t) ? 0 : t)
+}
+
+/** Null while the ticket document holds no sale yet (nothing to project). */
+export function projectTicket(
+  input: { store: string; ticketId: string; doc: Y.Doc; seq: number },
+  ctx: JudgeContext,
+): TicketProjection | null {
+  const raw = readRawSale(input.doc)
+  if (raw === undefined || raw === null) return null
+  const voided = readVoid(input.doc) !== undefined
+  const j = judgeTicket(input.store, input.ticketId, raw, ctx)
+  const verdict = { status: j.status, reasons: j.reasons }
+  const sale = j.sale
+  if (sale === null) {
+    // Malformed: keep what can be read so the refusal is visible in the back office.
+    const r = (typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+    const payment = (typeof r.payment === 'object' && r.payment !== null ? r.payment : {}) as Record<string, unknown>
+    return {
+      ticket: {
+        id: input.ticketId,
+        store: input.store,
+        terminalId: str(r.terminalId, ''),
+        cashier: str(r.cashier, ''),
+        clientTime: time(r.clientTime),
+        total: int(r.total),
+        paymentMethod: str(payment.method, ''),
+        visitId: null,
+        bracelet: null,
+        status: j.status,
+        reasons: j.reasons,
+        voided,
+        seq: input.seq,
+      },
+      lines: [],
+      movements: [],
+      verdict,
+      findings: j.findings,
+    }
+  }
+  const clientTime = time(sale.clientTime)
+  // A line id repeated inside one sale would collide on the (ticket, line) key; first wins.
+  const seen = new Set<string>()
+  const lines: TicketLineRow[] = []
+  for (const l of sale.lines) {
+    if (seen.has(l.lineId)) continue
+    seen.add(l.lineId)
+    lines.push({
+      ticketId: input.ticketId,
+      lineId: l.lineId,
+      store: input.store,
+      productId: l.productId,
+      name: l.name,
+      qty: l.qty,
+      unitPrice: l.unitPrice,
+      taxRate: l.taxRate,
+      total: l.total,
+    })
+  }
+  const movements: StockMovementRow[] =
+    j.status === 'accepted' && !voided
+      ? lines.map((l) => ({ ticketId: l.ticketId, lineId: l.lineId, store: l.store, productId: l.productId, qty: l.qty, at: clientTime }))
+      : []
+  return {
+    ticket: {
+      id: input.ticketId,
+      store: input.store,
+      terminalId: sale.terminalId,
+      cashier: sale.cashier,
+      clientTime,
+      total: sale.total,
+      paymentMethod: sale.payment.method,
+      visitId: sale.visitId,
+      bracelet: sale.bracelet,
+      status: j.status,
+      reasons: j.reasons,
+      voided,
+      seq: input.seq,
+    },
+    lines,
+    movements,
+    verdict,
+    findings: j.findings,
+  }
+}

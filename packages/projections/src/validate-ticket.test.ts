@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_STRATEGIES, resolveStrategies } from './strategies.ts'
+import { STORE, VISIT_CLOSED, VISIT_OPEN, sale, snapshot } from './test-fixtures.ts'
+import { judgeTicket } from './validate-ticket.ts'
+
+const T = '01900000-0000-7000-8000-000000000001'
+const ctx = { snapshot: snapshot(), strategies: DEFAULT_STRATEGIES }
+const codes = (j: { reasons: Array<{ code: string }> }) => j.reasons.map((r) => r.code).sort()
+
+describe('judgeTicket', () => {
+  it('[PRJ2] accepts a consistent sale of known active products at catalog prices', () => {
+    const j = judgeTicket(STORE, T, sale(T, [['beer', 2, 350], ['cola', 1, 250]]), ctx)
+    expect(j).toMatchObject({ status: 'accepted', reasons: [], findings: [] })
+  })
+
+  it('[PRJ2] refuses a malformed sale with a readable reason', () => {
+    const j = judgeTicket(STORE, T, { id: T, lines: 'nope' }, ctx)
+    expect(j.status).toBe('refused')
+    expect(j.reasons[0]?.code).toBe('malformed')
+    expect(j.sale).toBeNull()
+  })
+
+  it('[PRJ2] reports every reason at once: no lines, bad qty, unknown product, totals', () => {
+    expect(codes(judgeTicket(STORE, T, sale(T, []), ctx))).toEqual(['no_lines'])
+    const s = sale(T, [['ghost', 1, 100], ['beer', 0, 350]])
+    s.total = 999
+    const j = judgeTicket(STORE, T, s, ctx)
+    expect(j.status).toBe('refused')
+    expect(codes(j)).toEqual(['bad_qty', 'totals_mismatch', 'unknown_product'])
+    expect(j.findings.map((f) => f.kind).sort()).toEqual(['totals_mismatch', 'unknown_product'])
+    expect(j.findings.every((f) => f.outcome.status === 'open')).toBe(true)
+  })
+
+  it('[PRJ2] flags payment different from total and inactive products', () => {
+    const s = sale(T, [['old', 1, 100]])
+    s.payment.amount = 50
+    expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['inactive_product', 'totals_mismatch'])
+  })
+
+  it('[PRJ3] price changed: terminal wins by default (accepted, conflict settled), server wins when configured', () => {
+    const s = sale(T, [['beer', 1, 300]])
+    const j = judgeTicket(STORE, T, s, ctx)
+    expect(j.status).toBe('accepted')
+    expect(codes(j)).toEqual(['price_changed'])
+    expect(j.findings[0]).toMatchObject({ kind: 'price_changed', key: `price_changed:${T}`, outcome: { ticket: 'accept', status: 'resolved' } })
+    expect(j.findings[0]?.evidence).toEqual({
+      terminal: [{ lineId: 'l0', productId: 'beer', unitPrice: 300, clientTime: s.clientTime }],
+      server: [{ productId: 'beer', price: 350, updatedAt: null }],
+    })
+    const strict = judgeTicket(STORE, T, s, { ...ctx, strategies: resolveStrategies({ price_changed: 'server_wins' }) })
+    expect(strict.status).toBe('refused')
+  })
+
+  it('[PRJ3] a person\'s decision overrides the strategy', () => {
+    const s = sale(T, [['ghost', 1, 100]])
+    const j = judgeTicket(STORE, T, s, { ...ctx, human: new Map([[`unknown_product:${T}`, 'accept' as const]]) })
+    expect(j.status).toBe('accepted')
+    expect(j.findings[0]?.outcome).toEqual({ ticket: 'accept', status: 'resolved' })
+  })
+
+  it('[PRJ2] visit must be known and open at sale time', () => {
+    expect(judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: VISIT_OPEN }), ctx).status).toBe('accepted')
+    const unknown = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: 'nope' }), ctx)
+    expect(codes(unknown)).toEqual(['unknown_visit'])
+    const late = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: VISIT_CLOSED }), ctx)
+    expect(late.status).toBe('refused')
+    expect(late.findings[0]?.kind).toBe('visit_closed')
+    // Sold before the visit was closed, arriving late: fine.
+    const early = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: VISIT_CLOSED, clientTime: '2026-01-01T19:00:00Z' }), ctx)
+    expect(early.status).toBe('accepted')
+  })
+
+  it('[PRJ2] a sale written into another ticket or store is refused', () => {
+    expect(codes(judgeTicket('other', T, sale(T, [['beer', 1, 350]]), ctx))).toContain('wrong_document')
+    expect(codes(judgeTicket(STORE, 'x', sale(T, [['beer', 1, 350]]), ctx))).toEqual(['wrong_document'])
+  })
+})

@@ -1,0 +1,151 @@
+/**
+ * Judges one sale against the catalog snapshot. Pure: the same sale, snapshot,
+ * strategies and human resolutions always give the same verdict, so a rebuild gives
+ * the same rows. Every problem is reported (not just the first), because the terminal
+ * shows the reasons and a person fixes them all at once.
+ */
+import { saleSchema, validate, type Sale } from '@tally/schema'
+import type { CatalogSnapshot } from './catalog-snapshot.ts'
+import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
+
+export const ReasonCode = {
+  malformed: 'malformed',
+  wrongDocument: 'wrong_document',
+  noLines: 'no_lines',
+  badQty: 'bad_qty',
+  unknownProduct: 'unknown_product',
+  inactiveProduct: 'inactive_product',
+  priceChanged: 'price_changed',
+  totalsMismatch: 'totals_mismatch',
+  unknownVisit: 'unknown_visit',
+  visitClosed: 'visit_closed',
+} as const
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
+
+export interface Reason {
+  code: string
+  message: string
+}
+
+/** A ticket-level conflict found while judging, with the strategy already applied. */
+export interface Finding {
+  kind: ConflictKind
+  key: string
+  evidence: { terminal: unknown; server: unknown }
+  strategy: Strategies[ConflictKind]
+  outcome: Outcome
+}
+
+export interface Judgement {
+  status: 'accepted' | 'refused'
+  /** Why it was refused; on an accepted ticket, what was flagged and settled. */
+  reasons: Reason[]
+  findings: Finding[]
+  /** The parsed sale, when it parsed at all. */
+  sale: Sale | null
+}
+
+export interface JudgeContext {
+  snapshot: CatalogSnapshot
+  strategies: Strategies
+  /** Decisions a person recorded on this ticket's conflicts, by conflict key. */
+  human?: ReadonlyMap<string, HumanOutcome> | undefined
+}
+
+export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
+
+export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: JudgeContext): Judgement {
+  const parsed = validate(saleSchema, raw)
+  if (!parsed.ok) {
+    return { status: 'refused', reasons: [{ code: ReasonCode.malformed, message: parsed.error }], findings: [], sale: null }
+  }
+  const sale = parsed.value
+  const hard: Reason[] = []
+  const findings: Finding[] = []
+  const soft: Reason[] = []
+  if (sale.id !== ticketId || sale.storeId !== store) {
+    hard.push({ code: ReasonCode.wrongDocument, message: `sale ${sale.id}@${sale.storeId} written into ticket ${ticketId}@${store}` })
+  }
+  if (Number.isNaN(Date.parse(sale.clientTime))) {
+    hard.push({ code: ReasonCode.malformed, message: `clientTime "${sale.clientTime}" is not a time` })
+  }
+  if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
+
+  const unknown: Sale['lines'] = []
+  const inactive: Sale['lines'] = []
+  const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
+  const badTotals: string[] = []
+  for (const line of sale.lines) {
+    if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
+    if (line.total !== line.qty * line.unitPrice) {
+      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
+    }
+    const p = ctx.snapshot.products.get(line.productId)
+    if (p === undefined || p.store !== store) unknown.push(line)
+    else {
+      if (!p.active) inactive.push(line)
+      if (p.price !== line.unitPrice) repriced.push({ line, price: p.price, updatedAt: p.updatedAt })
+    }
+  }
+  const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
+  if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
+  if (sale.payment.amount !== sale.total) badTotals.push(`payment ${sale.payment.amount} != total ${sale.total}`)
+
+  const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined) => {
+    const key = conflictKey(kind, ticketId)
+    const strategy = ctx.strategies[kind]
+    const outcome = outcomeFor(kind, strategy, { terminalLater, human: ctx.human?.get(key) })
+    findings.push({ kind, key, evidence, strategy, outcome })
+    ;(outcome.ticket === 'refuse' ? hard : soft).push({ code, message })
+  }
+  if (unknown.length > 0) {
+    add(ConflictKind.unknownProduct, ReasonCode.unknownProduct, `unknown product ${unknown.map((l) => `${l.productId} (${l.name})`).join(', ')}`, {
+      terminal: unknown.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name })),
+      server: null,
+    })
+  }
+  if (inactive.length > 0) {
+    add(ConflictKind.inactiveProduct, ReasonCode.inactiveProduct, `inactive product ${inactive.map((l) => l.name).join(', ')}`, {
+      terminal: inactive.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name })),
+      server: inactive.map((l) => ({ productId: l.productId, active: false })),
+    })
+  }
+  if (repriced.length > 0) {
+    // last_write: the terminal's price stands when every catalog change came after the sale.
+    const changedAfterSale = repriced.every((r) => r.updatedAt !== null)
+      ? repriced.every((r) => Date.parse(sale.clientTime) < Date.parse(r.updatedAt as string))
+      : undefined
+    add(
+      ConflictKind.priceChanged,
+      ReasonCode.priceChanged,
+      repriced.map((r) => `${r.line.name}: sold at ${r.line.unitPrice}, catalog ${r.price}`).join('; '),
+      {
+        terminal: repriced.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, unitPrice: r.line.unitPrice, clientTime: sale.clientTime })),
+        server: repriced.map((r) => ({ productId: r.line.productId, price: r.price, updatedAt: r.updatedAt })),
+      },
+      changedAfterSale,
+    )
+  }
+  if (badTotals.length > 0) {
+    add(ConflictKind.totalsMismatch, ReasonCode.totalsMismatch, badTotals.join('; '), {
+      terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
+      server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
+    })
+  }
+  if (sale.visitId !== null) {
+    const v = ctx.snapshot.visits.get(sale.visitId)
+    if (v === undefined || v.store !== store) {
+      hard.push({ code: ReasonCode.unknownVisit, message: `unknown visit ${sale.visitId}` })
+    } else if (v.exitAt !== null && Date.parse(v.exitAt) < Date.parse(sale.clientTime)) {
+      add(
+        ConflictKind.visitClosed,
+        ReasonCode.visitClosed,
+        `visit ${sale.visitId} was closed at ${v.exitAt}, sale made at ${sale.clientTime}`,
+        { terminal: { visitId: sale.visitId, bracelet: sale.bracelet, clientTime: sale.clientTime }, server: { visitId: v.id, exitAt: v.exitAt } },
+        true,
+      )
+    }
+  }
+  const status = hard.length === 0 ? 'accepted' : 'refused'
+  return { status, reasons: status === 'accepted' ? soft : [...hard, ...soft], findings, sale }
+}
