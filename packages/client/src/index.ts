@@ -1,0 +1,17 @@
+export { createSyncClient } from './sync-client.ts'
+export { Status } from './types.ts'
+export type {
+  AckEvent,
+  Refusal,
+  SocketLike,
+  SyncClient,
+  SyncClientEvent,
+  SyncClientEvents,
+  SyncClientOptions,
+  WebSocketConstructor,
+} from './types.ts'
+export { DEFAULT_BACKOFF, backoffDelay } from './backoff.ts'
+export type { BackoffOptions } from './backoff.ts'
+export { Outbox, MAX_MERGE_BYTES } from './outbox.ts'
+export type { OutboxEntry } from './outbox.ts'
+export { REGISTRY_DB } from './registry.ts'

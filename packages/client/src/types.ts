@@ -1,0 +1,94 @@
+/**
+ * The public shape of the sync client. apps/web codes against these types; keep them
+ * stable and add rather than change.
+ */
+import type * as Y from 'yjs'
+
+export const Status = {
+  connecting: 'connecting',
+  online: 'online',
+  offline: 'offline',
+  authRequired: 'auth-required',
+} as const
+export type Status = (typeof Status)[keyof typeof Status]
+
+/** The little of a WebSocket the client uses; the DOM global and `ws` both fit. */
+export interface SocketLike {
+  binaryType: string
+  readonly readyState: number
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+  onopen: ((ev: never) => unknown) | null
+  onmessage: ((ev: { data: unknown }) => unknown) | null
+  onclose: ((ev: { code: number; reason: string }) => unknown) | null
+  onerror: ((ev: never) => unknown) | null
+}
+export type WebSocketConstructor = new (url: string) => SocketLike
+
+export interface SyncClientOptions {
+  /** ws(s)://host:port; the client appends `/mux?token=...`. */
+  url: string
+  token: string
+  /** Defaults to globalThis.WebSocket (pass `ws` in Node). */
+  WebSocket?: WebSocketConstructor | typeof WebSocket
+  /** Where documents and the outbox live. Default 'indexeddb'. */
+  persistence?: 'indexeddb' | 'memory'
+  /** Jittered exponential reconnect delay. Default 500..30000 ms. */
+  backoff?: { minMs?: number; maxMs?: number }
+}
+
+/** An outbox entry (or a whole document, updateId '') the relay refused. */
+export interface Refusal {
+  doc: string
+  updateId: string
+  code: string
+  reason: string
+}
+
+export interface AckEvent {
+  doc: string
+  updateId: string
+  seq: number
+}
+
+export interface SyncClientEvents {
+  status: (status: Status) => void
+  /** Total pending count after a change, and the document that changed. */
+  pending: (total: number, doc: string) => void
+  ack: (ack: AckEvent) => void
+  refused: (refusal: Refusal) => void
+  synced: (doc: string) => void
+  'auth-required': () => void
+}
+export type SyncClientEvent = keyof SyncClientEvents
+
+export interface SyncClient {
+  /** Load from IndexedDB, subscribe; refcounted. Rejects for a malformed name. */
+  open(docName: string): Promise<Y.Doc>
+  /** Unsubscribe when the refcount hits 0 (and, if edits are pending, once they are durable). */
+  release(docName: string): void
+  /** Delete local data; rejects while pending(docName) > 0. */
+  drop(docName: string): Promise<void>
+  isDurable(docName: string): boolean
+  /** Own edits not yet acknowledged as durable (refused ones excluded), per doc or total. */
+  pending(docName?: string): number
+  durableStateVector(docName: string): Uint8Array | undefined
+  refused(docName?: string): Refusal[]
+  readonly status: Status
+  /** Time (ms since epoch) of the last ack or subscribed answer. */
+  readonly lastSyncAt: number | null
+  /** Consecutive connects that failed (closed before the relay answered). */
+  readonly failures: number
+  /** Resolves once the outbox of every document known to have pending edits is loaded. */
+  readonly ready: Promise<void>
+  on<E extends SyncClientEvent>(event: E, fn: SyncClientEvents[E]): () => void
+  /** Reconnect now if offline; resend the outbox if online. */
+  syncNow(): void
+  /** After re-pairing: reconnect with the new token and resend pending edits. */
+  setToken(token: string): void
+  /** Resolves when the relay has answered this document's subscription on the current connection. */
+  whenSynced(docName: string): Promise<void>
+  /** Resolves when pending(docName) (or the total) reaches 0. */
+  whenDurable(docName?: string): Promise<void>
+  destroy(): Promise<void>
+}
