@@ -1,0 +1,56 @@
+import { useTranslation } from 'react-i18next'
+import { syncAlerts } from './sync-alerts.ts'
+import { useNow, useTerminal } from './use-terminal.ts'
+
+const startedAt = Date.now()
+
+function ago(ms: number, t: (k: string, o?: Record<string, unknown>) => string): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 60) return t('status.secondsAgo', { count: s })
+  const m = Math.round(s / 60)
+  if (m < 60) return t('status.minutesAgo', { count: m })
+  return t('status.hoursAgo', { count: Math.round(m / 60) })
+}
+
+export function StatusWidget() {
+  const term = useTerminal()
+  const { t } = useTranslation()
+  const now = useNow(5_000)
+  const { client } = term
+  const status = client.status
+  const pending = client.pending()
+  const alerts = syncAlerts({ status, pending, lastSyncAt: term.lastSyncAt, startedAt, failures: client.failures, now })
+  const worst = alerts.find((a) => a.level === 'error') ?? alerts.find((a) => a.level === 'danger') ?? alerts[0]
+  return (
+    <section
+      className={`status status-${status} ${worst ? `alert-${worst.level}` : ''}`}
+      data-testid="status"
+      data-status={status}
+      data-pending={pending}
+      aria-live="polite"
+    >
+      <span className="status-dot" aria-hidden="true" />
+      <span className="status-label" data-testid="status-label">
+        {t(`status.${status}`)}
+      </span>
+      <span className={`status-pending ${pending > 0 ? 'has-pending' : ''}`} title={t('status.pendingHelp')}>
+        <b data-testid="pending-count">{pending}</b> {t('status.pending')}
+      </span>
+      <span className="status-last" data-testid="last-sync">
+        {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
+      </span>
+      <button type="button" className="btn btn-small" data-testid="sync-now" onClick={() => client.syncNow()}>
+        {t('status.syncNow')}
+      </button>
+      {alerts.length > 0 && (
+        <ul className="status-alerts" data-testid="alerts">
+          {alerts.map((a) => (
+            <li key={a.key} className={`alert alert-${a.level}`} data-alert={a.key}>
+              {t(a.key, { count: a.count ?? 0 })}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  )
+}

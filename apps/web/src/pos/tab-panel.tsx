@@ -1,0 +1,153 @@
+import { useState, type FormEvent, type RefObject } from 'react'
+import { useTranslation } from 'react-i18next'
+import { cartTotal, consumedTotal, readCartLines, type PaymentMethod } from '@tally/schema'
+import { formatMoney } from './money.ts'
+import { useTerminal } from './use-terminal.ts'
+
+const METHODS: readonly PaymentMethod[] = ['cash', 'card', 'visit']
+
+export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElement | null> }) {
+  const term = useTerminal()
+  const { t, i18n } = useTranslation()
+  const money = (c: number): string => formatMoney(c, i18n.language)
+  const [code, setCode] = useState('')
+  const [joinId, setJoinId] = useState('')
+  const [method, setMethod] = useState<PaymentMethod>('cash')
+  const cur = term.current
+  const lines = cur === null ? [] : readCartLines(cur.cart)
+  const total = cartTotal(lines)
+  const onVisit = cur !== null && cur.visitId !== null
+  const payWith: PaymentMethod = method === 'visit' && !onVisit ? 'cash' : method
+
+  const scan = (e: FormEvent): void => {
+    e.preventDefault()
+    const c = code
+    setCode('')
+    void term.scanBracelet(c)
+  }
+  const join = (e: FormEvent): void => {
+    e.preventDefault()
+    void term.openTabById(joinId)
+    setJoinId('')
+  }
+
+  return (
+    <section className="tab-panel" aria-label={t('tab.title')}>
+      <form className="scan" onSubmit={scan}>
+        <label htmlFor="bracelet">{t('tab.bracelet')}</label>
+        <input
+          id="bracelet"
+          ref={braceletRef}
+          className="input"
+          data-testid="bracelet"
+          autoComplete="off"
+          inputMode="text"
+          placeholder={t('tab.scanHere')}
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          aria-keyshortcuts="F3"
+        />
+      </form>
+
+      <nav className="tabs" aria-label={t('tab.openTabs')} data-testid="tabs">
+        {term.tabs.map((tab) => (
+          <span key={tab.cartId} className={`tab-chip ${tab.cartId === cur?.cartId ? 'active' : ''}`}>
+            <button type="button" className="chip" data-testid="tab-chip" onClick={() => void term.selectTab(tab.cartId)}>
+              {tab.label}
+            </button>
+            <button type="button" className="chip-x" aria-label={t('tab.close', { label: tab.label })} onClick={() => term.closeTab(tab.cartId)}>
+              ×
+            </button>
+          </span>
+        ))}
+        <button type="button" className="chip chip-new" data-testid="new-tab" onClick={() => void term.newTab()}>
+          + {t('tab.new')}
+        </button>
+      </nav>
+
+      {cur !== null && (
+        <div className="tab-head" data-testid="tab" data-cart-id={cur.cartId}>
+          <div>
+            <h2 data-testid="tab-label">{cur.label}</h2>
+            <small className="tab-id" title={t('tab.idHelp')} data-testid="tab-id">
+              {cur.cartId}
+            </small>
+          </div>
+          {cur.visit !== null && (
+            <div className="visit" data-testid="visit">
+              <span>{t('tab.consumed')}</span>
+              <b data-testid="consumed">{money(consumedTotal(cur.visit))}</b>
+            </div>
+          )}
+        </div>
+      )}
+      {term.busy && <p className="hint">{t('tab.opening')}</p>}
+
+      <ul className="lines" data-testid="cart-lines">
+        {lines.length === 0 && <li className="empty">{t('tab.empty')}</li>}
+        {lines.map((l) => (
+          <li key={l.lineId} className="line" data-testid="cart-line" data-product-id={l.productId} data-qty={l.qty}>
+            <span className="line-name">{l.name}</span>
+            <span className="line-qty">
+              <button type="button" className="btn btn-icon" aria-label={t('tab.less')} onClick={() => term.changeLine(l, -1)}>
+                −
+              </button>
+              <b data-testid="line-qty">{l.qty}</b>
+              <button type="button" className="btn btn-icon" aria-label={t('tab.more')} onClick={() => term.changeLine(l, 1)}>
+                +
+              </button>
+            </span>
+            <span className="line-total">{money(l.qty * l.unitPrice)}</span>
+          </li>
+        ))}
+      </ul>
+
+      <div className="total">
+        <span>{t('tab.total')}</span>
+        <b data-testid="cart-total" data-cents={total}>
+          {money(total)}
+        </b>
+      </div>
+
+      <div className="methods" role="radiogroup" aria-label={t('pay.method')}>
+        {METHODS.map((m) => (
+          <button
+            type="button"
+            key={m}
+            role="radio"
+            aria-checked={payWith === m}
+            disabled={m === 'visit' && !onVisit}
+            className={`btn method ${payWith === m ? 'active' : ''}`}
+            data-testid={`method-${m}`}
+            onClick={() => setMethod(m)}
+          >
+            {t(`pay.${m}`)}
+          </button>
+        ))}
+      </div>
+      <button
+        type="button"
+        className="btn btn-primary checkout"
+        data-testid="checkout"
+        disabled={lines.length === 0 || term.busy}
+        onClick={() => void term.checkout(payWith)}
+        aria-keyshortcuts="F9"
+      >
+        {t('pay.checkout', { total: money(total) })}
+      </button>
+
+      <form className="join" onSubmit={join}>
+        <input
+          className="input input-small"
+          data-testid="join-id"
+          placeholder={t('tab.joinPlaceholder')}
+          value={joinId}
+          onChange={(e) => setJoinId(e.target.value)}
+        />
+        <button type="submit" className="btn btn-small" data-testid="join">
+          {t('tab.join')}
+        </button>
+      </form>
+    </section>
+  )
+}

@@ -1,0 +1,65 @@
+import { useTranslation } from 'react-i18next'
+import { formatMoney } from './money.ts'
+import { useTerminal } from './use-terminal.ts'
+
+export function TicketsList() {
+  const term = useTerminal()
+  const { t, i18n } = useTranslation()
+  const receipts = term.tickets.receipts
+  const counts = receipts.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.state]: (acc[r.state] ?? 0) + 1 }), {})
+  return (
+    <section className="tickets" aria-label={t('tickets.title')}>
+      <header className="tickets-head">
+        <h2>{t('tickets.title')}</h2>
+        <p className="tickets-summary" data-testid="tickets-summary">
+          {(['local', 'durable', 'accepted', 'refused', 'rejected'] as const).map((s) => (
+            <span key={s} className={`badge state-${s}`} data-state={s} data-count={counts[s] ?? 0}>
+              {t(`ticketState.${s}`)}: {counts[s] ?? 0}
+            </span>
+          ))}
+        </p>
+      </header>
+      {receipts.length === 0 ? (
+        <p className="empty">{t('tickets.none')}</p>
+      ) : (
+        <table className="ticket-table" data-testid="tickets">
+          <thead>
+            <tr>
+              <th>{t('tickets.time')}</th>
+              <th>{t('tickets.tab')}</th>
+              <th>{t('tickets.items')}</th>
+              <th>{t('pay.method')}</th>
+              <th className="num">{t('tab.total')}</th>
+              <th>{t('tickets.state')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {receipts.map((r) => (
+              <tr key={r.id} data-testid="ticket" data-ticket-id={r.id} data-state={r.state} data-total={r.total}>
+                <td>{new Date(r.at).toLocaleTimeString(i18n.language, { hour: '2-digit', minute: '2-digit' })}</td>
+                <td>{r.label}</td>
+                <td className="items">{r.items.map((i) => `${i.qty}× ${i.name}`).join(', ')}</td>
+                <td>{t(`pay.${r.method}`)}</td>
+                <td className="num">{formatMoney(r.total, i18n.language)}</td>
+                <td>
+                  <span className={`badge state-${r.state}`} title={t(`ticketStateHelp.${r.state}`)}>
+                    {t(`ticketState.${r.state}`)}
+                  </span>
+                  {r.reasons.length > 0 && (
+                    <ul className="reasons" data-testid="reasons">
+                      {r.reasons.map((x, i) => (
+                        <li key={i} data-code={x.code}>
+                          {x.message}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  )
+}
