@@ -49,7 +49,13 @@ export function idbDocStore(name: string, doc: Y.Doc): DocStore {
           tx.oncomplete = () => resolve()
           tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'))
           tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'))
-          body(tx)
+          try {
+            body(tx)
+          } catch (err) {
+            // All or nothing: an update must never be stored without its outbox entry.
+            tx.abort()
+            reject(err)
+          }
         }),
     )
     writes = writes.then(
