@@ -1,0 +1,131 @@
+/**
+ * `npm run bench -- relay [options]` and `npm run bench -- projection [options]`.
+ * See bench/README.md for what each workload does and how to read the numbers.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { machineInfo } from './machine.ts'
+import { muxKitIfReady } from './clients/tally-mux.ts'
+import { runRelayBench } from './relay/run.ts'
+import { formatSummary, summarize } from './relay/summary.ts'
+import { relayTargets, tallyAvailable, Workload } from './relay/targets.ts'
+import { REPO_ROOT } from './servers/spawn.ts'
+
+// y-websocket providers each add a process 'exit' listener; 1000 documents are expected here.
+process.setMaxListeners(0)
+
+const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test'
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} })
+  try {
+    await sql`select 1`
+    return true
+  } catch {
+    return false
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {})
+  }
+}
+
+function stamp(): string {
+  return new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')
+}
+
+async function relay(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reps: { type: 'string', default: '3' },
+      workloads: { type: 'string', default: 'fanout,manydocs,crash' },
+      targets: { type: 'string' },
+      postgres: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? DEFAULT_PG },
+      'no-postgres': { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'keep-dirs': { type: 'boolean', default: false },
+    },
+  })
+  const pgUrl = values['no-postgres'] ? undefined : (await postgresReachable(values.postgres)) ? values.postgres : undefined
+  const muxKit = await muxKitIfReady()
+  let targets = relayTargets({ postgresUrl: pgUrl, muxKit })
+  if (values.targets) {
+    const wanted = new Set(values.targets.split(','))
+    targets = targets.filter((t) => wanted.has(t.id))
+  }
+  const workloads = values.workloads.split(',').filter((w): w is Workload => w in Workload)
+  const quick = values.quick
+  const opts = {
+    reps: quick ? 1 : Math.max(1, Number(values.reps)),
+    workloads,
+    fanout: quick ? { terminals: 10, edits: 10 } : { terminals: 40, edits: 50 },
+    manydocs: quick ? { terminals: 5, tickets: 10 } : { terminals: 20, tickets: 50 },
+    crash: quick ? { writers: 2, docs: 2, edits: 20 } : { writers: 8, docs: 4, edits: 100 },
+    timeoutMs: 120_000,
+    keepDirs: values['keep-dirs'],
+    log: (line: string) => console.log(line),
+  }
+  const notes: string[] = []
+  if (!tallyAvailable()) notes.push('apps/relay/src/main.ts not found: Tally targets skipped')
+  if (!pgUrl) notes.push('no Postgres reachable: Tally on Postgres skipped')
+  if (!muxKit) notes.push('@tally/client createSyncClient not ready: mux client skipped')
+  for (const n of notes) console.log(`note: ${n}`)
+  console.log(`targets: ${targets.map((t) => t.id).join(', ')}`)
+  console.log(`workloads: ${workloads.join(', ')}  reps: ${opts.reps}\n`)
+
+  const started = new Date()
+  const records = await runRelayBench(targets, opts)
+  const { rows, ratios } = summarize(targets, records)
+  console.log(formatSummary(rows, ratios))
+
+  const out = values.out ?? join(REPO_ROOT, 'bench/results', `relay-${stamp()}.json`)
+  mkdirSync(join(out, '..'), { recursive: true })
+  const { log: _log, ...optsForFile } = opts
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        bench: 'relay',
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        machine: machineInfo(),
+        options: optsForFile,
+        notes,
+        targets: targets.map((t) => ({ id: t.id, label: t.label, server: t.spec.id, peer: t.peer ?? null })),
+        summary: rows,
+        ratios,
+        runs: records,
+      },
+      (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+      2,
+    ) + '\n',
+  )
+  console.log(`\nresults written to ${out}`)
+}
+
+async function main(): Promise<void> {
+  const [what, ...rest] = process.argv.slice(2)
+  switch (what) {
+    case 'relay':
+      await relay(rest)
+      break
+    case 'projection': {
+      const { projection } = await import('./projection/main.ts')
+      await projection(rest)
+      break
+    }
+    default:
+      console.log('usage: npm run bench -- relay|projection [options]  (see bench/README.md)')
+      process.exitCode = 2
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,108 @@
+/**
+ * The relay bench: every workload against every target, repeated, interleaved (rep 1 of
+ * every target, then rep 2 ...) so slow drift of the machine hits all targets alike. Each
+ * run gets a fresh server process and a fresh data directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dropSchema } from '@tally/schema/db'
+import { type RunningServer, startServer } from '../servers/spawn.ts'
+import { BENCH_JWT_SECRET } from '../tally-token.ts'
+import { type CrashResult, runCrash } from './crash.ts'
+import { type FanoutResult, runFanout } from './fanout.ts'
+import { type ManydocsResult, runManydocs } from './manydocs.ts'
+import { type Target, Workload } from './targets.ts'
+
+export interface RelayBenchOptions {
+  readonly reps: number
+  readonly workloads: readonly Workload[]
+  readonly fanout: { terminals: number; edits: number }
+  readonly manydocs: { terminals: number; tickets: number }
+  readonly crash: { writers: number; docs: number; edits: number }
+  readonly timeoutMs: number
+  readonly keepDirs: boolean
+  readonly log: (line: string) => void
+}
+
+export interface RunRecord {
+  readonly target: string
+  readonly workload: Workload
+  readonly rep: number
+  readonly idleMem?: { rssMiB: number; hwmMiB: number }
+  readonly result: FanoutResult | ManydocsResult | CrashResult | { ok: false; error: string }
+}
+
+let schemaSeq = 0
+
+async function withServer<T>(
+  target: Target,
+  keepDirs: boolean,
+  fn: (start: () => Promise<RunningServer>) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `tally-bench-${target.spec.id}-`))
+  const schema = target.spec.databaseUrl ? `bench_${process.pid}_${++schemaSeq}` : undefined
+  const started: RunningServer[] = []
+  try {
+    return await fn(async () => {
+      const s = await startServer(target.spec, dir, { jwtSecret: BENCH_JWT_SECRET, schema })
+      started.push(s)
+      return s
+    })
+  } finally {
+    for (const s of started) await s.kill9()
+    if (schema && target.spec.databaseUrl) await dropSchema(target.spec.databaseUrl, schema).catch(() => {})
+    if (!keepDirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function runOne(target: Target, workload: Workload, rep: number, opts: RelayBenchOptions): Promise<RunRecord> {
+  return withServer(target, opts.keepDirs, async (start) => {
+    if (workload === Workload.crash) {
+      const result = await runCrash(start, (s) => target.kit(s), { ...opts.crash, timeoutMs: opts.timeoutMs })
+      return { target: target.id, workload, rep, result }
+    }
+    const server = await start()
+    // Let startup work (migrations, JIT) settle before the idle reading.
+    await new Promise((r) => setTimeout(r, 500))
+    const idle = server.mem()
+    const kit = target.kit(server)
+    const result =
+      workload === Workload.fanout
+        ? await runFanout(server, kit, { ...opts.fanout, timeoutMs: opts.timeoutMs })
+        : await runManydocs(server, kit, { ...opts.manydocs, timeoutMs: opts.timeoutMs, seed: rep })
+    return { target: target.id, workload, rep, idleMem: idle, result }
+  })
+}
+
+export async function runRelayBench(targets: readonly Target[], opts: RelayBenchOptions): Promise<RunRecord[]> {
+  const records: RunRecord[] = []
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    for (const workload of opts.workloads) {
+      for (const target of targets) {
+        if (!target.workloads.has(workload)) continue
+        let record: RunRecord
+        try {
+          record = await runOne(target, workload, rep, opts)
+        } catch (err) {
+          record = { target: target.id, workload, rep, result: { ok: false, error: (err as Error).message.slice(0, 500) } }
+        }
+        records.push(record)
+        opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} ${brief(record)}`)
+      }
+    }
+  }
+  return records
+}
+
+function brief(r: RunRecord): string {
+  const res = r.result
+  if (!res.ok && 'error' in res && !('convergeMs' in res) && !('allOnServerMs' in res) && !('lost' in res)) return `FAILED: ${res.error}`
+  const err = !res.ok && 'error' in res ? `  FAILED: ${res.error}` : ''
+  if ('convergeMs' in res)
+    return `converge ${res.convergeMs.toFixed(0)} ms  p50 ${res.p50Ms.toFixed(1)}  p99 ${res.p99Ms.toFixed(1)}  rss ${res.mem.rssMiB.toFixed(0)} MiB  cpu srv ${res.serverCpuMs.toFixed(0)} cli ${res.clientCpuMs.toFixed(0)} ms${err}`
+  if ('allOnServerMs' in res)
+    return `all on server ${res.allOnServerMs.toFixed(0)} ms  synced ${res.allSyncedMs.toFixed(0)}  rss ${res.mem.rssMiB.toFixed(0)} MiB  cpu srv ${res.serverCpuMs.toFixed(0)} cli ${res.clientCpuMs.toFixed(0)} ms${err}`
+  if ('lost' in res) return `relayed ${res.relayed}  recovered ${res.recovered}  lost ${res.lost}  (kill ${res.killAfterMs.toFixed(0)} ms after last relay)${err}`
+  return 'unknown'
+}
