@@ -40,7 +40,7 @@ describe('IndexedDB document store', () => {
   it('[CLI2] all or nothing: when the entry cannot be stored, the update is not stored either', async () => {
     freshIndexedDB()
     const { doc, store } = await reopen()
-    let update = new Uint8Array()
+    let update: Uint8Array = new Uint8Array()
     doc.on('update', (u: Uint8Array) => (update = u))
     doc.getMap('m').set('a', 1)
     // A value IndexedDB cannot clone makes the entry's put throw inside the transaction.
@@ -57,7 +57,7 @@ describe('IndexedDB document store', () => {
   it('[CLI8] clear() deletes the document and its outbox', async () => {
     freshIndexedDB()
     const { doc, store } = await reopen()
-    let update = new Uint8Array()
+    let update: Uint8Array = new Uint8Array()
     doc.on('update', (u: Uint8Array) => (update = u))
     doc.getMap('m').set('a', 1)
     store.write(update, { id: 'id-1', update })
