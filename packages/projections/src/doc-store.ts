@@ -1,0 +1,89 @@
+/**
+ * Folded documents, cached. A cache miss loads the document's snapshot plus its later
+ * log rows; many misses of one batch load in two queries (one per table) instead of a
+ * round trip per document, which is what keeps a backlog of fresh tickets fast.
+ * Applying an update twice is a no-op in Yjs, so overlapping a load with rows the tail
+ * also read is harmless.
+ */
+import * as Y from 'yjs'
+import { sql } from 'drizzle-orm'
+import { Lru } from './lru.ts'
+import { list, query, toBytes, type Executor } from './sql-util.ts'
+
+export interface CachedDoc {
+  doc: Y.Doc
+  /** Highest log seq applied. */
+  seq: number
+}
+
+export interface DocStore {
+  get(name: string): CachedDoc | undefined
+  /** Load every name not cached; returns all of them. */
+  loadMany(ex: Executor, names: readonly string[]): Promise<Map<string, CachedDoc>>
+  apply(name: string, seq: number, bytes: Uint8Array): void
+  delete(name: string): void
+  clear(): void
+}
+
+export function createDocStore(maxDocs: number): DocStore {
+  const cache = new Lru<string, CachedDoc>(maxDocs)
+
+  async function loadMissing(ex: Executor, names: string[]): Promise<Map<string, CachedDoc>> {
+    const out = new Map<string, CachedDoc>()
+    if (names.length === 0) return out
+    const snaps = await query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
+      ex,
+      sql`SELECT doc, bytes, upto_seq FROM snapshots WHERE doc IN ${list(names)}`,
+    )
+    const snapSeq = new Map<string, number>()
+    for (const name of names) out.set(name, { doc: new Y.Doc({ gc: true }), seq: 0 })
+    for (const s of snaps) {
+      const c = out.get(s.doc) as CachedDoc
+      Y.applyUpdate(c.doc, toBytes(s.bytes))
+      c.seq = Number(s.upto_seq)
+      snapSeq.set(s.doc, c.seq)
+    }
+    const entries = await query<{ doc: string; seq: unknown; bytes: unknown }>(
+      ex,
+      sql`SELECT doc, seq, bytes FROM update_log WHERE doc IN ${list(names)} ORDER BY seq`,
+    )
+    for (const e of entries) {
+      const seq = Number(e.seq)
+      if (seq <= (snapSeq.get(e.doc) ?? 0)) continue
+      const c = out.get(e.doc) as CachedDoc
+      Y.applyUpdate(c.doc, toBytes(e.bytes))
+      c.seq = Math.max(c.seq, seq)
+    }
+    return out
+  }
+
+  return {
+    get: (name) => cache.get(name),
+    async loadMany(ex, names) {
+      const out = new Map<string, CachedDoc>()
+      const missing: string[] = []
+      for (const n of new Set(names)) {
+        const c = cache.get(n)
+        if (c) out.set(n, c)
+        else missing.push(n)
+      }
+      // Keep statements a sensible size on a huge rebuild.
+      for (let i = 0; i < missing.length; i += 2000) {
+        const loaded = await loadMissing(ex, missing.slice(i, i + 2000))
+        for (const [n, c] of loaded) {
+          cache.set(n, c)
+          out.set(n, c)
+        }
+      }
+      return out
+    },
+    apply(name, seq, bytes) {
+      const c = cache.get(name)
+      if (!c) return
+      Y.applyUpdate(c.doc, bytes)
+      c.seq = Math.max(c.seq, seq)
+    },
+    delete: (name) => cache.delete(name),
+    clear: () => cache.clear(),
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Folds the documents of one batch and writes everything they imply inside the
+ * caller's transaction: rows, conflicts, stock levels, verdicts and published stock.
+ * Verdict and stock write-backs are log appends in that same transaction, so a crash
+ * can never leave rows committed without their verdict (or the reverse).
+ */
+import { inArray, sql } from 'drizzle-orm'
+import { catalogDocName, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
+import { tables, type Database } from '@tally/schema/db'
+import { projectCart, type CartRow } from './cart-rows.ts'
+import { snapshotFromRows } from './catalog-snapshot.ts'
+import { dropStaleConflicts, readHumanOutcomes, upsertConflicts, type ConflictRow } from './conflicts-sql.ts'
+import type { CachedDoc } from './doc-store.ts'
+import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
+import { findDuplicates, lineSignature, type DuplicateCandidate } from './duplicates.ts'
+import { list, query, type Executor } from './sql-util.ts'
+import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
+import { ConflictKind, outcomeFor, type Strategies } from './strategies.ts'
+import { projectTicket, type TicketProjection } from './ticket-rows.ts'
+import { projectVisit, type VisitProjection } from './visit-rows.ts'
+import { writeCarts, writeTerminals, writeTickets, writeVisits, type ProductKey } from './write-rows.ts'
+
+export interface BatchDeps {
+  database: Database
+  strategies: Strategies
+  writer: DocWriter
+  origin: string
+}
+
+export interface BatchOutcome {
+  projected: number
+  verdicts: number
+  levelChanges: LevelChange[]
+}
+
+const TICKET_KINDS = [
+  ConflictKind.visitClosed,
+  ConflictKind.unknownProduct,
+  ConflictKind.inactiveProduct,
+  ConflictKind.priceChanged,
+  ConflictKind.totalsMismatch,
+] as const
+
+const sameVerdict = (a: { status: string; reasons: unknown }, b: { status: string; reasons: unknown }): boolean =>
+  a.status === b.status && JSON.stringify(a.reasons) === JSON.stringify(b.reasons)
+
+export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyMap<string, CachedDoc>): Promise<BatchOutcome> {
+  const tickets: Array<{ name: string; store: string; id: string; cached: CachedDoc }> = []
+  const visits: VisitProjection[] = []
+  const carts: CartRow[] = []
+  for (const [name, cached] of docs) {
+    const p = parseDocName(name)
+    if (!p.ok || p.value.id === undefined) continue
+    const { storeId: store, id } = p.value
+    if (p.value.kind === 'ticket') tickets.push({ name, store, id, cached })
+    else if (p.value.kind === 'visit') visits.push(projectVisit({ store, visitId: id, doc: cached.doc }))
+    else if (p.value.kind === 'cart') carts.push(projectCart({ store, cartId: id, doc: cached.doc }))
+  }
+
+  // Master data for judging, in three queries for the whole batch.
+  const stores = [...new Set(tickets.map((t) => t.store))]
+  const visitIds = new Set<string>()
+  for (const t of tickets) {
+    const raw = t.cached.doc.getMap('ticket').get('sale') as { visitId?: unknown } | undefined
+    if (raw && typeof raw.visitId === 'string') visitIds.add(raw.visitId)
+  }
+  const productRows = stores.length ? await ex.select().from(tables.products).where(inArray(tables.products.store, stores)) : []
+  const visitRows = visitIds.size
+    ? await ex
+        .select({ id: tables.visits.id, store: tables.visits.store, exitAt: tables.visits.exitAt })
+        .from(tables.visits)
+        .where(inArray(tables.visits.id, [...visitIds]))
+    : []
+  const snapshot = snapshotFromRows(productRows, visitRows)
+  const candidateKeys = tickets.flatMap((t) => TICKET_KINDS.map((k) => `${k}:${t.id}`))
+  const human = await readHumanOutcomes(ex, candidateKeys)
+
+  const projected: Array<{ t: (typeof tickets)[number]; p: TicketProjection }> = []
+  for (const t of tickets) {
+    const p = projectTicket({ store: t.store, ticketId: t.id, doc: t.cached.doc, seq: t.cached.seq }, { snapshot, strategies: deps.strategies, human })
+    if (p) projected.push({ t, p })
+  }
+
+  const touched = new Set<ProductKey>()
+  await writeTickets(
+    ex,
+    projected.map((x) => x.p.ticket),
+    projected.flatMap((x) => x.p.lines),
+    projected.flatMap((x) => x.p.movements),
+    touched,
+  )
+  await writeVisits(ex, visits)
+  await writeCarts(ex, carts)
+  await writeTerminals(
+    ex,
+    projected.map((x) => x.p.ticket),
+  )
+
+  // Ticket-level conflicts, then duplicates, then stock.
+  const conflicts: ConflictRow[] = []
+  for (const { t, p } of projected) {
+    for (const f of p.findings) {
+      conflicts.push({
+        key: f.key,
+        store: t.store,
+        kind: f.kind,
+        docs: [t.name],
+        evidence: f.evidence,
+        status: f.outcome.status,
+        strategy: f.strategy,
+        resolution: f.outcome.status === 'resolved' ? { strategy: f.strategy, outcome: f.outcome.ticket } : null,
+      })
+    }
+  }
+  const keep = new Set(conflicts.map((c) => c.key))
+  await dropStaleConflicts(ex, candidateKeys, keep)
+  conflicts.push(...(await duplicateConflicts(ex, deps.strategies, projected.map((x) => x.p))))
+  const levelChanges = await recomputeLevels(ex, touched)
+  conflicts.push(...(await oversoldConflicts(ex, touched, deps.strategies)).rows)
+  await upsertConflicts(ex, conflicts)
+
+  // Verdicts into the ticket documents (only when they changed).
+  const now = new Date().toISOString()
+  const appends: PendingAppend[] = []
+  for (const { t, p } of projected) {
+    const current = readVerdict(t.cached.doc)
+    if (current && sameVerdict(current, p.verdict)) continue
+    const bytes = captureChange(t.cached.doc, (d) => writeVerdict(d, { ...p.verdict, seq: t.cached.seq, at: now }))
+    if (bytes) appends.push({ doc: t.name, store: t.store, bytes })
+  }
+  await appendUpdates(ex, deps.database.schema, appends, PROJECTION_ACTOR, deps.origin)
+
+  await publishLevels(deps.writer, ex, levelChanges, new Map(productRows.map((p) => [`${p.store}\u0000${p.id}`, p.trackStock])))
+  return { projected: docs.size, verdicts: appends.length, levelChanges }
+}
+
+/** Write changed levels into each store's catalog document (tracked products only). */
+export async function publishLevels(
+  writer: DocWriter,
+  ex: Executor,
+  changes: readonly LevelChange[],
+  tracked: ReadonlyMap<string, boolean>,
+): Promise<void> {
+  const byStore = new Map<string, LevelChange[]>()
+  for (const c of changes) {
+    if (tracked.get(`${c.store}\u0000${c.productId}`) === false) continue
+    const l = byStore.get(c.store) ?? []
+    l.push(c)
+    byStore.set(c.store, l)
+  }
+  for (const [store, list] of byStore) {
+    await writer.change(
+      catalogDocName(store),
+      (doc) => {
+        for (const c of list) {
+          const p = readProduct(doc, c.productId)
+          if (p && p.stock !== c.level) writeProduct(doc, { ...p, stock: c.level })
+        }
+      },
+      ex,
+    )
+  }
+}
+
+async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: readonly TicketProjection[]): Promise<ConflictRow[]> {
+  if (batch.length === 0) return []
+  const candidate = (p: TicketProjection) => p.ticket.status === 'accepted' && !p.ticket.voided && p.ticket.bracelet !== null
+  const fresh: DuplicateCandidate[] = batch.filter(candidate).map((p) => ({
+    ticketId: p.ticket.id,
+    store: p.ticket.store,
+    terminalId: p.ticket.terminalId,
+    bracelet: p.ticket.bracelet as string,
+    clientTime: p.ticket.clientTime,
+    signature: lineSignature(p.lines),
+  }))
+  const batchIds = batch.map((p) => p.ticket.id)
+  const known: DuplicateCandidate[] = []
+  if (fresh.length > 0) {
+    const times = fresh.map((f) => f.clientTime.getTime())
+    const from = new Date(Math.min(...times) - 60_000)
+    const to = new Date(Math.max(...times) + 60_000)
+    const others = await query<{ id: string; store: string; terminal_id: string; bracelet: string; client_time: unknown }>(
+      ex,
+      sql`SELECT id, store, terminal_id, bracelet, client_time FROM tickets
+          WHERE bracelet IN ${list([...new Set(fresh.map((f) => f.bracelet))])}
+            AND client_time BETWEEN ${from.toISOString()}::timestamptz AND ${to.toISOString()}::timestamptz
+            AND status = 'accepted' AND NOT voided AND id NOT IN ${list(batchIds)}`,
+    )
+    if (others.length > 0) {
+      const lines = await query<{ ticket_id: string; product_id: string; qty: unknown }>(
+        ex,
+        sql`SELECT ticket_id, product_id, qty FROM ticket_lines WHERE ticket_id IN ${list(others.map((o) => o.id))}`,
+      )
+      for (const o of others) {
+        known.push({
+          ticketId: o.id,
+          store: o.store,
+          terminalId: o.terminal_id,
+          bracelet: o.bracelet,
+          clientTime: new Date(o.client_time as string | Date),
+          signature: lineSignature(lines.filter((l) => l.ticket_id === o.id).map((l) => ({ productId: l.product_id, qty: Number(l.qty) }))),
+        })
+      }
+    }
+  }
+  const pairs = findDuplicates(fresh, known)
+  const all = new Map([...known, ...fresh].map((c) => [c.ticketId, c]))
+  const rows: ConflictRow[] = pairs.map((pair) => {
+    const [a, b] = pair.tickets.map((id) => all.get(id) as DuplicateCandidate) as [DuplicateCandidate, DuplicateCandidate]
+    const side = (c: DuplicateCandidate) => ({ ticketId: c.ticketId, terminalId: c.terminalId, clientTime: c.clientTime.toISOString(), lines: c.signature })
+    const outcome = outcomeFor('duplicate', strategies.duplicate)
+    return {
+      key: pair.key,
+      store: a.store,
+      kind: 'duplicate',
+      docs: [ticketDocName(a.store, a.ticketId), ticketDocName(b.store, b.ticketId)],
+      evidence: { bracelet: a.bracelet, terminal: side(a), server: side(b) },
+      status: outcome.status,
+      strategy: strategies.duplicate,
+      resolution: outcome.status === 'resolved' ? { strategy: strategies.duplicate, outcome: 'kept' } : null,
+    }
+  })
+  // A ticket of this batch that no longer pairs (voided, refused, changed) drops its old pairs.
+  const keepKeys = new Set(rows.map((r) => r.key))
+  const docs = batch.map((p) => ticketDocName(p.ticket.store, p.ticket.id))
+  await ex.execute(sql`DELETE FROM conflicts WHERE kind = 'duplicate'
+      AND (resolved_by IS NULL OR resolved_by = ${PROJECTION_ACTOR})
+      AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(docs) d WHERE d IN ${list(docs)})
+      ${keepKeys.size ? sql`AND key NOT IN ${list([...keepKeys])}` : sql``}`)
+  return rows
+}

@@ -1,0 +1,23 @@
+/**
+ * Clearing projected state for a rebuild. What a person decided (conflicts they
+ * resolved) survives: it is an input to judging, not an output of it.
+ */
+import { sql } from 'drizzle-orm'
+import { PROJECTION_ACTOR } from './doc-writer.ts'
+import { query, type Executor } from './sql-util.ts'
+
+const PROJECTED = ['ticket_lines', 'tickets', 'stock_movements', 'visit_consumption', 'carts', 'stock_levels'] as const
+
+/** Delete projected rows (of one store or all) and list every document to fold again. */
+export async function resetProjection(ex: Executor, store?: string): Promise<string[]> {
+  const byStore = store === undefined ? sql`TRUE` : sql`store = ${store}`
+  for (const t of PROJECTED) await ex.execute(sql`DELETE FROM ${sql.identifier(t)} WHERE ${byStore}`)
+  await ex.execute(sql`DELETE FROM conflicts WHERE ${byStore} AND (resolved_by IS NULL OR resolved_by = ${PROJECTION_ACTOR})`)
+  await ex.execute(sql`UPDATE visits SET consumed = 0 WHERE ${byStore} AND consumed <> 0`)
+  // Snapshots hold documents whose log rows a compactor already pruned.
+  const rows = await query<{ doc: string }>(
+    ex,
+    sql`SELECT doc FROM snapshots WHERE ${byStore} UNION SELECT DISTINCT doc FROM update_log WHERE ${byStore} ORDER BY doc`,
+  )
+  return rows.map((r) => r.doc).filter((d) => /\/(ticket|visit|cart)\//.test(d))
+}

@@ -1,0 +1,145 @@
+/**
+ * Stock levels and oversold conflicts for the products a batch touched. Levels are
+ * recomputed from the source rows (adjustments and movements), never incremented, so a
+ * replayed batch cannot drift them.
+ */
+import { sql } from 'drizzle-orm'
+import { conflictDocs } from './doc-names.ts'
+import type { ConflictRow } from './conflicts-sql.ts'
+import { query, type Executor } from './sql-util.ts'
+import { findOversold, oversoldKey, type StockEvent } from './stock.ts'
+import type { Strategies } from './strategies.ts'
+import { outcomeFor } from './strategies.ts'
+import { PROJECTION_ACTOR } from './doc-writer.ts'
+import type { ProductKey } from './write-rows.ts'
+
+export interface LevelChange {
+  store: string
+  productId: string
+  level: number
+}
+
+const splitKey = (k: ProductKey): [string, string] => k.split('\u0000') as [string, string]
+
+function keyValues(keys: readonly ProductKey[]) {
+  return sql.join(
+    keys.map((k) => {
+      const [store, productId] = splitKey(k)
+      return sql`(${store}, ${productId})`
+    }),
+    sql`, `,
+  )
+}
+
+/** Recompute levels; returns the ones that changed (or are new). */
+export async function recomputeLevels(ex: Executor, touched: ReadonlySet<ProductKey>): Promise<LevelChange[]> {
+  const keys = [...touched]
+  const out: LevelChange[] = []
+  for (let i = 0; i < keys.length; i += 1000) {
+    const part = keys.slice(i, i + 1000)
+    const rows = await query<{ store: string; product_id: string; level: unknown }>(
+      ex,
+      sql`WITH k(store, product_id) AS (VALUES ${keyValues(part)}),
+        a AS (SELECT s.store, s.product_id, sum(s.delta) AS n FROM stock_adjustments s JOIN k USING (store, product_id) GROUP BY 1, 2),
+        m AS (SELECT s.store, s.product_id, sum(s.qty) AS n FROM stock_movements s JOIN k USING (store, product_id) GROUP BY 1, 2)
+      INSERT INTO stock_levels (store, product_id, adjusted, sold, level, updated_at)
+      SELECT k.store, k.product_id, coalesce(a.n, 0), coalesce(m.n, 0), coalesce(a.n, 0) - coalesce(m.n, 0), now()
+      FROM k LEFT JOIN a USING (store, product_id) LEFT JOIN m USING (store, product_id)
+      ON CONFLICT (store, product_id) DO UPDATE
+        SET adjusted = excluded.adjusted, sold = excluded.sold, level = excluded.level, updated_at = excluded.updated_at
+        WHERE (stock_levels.adjusted, stock_levels.sold) IS DISTINCT FROM (excluded.adjusted, excluded.sold)
+      RETURNING store, product_id, level`,
+    )
+    for (const r of rows) out.push({ store: r.store, productId: r.product_id, level: Number(r.level) })
+  }
+  return out
+}
+
+/**
+ * Oversold conflicts for touched stock-tracked products whose level is negative: one per store,
+ * product and stock period, listing the competing tickets. Projection-owned oversold
+ * conflicts of a touched product that no longer hold are dropped, so the table always
+ * equals what a rebuild would say.
+ */
+export async function oversoldConflicts(
+  ex: Executor,
+  touched: ReadonlySet<ProductKey>,
+  strategies: Strategies,
+): Promise<{ rows: ConflictRow[] }> {
+  const keys = [...touched]
+  const rows: ConflictRow[] = []
+  const keep = new Map<ProductKey, string>()
+  for (let i = 0; i < keys.length; i += 1000) {
+    const part = keys.slice(i, i + 1000)
+    const negative = await query<{ store: string; product_id: string; adjusted: unknown; sold: unknown; level: unknown }>(
+      ex,
+      sql`SELECT l.store, l.product_id, l.adjusted, l.sold, l.level FROM stock_levels l
+          JOIN (VALUES ${keyValues(part)}) AS k(store, product_id) USING (store, product_id)
+          JOIN products p ON p.id = l.product_id AND p.store = l.store
+          WHERE l.level < 0 AND p.track_stock`,
+    )
+    if (negative.length > 0) {
+      const neg = negative.map((n) => `${n.store}\u0000${n.product_id}` as ProductKey)
+      const events = await query<{ store: string; product_id: string; kind: string; ref: string; at: unknown; delta: unknown; terminal_id: string | null }>(
+        ex,
+        sql`WITH k(store, product_id) AS (VALUES ${keyValues(neg)})
+          SELECT s.store, s.product_id, 'adjust' AS kind, s.id AS ref, s.at, s.delta, NULL AS terminal_id
+            FROM stock_adjustments s JOIN k USING (store, product_id)
+          UNION ALL
+          SELECT m.store, m.product_id, 'sale', m.ticket_id, m.at, -m.qty, t.terminal_id
+            FROM stock_movements m JOIN k USING (store, product_id) LEFT JOIN tickets t ON t.id = m.ticket_id`,
+      )
+      const byKey = new Map<ProductKey, typeof events>()
+      for (const e of events) {
+        const k = `${e.store}\u0000${e.product_id}` as ProductKey
+        const l = byKey.get(k) ?? []
+        l.push(e)
+        byKey.set(k, l)
+      }
+      for (const n of negative) {
+        const k = `${n.store}\u0000${n.product_id}` as ProductKey
+        const evs = byKey.get(k) ?? []
+        const stockEvents: StockEvent[] = evs.map((e) => ({
+          kind: e.kind === 'adjust' ? 'adjust' : 'sale',
+          at: new Date(e.at as string | Date),
+          delta: Number(e.delta),
+          ref: e.ref,
+        }))
+        const o = findOversold(stockEvents)
+        if (!o) continue
+        const key = oversoldKey(n.store, n.product_id, o.sinceAdjustment)
+        keep.set(k, key)
+        const sales = evs
+          .filter((e) => e.kind === 'sale' && o.tickets.includes(e.ref))
+          .map((e) => ({ ticketId: e.ref, terminalId: e.terminal_id, qty: -Number(e.delta), at: new Date(e.at as string | Date).toISOString() }))
+          .sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1))
+        const outcome = outcomeFor('oversold', strategies.oversold)
+        rows.push({
+          key,
+          store: n.store,
+          kind: 'oversold',
+          docs: conflictDocs(n.store, o.tickets),
+          evidence: {
+            productId: n.product_id,
+            terminal: { tickets: sales, sold: sales.reduce((s, x) => s + x.qty, 0) },
+            server: { adjusted: Number(n.adjusted), sold: Number(n.sold), level: o.level, deficit: o.deficit, sinceAdjustment: o.sinceAdjustment },
+          },
+          status: outcome.status,
+          strategy: strategies.oversold,
+          resolution: outcome.status === 'resolved' ? { strategy: strategies.oversold, outcome: 'kept' } : null,
+        })
+      }
+    }
+    // Drop oversold conflicts of these products that a rebuild would not produce.
+    await ex.execute(sql`DELETE FROM conflicts c USING (VALUES ${sql.join(
+      part.map((k) => {
+        const [store, productId] = splitKey(k)
+        return sql`(${store}, ${productId}, ${keep.get(k) ?? ''})`
+      }),
+      sql`, `,
+    )}) AS v(store, product_id, keep)
+      WHERE c.kind = 'oversold' AND c.store = v.store AND c.key LIKE 'oversold:' || v.store || ':' || v.product_id || ':%'
+        AND c.key <> v.keep AND (c.resolved_by IS NULL OR c.resolved_by = ${PROJECTION_ACTOR})`)
+  }
+  return { rows }
+}

@@ -1,0 +1,271 @@
+/**
+ * The projection worker: tails the update log, folds each changed document and writes
+ * its rows and the checkpoint in one transaction per batch. Exactly once because every
+ * row is a function of whole-document state keyed by document (a replay rewrites the
+ * same rows), and restartable anywhere because the checkpoint commits with the rows.
+ */
+import { sql } from 'drizzle-orm'
+import { parseDocName } from '@tally/schema'
+import { logChannel, type Database } from '@tally/schema/db'
+import { createDocStore, type CachedDoc } from './doc-store.ts'
+import { createDocWriter, PROJECTION_ACTOR, type DocWriter } from './doc-writer.ts'
+import { createLogTail, type TailRow } from './log-tail.ts'
+import { projectDocs } from './project-batch.ts'
+import { resetProjection } from './rebuild.ts'
+import { query } from './sql-util.ts'
+import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
+import { readCheckpoint, writeCheckpoint } from './write-rows.ts'
+
+export const CHECKPOINT = 'projection'
+export const DEFAULT_BATCH_SIZE = 2000
+export const DEFAULT_POLL_MS = 1000
+export const DEFAULT_GAP_TIMEOUT_MS = 30_000
+export const DEFAULT_CACHE_DOCS = 20_000
+
+export const projectionChannel = (schema: string): string => `tally_projection_${schema}`
+
+export interface ProjectorOptions {
+  database: Database
+  /** update_log.origin of the write-backs; must differ from every relay's origin. */
+  origin?: string
+  strategies?: Partial<Record<ConflictKind, Strategy>>
+  /** Log rows read per batch (one transaction each). */
+  batchSize?: number
+  pollMs?: number
+  gapTimeoutMs?: number
+  cacheDocs?: number
+  onError?: (error: unknown) => void
+  onBatch?: (info: { projected: number; checkpoint: number; verdicts: number; ms: number }) => void
+}
+
+export interface RunResult {
+  projected: number
+  lastSeq: number
+}
+
+export interface Projector {
+  /** Project everything committed now (or `maxBatches` batches); resolves with the checkpoint. */
+  runOnce(opts?: { maxBatches?: number }): Promise<RunResult>
+  /** Keep projecting: wakes on the log's NOTIFY, polls as a fallback. */
+  follow(): Promise<void>
+  stop(): Promise<void>
+  /** Resolves once the checkpoint is >= seq (this or another projector process). */
+  waitFor(seq: number, timeoutMs?: number): Promise<void>
+  /** Delete projected rows (of one store, or all) and fold every document again. */
+  rebuild(opts?: { store?: string }): Promise<RunResult>
+  checkpoint(): number
+  readonly strategies: Strategies
+  readonly writer: DocWriter
+}
+
+export function createProjector(opts: ProjectorOptions): Projector {
+  const { database } = opts
+  const origin = opts.origin ?? PROJECTION_ACTOR
+  const strategies = resolveStrategies(opts.strategies)
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+  const onError = opts.onError ?? ((e: unknown) => console.error('[projection]', e))
+  const writer = createDocWriter(database, { origin })
+  const docs = createDocStore(opts.cacheDocs ?? DEFAULT_CACHE_DOCS)
+  const channel = projectionChannel(database.schema)
+
+  let tail: ReturnType<typeof createLogTail> | null = null
+  let checkpoint = 0
+  let chain: Promise<unknown> = Promise.resolve()
+  const waiters = new Set<() => void>()
+  let following = false
+  let loop: Promise<void> | null = null
+  let wake: (() => void) | null = null
+  let unlisten: (() => Promise<void>) | null = null
+
+  // One batch at a time, whoever asks (follow loop, runOnce, rebuild).
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = chain.then(fn, fn)
+    chain = next.catch(() => {})
+    return next
+  }
+
+  async function ensureTail() {
+    if (tail) return tail
+    checkpoint = await readCheckpoint(database.db, CHECKPOINT)
+    tail = createLogTail(database, { checkpoint, gapTimeoutMs: opts.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS })
+    return tail
+  }
+
+  function advanced(seq: number) {
+    checkpoint = seq
+    for (const w of waiters) w()
+  }
+
+  /** Fold and write the given documents plus the checkpoint, in one transaction. */
+  async function commit(names: readonly string[], newCheckpoint: number | null): Promise<number> {
+    const started = Date.now()
+    try {
+      const out = await database.db.transaction(async (tx) => {
+        const loaded = await docs.loadMany(tx, names)
+        const r = names.length ? await projectDocs({ database, strategies, writer, origin }, tx, loaded as Map<string, CachedDoc>) : null
+        if (newCheckpoint !== null) {
+          await writeCheckpoint(tx, CHECKPOINT, newCheckpoint)
+          await tx.execute(sql`SELECT pg_notify(${channel}, ${String(newCheckpoint)})`)
+        }
+        return r
+      })
+      if (newCheckpoint !== null) advanced(newCheckpoint)
+      opts.onBatch?.({ projected: names.length, checkpoint, verdicts: out?.verdicts ?? 0, ms: Date.now() - started })
+      return names.length
+    } catch (e) {
+      // Cached documents may hold verdicts whose append rolled back: start clean.
+      docs.clear()
+      writer.invalidate()
+      throw e
+    }
+  }
+
+  async function batch(): Promise<{ rows: number; projected: number }> {
+    const t = await ensureTail()
+    let rows: TailRow[]
+    try {
+      rows = await t.read(batchSize)
+    } catch (e) {
+      t.reset(checkpoint)
+      throw e
+    }
+    const names = new Set<string>()
+    for (const r of rows) {
+      docs.apply(r.doc, r.seq, r.bytes)
+      // Our own write-backs never change what rows say; folding them again would only
+      // cost time. Catalog and roster produce no rows.
+      if (r.actor === PROJECTION_ACTOR) continue
+      const p = parseDocName(r.doc)
+      if (p.ok && (p.value.kind === 'ticket' || p.value.kind === 'visit' || p.value.kind === 'cart')) names.add(r.doc)
+    }
+    const frontier = t.frontier()
+    if (names.size === 0 && frontier === checkpoint) return { rows: rows.length, projected: 0 }
+    try {
+      const projected = await commit([...names], frontier)
+      return { rows: rows.length, projected }
+    } catch (e) {
+      // Re-read from the last committed checkpoint next time.
+      t.reset(checkpoint)
+      throw e
+    }
+  }
+
+  async function runOnce(o: { maxBatches?: number } = {}): Promise<RunResult> {
+    let projected = 0
+    for (let i = 0; o.maxBatches === undefined || i < o.maxBatches; i++) {
+      const before = checkpoint
+      const r = await serial(batch)
+      projected += r.projected
+      if (r.rows === 0 && checkpoint === before) break
+    }
+    return { projected, lastSeq: checkpoint }
+  }
+
+  async function followLoop() {
+    while (following) {
+      let r: { rows: number; projected: number } = { rows: 0, projected: 0 }
+      try {
+        r = await serial(batch)
+      } catch (e) {
+        onError(e)
+      }
+      if (!following) break
+      if (r.rows > 0) continue
+      // Idle (or waiting for a gap to settle): sleep until a NOTIFY or the poll interval.
+      const gaps = tail?.pendingGaps() ?? 0
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, gaps > 0 ? Math.min(pollMs, 50) : pollMs)
+        function done() {
+          clearTimeout(timer)
+          wake = null
+          resolve()
+        }
+        wake = done
+      })
+    }
+  }
+
+  return {
+    strategies,
+    writer,
+    checkpoint: () => checkpoint,
+    runOnce,
+    async follow() {
+      if (following) return
+      following = true
+      await ensureTail()
+      try {
+        unlisten = await database.listen(logChannel(database.schema), () => wake?.())
+      } catch (e) {
+        onError(e) // polling still works
+      }
+      loop = followLoop()
+    },
+    async stop() {
+      following = false
+      wake?.()
+      await loop
+      loop = null
+      if (unlisten) await unlisten().catch(onError)
+      unlisten = null
+      await chain
+    },
+    waitFor(seq, timeoutMs = 30_000) {
+      return new Promise<void>((resolve, reject) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        let poll: ReturnType<typeof setInterval> | undefined
+        const finish = (err?: Error) => {
+          waiters.delete(check)
+          clearTimeout(timer)
+          clearInterval(poll)
+          if (err) reject(err)
+          else resolve()
+        }
+        const check = () => {
+          if (checkpoint >= seq) finish()
+        }
+        waiters.add(check)
+        // Another process may be the one projecting: watch the table too.
+        poll = setInterval(() => {
+          readCheckpoint(database.db, CHECKPOINT)
+            .then((s) => {
+              if (s >= seq) finish()
+            })
+            .catch(() => {})
+        }, Math.max(50, Math.min(pollMs, 250)))
+        timer = setTimeout(() => finish(new Error(`projection did not reach seq ${seq} within ${timeoutMs} ms (at ${checkpoint})`)), timeoutMs)
+        check()
+      })
+    },
+    rebuild(o = {}) {
+      return serial(async () => {
+        await ensureTail()
+        docs.clear()
+        writer.invalidate()
+        const names = await database.db.transaction((tx) => resetProjection(tx, o.store))
+        let projected = 0
+        for (let i = 0; i < names.length; i += batchSize) {
+          projected += await commit(names.slice(i, i + batchSize), null)
+          docs.clear()
+        }
+        // Everything at or below the checkpoint is in the folds above; the tail goes on from there.
+        await database.db.transaction(async (tx) => {
+          await writeCheckpoint(tx, CHECKPOINT, checkpoint)
+          await tx.execute(sql`SELECT pg_notify(${channel}, ${String(checkpoint)})`)
+        })
+        tail?.reset(checkpoint)
+        return { projected, lastSeq: checkpoint }
+      }).then(async (r) => {
+        const more = await runOnce()
+        return { projected: r.projected + more.projected, lastSeq: more.lastSeq }
+      })
+    },
+  }
+}
+
+/** The committed checkpoint, for readers (dashboards: lag = max seq - checkpoint). */
+export async function projectionCheckpoint(database: Database): Promise<number> {
+  const [r] = await query<{ seq: unknown }>(database.db, sql`SELECT seq FROM checkpoints WHERE name = ${CHECKPOINT}`)
+  return r ? Number(r.seq) : 0
+}
