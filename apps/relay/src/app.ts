@@ -23,6 +23,8 @@ export interface RelayDeps {
   database: Database
   config: RelayConfig
   logger?: Logger
+  /** Wrap the update log (tests: a store that delays commits). */
+  wrapLog?: (log: UpdateLog) => UpdateLog
   /** Mount extra routes (the REST API) on the app before the web fallback. */
   routes?: (app: Hono, relay: RelayCore) => void
 }
@@ -52,7 +54,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const logger = deps.logger ?? pino({ level: config.logLevel })
   const origin = `relay-${randomUUID()}`
   const metrics = createMetrics(true)
-  const log = createUpdateLog(database, origin)
+  const baseLog = createUpdateLog(database, origin)
+  const log = deps.wrapLog ? deps.wrapLog(baseLog) : baseLog
   const registry = createDocRegistry({
     database,
     log,

@@ -24,9 +24,9 @@ export interface TestRelay {
 }
 
 export async function startTestRelay(
-  opts: { database: Database; port?: number; routes?: RelayDeps['routes'] } & Partial<RelayConfig>,
+  opts: { database: Database; port?: number; routes?: RelayDeps['routes']; wrapLog?: RelayDeps['wrapLog'] } & Partial<RelayConfig>,
 ): Promise<TestRelay> {
-  const { database, port = 0, routes, ...overrides } = opts
+  const { database, port = 0, routes, wrapLog, ...overrides } = opts
   const config: RelayConfig = Object.freeze({
     ...defaultConfig(TEST_SECRET),
     projector: false,
@@ -34,7 +34,7 @@ export async function startTestRelay(
     logLevel: process.env.LOG_LEVEL ?? 'silent',
     ...overrides,
   })
-  const relay = createRelay({ database, config, logger: pino({ level: config.logLevel }), ...(routes ? { routes } : {}) })
+  const relay = createRelay({ database, config, logger: pino({ level: config.logLevel }), ...(routes ? { routes } : {}), ...(wrapLog ? { wrapLog } : {}) })
   const server = await listen(relay, port, '127.0.0.1')
   return {
     httpUrl: `http://127.0.0.1:${server.port}`,

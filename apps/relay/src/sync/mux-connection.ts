@@ -31,6 +31,10 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
   })
   const errorFrame = (r: Refusal): Uint8Array =>
     encodeMux({ type: Mux.error, code: r.code, reason: r.reason, doc: r.doc ?? '', updateId: r.updateId ?? '' })
+  const failed = (err: unknown) => {
+    deps.logger.error({ err }, 'append failed')
+    session.fatal({ code: ErrorCode.unavailable, reason: 'the log is unavailable; retry' })
+  }
   const refuse = (r: Refusal) => {
     session.record(r)
     socket.send(errorFrame(r))
@@ -105,9 +109,12 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
       case Mux.update: {
         const doc = docs.get(frame.doc) ?? (await subscribeOne(frame.doc, frame.updateId))
         if (!doc) return
-        const out = await session.submit(doc, frame.update, frame.updateId || null, subscriber)
-        if (!out.ok) return refuse(out.refusal)
-        send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: out.seq, stateVector: out.stateVector })
+        const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
+        if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
+        out.done.then((r) => {
+          deps.metrics.acks.inc()
+          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: r.stateVector })
+        }, failed)
         return
       }
       case Mux.sync: {
@@ -122,8 +129,9 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
         if (t !== syncProtocol.messageYjsSyncStep2 && t !== syncProtocol.messageYjsUpdate) {
           return refuse({ code: ErrorCode.unknownMessage, reason: `unknown sync message ${t}`, doc: doc.name })
         }
-        const out = await session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
-        if (!out.ok) refuse(out.refusal)
+        const out = session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
+        if (!out.ok) return refuse(out.refusal)
+        out.done.catch(failed)
         return
       }
       case Mux.awareness: {

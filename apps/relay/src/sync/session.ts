@@ -29,7 +29,8 @@ export interface SessionDeps {
 
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
 
-export type SubmitOutcome = { ok: true; seq: number; stateVector: Uint8Array } | { ok: false; refusal: Refusal }
+/** `vacuous`: the update encoded nothing (an empty client's step 2); no ack is owed. */
+export type SubmitOutcome = { ok: true; seq: number; stateVector: Uint8Array; vacuous: boolean }
 
 export class Session {
   claims: Claims | null = null
@@ -86,19 +87,24 @@ export class Session {
     return { ok: true, name: parsed.value }
   }
 
-  async submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): Promise<SubmitOutcome> {
+  /**
+   * Check an update and queue it for the log. The check is synchronous, so a
+   * connection's updates enter the group committer in the order they arrived; the
+   * returned promise resolves after commit, and the caller acks then without holding
+   * up the next message (the committer is first in, first out).
+   */
+  submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): { ok: false; refusal: Refusal } | { ok: true; done: Promise<SubmitOutcome> } {
     const claims = this.claims as Claims
     const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes)
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
-    let seq = doc.lastSeq
-    // A no-op with an id still goes to the log call: it answers the id's first sequence.
-    if (!check.empty || updateId !== null) {
-      const r = await this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
-      seq = r.seq
+    const finish = (seq: number): SubmitOutcome => {
+      if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
+      return { ok: true, seq, stateVector: doc.stateVector(), vacuous: check.empty && check.vacuous === true && updateId === null }
     }
-    this.deps.metrics.acks.inc()
-    if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
-    return { ok: true, seq, stateVector: doc.stateVector() }
+    // A no-op with an id still goes to the log call: it answers the id's first sequence.
+    if (check.empty && updateId === null) return { ok: true, done: Promise.resolve(finish(doc.lastSeq)) }
+    const done = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin }).then((r) => finish(r.seq))
+    return { ok: true, done }
   }
 
   /** Record a refusal: metric and audit row. The caller tells the client. */

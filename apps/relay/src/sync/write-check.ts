@@ -7,7 +7,8 @@ import * as Y from 'yjs'
 import { ErrorCode, forbiddenRoots, type DocName } from '@tally/schema'
 import type { Claims } from '../auth.ts'
 
-export type CheckResult = { ok: true; empty: boolean } | { ok: false; code: ErrorCode; reason: string }
+/** `empty`: adds nothing to the document; `vacuous`: encodes nothing at all (a step 2 of an empty client). */
+export type CheckResult = { ok: true; empty: boolean; vacuous?: boolean } | { ok: false; code: ErrorCode; reason: string }
 
 export function checkScope(claims: Claims, name: DocName): CheckResult {
   if (claims.store !== name.storeId) {
@@ -41,8 +42,10 @@ export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: U
   if (update.byteLength > maxBytes) {
     return { ok: false, code: ErrorCode.tooLarge, reason: `update of ${update.byteLength} bytes exceeds ${maxBytes}` }
   }
+  let vacuous: boolean
   try {
-    Y.decodeUpdate(update)
+    const decoded = Y.decodeUpdate(update)
+    vacuous = decoded.structs.length === 0 && decoded.ds.clients.size === 0
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
@@ -52,7 +55,7 @@ export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: U
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
-  if (noop) return { ok: true, empty: true }
+  if (noop) return { ok: true, empty: true, vacuous }
   const forbidden = forbiddenRoots(name.kind, claims.role)
   if (forbidden === 'all') {
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write ${name.kind} documents` }

@@ -35,6 +35,10 @@ export function handleSyncConnection(
     session.fatal({ code: ErrorCode.internal, reason: 'internal error' })
   })
 
+  const failed = (err: unknown) => {
+    deps.logger.error({ err }, 'append failed')
+    session.fatal({ code: ErrorCode.unavailable, reason: 'the log is unavailable; retry' })
+  }
   const refuse = (r: Refusal) => {
     if (info.acks) {
       session.record(r)
@@ -71,9 +75,14 @@ export function handleSyncConnection(
         if (syncType !== syncProtocol.messageYjsSyncStep2 && syncType !== syncProtocol.messageYjsUpdate) {
           return refuse({ code: ErrorCode.unknownMessage, reason: `unknown sync message ${syncType}`, doc: doc.name })
         }
-        const out = await session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
+        const out = session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
         if (!out.ok) return refuse(out.refusal)
-        if (info.acks) socket.send(encodeSyncAck(out.seq, out.stateVector))
+        // Stock clients send no update ids, so a resend can only be recognised against
+        // committed state: wait for this update before checking the next one.
+        const r = await out.done.catch((err: unknown) => failed(err))
+        if (!r || !info.acks || r.vacuous) return
+        deps.metrics.acks.inc()
+        socket.send(encodeSyncAck(r.seq, r.stateVector))
         return
       }
       case YMessage.awareness:

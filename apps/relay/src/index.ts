@@ -1,0 +1,7 @@
+export { createRelay } from './app.ts'
+export type { Relay, RelayCore, RelayDeps } from './app.ts'
+export { signToken, verifyToken } from './auth.ts'
+export type { Claims } from './auth.ts'
+export { defaultConfig, loadConfig } from './config.ts'
+export type { RelayConfig } from './config.ts'
+export { listen } from './serve.ts'

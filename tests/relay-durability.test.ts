@@ -1,0 +1,126 @@
+/**
+ * Durable before visible: an update is acked and relayed only after its log row commits.
+ * The log is wrapped so commits wait at a gate the test opens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { eq } from 'drizzle-orm'
+import { uuidv7 } from '@tally/schema'
+import { tables, type UpdateLog } from '@tally/schema/db'
+import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
+import { startTestRelay } from '@tally/relay/testing'
+import { rawClient, until } from './helpers/raw-client.ts'
+
+function gatedLog(): { wrap: (log: UpdateLog) => UpdateLog; open: () => void; reached: Promise<void> } {
+  let open: () => void = () => {}
+  const gate = new Promise<void>((r) => (open = r))
+  let reached: () => void = () => {}
+  const reachedP = new Promise<void>((r) => (reached = r))
+  return {
+    open: () => open(),
+    reached: reachedP,
+    wrap: (log) => ({
+      ...log,
+      channel: log.channel,
+      async append(batch) {
+        reached()
+        await gate
+        return log.append(batch)
+      },
+    }),
+  }
+}
+
+for (const backend of testBackends()) {
+  describe(`durable acks on ${backend.name}`, () => {
+    let database: TestDatabase
+    beforeAll(async () => {
+      database = await backend.open()
+    })
+    afterAll(async () => {
+      await database.cleanup()
+    })
+
+    it('[RLY3] an update is acknowledged and relayed only after its log row is committed', async () => {
+      const gate = gatedLog()
+      const relay = await startTestRelay({ database, wrapLog: gate.wrap })
+      const token = await relay.token()
+      const name = `store1/cart/${uuidv7()}`
+      const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      const reader = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+      await Promise.all([writer.synced, reader.synced])
+
+      const edit = new Y.Doc()
+      edit.getMap('meta').set('label', 'Mesa 4')
+      writer.sendUpdate(Y.encodeStateAsUpdate(edit))
+      await gate.reached
+      // The commit is held: no ack, nothing relayed, no row.
+      const rowsBefore = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(rowsBefore).toHaveLength(0)
+      expect(writer.acks).toHaveLength(0)
+      expect(reader.doc.getMap('meta').get('label')).toBeUndefined()
+
+      gate.open()
+      await writer.waitAcks(1)
+      const rows = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(rows).toHaveLength(1)
+      expect(writer.acks[0]?.seq).toBe(rows[0]?.seq)
+      // The ack's durable state vector covers the edit.
+      const sv = Y.decodeStateVector(writer.acks[0]?.stateVector as Uint8Array)
+      expect(sv.get(edit.clientID)).toBe(Y.decodeStateVector(Y.encodeStateVector(edit)).get(edit.clientID))
+      await until(() => reader.doc.getMap('meta').get('label') === 'Mesa 4', 'relay to reader')
+      writer.close()
+      reader.close()
+      await relay.close()
+    })
+
+    it('[RLY7] a resent update is a no-op: acked again, appended once', async () => {
+      const relay = await startTestRelay({ database })
+      const token = await relay.token()
+      const name = `store1/cart/${uuidv7()}`
+      const c = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      await c.synced
+      const edit = new Y.Doc()
+      edit.getMap('lines').set('x', 1)
+      const u = Y.encodeStateAsUpdate(edit)
+      c.sendUpdate(u)
+      c.sendUpdate(u)
+      await c.waitAcks(2)
+      const rows = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(rows).toHaveLength(1)
+      expect(c.acks[1]?.seq).toBe(c.acks[0]?.seq)
+      c.close()
+      await relay.close()
+    })
+
+    it('[RLY8] documents unload when idle, compact into a snapshot, and reload whole', async () => {
+      const relay = await startTestRelay({ database, idleUnloadMs: 0 })
+      const token = await relay.token()
+      const name = `store1/cart/${uuidv7()}`
+      const c = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      await c.synced
+      for (let i = 0; i < 5; i++) {
+        const d = new Y.Doc()
+        d.getMap('lines').set(`k${i}`, i)
+        c.sendUpdate(Y.encodeStateAsUpdate(d))
+      }
+      await c.waitAcks(5)
+      c.close()
+      await c.closed
+      await until(async () => {
+        await relay.relay.core.registry.sweep(true)
+        return relay.relay.core.registry.size === 0
+      }, 'unload')
+      const [snap] = await database.db.select().from(tables.snapshots).where(eq(tables.snapshots.doc, name))
+      expect(snap?.uptoSeq).toBe(c.acks[4]?.seq)
+      // No projection checkpoint yet: nothing may be pruned.
+      const rows = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(rows).toHaveLength(5)
+      const again = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+      await again.synced
+      expect(Object.keys(again.doc.getMap('lines').toJSON())).toHaveLength(5)
+      again.close()
+      await relay.close()
+    })
+  })
+}
