@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import pino from 'pino'
 import { openDatabase } from '@tally/schema/db'
+import { createProjector, seedDemo } from '@tally/projections'
 import { createRelay } from './app.ts'
 import { signToken } from './auth.ts'
 import { loadConfig } from './config.ts'
@@ -19,8 +20,16 @@ const database = await openDatabase(
     ? { url: config.databaseUrl, schema: config.databaseSchema }
     : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
 )
+if (config.demo) {
+  const demo = await seedDemo(database, 'demo')
+  logger.debug({ demo }, 'demo data ready')
+}
 const relay = createRelay({ database, config, logger })
 const server = await listen(relay, config.port, config.host)
+const projector = config.projector
+  ? createProjector({ database, onError: (err) => logger.error({ err }, 'projection failed; retrying') })
+  : null
+void projector?.follow()
 
 const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`
 const token = await signToken(config.jwtSecret, { role: 'terminal', store: 'demo', sub: 'terminal-1' })
@@ -33,6 +42,7 @@ process.stdout.write(
     `  Terminal:    ${base}/pos`,
     `  Back office: ${base}/admin`,
     `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
+    `  Projection:  ${projector ? 'running in this process' : 'off (PROJECTOR=0): run npm run project -- --follow'}`,
     '',
     'Terminal token (store "demo", terminal "terminal-1"); paste it into the terminal:',
     token,
@@ -45,6 +55,7 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   logger.info({ signal }, 'shutting down')
+  await projector?.stop()
   await relay.close()
   await server.close()
   await database.close()

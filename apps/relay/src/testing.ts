@@ -5,6 +5,7 @@
 import pino from 'pino'
 import type { Role } from '@tally/schema'
 import type { Database } from '@tally/schema/db'
+import { createProjector, type Projector } from '@tally/projections'
 import { createRelay, type Relay, type RelayDeps } from './app.ts'
 import { signToken } from './auth.ts'
 import { defaultConfig, type RelayConfig } from './config.ts'
@@ -18,6 +19,8 @@ export interface TestRelay {
   readonly port: number
   readonly relay: Relay
   readonly secret: string
+  /** The in-process projection worker, when started with `projector: true`. */
+  readonly projector: Projector | null
   token(opts?: { role?: Role; store?: string; sub?: string; ttlSeconds?: number }): Promise<string>
   /** Close the relay (clean shutdown) and the listening socket; the database stays open. */
   close(): Promise<void>
@@ -36,7 +39,10 @@ export async function startTestRelay(
   })
   const relay = createRelay({ database, config, logger: pino({ level: config.logLevel }), ...(routes ? { routes } : {}), ...(wrapLog ? { wrapLog } : {}) })
   const server = await listen(relay, port, '127.0.0.1')
+  const projector = config.projector ? createProjector({ database }) : null
+  void projector?.follow()
   return {
+    projector,
     httpUrl: `http://127.0.0.1:${server.port}`,
     wsUrl: `ws://127.0.0.1:${server.port}`,
     port: server.port,
@@ -45,6 +51,7 @@ export async function startTestRelay(
     token: (t = {}) =>
       signToken(config.jwtSecret, { role: t.role ?? 'terminal', store: t.store ?? 'store1', sub: t.sub ?? 'term-1', ...(t.ttlSeconds !== undefined ? { ttlSeconds: t.ttlSeconds } : {}) }),
     async close() {
+      await projector?.stop()
       await relay.close()
       await server.close()
     },

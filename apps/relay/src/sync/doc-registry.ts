@@ -109,16 +109,23 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     return doc
   }
 
+  /**
+   * Sequences are handed out at insert but become visible at commit, so a row with a
+   * lower sequence can appear after a higher one was read. Re-reading a window behind
+   * the tail catches those; applying a row twice is a no-op for Yjs.
+   */
+  const GAP_WINDOW = 256
   async function catchUp(): Promise<void> {
     if (closed) return
+    let from = Math.max(0, tailSeq - GAP_WINDOW)
     for (;;) {
-      const rows = await opts.log.readSince(tailSeq, 1000)
-      if (rows.length === 0) return
+      const rows = await opts.log.readSince(from, 1000)
       for (const r of rows) {
-        tailSeq = r.seq
+        from = r.seq
+        if (r.seq > tailSeq) tailSeq = r.seq
         if (r.origin === opts.origin) continue
         const doc = docs.get(r.doc)
-        if (doc && r.seq > doc.lastSeq) doc.applyCommitted(r.seq, r.bytes, null)
+        if (doc) doc.applyCommitted(r.seq, r.bytes, null)
       }
       if (rows.length < 1000) return
     }
