@@ -24,6 +24,12 @@ export interface ConnectionOptions {
   token: string
   WebSocket: WebSocketConstructor
   backoff: BackoffOptions
+  /**
+   * While awaitingAnswer() holds, a socket silent for this long is presumed dead (a
+   * half-open TCP connection looks open forever) and replaced.
+   */
+  answerTimeoutMs: number
+  awaitingAnswer: () => boolean
 }
 
 export class Connection {
@@ -33,6 +39,7 @@ export class Connection {
   private socket: SocketLike | undefined
   private succeededThisSocket = false
   private timer: ReturnType<typeof setTimeout> | undefined
+  private watchdog: ReturnType<typeof setTimeout> | undefined
   private stopped = false
   private token: string
   private readonly onOnline = () => this.reconnectNow()
@@ -75,6 +82,7 @@ export class Connection {
       if (this.socket !== socket) return
       const bytes = toBytes(ev.data)
       if (!bytes) return
+      this.armWatchdog()
       const decoded = decodeMux(bytes)
       // A frame we cannot read is the relay's bug or a newer protocol; skipping it is
       // safe because anything unacknowledged is resent on the next connection.
@@ -84,6 +92,7 @@ export class Connection {
     socket.onclose = (ev: { code: number; reason: string }) => {
       if (this.socket !== socket) return
       this.socket = undefined
+      this.disarmWatchdog()
       if (!this.succeededThisSocket) this.failures++
       this.handlers.onClose()
       if (AUTH_CLOSE_CODES.has(ev.code)) {
@@ -103,6 +112,8 @@ export class Connection {
   send(frame: MuxFrame): boolean {
     if (!this.isOpen || !this.socket) return false
     this.socket.send(encodeMux(frame))
+    // Something now waits for an answer: start the clock unless it already runs.
+    if (this.watchdog === undefined) this.armWatchdog()
     return true
   }
 
@@ -130,7 +141,26 @@ export class Connection {
     this.setStatus(Status.offline)
   }
 
+  /** Any frame is progress; silence while an answer is awaited means a dead socket. */
+  private armWatchdog(): void {
+    this.disarmWatchdog()
+    if (!this.socket || !this.opts.awaitingAnswer()) return
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined
+      if (!this.socket || !this.opts.awaitingAnswer()) return
+      this.failures++
+      this.dropSocket(CloseCode.goingAway, 'no answer from the relay')
+      this.scheduleReconnect()
+    }, this.opts.answerTimeoutMs)
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog)
+    this.watchdog = undefined
+  }
+
   private dropSocket(code: number, reason: string): void {
+    this.disarmWatchdog()
     const socket = this.socket
     if (!socket) return
     this.socket = undefined

@@ -235,4 +235,29 @@ describe('sync client frames', () => {
     const s = await connect(relay, client, [name])
     expect(s.frames(Mux.update).map((f) => f.doc)).toEqual([name])
   })
+
+  it('[CLI7] a socket silent while edits wait is replaced, and the edit resent on the new one', async () => {
+    const { relay, client } = setup({ ackTimeoutMs: 50 })
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    addToCart(doc, 'term-1', beer, 1, uuidv7)
+    const id = s.frames(Mux.update)[0]?.updateId
+    await until(() => relay.sockets.length === 2, 'a new socket after the silence')
+    expect(s.closedByClient).toBeDefined()
+    const s2 = await connect(relay, client, [name])
+    expect(s2.frames(Mux.update).map((f) => f.updateId)).toEqual([id])
+  })
+
+  it('[CLI5] an edit over maxMessageBytes is refused on the device and never sent', async () => {
+    const { relay, client } = setup({ maxMessageBytes: 4096 })
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    doc.getMap(Root.cartMeta).set('label', 'x'.repeat(10_000))
+    expect(client.refused(name)).toEqual([expect.objectContaining({ code: 'too_large' })])
+    expect(client.pending(name)).toBe(0)
+    client.syncNow()
+    expect(s.frames(Mux.update)).toHaveLength(0)
+  })
 })

@@ -15,7 +15,10 @@ import { Connection } from './connection.ts'
 import { DocTable, type DocEntry } from './doc-table.ts'
 import { Emitter } from './emitter.ts'
 import type { OutboxEntry } from './outbox.ts'
+import { RefusalLog } from './refusal-log.ts'
 import { idbRegistry, memoryRegistry } from './registry.ts'
+import { Subscriptions } from './subscriptions.ts'
+import { Waiters } from './waiters.ts'
 import { parseSyncMessage, SyncStep } from './sync-message.ts'
 import type { Refusal, Status, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
 import { Status as S } from './types.ts'
@@ -29,14 +32,10 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ErrorCode.badToken,
   ErrorCode.missingToken,
 ])
-/** Keep each subscribe frame well under the relay's message limit (1 MiB default). */
-const MAX_SUBSCRIBE_BYTES = 256 * 1024
-
-interface Waiter {
-  doc: string | undefined
-  resolve: () => void
-  reject: (err: unknown) => void
-}
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+export const DEFAULT_ACK_TIMEOUT_MS = 30_000
+/** Room for the frame header around an update (type, doc name, update id). */
+const FRAME_OVERHEAD = 512
 
 export function createSyncClient(opts: SyncClientOptions): SyncClient {
   return new TallySyncClient(opts)
@@ -48,12 +47,10 @@ class TallySyncClient implements SyncClient {
   private readonly emitter = new Emitter<SyncClientEvents>()
   private readonly conn: Connection
   private readonly table: DocTable
-  /** Documents whose subscribe went out on the current socket. */
-  private readonly subscribedOnSocket = new Set<string>()
-  private readonly subscribeQueue = new Set<string>()
-  private readonly refusals = new Map<string, Map<string, Refusal>>()
-  private syncWaiters: Waiter[] = []
-  private durableWaiters: Waiter[] = []
+  private readonly subs: Subscriptions
+  private readonly refusals = new RefusalLog()
+  private readonly syncWaiters = new Waiters()
+  private readonly durableWaiters = new Waiters()
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private retries = 0
   private destroyed = false
@@ -69,9 +66,18 @@ class TallySyncClient implements SyncClient {
       onLocalEntry: (e, entry, merged) => this.onLocalEntry(e, entry, merged),
     })
     this.conn = new Connection(
-      { url: opts.url, token: opts.token, WebSocket: WS, backoff: opts.backoff ?? {} },
       {
-        onOpen: () => this.onOpen(),
+        url: opts.url,
+        token: opts.token,
+        WebSocket: WS,
+        backoff: opts.backoff ?? {},
+        answerTimeoutMs: opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+        awaitingAnswer: () => this.pending() > 0,
+      },
+      {
+        onOpen: () => {
+          if (!this.subs.resume()) this.conn.succeeded()
+        },
         onFrame: (f) => this.onFrame(f),
         onClose: () => this.onSocketClose(),
         onStatus: (s) => {
@@ -80,6 +86,7 @@ class TallySyncClient implements SyncClient {
         },
       },
     )
+    this.subs = new Subscriptions(this.conn, this.table)
     // Documents with edits the relay never acknowledged (maybe from before a reload)
     // are loaded and resent whether or not the app opens them again.
     this.ready = this.table.loadRegistered().then(() => {
@@ -120,9 +127,9 @@ class TallySyncClient implements SyncClient {
     if (this.pending(docName) > 0) {
       throw new TallyError(ErrorCode.conflict, `${docName} has ${this.pending(docName)} pending edits`)
     }
-    this.forgetSubscription(docName)
+    this.subs.forget(docName)
     await this.table.drop(docName)
-    this.refusals.delete(docName)
+    this.refusals.forget(docName)
   }
 
   isDurable(docName: string): boolean {
@@ -141,21 +148,13 @@ class TallySyncClient implements SyncClient {
   }
 
   refused(docName?: string): Refusal[] {
-    const out: Refusal[] = []
-    for (const [doc, m] of this.refusals) if (docName === undefined || doc === docName) out.push(...m.values())
-    return out
+    return this.refusals.list(docName)
   }
 
   syncNow(): void {
     if (this.destroyed) return
-    if (!this.conn.isOpen) {
-      this.conn.reconnectNow()
-      return
-    }
-    for (const e of this.table.entries()) {
-      if (this.subscribedOnSocket.has(e.name)) this.sendOutbox(e)
-      else this.queueSubscribe(e.name)
-    }
+    if (this.conn.isOpen) this.subs.resendAll()
+    else this.conn.reconnectNow()
   }
 
   setToken(token: string): void {
@@ -166,13 +165,13 @@ class TallySyncClient implements SyncClient {
 
   whenSynced(docName: string): Promise<void> {
     if (this.table.get(docName)?.synced) return Promise.resolve()
-    return new Promise((resolve, reject) => this.syncWaiters.push({ doc: docName, resolve, reject }))
+    return this.syncWaiters.wait(docName)
   }
 
   async whenDurable(docName?: string): Promise<void> {
     await this.ready
     if (this.pending(docName) === 0) return
-    return new Promise((resolve, reject) => this.durableWaiters.push({ doc: docName, resolve, reject }))
+    return this.durableWaiters.wait(docName)
   }
 
   async destroy(): Promise<void> {
@@ -183,106 +182,43 @@ class TallySyncClient implements SyncClient {
     await this.ready.catch(() => {})
     await this.table.closeAll()
     const gone = new Error('sync client destroyed')
-    for (const w of [...this.syncWaiters, ...this.durableWaiters]) w.reject(gone)
-    this.syncWaiters = []
-    this.durableWaiters = []
+    this.syncWaiters.rejectAll(gone)
+    this.durableWaiters.rejectAll(gone)
     this.emitter.clear()
   }
 
   // ---- documents ---------------------------------------------------------------------
 
   private onLoaded(e: DocEntry): void {
-    const refused = e.outbox.refusedEntries()
-    if (refused.length > 0) {
-      const m = new Map<string, Refusal>()
-      for (const r of refused) if (r.refused) m.set(r.id, { doc: e.name, updateId: r.id, ...r.refused })
-      this.refusals.set(e.name, m)
-    }
+    this.refusals.loaded(e.name, e.outbox.refusedEntries())
     if (e.outbox.pending > 0) this.emitter.emit('pending', this.pending(), e.name)
-    this.queueSubscribe(e.name)
+    this.subs.queue(e.name)
     this.maybeClose(e)
   }
 
   private onLocalEntry(e: DocEntry, entry: OutboxEntry, merged: boolean): void {
     if (!merged) this.pendingChanged(e.name)
-    if (!this.conn.isOpen || !this.subscribedOnSocket.has(e.name)) return
-    if (this.conn.send({ type: Mux.update, doc: e.name, updateId: entry.id, update: entry.update })) {
-      e.outbox.markSent(entry.id)
+    const limit = this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    if (entry.update.byteLength + FRAME_OVERHEAD > limit) {
+      // The relay would close the socket on it at every reconnect, stalling everything.
+      this.refuse(e, entry.id, ErrorCode.tooLarge, `edit of ${entry.update.byteLength} bytes exceeds ${limit}`)
+      return
     }
+    this.subs.send(e, entry)
   }
 
   /** Closes a document nobody holds once it has nothing pending. */
   private maybeClose(e: DocEntry): void {
     if (e.refs > 0 || e.state !== 'ready' || e.outbox.pending > 0 || this.destroyed) return
-    this.forgetSubscription(e.name)
+    this.subs.forget(e.name)
     void this.table.close(e)
-  }
-
-  private forgetSubscription(name: string): void {
-    if (this.subscribedOnSocket.delete(name)) this.conn.send({ type: Mux.unsubscribe, doc: name })
-    this.subscribeQueue.delete(name)
   }
 
   // ---- connection ----------------------------------------------------------------------
 
-  private onOpen(): void {
-    this.subscribedOnSocket.clear()
-    this.subscribeQueue.clear()
-    const ready = [...this.table.entries()].filter((e) => e.state === 'ready')
-    if (ready.length === 0) this.conn.succeeded()
-    else this.subscribe(ready)
-  }
-
   private onSocketClose(): void {
-    this.subscribedOnSocket.clear()
-    this.subscribeQueue.clear()
+    this.subs.reset()
     for (const e of this.table.entries()) e.synced = false
-  }
-
-  private queueSubscribe(name: string): void {
-    if (!this.conn.isOpen || this.subscribedOnSocket.has(name)) return
-    const first = this.subscribeQueue.size === 0
-    this.subscribeQueue.add(name)
-    // Documents loaded in the same tick (an app opening 500 at once) share one frame.
-    if (first) {
-      queueMicrotask(() => {
-        const entries: DocEntry[] = []
-        for (const n of this.subscribeQueue) {
-          const e = this.table.get(n)
-          if (e && e.state === 'ready' && !this.subscribedOnSocket.has(n)) entries.push(e)
-        }
-        this.subscribeQueue.clear()
-        if (entries.length > 0 && this.conn.isOpen) this.subscribe(entries)
-      })
-    }
-  }
-
-  /** Subscribe frames first (so the relay loads every doc in one round), then the outboxes. */
-  private subscribe(entries: DocEntry[]): void {
-    let chunk: Array<{ doc: string; stateVector: Uint8Array }> = []
-    let bytes = 0
-    const flush = () => {
-      if (chunk.length > 0) this.conn.send({ type: Mux.subscribe, docs: chunk })
-      chunk = []
-      bytes = 0
-    }
-    for (const e of entries) {
-      const stateVector = Y.encodeStateVector(e.doc)
-      const size = e.name.length * 3 + stateVector.byteLength + 8
-      if (bytes + size > MAX_SUBSCRIBE_BYTES) flush()
-      chunk.push({ doc: e.name, stateVector })
-      bytes += size
-      this.subscribedOnSocket.add(e.name)
-    }
-    flush()
-    for (const e of entries) this.sendOutbox(e)
-  }
-
-  private sendOutbox(e: DocEntry): void {
-    for (const entry of e.outbox.sendable()) {
-      if (!this.conn.send({ type: Mux.update, doc: e.name, updateId: entry.id, update: entry.update })) return
-      e.outbox.markSent(entry.id)
-    }
   }
 
   private onFrame(frame: MuxFrame): void {
@@ -333,7 +269,7 @@ class TallySyncClient implements SyncClient {
     }
   }
 
-  private onAck(doc: string, updateId: string, _seq: number, stateVector: Uint8Array): void {
+  private onAck(doc: string, updateId: string, seq: number, stateVector: Uint8Array): void {
     const e = this.table.get(doc)
     this.lastSyncAt = Date.now()
     this.retries = 0
@@ -341,7 +277,7 @@ class TallySyncClient implements SyncClient {
     this.table.setDurable(e, stateVector)
     if (!e.outbox.ack(updateId)) return
     e.store.deleteEntry(updateId)
-    this.emitter.emit('ack', { doc, updateId, seq: _seq })
+    this.emitter.emit('ack', { doc, updateId, seq })
     this.pendingChanged(doc)
     this.maybeClose(e)
   }
@@ -353,23 +289,29 @@ class TallySyncClient implements SyncClient {
     }
     const e = this.table.get(doc)
     if (updateId !== '') {
-      const entry = e?.outbox.refuse(updateId, code, reason)
-      if (!e || !entry) return
-      e.store.putEntry(entry)
-    } else if (doc !== '') {
-      // The whole document was refused (another store, a bad name): it will never sync.
-      const err = new TallyError(code as ErrorCode, reason)
-      this.syncWaiters = this.syncWaiters.filter((w) => (w.doc === doc ? (w.reject(err), false) : true))
-    } else return
-    const refusal: Refusal = { doc, updateId, code, reason }
-    let m = this.refusals.get(doc)
-    if (!m) this.refusals.set(doc, (m = new Map()))
-    m.set(updateId, refusal)
-    this.emitter.emit('refused', refusal)
-    if (e && updateId !== '') {
-      this.pendingChanged(doc)
-      this.maybeClose(e)
+      if (e && e.state === 'ready') this.refuse(e, updateId, code, reason)
+      return
     }
+    if (doc === '') return
+    // The whole document was refused (another store, a bad name): it will never sync.
+    const err = new TallyError(code as ErrorCode, reason)
+    this.syncWaiters.rejectDoc(doc, err)
+    this.recordRefusal({ doc, updateId, code, reason })
+  }
+
+  /** Refuse an outbox entry: kept in storage for the record, never sent again. */
+  private refuse(e: DocEntry, updateId: string, code: string, reason: string): void {
+    const entry = e.outbox.refuse(updateId, code, reason)
+    if (!entry) return
+    e.store.putEntry(entry)
+    this.recordRefusal({ doc: e.name, updateId, code, reason })
+    this.pendingChanged(e.name)
+    this.maybeClose(e)
+  }
+
+  private recordRefusal(refusal: Refusal): void {
+    this.refusals.add(refusal)
+    this.emitter.emit('refused', refusal)
   }
 
   private onSubscribed(docs: string[]): void {
@@ -381,11 +323,7 @@ class TallySyncClient implements SyncClient {
       e.synced = true
       this.emitter.emit('synced', doc)
     }
-    this.syncWaiters = this.syncWaiters.filter((w) => {
-      if (!this.table.get(w.doc as string)?.synced) return true
-      w.resolve()
-      return false
-    })
+    this.syncWaiters.resolveWhere((doc) => doc !== undefined && this.table.get(doc)?.synced === true)
   }
 
   private scheduleRetry(): void {
@@ -403,11 +341,7 @@ class TallySyncClient implements SyncClient {
 
   private checkDurable(): void {
     if (!this.readyDone) return
-    this.durableWaiters = this.durableWaiters.filter((w) => {
-      if (this.pending(w.doc) > 0) return true
-      w.resolve()
-      return false
-    })
+    this.durableWaiters.resolveWhere((doc) => this.pending(doc) === 0)
   }
 
   private assertAlive(): void {

@@ -35,6 +35,17 @@ export interface SyncClientOptions {
   persistence?: 'indexeddb' | 'memory'
   /** Jittered exponential reconnect delay. Default 500..30000 ms. */
   backoff?: { minMs?: number; maxMs?: number }
+  /**
+   * A local edit larger than this is refused on the device (code too_large) instead of
+   * being sent: the relay would close the socket on it at every reconnect. Default 1 MiB,
+   * the relay's default limit.
+   */
+  maxMessageBytes?: number
+  /**
+   * With edits pending, a socket that brings no frame for this long is presumed dead
+   * (a half-open TCP connection looks "online" forever) and replaced. Default 30000 ms.
+   */
+  ackTimeoutMs?: number
 }
 
 /** An outbox entry (or a whole document, updateId '') the relay refused. */
