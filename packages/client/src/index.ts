@@ -1,4 +1,4 @@
-export { createSyncClient } from './sync-client.ts'
+export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, createSyncClient } from './sync-client.ts'
 export { Status } from './types.ts'
 export type {
   AckEvent,
