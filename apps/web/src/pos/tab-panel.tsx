@@ -1,10 +1,24 @@
 import { useState, type FormEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
-import { cartTotal, consumedTotal, readCartLines, type PaymentMethod } from '@tally/schema'
+import { cartTotal, consumedTotal, readCartLines, type CartLine, type PaymentMethod } from '@tally/schema'
 import { formatMoney } from './money.ts'
 import { useTerminal } from './use-terminal.ts'
 
 const METHODS: readonly PaymentMethod[] = ['cash', 'card', 'visit']
+
+/**
+ * Two terminals adding the same product at once each create a line; the bartender sees
+ * one row per product and price (the ticket keeps both lines, the total is the same).
+ */
+export function groupLines(lines: readonly CartLine[]): CartLine[] {
+  const out = new Map<string, CartLine>()
+  for (const l of lines) {
+    const key = `${l.productId}|${l.unitPrice}`
+    const prev = out.get(key)
+    out.set(key, prev === undefined ? { ...l } : { ...prev, qty: prev.qty + l.qty })
+  }
+  return [...out.values()]
+}
 
 export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElement | null> }) {
   const term = useTerminal()
@@ -14,7 +28,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   const [joinId, setJoinId] = useState('')
   const [method, setMethod] = useState<PaymentMethod>('cash')
   const cur = term.current
-  const lines = cur === null ? [] : readCartLines(cur.cart)
+  const lines = cur === null ? [] : groupLines(readCartLines(cur.cart))
   const total = cartTotal(lines)
   const onVisit = cur !== null && cur.visitId !== null
   const payWith: PaymentMethod = method === 'visit' && !onVisit ? 'cash' : method
@@ -32,7 +46,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   }
 
   return (
-    <section className="tab-panel" aria-label={t('tab.title')}>
+    <section className="tab-panel" aria-label={t('tab.title')} data-testid="tab-panel" data-busy={term.busy}>
       <form className="scan" onSubmit={scan}>
         <label htmlFor="bracelet">{t('tab.bracelet')}</label>
         <input

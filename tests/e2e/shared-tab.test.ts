@@ -1,0 +1,84 @@
+/**
+ * Two terminals (two browser contexts, separate IndexedDB) on one visit's tab: both add
+ * lines at the same time, both see the merged cart, the ticket total is the sum.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
+import { launchChromium, TerminalPage } from './browser.ts'
+import { PRODUCTS, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+
+const price = (id: string): number => PRODUCTS.find((p) => p.id === id)!.price
+
+const backend = testBackends().at(-1)!
+describe(`shared tab in Chromium (${backend.name})`, () => {
+  let database: TestDatabase
+  let stack: Stack
+  let browser: Browser
+  beforeAll(async () => {
+    database = await backend.open()
+    stack = await startStack(database)
+    await seedDemo(stack)
+    browser = await launchChromium()
+  }, 240_000)
+  afterAll(async () => {
+    await browser?.close()
+    await stack?.close()
+    await database?.cleanup()
+  })
+
+  it('[POS4][POS5][POS6] two terminals on one bracelet share the cart; the ticket total is the sum', async () => {
+    const a = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-1'))
+    const b = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-2'))
+    try {
+      await Promise.all([a.waitCatalog(), b.waitCatalog()])
+      // Lucía wears two bracelets: each bartender scans a different one, same visit.
+      await Promise.all([a.scan('B-1001'), b.scan('B-1002')])
+      const cartId = await a.cartId()
+      expect(await b.cartId()).toBe(cartId)
+
+      // Both add at once, including the same product: every increment counts. (One
+      // mouse per page: a page's own clicks are sequential, the two pages race.)
+      await Promise.all([
+        (async () => (await a.add('Caña', 3), await a.add('Gin tonic', 1)))(),
+        (async () => (await b.add('Caña', 2), await b.add('Agua', 2)))(),
+      ])
+      const expected = { 'p-cana': 5, 'p-gintonic': 1, 'p-agua': 2 }
+      const total = 5 * price('p-cana') + price('p-gintonic') + 2 * price('p-agua')
+      await until('both terminals to show the merged cart', async () => {
+        const [qa, qb] = await Promise.all([a.cartQty(), b.cartQty()])
+        return JSON.stringify(qa) === JSON.stringify(expected) && JSON.stringify(qb) === JSON.stringify(expected)
+      })
+      expect(await a.cartTotal()).toBe(total)
+      expect(await b.cartTotal()).toBe(total)
+      await a.screenshot('shared-tab-terminal-a')
+
+      // A charges it; B follows to the visit's next tab instead of selling on a closed one.
+      await a.checkout('visit')
+      await until('B to leave the charged tab', async () => (await b.cartId()) !== cartId)
+      expect(await b.cartId()).toBe(await a.cartId())
+      await until('the consumed amount on both terminals', async () => {
+        const [ca, cb] = await Promise.all([a.page.getByTestId('consumed').textContent(), b.page.getByTestId('consumed').textContent()])
+        return ca === cb && (ca ?? '').replace(/\D/g, '') === String(total) ? true : undefined
+      })
+
+      await a.showTickets()
+      const [ticket] = await until('the ticket in the list', async () => {
+        const t = await a.tickets()
+        return t.length === 1 && t[0]!.state === 'accepted' ? t : undefined
+      }, 60_000)
+      expect(ticket).toMatchObject({ id: cartId, total })
+      await until('pending 0 on both', async () => (await a.pending()) === 0 && (await b.pending()) === 0)
+      const inDb = await until('the projected ticket', async () => {
+        const r = await projectedTickets(database)
+        return r.length === 1 ? r : undefined
+      })
+      expect(inDb[0]).toMatchObject({ id: cartId, total, status: 'accepted' })
+      await a.screenshot('tickets-list')
+      await a.screenshot('status-widget-online', 'status')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+})

@@ -1,0 +1,51 @@
+/**
+ * Builds apps/web once for all e2e files (vitest may run them in parallel workers): a
+ * directory lock, and a stamp so an up-to-date dist is not rebuilt.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const WEB_DIST = join(ROOT, 'apps/web/dist')
+const STAMP = join(WEB_DIST, '.e2e-stamp')
+const LOCK = join(ROOT, 'apps/web/.e2e-build-lock')
+const INPUTS = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/schema/src', 'packages/client/src']
+
+function newest(path: string): number {
+  const st = statSync(path)
+  if (!st.isDirectory()) return st.mtimeMs
+  return readdirSync(path).reduce((m, f) => Math.max(m, newest(join(path, f))), st.mtimeMs)
+}
+
+function upToDate(): boolean {
+  if (!existsSync(STAMP) || !existsSync(join(WEB_DIST, 'index.html'))) return false
+  const built = statSync(STAMP).mtimeMs
+  return INPUTS.every((p) => !existsSync(join(ROOT, p)) || newest(join(ROOT, p)) <= built)
+}
+
+export async function buildWebOnce(): Promise<string> {
+  const deadline = Date.now() + 180_000
+  for (;;) {
+    if (upToDate()) return WEB_DIST
+    try {
+      mkdirSync(LOCK)
+      break
+    } catch {
+      // Another worker is building; a lock older than 3 minutes is stale.
+      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 180_000) rmSync(LOCK, { recursive: true, force: true })
+      if (Date.now() > deadline) throw new Error('timed out waiting for the web build lock')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+  try {
+    if (!upToDate()) {
+      execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: join(ROOT, 'apps/web'), stdio: 'inherit' })
+      writeFileSync(STAMP, new Date().toISOString())
+    }
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true })
+  }
+  return WEB_DIST
+}
