@@ -21,7 +21,10 @@ import {
 } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
 import { createDocWriter, type DocWriter } from './doc-writer.ts'
-import { recomputeLevels } from './stock-sql.ts'
+import { upsertConflicts } from './conflicts-sql.ts'
+import { publishLevels } from './project-batch.ts'
+import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
+import { DEFAULT_STRATEGIES, type Strategies } from './strategies.ts'
 import { productKey } from './write-rows.ts'
 
 export const ROSTER_DAYS = 3
@@ -117,4 +120,31 @@ export async function publishRoster(
     for (const id of [...doc.getMap(Root.visits).keys()]) if (!keep.has(id)) removeRosterVisit(doc, id)
   })
   return { seq }
+}
+
+/**
+ * After a stock adjustment in the back office (which does not pass through the log):
+ * recompute the product levels, their oversold conflicts, and publish the new levels.
+ * Returns the levels that changed.
+ */
+export async function refreshStock(
+  database: Database,
+  store: string,
+  productIds?: readonly string[],
+  opts: { writer?: DocWriter; strategies?: Strategies } = {},
+): Promise<LevelChange[]> {
+  const writer = opts.writer ?? createDocWriter(database)
+  const strategies = opts.strategies ?? DEFAULT_STRATEGIES
+  return database.db.transaction(async (tx) => {
+    const products = await tx.select().from(tables.products).where(eq(tables.products.store, store))
+    const ids = productIds ?? products.map((p) => p.id)
+    const touched = new Set(ids.map((id) => productKey(store, id)))
+    const changes = await recomputeLevels(tx, touched)
+    await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
+    await publishLevels(writer, tx, changes, new Map(products.map((p) => [productKey(store, p.id), p.trackStock])))
+    return changes
+  }).catch((e: unknown) => {
+    writer.invalidate()
+    throw e
+  })
 }

@@ -5,8 +5,11 @@
 import { sql } from 'drizzle-orm'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
 import { query, type Executor } from './sql-util.ts'
+import { productKey, type ProductKey } from './write-rows.ts'
 
-const PROJECTED = ['ticket_lines', 'tickets', 'stock_movements', 'visit_consumption', 'carts', 'stock_levels'] as const
+// stock_levels rows stay: they are recomputed afterwards (stockKeys), and keeping them
+// keeps the set of products with a published level the same.
+const PROJECTED = ['ticket_lines', 'tickets', 'stock_movements', 'visit_consumption', 'carts'] as const
 
 /** Delete projected rows (of one store or all) and list every document to fold again. */
 export async function resetProjection(ex: Executor, store?: string): Promise<string[]> {
@@ -20,4 +23,14 @@ export async function resetProjection(ex: Executor, store?: string): Promise<str
     sql`SELECT doc FROM snapshots WHERE ${byStore} UNION SELECT DISTINCT doc FROM update_log WHERE ${byStore} ORDER BY doc`,
   )
   return rows.map((r) => r.doc).filter((d) => /\/(ticket|visit|cart)\//.test(d))
+}
+
+/** Every (store, product) with a level or a movement: what a rebuild recomputes. */
+export async function stockKeys(ex: Executor, store?: string): Promise<Set<ProductKey>> {
+  const byStore = store === undefined ? sql`TRUE` : sql`store = ${store}`
+  const rows = await query<{ store: string; product_id: string }>(
+    ex,
+    sql`SELECT store, product_id FROM stock_levels WHERE ${byStore} UNION SELECT store, product_id FROM stock_movements WHERE ${byStore}`,
+  )
+  return new Set(rows.map((r) => productKey(r.store, r.product_id)))
 }

@@ -10,11 +10,13 @@ import { logChannel, type Database } from '@tally/schema/db'
 import { createDocStore, type CachedDoc } from './doc-store.ts'
 import { createDocWriter, PROJECTION_ACTOR, type DocWriter } from './doc-writer.ts'
 import { createLogTail, type TailRow } from './log-tail.ts'
-import { projectDocs } from './project-batch.ts'
-import { resetProjection } from './rebuild.ts'
+import { upsertConflicts } from './conflicts-sql.ts'
+import { projectDocs, publishLevels } from './project-batch.ts'
+import { resetProjection, stockKeys } from './rebuild.ts'
+import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
-import { readCheckpoint, writeCheckpoint } from './write-rows.ts'
+import { productKey, readCheckpoint, writeCheckpoint } from './write-rows.ts'
 
 export const CHECKPOINT = 'projection'
 export const DEFAULT_BATCH_SIZE = 2000
@@ -251,6 +253,11 @@ export function createProjector(opts: ProjectorOptions): Projector {
         }
         // Everything at or below the checkpoint is in the folds above; the tail goes on from there.
         await database.db.transaction(async (tx) => {
+          const touched = await stockKeys(tx, o.store)
+          const changes = await recomputeLevels(tx, touched)
+          await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
+          const tracked = await query<{ store: string; id: string; track_stock: boolean }>(tx, sql`SELECT store, id, track_stock FROM products`)
+          await publishLevels(writer, tx, changes, new Map(tracked.map((p) => [productKey(p.store, p.id), p.track_stock])))
           await writeCheckpoint(tx, CHECKPOINT, checkpoint)
           await tx.execute(sql`SELECT pg_notify(${channel}, ${String(checkpoint)})`)
         })

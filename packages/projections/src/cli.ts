@@ -1,0 +1,75 @@
+/**
+ * `npm run project -- --once | --follow | --rebuild [--store S]`
+ * Opens the database the way the relay does (DATABASE_URL, else PGlite in
+ * DATA_DIR/pg) and runs the projection worker in this process. Do not run it with
+ * --follow while the relay runs its own projector (PROJECTOR=0 on the relay).
+ */
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { openDatabase } from '@tally/schema/db'
+import { createProjector } from './worker.ts'
+
+type Mode = 'once' | 'follow' | 'rebuild'
+
+export function parseArgs(argv: readonly string[]): { ok: true; mode: Mode; store: string | undefined; batchSize: number | undefined } | { ok: false; error: string } {
+  let mode: Mode | undefined
+  let store: string | undefined
+  let batchSize: number | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--once' || a === '--follow' || a === '--rebuild') {
+      if (mode) return { ok: false, error: 'give one of --once, --follow, --rebuild' }
+      mode = a.slice(2) as Mode
+    } else if (a === '--store') {
+      store = argv[++i]
+      if (!store) return { ok: false, error: '--store needs a store id' }
+    } else if (a === '--batch') {
+      batchSize = Number(argv[++i])
+      if (!Number.isInteger(batchSize) || batchSize <= 0) return { ok: false, error: '--batch needs a positive integer' }
+    } else return { ok: false, error: `unknown argument ${a}` }
+  }
+  if (!mode) return { ok: false, error: 'usage: npm run project -- --once | --follow | --rebuild [--store S] [--batch N]' }
+  if (store && mode !== 'rebuild') return { ok: false, error: '--store only applies to --rebuild' }
+  return { ok: true, mode, store, batchSize }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  if (!args.ok) {
+    process.stderr.write(`${args.error}\n`)
+    process.exit(2)
+  }
+  const env = process.env
+  const database = await openDatabase(
+    env.DATABASE_URL
+      ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || 'public' }
+      : { dataDir: join(resolve(env.DATA_DIR || './data'), 'pg'), schema: env.DATABASE_SCHEMA || 'public' },
+  )
+  let total = 0
+  const projector = createProjector({
+    database,
+    batchSize: args.batchSize,
+    onBatch: (b) => {
+      total += b.projected
+      if (b.projected > 0) process.stdout.write(`projected ${b.projected} docs (${total} total) up to seq ${b.checkpoint} in ${b.ms} ms, ${b.verdicts} verdicts\n`)
+    },
+  })
+  const started = Date.now()
+  if (args.mode === 'follow') {
+    await projector.follow()
+    process.stdout.write(`following the log from seq ${projector.checkpoint()}; Ctrl-C to stop\n`)
+    const stop = async () => {
+      await projector.stop()
+      await database.close()
+      process.exit(0)
+    }
+    process.on('SIGINT', () => void stop())
+    process.on('SIGTERM', () => void stop())
+    return
+  }
+  const r = args.mode === 'once' ? await projector.runOnce() : await projector.rebuild({ store: args.store })
+  process.stdout.write(`${args.mode}: ${r.projected} docs projected, checkpoint ${r.lastSeq}, ${Date.now() - started} ms\n`)
+  await database.close()
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main()
