@@ -3,46 +3,29 @@
  * the real Postgres, serving the built web app at the same origin, with a demo store
  * seeded through the relay as a service client (catalog and roster are server-only).
  */
-import WebSocket from 'ws'
-import { sql } from 'drizzle-orm'
-import { createSyncClient, type WebSocketConstructor } from '@tally/client'
-import {
-  catalogDocName,
-  rosterDocName,
-  writePartner,
-  writeProduct,
-  writeRosterVisit,
-  type Product,
-  type RosterVisit,
-} from '@tally/schema'
+import { eq, sql } from 'drizzle-orm'
+import { demoProductId, publishRoster, seedDemo as seedDemoData, type DemoResult } from '@tally/projections'
+import { tables } from '@tally/schema/db'
 import type { TestDatabase } from '@tally/schema/db/testing'
 import { startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { buildWebOnce } from './web-build.ts'
 
 export const STORE = 'e2e'
 
-export const PRODUCTS: Product[] = [
-  { id: 'p-cana', name: 'Caña', category: 'Cervezas', price: 250, taxRate: 1000, active: true, stock: 200 },
-  { id: 'p-ipa', name: 'IPA', category: 'Cervezas', price: 450, taxRate: 1000, active: true, stock: 4 },
-  { id: 'p-gintonic', name: 'Gin tonic', category: 'Copas', price: 900, taxRate: 1000, active: true, stock: null },
-  { id: 'p-ron', name: 'Ron cola', category: 'Copas', price: 850, taxRate: 1000, active: true, stock: null },
-  { id: 'p-agua', name: 'Agua', category: 'Sin alcohol', price: 200, taxRate: 1000, active: true, stock: 100 },
-  { id: 'p-refresco', name: 'Refresco', category: 'Sin alcohol', price: 300, taxRate: 1000, active: true, stock: 0 },
-  { id: 'p-chupito', name: 'Chupito', category: 'Copas', price: 300, taxRate: 1000, active: true, stock: null },
-]
-
-export const VISITS: RosterVisit[] = [
-  { id: '0190f5a0-0000-7000-8000-000000000001', partnerId: 'm-1', partnerName: 'Lucía Gómez', bracelets: ['B-1001', 'B-1002'], entryAt: new Date().toISOString(), exitAt: null },
-  { id: '0190f5a0-0000-7000-8000-000000000002', partnerId: 'm-2', partnerName: 'Javier Ruiz', bracelets: ['B-2001'], entryAt: new Date().toISOString(), exitAt: null },
-]
+/** Demo products the tests sell (packages/projections demo data), by shown name. */
+export const P = {
+  beer: { id: demoProductId(STORE, 'beer'), name: 'Draft beer 33cl', price: 350 },
+  gin: { id: demoProductId(STORE, 'gin-tonic'), name: 'Gin tonic', price: 900 },
+  water: { id: demoProductId(STORE, 'water'), name: 'Still water', price: 180 },
+  cola: { id: demoProductId(STORE, 'cola'), name: 'Cola', price: 250 },
+  coffee: { id: demoProductId(STORE, 'coffee'), name: 'Espresso', price: 150 },
+} as const
 
 export interface Stack {
   readonly url: string
   relay: TestRelay
   readonly database: TestDatabase
   terminalToken(sub: string, ttlSeconds?: number): Promise<string>
-  /** Write to server-only documents as the service role (through the log, like the back office). */
-  asService(fn: (docs: { catalog: import('yjs').Doc; roster: import('yjs').Doc }) => void): Promise<void>
   /** Stop the relay and start a new one on the same database and port. */
   restart(): Promise<void>
   stop(): Promise<void>
@@ -62,19 +45,6 @@ export async function startStack(database: TestDatabase): Promise<Stack> {
     },
     database,
     terminalToken: (sub, ttlSeconds) => relay.token({ role: 'terminal', store: STORE, sub, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) }),
-    async asService(fn) {
-      const token = await relay.token({ role: 'service', store: STORE, sub: 'e2e-seed' })
-      const client = createSyncClient({ url: relay.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketConstructor, persistence: 'memory' })
-      try {
-        const catalog = await client.open(catalogDocName(STORE))
-        const roster = await client.open(rosterDocName(STORE))
-        await Promise.all([client.whenSynced(catalogDocName(STORE)), client.whenSynced(rosterDocName(STORE))])
-        fn({ catalog, roster })
-        await client.whenDurable()
-      } finally {
-        await client.destroy()
-      }
-    },
     async restart() {
       if (running) await relay.close()
       relay = await start(port)
@@ -91,17 +61,15 @@ export async function startStack(database: TestDatabase): Promise<Stack> {
   return stack
 }
 
-export async function seedDemo(stack: Stack): Promise<void> {
-  await stack.asService(({ catalog, roster }) => {
-    catalog.transact(() => {
-      for (const p of PRODUCTS) writeProduct(catalog, p)
-      writePartner(catalog, { id: 'm-1', name: 'Lucía Gómez', memberNo: '1001', active: true })
-      writePartner(catalog, { id: 'm-2', name: 'Javier Ruiz', memberNo: '1002', active: true })
-    })
-    roster.transact(() => {
-      for (const v of VISITS) writeRosterVisit(roster, v)
-    })
-  })
+/** Demo store: products with stock, partners, open visits wearing B-1001..B-1003. */
+export async function seedDemo(database: TestDatabase): Promise<DemoResult> {
+  return seedDemoData(database, STORE)
+}
+
+/** The back office closes a visit: its exit is recorded and the roster republished. */
+export async function closeVisit(database: TestDatabase, visitId: string, at = new Date()): Promise<void> {
+  await database.db.update(tables.visits).set({ exitAt: at }).where(eq(tables.visits.id, visitId))
+  await publishRoster(database, STORE, new Date())
 }
 
 /** drizzle's postgres-js `execute` returns rows; its PGlite one returns `{ rows }`. */

@@ -57,6 +57,7 @@ export const en: Shape<typeof es> = {
     new: 'New',
     idHelp: 'Another terminal can open this tab with this code',
     consumed: 'Consumed',
+    visitClosed: 'This visit is no longer open on the server: charging it may be refused.',
     opening: 'Opening the tab…',
     empty: 'Tap a product to add it.',
     less: 'One less',

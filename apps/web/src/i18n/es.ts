@@ -54,6 +54,7 @@ export const es = {
     new: 'Nueva',
     idHelp: 'Otro terminal puede abrir esta cuenta con este código',
     consumed: 'Consumido',
+    visitClosed: 'Esta visita ya no está abierta en el servidor: el cobro a la visita puede ser rechazado.',
     opening: 'Abriendo la cuenta…',
     empty: 'Toca un producto para añadirlo.',
     less: 'Uno menos',

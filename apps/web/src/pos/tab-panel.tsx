@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
-import { cartTotal, consumedTotal, readCartLines, type CartLine, type PaymentMethod } from '@tally/schema'
+import { cartTotal, consumedTotal, readCartLines, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
 import { formatMoney } from './money.ts'
 import { useTerminal } from './use-terminal.ts'
 
@@ -31,6 +31,9 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   const lines = cur === null ? [] : groupLines(readCartLines(cur.cart))
   const total = cartTotal(lines)
   const onVisit = cur !== null && cur.visitId !== null
+  // The roster is the server's word on open visits: warn when this tab's visit left it.
+  const visitClosed =
+    onVisit && term.roster !== null && !readRoster(term.roster).some((v) => v.id === cur.visitId && v.exitAt === null)
   const payWith: PaymentMethod = method === 'visit' && !onVisit ? 'cash' : method
 
   const scan = (e: FormEvent): void => {
@@ -94,6 +97,11 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
             </div>
           )}
         </div>
+      )}
+      {visitClosed && (
+        <p className="alert alert-warning" data-testid="visit-closed">
+          {t('tab.visitClosed')}
+        </p>
       )}
       {term.busy && <p className="hint">{t('tab.opening')}</p>}
 

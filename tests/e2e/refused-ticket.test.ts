@@ -1,0 +1,70 @@
+/**
+ * A sale the server refuses shows its reason on the terminal: the bartender keeps
+ * charging a visit offline after the back office closed it; the projection refuses the
+ * ticket (visit closed) and the terminal's list says so, with the server's words.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
+import { launchChromium, TerminalPage } from './browser.ts'
+import { P, closeVisit, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+
+const backend = testBackends().at(-1)!
+describe(`refused ticket in Chromium (${backend.name})`, () => {
+  let database: TestDatabase
+  let stack: Stack
+  let browser: Browser
+  let visitId = ''
+  beforeAll(async () => {
+    database = await backend.open()
+    stack = await startStack(database)
+    const demo = await seedDemo(database)
+    visitId = demo.visits.find((v) => v.bracelet === 'B-1002')!.id
+    browser = await launchChromium()
+  }, 240_000)
+  afterAll(async () => {
+    await browser?.close()
+    await stack?.close()
+    await database?.cleanup()
+  })
+
+  it('[POS7][POS8] a ticket refused by the projection shows the reason', async () => {
+    const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-refused', 3600), 'en-US')
+    try {
+      await t.waitCatalog()
+      await t.scan('B-1002')
+      await t.net.setOnline(false)
+      // Meanwhile the member leaves and the back office closes the visit.
+      await closeVisit(database, visitId, new Date(Date.now() - 1000))
+      await t.add(P.gin.name, 2)
+      const ticketId = await t.cartId()
+      await t.checkout('visit')
+      // And an ordinary sale that must still be accepted.
+      await t.add(P.cola.name)
+      const okId = await t.cartId()
+      await t.checkout('cash')
+      await t.net.setOnline(true)
+
+      await t.showTickets()
+      const list = await until(
+        'the verdicts',
+        async () => {
+          const l = await t.tickets()
+          return l.length === 2 && l.every((x) => x.state === 'accepted' || x.state === 'refused') ? l : undefined
+        },
+        60_000,
+      )
+      const refused = list.find((x) => x.id === ticketId)!
+      expect(refused.state).toBe('refused')
+      expect(refused.reasons.join(' ')).toMatch(/closed/)
+      expect(list.find((x) => x.id === okId)!.state).toBe('accepted')
+      await expect(t.page.locator(`[data-ticket-id="${ticketId}"] [data-testid="reasons"] li`).first().getAttribute('data-code')).resolves.toBe('visit_closed')
+      await t.screenshot('ticket-refused')
+
+      const rows = await projectedTickets(database)
+      expect(rows.find((r) => r.id === ticketId)?.status).toBe('refused')
+    } finally {
+      await t.close()
+    }
+  })
+})
