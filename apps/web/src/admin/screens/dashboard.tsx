@@ -1,0 +1,146 @@
+/**
+ * The live dashboard: everything comes from the /api/v1/live push (no polling); a local
+ * one-second clock only re-renders "last seen N s ago" between pushes.
+ */
+import { useEffect, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { useAdmin } from '../admin-context.ts'
+import { formatAgo, formatDateTime, secondsSince } from '../format.ts'
+import { hrefFor, navigate } from '../router.ts'
+import type { TerminalStatus } from '../types.ts'
+import { DataTable, type Column } from '../ui/data-table.tsx'
+
+function useNow(ms: number): number {
+  const [now, setNow] = useState(Date.now())
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), ms)
+    return () => clearInterval(id)
+  }, [ms])
+  return now
+}
+
+export function DashboardScreen() {
+  const { t, i18n } = useTranslation('admin')
+  const { live } = useAdmin()
+  const now = useNow(1000)
+  const d = live.data
+  if (d === null) {
+    return (
+      <section>
+        <h1>{t('nav.dashboard')}</h1>
+        <p className="loading" data-testid="dashboard-waiting">
+          {t('dashboard.waiting')}
+        </p>
+      </section>
+    )
+  }
+  const online = d.terminals.filter((x) => x.connected).length
+  const pending = d.terminals.reduce((s, x) => s + x.pending, 0)
+  const lag = d.projection
+  const lagBad = lag.lagRows > 0 && lag.lagSeconds > 30
+  const lang = i18n.language
+  const columns: Column<TerminalStatus>[] = [
+    {
+      key: 'terminal',
+      header: t('dashboard.terminal'),
+      cell: (r) => (
+        <a
+          href={hrefFor('terminals', r.terminalId)}
+          onClick={(e) => {
+            e.preventDefault()
+            navigate(hrefFor('terminals', r.terminalId))
+          }}
+        >
+          {r.terminalId}
+        </a>
+      ),
+      csv: (r) => r.terminalId,
+    },
+    {
+      key: 'connected',
+      header: t('dashboard.state'),
+      cell: (r) => <span className={r.connected ? 'adm-pill ok' : 'adm-pill off'}>{r.connected ? t('dashboard.online') : t('dashboard.offline')}</span>,
+      csv: (r) => r.connected,
+    },
+    {
+      key: 'lastSeen',
+      header: t('dashboard.lastSeen'),
+      cell: (r) => <span title={formatDateTime(r.lastSeen, lang)}>{r.connected ? t('dashboard.now') : formatAgo(secondsSince(r.lastSeen, now), lang)}</span>,
+      csv: (r) => r.lastSeen,
+    },
+    { key: 'pending', header: t('dashboard.pending'), numeric: true, cell: (r) => <span className={r.pending > 10 ? 'adm-warn-text' : undefined}>{r.pending}</span>, csv: (r) => r.pending },
+    { key: 'lastSeq', header: t('dashboard.lastSeq'), numeric: true, cell: (r) => r.lastSeq, csv: (r) => r.lastSeq },
+    { key: 'lastError', header: t('dashboard.lastError'), cell: (r) => (r.lastError ? <span className="adm-danger-text">{r.lastError}</span> : '—'), csv: (r) => r.lastError },
+  ]
+  return (
+    <section data-testid="dashboard">
+      <h1>{t('nav.dashboard')}</h1>
+      <div className="adm-cards">
+        <Card label={t('dashboard.terminalsOnline')} value={`${online} / ${d.terminals.length}`} testId="card-online" tone={online < d.terminals.length ? 'warn' : 'ok'} />
+        <Card label={t('dashboard.pendingTotal')} value={String(pending)} testId="card-pending" tone={pending > 10 ? 'warn' : 'ok'} />
+        <Card
+          label={t('dashboard.lag')}
+          value={t('dashboard.lagValue', { rows: lag.lagRows, seconds: Math.round(lag.lagSeconds) })}
+          sub={t('dashboard.checkpoint', { checkpoint: lag.checkpoint, head: lag.head })}
+          testId="card-lag"
+          tone={lagBad ? 'warn' : 'ok'}
+        />
+        <Card
+          label={t('dashboard.openConflicts')}
+          value={String(d.openConflicts)}
+          testId="card-conflicts"
+          tone={d.openConflicts > 0 ? 'danger' : 'ok'}
+          onClick={() => navigate(hrefFor('conflicts'))}
+        />
+      </div>
+      <h2>{t('dashboard.alerts')}</h2>
+      {d.alerts.length === 0 ? (
+        <p className="hint" data-testid="alerts-none">
+          {t('dashboard.noAlerts')}
+        </p>
+      ) : (
+        <ul className="adm-alerts" data-testid="alerts">
+          {d.alerts.map((a, i) => (
+            <li key={i} className={`adm-alert adm-alert-${a.level}`}>
+              <b>{t(`dashboard.level.${a.level}`, { defaultValue: a.level })}</b> {a.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2>{t('dashboard.terminals')}</h2>
+      <DataTable
+        rows={d.terminals}
+        columns={columns}
+        rowKey={(r) => r.terminalId}
+        csvName="terminals"
+        testId="terminals-table"
+        rowProps={(r) => ({ 'data-terminal': r.terminalId, 'data-connected': String(r.connected), 'data-pending': String(r.pending) })}
+        empty={t('dashboard.noTerminals')}
+      />
+      <p className="hint" data-testid="live-at">
+        {live.at !== null ? t('dashboard.updated', { ago: formatAgo(secondsSince(new Date(live.at).toISOString(), now), lang) }) : null}
+      </p>
+    </section>
+  )
+}
+
+function Card(props: { label: string; value: string; sub?: string; testId: string; tone: 'ok' | 'warn' | 'danger'; onClick?: () => void }) {
+  const body = (
+    <>
+      <span className="adm-card-label">{props.label}</span>
+      <span className="adm-card-value" data-testid={`${props.testId}-value`}>
+        {props.value}
+      </span>
+      {props.sub !== undefined ? <span className="adm-card-sub">{props.sub}</span> : null}
+    </>
+  )
+  return props.onClick ? (
+    <button type="button" className={`adm-card adm-stat ${props.tone}`} data-testid={props.testId} onClick={props.onClick}>
+      {body}
+    </button>
+  ) : (
+    <div className={`adm-card adm-stat ${props.tone}`} data-testid={props.testId}>
+      {body}
+    </div>
+  )
+}

@@ -1,0 +1,86 @@
+/**
+ * Conflict evidence, whatever its kind: the projection stores `{ terminal, server, ...context }`;
+ * the two sides are shown next to each other and the rest above them. Values render
+ * generically (lists of records as small tables), with money keys shown as euros.
+ */
+import type { ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { formatDateTime } from '../format.ts'
+import { Money } from '../ui/money.tsx'
+
+const MONEY_KEY = /(price|total|amount|consumed|cents|paid|subtotal)$/i
+const TIME_KEY = /(At|^at|time|Time)$/
+
+export function EvidenceView({ evidence }: { evidence: Record<string, unknown> }) {
+  const { t } = useTranslation('admin')
+  const { terminal, server, ...context } = evidence
+  return (
+    <div data-testid="evidence">
+      {Object.keys(context).length > 0 ? <Value value={context} /> : null}
+      <div className="adm-sides">
+        <div className="adm-side adm-side-terminal" data-testid="evidence-terminal">
+          <h3>{t('conflicts.terminalSide')}</h3>
+          <Value value={terminal ?? null} />
+        </div>
+        <div className="adm-side adm-side-server" data-testid="evidence-server">
+          <h3>{t('conflicts.serverSide')}</h3>
+          <Value value={server ?? null} />
+        </div>
+      </div>
+    </div>
+  )
+}
+
+function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
+  const { t, i18n } = useTranslation('admin')
+  if (value === null || value === undefined) return <span className="hint">—</span>
+  if (typeof value === 'number' && name !== undefined && MONEY_KEY.test(name) && Number.isInteger(value)) return <Money cents={value} />
+  if (typeof value === 'string' && name !== undefined && TIME_KEY.test(name)) return <span title={value}>{formatDateTime(value, i18n.language)}</span>
+  if (typeof value === 'boolean') return <span>{value ? t('common.yes') : t('common.no')}</span>
+  if (typeof value !== 'object') return <span>{String(value)}</span>
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <span className="hint">—</span>
+    if (value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+      const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))]
+      return (
+        <table className="adm-table adm-table-compact">
+          <thead>
+            <tr>
+              {keys.map((k) => (
+                <th key={k}>{label(k, t)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {value.map((v, i) => (
+              <tr key={i}>
+                {keys.map((k) => (
+                  <td key={k}>
+                    <Value value={(v as Record<string, unknown>)[k]} name={k} />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )
+    }
+    return <span>{value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}</span>
+  }
+  return (
+    <dl className="adm-dl">
+      {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
+        <div key={k}>
+          <dt>{label(k, t)}</dt>
+          <dd>
+            <Value value={v} name={k} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
+
+function label(key: string, t: (k: string, o?: Record<string, unknown>) => string): string {
+  return t(`evidence.${key}`, { defaultValue: key })
+}

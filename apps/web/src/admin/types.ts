@@ -1,0 +1,114 @@
+/** Shapes of the REST API (see /work/brief/REST.md and apps/relay/src/api). Money in cents. */
+export interface TerminalStatus {
+  terminalId: string
+  connected: boolean
+  lastSeen: string | null
+  lastSeq: number
+  pending: number
+  lastError: string | null
+}
+
+export interface Dashboard {
+  terminals: TerminalStatus[]
+  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number }
+  openConflicts: number
+  alerts: Array<{ level: string; message: string }>
+}
+
+export interface Product {
+  id: string
+  name: string
+  category: string
+  price: number
+  taxRate: number
+  active: boolean
+  trackStock: boolean
+}
+
+export interface Partner {
+  id: string
+  name: string
+  memberNo: string
+  active: boolean
+}
+
+export interface Visit {
+  id: string
+  partnerId: string
+  partnerName?: string
+  bracelets: string[]
+  entryAt: string
+  exitAt: string | null
+  consumed?: number
+}
+
+export interface StockRow {
+  productId: string
+  name: string
+  level: number
+  sold: number
+  adjusted: number
+  oversold: boolean
+}
+
+export const SALES_BY = ['day', 'hour', 'product', 'terminal', 'payment'] as const
+export type SalesBy = (typeof SALES_BY)[number]
+
+export interface SalesRow {
+  key: string
+  tickets: number
+  units: number
+  total: number
+}
+
+export interface SalesReport {
+  rows: SalesRow[]
+  totals: { tickets: number; units: number; total: number }
+}
+
+export interface VisitReportRow {
+  visitId: string
+  partner: string
+  entryAt: string
+  exitAt: string | null
+  consumed: number
+  tickets: number
+}
+
+export const STRATEGIES = ['last_write', 'server_wins', 'terminal_wins', 'merge', 'manual'] as const
+export type Strategy = (typeof STRATEGIES)[number]
+
+export interface Conflict {
+  id: number | string
+  key?: string
+  kind: string
+  docs: string[]
+  evidence: Record<string, unknown>
+  status: 'open' | 'resolved' | string
+  strategy: string
+  resolution: Record<string, unknown> | null
+  resolvedBy: string | null
+  resolvedAt: string | null
+  createdAt: string
+}
+
+export interface AuditRow {
+  id: number | string
+  at: string
+  store?: string | null
+  actor: string | null
+  kind: string
+  code: string | null
+  doc: string | null
+  detail: Record<string, unknown> | null
+}
+
+/** Lists may come bare or wrapped (`{ rows }`, `{ products }`...): accept both. */
+export function listOf<T>(v: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(v)) return v as T[]
+  if (typeof v === 'object' && v !== null) {
+    const r = v as Record<string, unknown>
+    for (const k of [...keys, 'rows', 'items', 'data']) if (Array.isArray(r[k])) return r[k] as T[]
+  }
+  return []
+}
