@@ -16,7 +16,7 @@ export function hocuspocusKit(url: string): ClientKit {
       const handles = new Set<DocHandle>()
       return {
         id,
-        open(name: string, doc: Y.Doc): DocHandle {
+        async open(name: string, doc: Y.Doc): Promise<DocHandle> {
           const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc })
           // With a shared socket the provider does not attach itself.
           provider.attach()

@@ -1,10 +1,62 @@
 /**
- * The Tally mux client (@tally/client createSyncClient), one socket per terminal, when
- * packages/client is ready. Until then the bench runs without it.
+ * The Tally mux client (@tally/client createSyncClient): one `/mux` socket per terminal,
+ * in-memory persistence (the bench measures the wire, not IndexedDB). "On the server"
+ * here means acknowledged as durable, which is stronger than the peers' probe.
  */
+import { createSyncClient, type SyncClient } from '@tally/client'
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { withDeadline } from '../deadline.ts'
 import type { RunningServer } from '../servers/spawn.ts'
-import type { ClientKit } from './types.ts'
+import { BENCH_JWT_SECRET, terminalToken } from '../tally-token.ts'
+import { BENCH_STORE } from '../tickets.ts'
+import type { ClientKit, DocHandle, Terminal } from './types.ts'
+
+export function tallyMuxKit(server: RunningServer): ClientKit {
+  return {
+    label: '@tally/client mux (socket per terminal)',
+    async terminal(id: string): Promise<Terminal> {
+      const token = await terminalToken(BENCH_JWT_SECRET, BENCH_STORE, id)
+      const client: SyncClient = createSyncClient({
+        url: `ws://127.0.0.1:${server.port}`,
+        token,
+        WebSocket: WebSocket as never,
+        persistence: 'memory',
+        backoff: { minMs: 100, maxMs: 1_000 },
+      })
+      return {
+        id,
+        async open(name: string, initial: Y.Doc): Promise<DocHandle> {
+          const doc = await client.open(name)
+          // What the terminal made offline becomes its own (pending) edits.
+          if (initial.store.clients.size > 0) Y.applyUpdate(doc, Y.encodeStateAsUpdate(initial))
+          const synced = client.whenSynced(name)
+          synced.catch(() => {})
+          return {
+            name,
+            doc,
+            synced,
+            async serverHasAll(deadlineMs) {
+              try {
+                await withDeadline(client.whenDurable(name), deadlineMs, `${name} durable`)
+                return true
+              } catch {
+                return false
+              }
+            },
+            destroy() {
+              client.release(name)
+            },
+          }
+        },
+        close() {
+          void client.destroy()
+        },
+      }
+    },
+  }
+}
 
 export async function muxKitIfReady(): Promise<((server: RunningServer) => ClientKit) | undefined> {
-  return undefined
+  return tallyMuxKit
 }

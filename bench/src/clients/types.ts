@@ -22,7 +22,12 @@ export interface DocHandle {
 
 export interface Terminal {
   readonly id: string
-  open(docName: string, doc: Y.Doc): DocHandle
+  /**
+   * Opens a document. `initial` holds what the terminal made offline; the handle's `doc`
+   * is the live document (the same object for stock providers; the mux client owns its
+   * documents, so `initial` is merged into the one it returns).
+   */
+  open(docName: string, initial: Y.Doc): Promise<DocHandle>
   close(): void
 }
 

@@ -23,7 +23,7 @@ export function yWebsocketKit(opts: YWebsocketKitOptions): ClientKit {
       const handles = new Set<DocHandle>()
       return {
         id,
-        open(name: string, doc: Y.Doc): DocHandle {
+        async open(name: string, doc: Y.Doc): Promise<DocHandle> {
           const provider = new WebsocketProvider(opts.serverUrl, name, doc, {
             WebSocketPolyfill: WebSocket as never,
             params,

@@ -46,12 +46,12 @@ export async function runCrash(
     const kit = kitFor(server)
     const observer = await kit.terminal('observer')
     terminals.push(observer)
-    const watched = names.map((n) => observer.open(n, new Y.Doc()))
+    const watched = await Promise.all(names.map((n) => observer.open(n, new Y.Doc())))
     const writers: DocHandle[] = []
     for (let w = 0; w < opts.writers; w++) {
       const term = await kit.terminal(`w${w}`)
       terminals.push(term)
-      writers.push(term.open(names[w % opts.docs] as string, new Y.Doc()))
+      writers.push(await term.open(names[w % opts.docs] as string, new Y.Doc()))
     }
     await withDeadline(Promise.all([...watched, ...writers].map((h) => h.synced)), Date.now() + opts.timeoutMs, 'initial sync')
 
@@ -79,8 +79,8 @@ export async function runCrash(
       error = (err as Error).message
     }
     const relayed = seen
-    await server.kill9()
     const killAfterMs = performance.now() - lastSeenAt
+    await server.kill9()
     // The writers must not upload their edits again after the restart.
     for (const term of terminals) term.close()
     terminals.length = 0
@@ -90,9 +90,13 @@ export async function runCrash(
     const restartMs = performance.now() - restartStart
     const reader = await kitFor(server).terminal('reader')
     terminals.push(reader)
-    const fresh = names.map((n) => reader.open(n, new Y.Doc()))
+    const fresh = await Promise.all(names.map((n) => reader.open(n, new Y.Doc())))
     await withDeadline(Promise.all(fresh.map((h) => h.synced)), Date.now() + opts.timeoutMs, 'read back')
-    const recovered = fresh.reduce((s, h) => s + h.doc.getMap('bench').size, 0)
+    const count = () => fresh.reduce((s, h) => s + h.doc.getMap('bench').size, 0)
+    // A server may answer the first sync before its persistence has loaded (the reference
+    // server with y-leveldb does), so wait until everything is back or nothing changed
+    // for a while.
+    const recovered = await settle(count, relayed, 1_500, Date.now() + 15_000)
     return {
       ok: error === undefined,
       ...(error ? { error } : {}),
@@ -106,4 +110,18 @@ export async function runCrash(
     for (const term of terminals) term.close()
     await server.stop()
   }
+}
+
+async function settle(count: () => number, target: number, quietMs: number, deadlineMs: number): Promise<number> {
+  let last = count()
+  let changedAt = Date.now()
+  while (last < target && Date.now() < deadlineMs && Date.now() - changedAt < quietMs) {
+    await new Promise((r) => setTimeout(r, 50))
+    const now = count()
+    if (now !== last) {
+      last = now
+      changedAt = Date.now()
+    }
+  }
+  return last
 }

@@ -44,7 +44,7 @@ export async function runFanout(server: RunningServer, kit: ClientKit, opts: Fan
   const setupStart = performance.now()
   try {
     for (let t = 0; t < opts.terminals; t++) terminals.push(await kit.terminal(`t${t}`))
-    for (const term of terminals) handles.push(term.open(name, new Y.Doc()))
+    for (const term of terminals) handles.push(await term.open(name, new Y.Doc()))
     const setupDeadline = Date.now() + opts.timeoutMs
     await withDeadline(Promise.all(handles.map((h) => h.synced)), setupDeadline, 'initial sync')
     const setupMs = performance.now() - setupStart

@@ -53,7 +53,7 @@ export async function runManydocs(server: RunningServer, kit: ClientKit, opts: M
     offline.map(async (tickets, t) => {
       const term = await kit.terminal(`t${t}`)
       terminals.push(term)
-      const handles: DocHandle[] = tickets.map((tk) => term.open(tk.name, tk.doc))
+      const handles: DocHandle[] = await Promise.all(tickets.map((tk) => term.open(tk.name, tk.doc)))
       await Promise.all(
         handles.map(async (h) => {
           await h.synced

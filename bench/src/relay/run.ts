@@ -4,7 +4,7 @@
  * run gets a fresh server process and a fresh data directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dropSchema } from '@tally/schema/db'
 import { type RunningServer, startServer } from '../servers/spawn.ts'
@@ -30,6 +30,8 @@ export interface RunRecord {
   readonly workload: Workload
   readonly rep: number
   readonly idleMem?: { rssMiB: number; hwmMiB: number }
+  /** 1-minute load average when the run started: other work on the machine skews it. */
+  readonly load1: number
   readonly result: FanoutResult | ManydocsResult | CrashResult | { ok: false; error: string }
 }
 
@@ -56,7 +58,7 @@ async function withServer<T>(
   }
 }
 
-async function runOne(target: Target, workload: Workload, rep: number, opts: RelayBenchOptions): Promise<RunRecord> {
+async function runOne(target: Target, workload: Workload, rep: number, opts: RelayBenchOptions): Promise<Omit<RunRecord, 'load1'>> {
   return withServer(target, opts.keepDirs, async (start) => {
     if (workload === Workload.crash) {
       const result = await runCrash(start, (s) => target.kit(s), { ...opts.crash, timeoutMs: opts.timeoutMs })
@@ -82,13 +84,14 @@ export async function runRelayBench(targets: readonly Target[], opts: RelayBench
       for (const target of targets) {
         if (!target.workloads.has(workload)) continue
         let record: RunRecord
+        const load1 = Math.round((loadavg()[0] ?? 0) * 100) / 100
         try {
-          record = await runOne(target, workload, rep, opts)
+          record = { ...(await runOne(target, workload, rep, opts)), load1 }
         } catch (err) {
-          record = { target: target.id, workload, rep, result: { ok: false, error: (err as Error).message.slice(0, 500) } }
+          record = { target: target.id, workload, rep, load1, result: { ok: false, error: (err as Error).message.slice(0, 500) } }
         }
         records.push(record)
-        opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} ${brief(record)}`)
+        opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} load ${record.load1.toFixed(1).padStart(4)}  ${brief(record)}`)
       }
     }
   }

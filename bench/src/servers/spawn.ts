@@ -138,7 +138,7 @@ export async function startServer(spec: ServerSpec, dir: string, opts: StartOpti
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.once('exit', () => live.delete(child))
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000)
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000)
   let ready = false
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break
@@ -149,6 +149,7 @@ export async function startServer(spec: ServerSpec, dir: string, opts: StartOpti
     await new Promise((r) => setTimeout(r, 50))
   }
   if (!ready) {
+    const why = child.exitCode ?? child.signalCode ?? 'timeout'
     child.kill('SIGKILL')
     await exited
     let tail = ''
@@ -157,7 +158,9 @@ export async function startServer(spec: ServerSpec, dir: string, opts: StartOpti
     } catch {
       // no log
     }
-    throw new Error(`${spec.label} did not start on port ${port}:\n${tail}`)
+    throw new Error(
+      `${spec.label} did not start on port ${port} (exit ${why}); log ${logFile}:\n${tail}`,
+    )
   }
   const pid = child.pid as number
   return {
