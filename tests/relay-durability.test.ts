@@ -120,6 +120,53 @@ for (const backend of testBackends()) {
       await again.synced
       expect(Object.keys(again.doc.getMap('lines').toJSON())).toHaveLength(5)
       again.close()
+      await again.closed
+
+      // Once the projection has passed the third row, compaction prunes up to it and no further.
+      const third = c.acks[2]?.seq as number
+      await database.db.insert(tables.checkpoints).values({ name: 'projection', seq: third }).onConflictDoUpdate({ target: tables.checkpoints.name, set: { seq: third } })
+      const d = new Y.Doc()
+      d.getMap('lines').set('k5', 5)
+      const more = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      await more.synced
+      more.sendUpdate(Y.encodeStateAsUpdate(d))
+      await more.waitAcks(1)
+      more.close()
+      await more.closed
+      await until(async () => {
+        await relay.relay.core.registry.sweep(true)
+        return relay.relay.core.registry.size === 0
+      }, 'second unload')
+      const left = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(left.map((r) => r.seq).sort((a, b) => a - b)).toEqual([c.acks[3]?.seq, c.acks[4]?.seq, more.acks[0]?.seq])
+      const reloaded = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+      await reloaded.synced
+      expect(Object.keys(reloaded.doc.getMap('lines').toJSON())).toHaveLength(6)
+      reloaded.close()
+      await relay.close()
+    })
+
+    it('[RLY10] over the rate limit the connection closes with rate_limited and an audit row; what was acked stays', async () => {
+      const relay = await startTestRelay({ database, ratePerSecond: 1, rateBurst: 5 })
+      const token = await relay.token({ sub: 'flooder' })
+      const name = `store1/cart/${uuidv7()}`
+      const c = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      await c.synced
+      const d = new Y.Doc()
+      let sv = Y.encodeStateVector(d)
+      for (let i = 0; i < 20; i++) {
+        d.getMap('lines').set(`k${i}`, i)
+        c.sendUpdate(Y.encodeStateAsUpdate(d, sv))
+        sv = Y.encodeStateVector(d)
+      }
+      const closed = await c.closed
+      expect(closed.code).toBe(4429)
+      expect(closed.reason).toContain('rate_limited')
+      await relay.relay.core.audit.flush()
+      const audits = await database.db.select().from(tables.audit).where(eq(tables.audit.code, 'rate_limited'))
+      expect(audits.length).toBeGreaterThan(0)
+      const rows = await database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, name))
+      expect(rows.length).toBeGreaterThanOrEqual(c.acks.length)
       await relay.close()
     })
   })
