@@ -91,6 +91,16 @@ export class DocTable {
     e.store.setDurable(stateVector)
   }
 
+  /**
+   * Put content that is already in the document (and its store) into the outbox, e.g. a
+   * repair for a relay that lost rows. Only the entry is written.
+   */
+  addEntry(e: DocEntry, update: Uint8Array): { entry: OutboxEntry; merged: boolean } {
+    const added = e.outbox.add(update, uuidv7)
+    e.store.putEntry(added.entry)
+    return added
+  }
+
   /** Detach, persist and let go of a document; its local data stays. */
   close(e: DocEntry, clear = false): Promise<void> {
     if (e.state === 'closing') return this.closing.get(e.name) ?? Promise.resolve()

@@ -220,5 +220,27 @@ for (const backend of testBackends()) {
       await within(c2.whenSynced(name), 'synced after reload')
       expect(spy2.sent(Mux.update)).toHaveLength(0)
     })
+
+    it('[CLI11] a relay that lost acknowledged rows gets them back from the terminal', async () => {
+      freshIndexedDB()
+      const lost = await backend.open()
+      cleanups.push(() => lost.cleanup())
+      let relay = await relayUp()
+      const { port } = relay
+      const token = await relay.token()
+      const c = client(relay, token)
+      const name = cartName()
+      const doc = await c.open(name)
+      addToCart(doc, 'term-1', beer, 4, uuidv7)
+      await within(c.whenDurable(name), 'durable on the first database')
+      await relay.close()
+
+      // Same address, a database without that row (a restore from an older backup).
+      relay = await startTestRelay({ database: lost, port })
+      cleanups.push(() => relay.close())
+      await until(async () => (await rowsOf(lost, name)).length > 0, 'repair appended on the new database')
+      await within(c.whenDurable(name), 'repair durable')
+      expect(readCartLines(await logDoc(lost, name))).toEqual(readCartLines(doc))
+    })
   })
 }

@@ -260,4 +260,58 @@ describe('sync client frames', () => {
     client.syncNow()
     expect(s.frames(Mux.update)).toHaveLength(0)
   })
+
+  it('[CLI11] content the relay lost (behind its own ack) is sent again as a new entry', async () => {
+    const { relay, client } = setup()
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    addToCart(doc, 'term-1', beer, 2, uuidv7)
+    const first = s.frames(Mux.update)[0]
+    s.push({ type: Mux.ack, doc: name, updateId: first?.updateId ?? '', seq: 1, stateVector: Y.encodeStateVector(doc) })
+    expect(client.pending()).toBe(0)
+    // A pending edit is covered by its entry: no repair for it.
+    addToCart(doc, 'term-1', beer, 1, uuidv7)
+    const pendingEdit = s.frames(Mux.update)[1]
+    s.drop()
+
+    // The relay comes back empty (its database restored from an older backup).
+    const s2 = await connect(relay, client, [])
+    await until(() => s2.frames(Mux.update).length === 1, 'outbox resent')
+    s2.push({ type: Mux.sync, doc: name, message: syncMsg(0, new Uint8Array([0])) })
+    const updates = s2.frames(Mux.update)
+    expect(updates).toHaveLength(2)
+    expect(updates[0]?.updateId).toBe(pendingEdit?.updateId)
+    const repair = updates[1]
+    expect(repair?.updateId).not.toBe(first?.updateId)
+    const rebuilt = new Y.Doc()
+    Y.applyUpdate(rebuilt, repair?.update ?? new Uint8Array())
+    Y.applyUpdate(rebuilt, pendingEdit?.update ?? new Uint8Array())
+    expect(rebuilt.getMap(Root.cartLines).toJSON()).toEqual(doc.getMap(Root.cartLines).toJSON())
+    expect(client.pending(name)).toBe(2)
+
+    // A relay that has everything (its state vector covers ours) gets no repair.
+    s2.push({ type: Mux.sync, doc: name, message: syncMsg(0, Y.encodeStateVector(doc)) })
+    expect(s2.frames(Mux.update)).toHaveLength(2)
+  })
+
+  it('[CLI11] no repair when the relay has all acknowledged content and the rest is in the outbox', async () => {
+    const { relay, client } = setup()
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    addToCart(doc, 'term-1', beer, 2, uuidv7)
+    const first = s.frames(Mux.update)[0]
+    s.push({ type: Mux.ack, doc: name, updateId: first?.updateId ?? '', seq: 1, stateVector: Y.encodeStateVector(doc) })
+    const relaySv = Y.encodeStateVector(doc)
+    s.drop()
+    // Offline edits: entries that start past clock 0, right where the relay stops.
+    addToCart(doc, 'term-1', beer, 1, uuidv7)
+    addToCart(doc, 'term-1', beer, 1, uuidv7)
+    const s2 = await connect(relay, client, [])
+    await until(() => s2.frames(Mux.update).length === 1, 'outbox resent')
+    s2.push({ type: Mux.sync, doc: name, message: syncMsg(0, relaySv) })
+    expect(s2.frames(Mux.update)).toHaveLength(1)
+    expect(client.pending(name)).toBe(1)
+  })
 })

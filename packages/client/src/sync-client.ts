@@ -17,6 +17,7 @@ import { Emitter } from './emitter.ts'
 import type { OutboxEntry } from './outbox.ts'
 import { RefusalLog } from './refusal-log.ts'
 import { idbRegistry, memoryRegistry } from './registry.ts'
+import { missingOnRelay } from './repair.ts'
 import { Subscriptions } from './subscriptions.ts'
 import { Waiters } from './waiters.ts'
 import { parseSyncMessage, SyncStep } from './sync-message.ts'
@@ -259,6 +260,11 @@ class TallySyncClient implements SyncClient {
     if (msg.step === SyncStep.step1) {
       // The relay applies nothing before it is committed, so its state vector is durable.
       this.table.setDurable(e, msg.payload)
+      const missing = missingOnRelay(e.doc, msg.payload, [...e.outbox.sendable(), ...e.outbox.refusedEntries()])
+      if (missing) {
+        const { entry, merged } = this.table.addEntry(e, missing)
+        this.onLocalEntry(e, entry, merged)
+      }
       return
     }
     try {
