@@ -56,6 +56,8 @@ export type SalesBy = (typeof SALES_BY)[number]
 
 export interface SalesRow {
   key: string
+  /** Product name for by=product; the key otherwise. */
+  label?: string
   tickets: number
   units: number
   total: number
@@ -90,6 +92,18 @@ export interface Conflict {
   resolvedBy: string | null
   resolvedAt: string | null
   createdAt: string
+  /** GET /conflicts/:id only: the tickets involved, as projected. */
+  tickets?: ConflictTicket[]
+}
+
+export interface ConflictTicket {
+  id: string
+  terminalId: string
+  clientTime: string
+  total: number
+  paymentMethod: string
+  status: string
+  lines?: Array<{ lineId: string; name: string; qty: number; unitPrice: number; total: number }>
 }
 
 export interface AuditRow {

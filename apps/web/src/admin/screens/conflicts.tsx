@@ -11,6 +11,7 @@ import { hrefFor, navigate } from '../router.ts'
 import { STRATEGIES, listOf, type Conflict, type Strategy } from '../types.ts'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { useLoad } from '../ui/use-load.ts'
+import { Money } from '../ui/money.tsx'
 import { EvidenceView } from './evidence-view.tsx'
 
 export function ConflictsScreen({ selected }: { selected: string | null }) {
@@ -83,6 +84,8 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
   const { api } = useAdmin()
   const c = useLoad(() => api.get<Conflict | { conflict: Conflict }>(`/conflicts/${encodeURIComponent(id)}`).then((v) => ('conflict' in v ? v.conflict : v)), [id])
   const [strategy, setStrategy] = useState<Strategy | ''>('')
+  const [outcome, setOutcome] = useState<'accept' | 'refuse' | ''>('')
+  const [counted, setCounted] = useState('')
   const [note, setNote] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
@@ -90,13 +93,26 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
   if (c.error) return <ErrorBanner error={c.error} />
   if (c.data === null) return <p className="loading">{t('common.loading')}</p>
   const conflict = c.data
-  const chosen: Strategy = strategy !== '' ? strategy : (STRATEGIES as readonly string[]).includes(conflict.strategy) && conflict.strategy !== 'manual' ? (conflict.strategy as Strategy) : 'server_wins'
+  const oversold = conflict.kind === 'oversold'
+  const deficit = Number((conflict.evidence.server as Record<string, unknown> | undefined)?.deficit ?? 0)
+  // Oversold: the sales prove the units were on the shelf, so booking them is the usual answer.
+  const fallback: Strategy = oversold ? 'terminal_wins' : 'server_wins'
+  const chosen: Strategy = strategy !== '' ? strategy : (STRATEGIES as readonly string[]).includes(conflict.strategy) && conflict.strategy !== 'manual' ? (conflict.strategy as Strategy) : fallback
+  const needsOutcome = chosen === 'manual' && !oversold
+  const countedOk = counted.trim() === '' || (Number.isInteger(Number(counted)) && Number(counted) >= 0)
+  const canSubmit = countedOk && (!needsOutcome || outcome !== '')
+  const help = (s: Strategy) => (oversold ? t(`strategyHelpOversold.${s}`, { deficit }) : t(`strategyHelp.${s}`))
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     setBusy(true)
     setError(null)
     try {
-      await api.post(`/conflicts/${encodeURIComponent(id)}/resolve`, { strategy: chosen, note })
+      await api.post(`/conflicts/${encodeURIComponent(id)}/resolve`, {
+        strategy: chosen,
+        note,
+        ...(chosen === 'manual' && outcome !== '' ? { outcome } : {}),
+        ...(oversold && counted.trim() !== '' ? { counted: Number(counted) } : {}),
+      })
       setDone(true)
       c.reload()
       onResolved()
@@ -116,6 +132,7 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
         {t('conflicts.detected', { at: formatDateTime(conflict.createdAt, i18n.language) })} · {t('conflicts.configured', { strategy: t(`strategy.${conflict.strategy}`, { defaultValue: conflict.strategy }) })}
       </p>
       <EvidenceView evidence={conflict.evidence} />
+      {conflict.tickets && conflict.tickets.length > 0 ? <TicketsInvolved tickets={conflict.tickets} /> : null}
       {conflict.docs.length > 0 ? (
         <details>
           <summary>{t('conflicts.docs', { count: conflict.docs.length })}</summary>
@@ -137,17 +154,37 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
                 <input type="radio" name="strategy" value={s} checked={chosen === s} onChange={() => setStrategy(s)} data-testid={`strategy-${s}`} />
                 <span>
                   <b>{t(`strategy.${s}`)}</b>
-                  <small className="hint">{t(`strategyHelp.${s}`)}</small>
+                  <small className="hint">{help(s)}</small>
                 </span>
               </label>
             ))}
           </fieldset>
-          <label className="adm-field">
-            <span>{t('common.note')}</span>
-            <input className="input" value={note} onChange={(e) => setNote(e.target.value)} maxLength={500} data-testid="resolve-note" />
-          </label>
+          {chosen === 'manual' ? (
+            <fieldset className="adm-form-row adm-outcome">
+              <legend>{t(oversold ? 'conflicts.outcomeOptional' : 'conflicts.outcome')}</legend>
+              {(['accept', 'refuse'] as const).map((o) => (
+                <label key={o} className={outcome === o ? 'adm-radio active' : 'adm-radio'}>
+                  <input type="radio" name="outcome" value={o} checked={outcome === o} onChange={() => setOutcome(o)} data-testid={`outcome-${o}`} />
+                  <span>{t(`conflicts.outcomes.${o}`)}</span>
+                </label>
+              ))}
+            </fieldset>
+          ) : null}
+          <div className="adm-form-row">
+            {oversold ? (
+              <label className="adm-field">
+                <span>{t('conflicts.counted')}</span>
+                <input className="input" type="number" min={0} step={1} value={counted} onChange={(e) => setCounted(e.target.value)} aria-invalid={!countedOk} data-testid="resolve-counted" />
+                <small className="hint">{t('conflicts.countedHelp')}</small>
+              </label>
+            ) : null}
+            <label className="adm-field adm-grow">
+              <span>{t('common.note')}</span>
+              <input className="input" value={note} onChange={(e) => setNote(e.target.value)} maxLength={1000} data-testid="resolve-note" />
+            </label>
+          </div>
           <ErrorBanner error={error} />
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="resolve">
+          <button type="submit" className="btn btn-primary" disabled={busy || !canSubmit} data-testid="resolve">
             {busy ? t('common.working') : t('conflicts.resolveButton')}
           </button>
         </form>
@@ -161,9 +198,55 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
               strategy: t(`strategy.${String(conflict.resolution?.strategy ?? conflict.strategy)}`, { defaultValue: String(conflict.resolution?.strategy ?? conflict.strategy) }),
             })}
           </p>
+          {conflict.resolution && typeof conflict.resolution.outcome === 'string' ? (
+            <p data-testid="resolution-outcome" data-outcome={conflict.resolution.outcome}>
+              {t(`conflicts.outcomes.${conflict.resolution.outcome}`, { defaultValue: conflict.resolution.outcome })}
+              {typeof conflict.resolution.delta === 'number' && conflict.resolution.delta !== 0 ? ` (${conflict.resolution.delta > 0 ? '+' : ''}${conflict.resolution.delta})` : ''}
+            </p>
+          ) : null}
           {conflict.resolution && typeof conflict.resolution.note === 'string' && conflict.resolution.note !== '' ? <blockquote>{conflict.resolution.note}</blockquote> : null}
         </div>
       )}
     </article>
+  )
+}
+
+function TicketsInvolved({ tickets }: { tickets: NonNullable<Conflict['tickets']> }) {
+  const { t, i18n } = useTranslation('admin')
+  return (
+    <div data-testid="conflict-tickets">
+      <h3>{t('conflicts.tickets')}</h3>
+      <div className="adm-sides adm-tickets">
+        {tickets.map((tk) => (
+          <div key={tk.id} className="adm-side" data-ticket-id={tk.id}>
+            <h4>
+              {tk.terminalId} · {formatDateTime(tk.clientTime, i18n.language)}{' '}
+              <span className={`adm-pill ${tk.status === 'accepted' ? 'ok' : 'danger'}`}>{t(`conflicts.ticketStatus.${tk.status}`, { defaultValue: tk.status })}</span>
+            </h4>
+            <table className="adm-table adm-table-compact">
+              <tbody>
+                {(tk.lines ?? []).map((l) => (
+                  <tr key={l.lineId}>
+                    <td>{l.qty} ×</td>
+                    <td>{l.name}</td>
+                    <td className="num">
+                      <Money cents={l.total} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <td colSpan={2}>{t(`payment.${tk.paymentMethod}`, { defaultValue: tk.paymentMethod })}</td>
+                  <td className="num">
+                    <Money cents={tk.total} />
+                  </td>
+                </tr>
+              </tfoot>
+            </table>
+          </div>
+        ))}
+      </div>
+    </div>
   )
 }

@@ -26,12 +26,13 @@ export function ReportsScreen() {
   const sales = useLoad(() => api.get<SalesReport>('/reports/sales', { by, ...range }), [by, from, to, head])
   const visits = useLoad(() => api.get<unknown>('/reports/visits', range).then((v) => listOf<VisitReportRow>(v, 'visits')), [from, to, head])
   const lang = i18n.language
-  const label = (key: string) => (by === 'payment' ? t(`payment.${key}`, { defaultValue: key }) : by === 'hour' ? hourLabel(key, lang) : key)
+  const label = (r: SalesRow) => (by === 'payment' ? t(`payment.${r.key}`, { defaultValue: r.key }) : by === 'hour' ? hourLabel(r.key, lang) : (r.label ?? r.key))
 
   const rows = sales.data?.rows ?? []
   const totals = sales.data?.totals
   const columns: Column<SalesRow>[] = [
-    { key: by, header: t(`reports.by.${by}`), cell: (r) => label(r.key), csv: (r) => r.key },
+    { key: by, header: t(`reports.by.${by}`), cell: (r) => label(r), csv: (r) => r.key },
+    ...(by === 'product' ? [{ key: 'name', header: '', csvOnly: true, cell: () => null, csv: (r: SalesRow) => r.label ?? '' }] : []),
     { key: 'tickets', header: t('reports.tickets'), numeric: true, cell: (r) => r.tickets, csv: (r) => r.tickets },
     { key: 'units', header: t('reports.units'), numeric: true, cell: (r) => r.units, csv: (r) => r.units },
     { key: 'total', header: t('reports.total'), numeric: true, cell: (r) => <Money cents={r.total} />, csv: (r) => centsToCsv(r.total) },
@@ -88,7 +89,7 @@ export function ReportsScreen() {
         </div>
       ) : null}
       {rows.length > 0 ? (
-        <SalesChart labels={rows.map((r) => label(r.key))} totals={rows.map((r) => r.total)} units={rows.map((r) => r.units)} lang={lang} totalLabel={t('reports.total')} unitsLabel={t('reports.units')} />
+        <SalesChart labels={rows.map(label)} totals={rows.map((r) => r.total)} units={rows.map((r) => r.units)} lang={lang} totalLabel={t('reports.total')} unitsLabel={t('reports.units')} />
       ) : null}
       <DataTable
         rows={rows}

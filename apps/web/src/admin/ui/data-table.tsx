@@ -12,6 +12,8 @@ export interface Column<T> {
   cell: (row: T) => ReactNode
   csv?: (row: T) => string | number | boolean | null | undefined
   numeric?: boolean
+  /** In the CSV only (e.g. an id next to the name shown). */
+  csvOnly?: boolean
 }
 
 export function DataTable<T>(props: {
@@ -27,9 +29,10 @@ export function DataTable<T>(props: {
   caption?: ReactNode
 }) {
   const { t } = useTranslation('admin')
-  const { rows, columns, csvName } = props
+  const { rows, csvName } = props
+  const columns = props.columns.filter((c) => !c.csvOnly)
   const exportCsv = () => {
-    const csvCols = columns.filter((c) => c.csv !== undefined).map((c) => ({ header: c.key, value: c.csv! }))
+    const csvCols = props.columns.filter((c) => c.csv !== undefined).map((c) => ({ header: c.key, value: c.csv! }))
     downloadCsv(`${csvName}.csv`, toCsv(rows, csvCols))
   }
   return (
