@@ -52,7 +52,7 @@ async function withServer<T>(
       return s
     })
   } finally {
-    for (const s of started) await s.kill9()
+    for (const s of started) await s.stop()
     if (schema && target.spec.databaseUrl) await dropSchema(target.spec.databaseUrl, schema).catch(() => {})
     if (!keepDirs) rmSync(dir, { recursive: true, force: true })
   }

@@ -128,7 +128,10 @@ function command(spec: ServerSpec, dir: string, port: number, opts: StartOptions
 
 export async function startServer(spec: ServerSpec, dir: string, opts: StartOptions): Promise<RunningServer> {
   const port = await freePort()
-  const { args, env } = command(spec, dir, port, opts)
+  const { args: baseArgs, env } = command(spec, dir, port, opts)
+  // BENCH_CPU_PROF=<dir> profiles the servers (V8 .cpuprofile, written on a clean stop).
+  const prof = process.env.BENCH_CPU_PROF
+  const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...baseArgs] : baseArgs
   const logFile = join(dir, `${spec.id}-${port}.log`)
   const log = createWriteStream(logFile)
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
