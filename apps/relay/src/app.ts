@@ -8,6 +8,7 @@ import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
 import { ErrorCode, TallyError } from '@tally/schema'
 import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
+import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { createMetrics, type RelayMetrics } from './metrics.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -103,6 +104,7 @@ export function createRelay(deps: RelayDeps): Relay {
     c.json({ ok: true, database: database.kind, loadedDocuments: registry.size }),
   )
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
+  const api = mountApi(app, core)
   deps.routes?.(app, core)
   if (config.webDist) serveWeb(app, config.webDist)
   app.notFound((c) => c.json({ error: { code: ErrorCode.notFound, message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
@@ -123,6 +125,7 @@ export function createRelay(deps: RelayDeps): Relay {
             const docName = decodeURIComponent(url.pathname.slice('/sync/'.length))
             return core.handleConnection(socket, { path: 'sync', docName, token, acks: url.searchParams.get('acks') === '1', remote })
           },
+          route: (url) => api.route(url),
           onTooLarge(url) {
             metrics.refusals.inc({ reason: ErrorCode.tooLarge })
             audit.add({ kind: 'refusal', code: ErrorCode.tooLarge, doc: url.pathname, detail: { reason: `message over ${config.maxMessageBytes} bytes` } })

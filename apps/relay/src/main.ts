@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { openDatabase } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
+import { DEMO_ADMIN, upsertUser } from './api/users.ts'
 import { createRelay } from './app.ts'
 import { signToken } from './auth.ts'
 import { loadConfig } from './config.ts'
@@ -23,6 +24,7 @@ const database = await openDatabase(
 if (config.demo) {
   const demo = await seedDemo(database, 'demo')
   logger.debug({ demo }, 'demo data ready')
+  await upsertUser(database, DEMO_ADMIN)
 }
 const relay = createRelay({ database, config, logger })
 const server = await listen(relay, config.port, config.host)
@@ -43,6 +45,7 @@ process.stdout.write(
     `  Back office: ${base}/admin`,
     `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
     `  Projection:  ${projector ? 'running in this process' : 'off (PROJECTOR=0): run npm run project -- --follow'}`,
+    ...(config.demo ? [`  Admin login: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}   (${base}/admin)`] : []),
     '',
     'Terminal token (store "demo", terminal "terminal-1"); paste it into the terminal:',
     token,

@@ -14,6 +14,8 @@ export interface UpgradeTarget {
   connect(url: URL, req: IncomingMessage, socket: Socket): Connection | null
   /** A message over the size limit: ws closes the socket itself (1009); we record it. */
   onTooLarge(url: URL, req: IncomingMessage): void
+  /** Other paths (the REST API's /api/v1/live feed): their handler, or null. */
+  route?(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
 }
 
 export function attachWebSockets(server: Server, target: UpgradeTarget, maxPayload: number): { close(code: number, reason: string): Promise<void> } {
@@ -21,6 +23,11 @@ export function attachWebSockets(server: Server, target: UpgradeTarget, maxPaylo
 
   server.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://relay.invalid')
+    const other = target.route?.(url) ?? null
+    if (other) {
+      wss.handleUpgrade(req, sock, head, (ws: WebSocket) => other(ws, req))
+      return
+    }
     if (!url.pathname.startsWith('/sync/') && url.pathname !== '/mux') {
       sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
       return

@@ -1,0 +1,99 @@
+/**
+ * What every route receives: the relay core, a per-token rate limiter, serialized
+ * document writers, audit writing and the change signal the live dashboard follows.
+ */
+import { EventEmitter } from 'node:events'
+import type { SQL } from 'drizzle-orm'
+import { createDocWriter, resolveStrategies, type DocWriter, type Strategies } from '@tally/projections'
+import { tables, type Database, type Db, type Tx } from '@tally/schema/db'
+import type { AuditEntry } from '@tally/schema/db'
+import type { RelayCore } from '../app.ts'
+import { createRateLimiter, type RateLimiter } from '../rate-limit.ts'
+
+export type Executor = Db | Tx
+
+/** Raw SQL rows on both drivers (postgres-js returns the rows, PGlite `{ rows }`). */
+export async function rows<T = Record<string, unknown>>(ex: Executor, q: SQL): Promise<T[]> {
+  const res = (await ex.execute(q)) as unknown
+  if (Array.isArray(res)) return res as T[]
+  return ((res as { rows?: T[] }).rows ?? []) as T[]
+}
+
+export interface DocWrites {
+  /**
+   * Run `fn` with the document writer of `actor`, one call at a time per actor. A
+   * writer caches documents and appends updates made on them: two interleaved calls
+   * on one writer could append an update that depends on one whose transaction rolled
+   * back, which no replica could ever apply. On failure the cache is dropped.
+   */
+  run<T>(actor: string, fn: (writer: DocWriter) => Promise<T>): Promise<T>
+}
+
+export interface ApiContext {
+  readonly core: RelayCore
+  readonly database: Database
+  readonly limiter: RateLimiter
+  readonly writes: DocWrites
+  readonly strategies: Strategies
+  /** update_log.origin of API appends: differs from the relay's, so the relay relays them. */
+  readonly origin: string
+  /** `changed(store)` after every API mutation (the live dashboard listens). */
+  readonly events: EventEmitter<{ changed: [store: string] }>
+}
+
+const MAX_WRITERS = 64
+
+function createDocWrites(database: Database, origin: string): DocWrites {
+  const writers = new Map<string, { writer: DocWriter; chain: Promise<unknown> }>()
+  return {
+    run(actor, fn) {
+      let w = writers.get(actor)
+      if (!w) {
+        if (writers.size >= MAX_WRITERS) {
+          // Evict the oldest idle writer; a busy one keeps its chain (a second writer for
+          // the same actor would be safe anyway: its documents get their own client ids).
+          const first = writers.keys().next()
+          if (!first.done) writers.delete(first.value)
+        }
+        w = { writer: createDocWriter(database, { actor, origin }), chain: Promise.resolve() }
+        writers.set(actor, w)
+      }
+      const entry = w
+      const run = async () => {
+        try {
+          return await fn(entry.writer)
+        } catch (e) {
+          entry.writer.invalidate()
+          throw e
+        }
+      }
+      const next = entry.chain.then(run, run)
+      entry.chain = next.catch(() => {})
+      return next
+    },
+  }
+}
+
+export function createApiContext(core: RelayCore): ApiContext {
+  const origin = `${core.origin}-api`
+  const events = new EventEmitter<{ changed: [store: string] }>()
+  events.setMaxListeners(0)
+  return {
+    core,
+    database: core.database,
+    limiter: createRateLimiter(core.config.ratePerSecond, core.config.rateBurst),
+    writes: createDocWrites(core.database, origin),
+    strategies: resolveStrategies(),
+    origin,
+    events,
+  }
+}
+
+/** Write audit rows inside the caller's transaction, so a change and its record commit together. */
+export async function audit(ex: Executor, entries: AuditEntry | readonly AuditEntry[]): Promise<void> {
+  const list = Array.isArray(entries) ? (entries as readonly AuditEntry[]) : [entries as AuditEntry]
+  if (list.length === 0) return
+  await ex.insert(tables.audit).values(
+    list.map((e) => ({ store: e.store ?? null, actor: e.actor ?? null, kind: e.kind, code: e.code ?? null, doc: e.doc ?? null, detail: e.detail ?? null })),
+  )
+}

@@ -1,0 +1,71 @@
+/**
+ * The dashboard of one store: terminals (presence the relay records), projection lag
+ * (log head vs the projection's checkpoint), open conflicts and the alerts they imply.
+ */
+import { and, asc, count, eq, sql } from 'drizzle-orm'
+import { projectionCheckpoint } from '@tally/projections'
+import { tables } from '@tally/schema/db'
+import { rows, type ApiContext } from './context.ts'
+
+export const PENDING_ALERT = 10
+export const QUIET_ALERT_MS = 3_600_000
+export const LAG_WARN_SECONDS = 30
+export const LAG_ERROR_SECONDS = 300
+
+export interface Dashboard {
+  terminals: Array<{ terminalId: string; connected: boolean; lastSeen: string | null; lastSeq: number; pending: number; lastError: string | null }>
+  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number }
+  openConflicts: number
+  alerts: Array<{ level: 'info' | 'warning' | 'error'; message: string }>
+}
+
+export async function dashboardFor(ctx: ApiContext, store: string, now = Date.now()): Promise<Dashboard> {
+  const { db } = ctx.database
+  const terms = await db.select().from(tables.terminals).where(eq(tables.terminals.store, store)).orderBy(asc(tables.terminals.terminalId))
+  const checkpoint = await projectionCheckpoint(ctx.database)
+  const [lag] = await rows<{ head: unknown; lag_rows: unknown; oldest: unknown }>(
+    db,
+    sql`SELECT (SELECT coalesce(max(seq), 0) FROM update_log) AS head,
+               (SELECT count(*) FROM update_log WHERE seq > ${checkpoint}) AS lag_rows,
+               (SELECT min(at) FROM update_log WHERE seq > ${checkpoint}) AS oldest`,
+  )
+  const head = Number(lag?.head ?? 0)
+  const lagRows = Number(lag?.lag_rows ?? 0)
+  const oldest = lag?.oldest ? new Date(lag.oldest as string | Date).getTime() : null
+  const lagSeconds = oldest === null ? 0 : Math.max(0, Math.round((now - oldest) / 1000))
+  const [open] = await db.select({ n: count() }).from(tables.conflicts).where(and(eq(tables.conflicts.store, store), eq(tables.conflicts.status, 'open')))
+  const openConflicts = Number(open?.n ?? 0)
+  const [oversold] = await rows<{ n: unknown }>(
+    db,
+    sql`SELECT count(*) AS n FROM stock_levels l JOIN products p ON p.id = l.product_id AND p.store = l.store WHERE l.store = ${store} AND l.level < 0 AND p.track_stock`,
+  )
+
+  const alerts: Dashboard['alerts'] = []
+  if (lagSeconds >= LAG_ERROR_SECONDS) alerts.push({ level: 'error', message: `projection is ${lagSeconds} s behind (${lagRows} log rows)` })
+  else if (lagSeconds >= LAG_WARN_SECONDS) alerts.push({ level: 'warning', message: `projection is ${lagSeconds} s behind (${lagRows} log rows)` })
+  for (const t of terms) {
+    if (t.pending > PENDING_ALERT) alerts.push({ level: 'warning', message: `terminal ${t.terminalId} has ${t.pending} sales pending` })
+    if (t.lastError) alerts.push({ level: 'warning', message: `terminal ${t.terminalId}: ${t.lastError}` })
+    const quiet = now - t.lastSeen.getTime()
+    if (!t.connected && quiet > QUIET_ALERT_MS && quiet < 7 * 86_400_000) {
+      alerts.push({ level: 'info', message: `terminal ${t.terminalId} has not synced for ${Math.floor(quiet / 3_600_000)} h` })
+    }
+  }
+  if (openConflicts > 0) alerts.push({ level: 'warning', message: `${openConflicts} open conflict${openConflicts === 1 ? '' : 's'} to resolve` })
+  const oversoldCount = Number(oversold?.n ?? 0)
+  if (oversoldCount > 0) alerts.push({ level: 'warning', message: `${oversoldCount} product${oversoldCount === 1 ? ' is' : 's are'} oversold` })
+
+  return {
+    terminals: terms.map((t) => ({
+      terminalId: t.terminalId,
+      connected: t.connected,
+      lastSeen: t.lastSeen.toISOString(),
+      lastSeq: t.lastSeq,
+      pending: t.pending,
+      lastError: t.lastError,
+    })),
+    projection: { checkpoint, head, lagRows, lagSeconds },
+    openConflicts,
+    alerts,
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * REST sale upload (the shape of source document 004) for clients that cannot run Yjs.
+ * A sale becomes a ticket document named by its `local_id` (so a resend finds it and
+ * answers already_synced), plus the visit's consumption entry when it is charged to a
+ * visit, appended to the log in one transaction: the projection, the relay and every
+ * terminal then treat it exactly like a ticket a terminal wrote.
+ *
+ * Refused up front ('error', nothing written): malformed input, unknown product or
+ * visit. Business questions (inactive product, changed price, closed visit, totals) are
+ * the projection's to judge: the sale is written and, when its conflict waits for a
+ * person, answered 'conflict'.
+ */
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import * as Y from 'yjs'
+import { z } from 'zod'
+import { judgeTicket, snapshotFromRows } from '@tally/projections'
+import { PaymentMethod, Role, addConsumption, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
+import { logChannel, tables } from '@tally/schema/db'
+import { actorOf, type Claims } from '../auth.ts'
+import { audit, rows, type ApiContext, type Executor } from './context.ts'
+import { fieldErrors } from './http.ts'
+
+export const UPLOAD_MAX_SALES = 500
+export const UploadStatus = { success: 'success', error: 'error', conflict: 'conflict', alreadySynced: 'already_synced' } as const
+export type UploadStatus = (typeof UploadStatus)[keyof typeof UploadStatus]
+
+export interface UploadResult {
+  local_id: string
+  status: UploadStatus
+  ticket_id?: string
+  reason?: string
+  /** The projection's expected verdict and what it flagged (conflicts, settled findings). */
+  findings?: Array<{ kind: string; status: string }>
+}
+
+/** snake_case keys of document 004 and our camelCase ones, both accepted. */
+const ALIASES: Record<string, string> = {
+  local_id: 'localId',
+  client_time: 'clientTime',
+  terminal_id: 'terminalId',
+  visit_id: 'visitId',
+  payment_method: 'paymentMethod',
+  items: 'lines',
+  product_id: 'productId',
+  quantity: 'qty',
+  unit_price: 'unitPrice',
+  tax_rate: 'taxRate',
+  line_id: 'lineId',
+}
+function camel(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(camel)
+  if (v === null || typeof v !== 'object') return v
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [ALIASES[k] ?? k, camel(x)]))
+}
+
+/** Quantities arrive as numbers or decimal strings ("5", "5.000"); only whole units count. */
+const qty = z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.0+)?\s*$/.test(v) ? Number(v) : v), z.number().int('quantity must be a whole number').min(1, 'quantity must be greater than 0').max(100_000))
+const cents = z.number().int('amounts are integer cents').min(0).max(10_000_000_00)
+const lineSchema = z.object({
+  lineId: z.string().min(1).max(100).optional(),
+  productId: z.string().min(1).max(100),
+  name: z.string().max(200).optional(),
+  qty,
+  unitPrice: cents.optional(),
+  taxRate: z.number().int().min(0).max(10_000).optional(),
+})
+export const uploadSaleSchema = z.object({
+  localId: z.string().trim().toLowerCase().uuid('local_id must be a UUID'),
+  clientTime: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'client_time must be an ISO time').optional(),
+  terminalId: z.string().min(1).max(100).optional(),
+  cashier: z.string().max(100).default(''),
+  lines: z.array(lineSchema).min(1, 'a sale needs at least one item').max(500),
+  paymentMethod: z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit]).optional(),
+  payment: z.object({ method: z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit]), amount: cents.optional() }).optional(),
+  total: cents.optional(),
+  visitId: z.string().min(1).max(100).nullable().optional(),
+  bracelet: z.string().trim().min(1).max(100).nullable().optional(),
+})
+export const uploadBody = z.object({ sales: z.array(z.unknown()).min(1).max(UPLOAD_MAX_SALES) })
+
+export const uploadUpdateId = (localId: string): string => `rest-upload:${localId}`
+
+export async function docExists(ex: Executor, name: string): Promise<boolean> {
+  const r = await rows(ex, sql`SELECT 1 FROM update_log WHERE doc = ${name} UNION ALL SELECT 1 FROM snapshots WHERE doc = ${name} LIMIT 1`)
+  return r.length > 0
+}
+
+export async function uploadSales(ctx: ApiContext, who: Claims, sales: readonly unknown[]): Promise<UploadResult[]> {
+  const results: UploadResult[] = []
+  for (const raw of sales) {
+    // Each sale stands alone: one bad sale never costs the others.
+    try {
+      results.push(await uploadOne(ctx, who, raw))
+    } catch (err) {
+      ctx.core.logger.error({ err }, 'sale upload failed')
+      const id = localIdOf(raw)
+      results.push({ local_id: id, status: UploadStatus.error, reason: 'internal error storing this sale; send it again' })
+    }
+  }
+  return results
+}
+
+function localIdOf(raw: unknown): string {
+  const c = camel(raw) as { localId?: unknown }
+  return typeof c?.localId === 'string' && c.localId !== '' ? c.localId : 'MISSING'
+}
+
+async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<UploadResult> {
+  const { db } = ctx.database
+  const actor = actorOf(who)
+  const fail = async (localId: string, reason: string, detail: Record<string, unknown> = {}): Promise<UploadResult> => {
+    await audit(db, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.error, detail: { localId, reason, ...detail } })
+    return { local_id: localId, status: UploadStatus.error, reason }
+  }
+  const parsed = uploadSaleSchema.safeParse(camel(raw))
+  if (!parsed.success) return fail(localIdOf(raw), fieldErrors(parsed.error).map((e) => `${e.field}: ${e.message}`).join('; '))
+  const s = parsed.data
+  const ticketId = s.localId
+  const name = ticketDocName(who.store, ticketId)
+  if (await docExists(db, name)) {
+    await audit(db, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.alreadySynced, doc: name, detail: { localId: ticketId } })
+    return { local_id: ticketId, status: UploadStatus.alreadySynced, ticket_id: ticketId }
+  }
+
+  const productIds = [...new Set(s.lines.map((l) => l.productId))]
+  const products = await db.select().from(tables.products).where(and(eq(tables.products.store, who.store), inArray(tables.products.id, productIds)))
+  const byId = new Map(products.map((p) => [p.id, p]))
+  const missing = s.lines.flatMap((l, i) => (byId.has(l.productId) ? [] : [`item #${i}: product ${l.productId} does not exist`]))
+  if (missing.length > 0) return fail(ticketId, missing.join('; '))
+
+  let visitId = s.visitId ?? null
+  const bracelet = s.bracelet ?? null
+  if (visitId === null && bracelet !== null) {
+    const open = await db.select({ id: tables.visits.id, bracelets: tables.visits.bracelets }).from(tables.visits).where(and(eq(tables.visits.store, who.store), isNull(tables.visits.exitAt)))
+    visitId = open.find((v) => v.bracelets.includes(bracelet))?.id ?? null
+    if (visitId === null) return fail(ticketId, `no open visit wears bracelet ${bracelet}`)
+  }
+  const visits = visitId === null ? [] : await db.select().from(tables.visits).where(and(eq(tables.visits.store, who.store), eq(tables.visits.id, visitId)))
+  if (visitId !== null && visits.length === 0) return fail(ticketId, `visit ${visitId} does not exist`)
+  const method = s.payment?.method ?? s.paymentMethod ?? (visitId !== null ? PaymentMethod.visit : PaymentMethod.cash)
+  if (method === PaymentMethod.visit && visitId === null) return fail(ticketId, 'payment by visit needs visit_id or bracelet')
+
+  const lines: Sale['lines'] = s.lines.map((l, i) => {
+    const p = byId.get(l.productId) as (typeof products)[number]
+    const unitPrice = l.unitPrice ?? p.price
+    return { lineId: l.lineId ?? `line-${i + 1}`, productId: l.productId, name: l.name ?? p.name, qty: l.qty, unitPrice, taxRate: l.taxRate ?? p.taxRate, total: l.qty * unitPrice }
+  })
+  if (new Set(lines.map((l) => l.lineId)).size !== lines.length) return fail(ticketId, 'line_id values must be distinct')
+  const total = s.total ?? lines.reduce((n, l) => n + l.total, 0)
+  const sale: Sale = {
+    id: ticketId,
+    storeId: who.store,
+    // A terminal uploads as itself; an admin or service client names the till, or is one.
+    terminalId: who.role === Role.terminal ? who.sub : (s.terminalId ?? `rest:${who.sub}`),
+    cashier: s.cashier,
+    clientTime: new Date(s.clientTime ?? Date.now()).toISOString(),
+    lines,
+    total,
+    payment: { method, amount: s.payment?.amount ?? total },
+    visitId,
+    bracelet,
+    cartId: null,
+  }
+
+  // What the projection will say, so the client hears about conflicts now.
+  const judged = judgeTicket(who.store, ticketId, sale, { snapshot: snapshotFromRows(products, visits), strategies: ctx.strategies })
+  const open = judged.findings.filter((f) => f.outcome.status === 'open')
+  const status = open.length > 0 ? UploadStatus.conflict : UploadStatus.success
+  const reason = judged.reasons.map((r) => r.message).join('; ')
+  const findings = judged.findings.map((f) => ({ kind: f.kind, status: f.outcome.status }))
+
+  const ticket = new Y.Doc()
+  writeSale(ticket, sale)
+  const appended = await db.transaction(async (tx) => {
+    const updateId = uploadUpdateId(ticketId)
+    const rowsIn = [{ doc: name, store: who.store, updateId, bytes: Y.encodeStateAsUpdate(ticket), actor, origin: ctx.origin }]
+    if (visitId !== null) {
+      const visit = new Y.Doc()
+      addConsumption(visit, ticketId, { amount: total, terminalId: sale.terminalId, at: sale.clientTime })
+      rowsIn.push({ doc: visitDocName(who.store, visitId), store: who.store, updateId, bytes: Y.encodeStateAsUpdate(visit), actor, origin: ctx.origin })
+    }
+    // (doc, update_id) is unique: of two concurrent uploads of one sale, one inserts.
+    const [first, ...rest] = rowsIn
+    const ins = await tx.insert(tables.updateLog).values(first as (typeof rowsIn)[number]).onConflictDoNothing({ target: [tables.updateLog.doc, tables.updateLog.updateId] }).returning({ seq: tables.updateLog.seq })
+    if (ins.length === 0) return null
+    let seq = (ins[0] as { seq: number }).seq
+    for (const r of rest) {
+      const more = await tx.insert(tables.updateLog).values(r).onConflictDoNothing({ target: [tables.updateLog.doc, tables.updateLog.updateId] }).returning({ seq: tables.updateLog.seq })
+      seq = Math.max(seq, more[0]?.seq ?? 0)
+    }
+    await audit(tx, { store: who.store, actor, kind: 'sale-upload', code: status, doc: name, detail: { localId: ticketId, terminalId: sale.terminalId, total, lines: lines.length, visitId, ...(reason ? { reason } : {}), findings } })
+    // Delivered at commit: the relay and the projection wake on it.
+    await tx.execute(sql`SELECT pg_notify(${logChannel(ctx.database.schema)}, ${String(seq)})`)
+    return seq
+  })
+  if (appended === null) {
+    return { local_id: ticketId, status: UploadStatus.alreadySynced, ticket_id: ticketId }
+  }
+  ctx.events.emit('changed', who.store)
+  return { local_id: ticketId, status, ticket_id: ticketId, ...(reason ? { reason } : {}), ...(findings.length ? { findings } : {}) }
+}
