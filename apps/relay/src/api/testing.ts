@@ -76,3 +76,17 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+/** Wait until the projection has folded everything in the log (its own write-backs included). */
+export async function settle(f: ApiFixture): Promise<void> {
+  const projector = f.relay.projector
+  if (!projector) throw new Error('fixture has no projector')
+  const head = async () => f.relay.relay.core.log.maxSeq()
+  for (let i = 0; i < 10; i++) {
+    const h = await head()
+    await projector.waitFor(h, 20_000)
+    if ((await head()) === h) return
+  }
+}
+
+export const saleLine = (productId: string, quantity: number, extra: Record<string, unknown> = {}) => ({ product_id: productId, quantity, ...extra })
