@@ -99,5 +99,5 @@ describe(`offline terminal in Chromium (${backend.name})`, () => {
     } finally {
       await t.close()
     }
-  })
+  }, 300_000)
 })

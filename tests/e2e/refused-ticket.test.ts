@@ -66,5 +66,5 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
     } finally {
       await t.close()
     }
-  })
+  }, 300_000)
 })

@@ -304,11 +304,14 @@ export class Terminal {
     }
   }
 
-  /** The checked-out tab leaves the list; a visit moves to its next tab, else a fresh one. */
+  /**
+   * The checked-out tab leaves the list and a fresh walk-in tab starts: the next customer
+   * is rarely the same member, and charging the wrong visit is worse than one more scan
+   * (scanning the bracelet again opens the visit's next tab, the same on every terminal).
+   */
   private async afterCheckout(cur: CurrentTab): Promise<void> {
     this.tabs = this.tabs.filter((t) => t.cartId !== cur.cartId)
-    if (cur.visitId !== null) await this.openVisit(cur.visitId, cur.label, cur.bracelet)
-    else await this.newTab()
+    await this.newTab()
   }
 
   async rePair(session: TerminalSession): Promise<void> {
