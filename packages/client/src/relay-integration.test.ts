@@ -241,6 +241,6 @@ for (const backend of testBackends()) {
       await until(async () => (await rowsOf(lost, name)).length > 0, 'repair appended on the new database')
       await within(c.whenDurable(name), 'repair durable')
       expect(readCartLines(await logDoc(lost, name))).toEqual(readCartLines(doc))
-    })
+    }, 120_000)
   })
 }

@@ -9,8 +9,8 @@ export class ScriptedSocket implements SocketLike {
   binaryType = 'blob'
   readyState = 0
   onopen: SocketLike['onopen'] = null
-  onmessage: SocketLike['onmessage'] = null
-  onclose: SocketLike['onclose'] = null
+  onmessage: ((ev: { data: unknown }) => unknown) | null = null
+  onclose: ((ev: { code: number; reason: string }) => unknown) | null = null
   onerror: SocketLike['onerror'] = null
   /** Frames the client sent, decoded. */
   readonly received: MuxFrame[] = []

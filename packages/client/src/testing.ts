@@ -44,7 +44,7 @@ export function socketSpy(): SocketSpy {
     }
   }
   return {
-    WebSocket: SpyWebSocket as unknown as WebSocketConstructor,
+    WebSocket: SpyWebSocket,
     sockets,
     sent: (type) => sockets.flatMap((s) => s.sent).filter((f) => type === undefined || f.type === type),
   }

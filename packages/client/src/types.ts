@@ -12,15 +12,19 @@ export const Status = {
 } as const
 export type Status = (typeof Status)[keyof typeof Status]
 
-/** The little of a WebSocket the client uses; the DOM global and `ws` both fit. */
+/**
+ * The little of a WebSocket the client uses; the DOM global and `ws` both fit. Handler
+ * parameters are `never` so each library's own event types are accepted; the client
+ * reads only `data` (message) and `code` (close).
+ */
 export interface SocketLike {
   binaryType: string
   readonly readyState: number
   send(data: Uint8Array): void
   close(code?: number, reason?: string): void
   onopen: ((ev: never) => unknown) | null
-  onmessage: ((ev: { data: unknown }) => unknown) | null
-  onclose: ((ev: { code: number; reason: string }) => unknown) | null
+  onmessage: ((ev: never) => unknown) | null
+  onclose: ((ev: never) => unknown) | null
   onerror: ((ev: never) => unknown) | null
 }
 export type WebSocketConstructor = new (url: string) => SocketLike
@@ -30,7 +34,7 @@ export interface SyncClientOptions {
   url: string
   token: string
   /** Defaults to globalThis.WebSocket (pass `ws` in Node). */
-  WebSocket?: WebSocketConstructor | typeof WebSocket
+  WebSocket?: WebSocketConstructor
   /** Where documents and the outbox live. Default 'indexeddb'. */
   persistence?: 'indexeddb' | 'memory'
   /** Jittered exponential reconnect delay. Default 500..30000 ms. */
