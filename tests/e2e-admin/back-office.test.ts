@@ -114,13 +114,12 @@ describe(`back office in Chromium (${backend.name})`, () => {
       const detail = admin.page.getByTestId('conflict-detail')
       await detail.waitFor()
       expect(await detail.getAttribute('data-status')).toBe('open')
-      // Both sides: the two terminals' tickets, and the server's level and deficit.
+      // Both sides: the sale that took the shelf below zero (the projection lists the tickets
+      // after the last covered unit), and the server's level and deficit.
       const terminalSide = admin.page.getByTestId('evidence-terminal')
-      await until('both tickets in the evidence', async () => {
-        const txt = (await terminalSide.textContent()) ?? ''
-        return txt.includes('barra-1') && txt.includes('barra-2')
-      })
+      await until('the oversold sale in the evidence', async () => /barra-[12]/.test((await terminalSide.textContent()) ?? ''))
       expect(text(await admin.page.getByTestId('evidence-server').textContent())).toContain('-1')
+      await admin.page.getByTestId('conflict-tickets').waitFor()
       await admin.screenshot('admin-conflict-open')
 
       // The sales prove the units were there: terminal wins books the missing one.
@@ -168,6 +167,9 @@ describe(`back office in Chromium (${backend.name})`, () => {
       expect(text(await admin.page.getByTestId('audit-table').textContent())).toContain(ADMIN.email)
       await admin.screenshot('admin-audit')
       expect(admin.errors).toEqual([])
+    } catch (err) {
+      await admin.screenshot('fail-admin')
+      throw err
     } finally {
       await a.close()
       await b.close()
