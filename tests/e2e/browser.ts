@@ -37,13 +37,14 @@ export class Network {
       }
       const server = ws.connectToServer()
       net.live.add(ws)
-      ws.onClose(() => {
+      // Close codes pass through: the relay's 4401/4402 tell the client to ask for a token.
+      ws.onClose((code, reason) => {
         net.live.delete(ws)
-        void server.close()
+        void server.close(code !== undefined ? { code, reason: reason ?? '' } : undefined)
       })
-      server.onClose(() => {
+      server.onClose((code, reason) => {
         net.live.delete(ws)
-        void ws.close()
+        void ws.close(code !== undefined ? { code, reason: reason ?? '' } : undefined)
       })
     })
     return net
@@ -91,7 +92,14 @@ export class TerminalPage {
   }
 
   async waitCatalog(): Promise<void> {
-    await this.page.getByTestId('product').first().waitFor({ timeout: 30_000 })
+    await this.page
+      .getByTestId('product')
+      .first()
+      .waitFor({ timeout: 30_000 })
+      .catch(async (err: unknown) => {
+        await this.screenshot('fail-catalog')
+        throw new Error(`no catalog (status ${await this.status()}): ${String(err)}`)
+      })
   }
 
   async add(name: string, times = 1): Promise<void> {

@@ -87,6 +87,11 @@ describe(`offline terminal in Chromium (${backend.name})`, () => {
         90_000,
       )
       await until('pending 0', async () => (await t.pending()) === 0)
+      // Storage stays bounded: settled tickets keep a receipt, their documents are dropped.
+      await until('ticket documents dropped from IndexedDB', async () => {
+        const names = await t.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ''))
+        return names.some((n) => n.endsWith('/catalog')) && !names.some((n) => n.includes('/ticket/'))
+      })
       await t.screenshot('tickets-synced')
       await t.screenshot('status-widget-synced', 'status')
 
