@@ -12,6 +12,7 @@ import { runRelayBench } from './relay/run.ts'
 import { formatSummary, summarize } from './relay/summary.ts'
 import { relayTargets, tallyAvailable, Workload } from './relay/targets.ts'
 import { REPO_ROOT } from './servers/spawn.ts'
+import { snapshotRevision } from './servers/snapshot.ts'
 
 // y-websocket providers each add a process 'exit' listener; 1000 documents are expected here.
 process.setMaxListeners(0)
@@ -34,6 +35,13 @@ function stamp(): string {
   return new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')
 }
 
+/** `worktree` runs the files as they are now; anything else is a git revision to snapshot. */
+export function tallySource(ref: string): { root: string | undefined; describe: string; remove(): void } {
+  if (ref === 'worktree') return { root: undefined, describe: 'working tree (uncommitted edits included)', remove: () => {} }
+  const snap = snapshotRevision(ref)
+  return { root: snap.root, describe: `commit ${snap.commit}`, remove: snap.remove }
+}
+
 async function relay(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -46,11 +54,13 @@ async function relay(argv: string[]): Promise<void> {
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       'keep-dirs': { type: 'boolean', default: false },
+      'tally-ref': { type: 'string', default: 'HEAD' },
     },
   })
+  const source = tallySource(values['tally-ref'])
   const pgUrl = values['no-postgres'] ? undefined : (await postgresReachable(values.postgres)) ? values.postgres : undefined
-  const muxKit = await muxKitIfReady()
-  let targets = relayTargets({ postgresUrl: pgUrl, muxKit })
+  const muxKit = await muxKitIfReady(source.root)
+  let targets = relayTargets({ postgresUrl: pgUrl, muxKit, tallyRoot: source.root })
   if (values.targets) {
     const wanted = new Set(values.targets.split(','))
     targets = targets.filter((t) => wanted.has(t.id))
@@ -63,12 +73,14 @@ async function relay(argv: string[]): Promise<void> {
     fanout: quick ? { terminals: 10, edits: 10 } : { terminals: 40, edits: 50 },
     manydocs: quick ? { terminals: 5, tickets: 10 } : { terminals: 20, tickets: 50 },
     crash: quick ? { writers: 2, docs: 2, edits: 20 } : { writers: 8, docs: 4, edits: 100 },
-    timeoutMs: 120_000,
+    timeoutMs: 90_000,
     keepDirs: values['keep-dirs'],
+    tallyRoot: source.root,
     log: (line: string) => console.log(line),
   }
   const notes: string[] = []
-  if (!tallyAvailable()) notes.push('apps/relay/src/main.ts not found: Tally targets skipped')
+  console.log(`Tally from ${source.describe}`)
+  if (!tallyAvailable(source.root)) notes.push('apps/relay/src/main.ts not found: Tally targets skipped')
   if (!pgUrl) notes.push('no Postgres reachable: Tally on Postgres skipped')
   if (!muxKit) notes.push('@tally/client createSyncClient not ready: mux client skipped')
   for (const n of notes) console.log(`note: ${n}`)
@@ -76,7 +88,12 @@ async function relay(argv: string[]): Promise<void> {
   console.log(`workloads: ${workloads.join(', ')}  reps: ${opts.reps}\n`)
 
   const started = new Date()
-  const records = await runRelayBench(targets, opts)
+  let records
+  try {
+    records = await runRelayBench(targets, opts)
+  } finally {
+    source.remove()
+  }
   const { rows, ratios } = summarize(targets, records)
   console.log(formatSummary(rows, ratios))
 
@@ -91,6 +108,7 @@ async function relay(argv: string[]): Promise<void> {
         startedAt: started.toISOString(),
         finishedAt: new Date().toISOString(),
         machine: machineInfo(),
+        tally: source.describe,
         options: optsForFile,
         notes,
         targets: targets.map((t) => ({ id: t.id, label: t.label, server: t.spec.id, peer: t.peer ?? null })),

@@ -8,8 +8,15 @@ import * as Y from 'yjs'
 
 export const BENCH_STORE = 'bench'
 
-/** A small fixed catalog, so the projection finds known products. */
-export const BENCH_PRODUCTS = Array.from({ length: 20 }, (_, i) => ({
+export interface BenchProduct {
+  readonly id: string
+  readonly name: string
+  readonly price: number
+  readonly taxRate: number
+}
+
+/** A small fixed catalog for the relay workloads (the relay does not judge products). */
+export const BENCH_PRODUCTS: readonly BenchProduct[] = Array.from({ length: 20 }, (_, i) => ({
   id: `p${String(i).padStart(2, '0')}`,
   name: `Product ${i}`,
   price: 150 + i * 25,
@@ -28,10 +35,10 @@ export function prng(seed: number): () => number {
   }
 }
 
-export function makeSale(terminalId: string, rand: () => number, id = uuidv7()): Sale {
+export function makeSale(terminalId: string, rand: () => number, products: readonly BenchProduct[] = BENCH_PRODUCTS, id = uuidv7()): Sale {
   const nLines = 2 + Math.floor(rand() * 3) // 2..4, about 3
   const lines = Array.from({ length: nLines }, () => {
-    const p = BENCH_PRODUCTS[Math.floor(rand() * BENCH_PRODUCTS.length)] as (typeof BENCH_PRODUCTS)[number]
+    const p = products[Math.floor(rand() * products.length)] as BenchProduct
     const qty = 1 + Math.floor(rand() * 3)
     return { lineId: uuidv7(), productId: p.id, name: p.name, qty, unitPrice: p.price, taxRate: p.taxRate, total: qty * p.price }
   })
@@ -52,8 +59,12 @@ export function makeSale(terminalId: string, rand: () => number, id = uuidv7()):
 }
 
 /** A ticket made offline: its document name and a Y.Doc holding the sale. */
-export function makeTicketDoc(terminalId: string, rand: () => number): { name: string; doc: Y.Doc; sale: Sale } {
-  const sale = makeSale(terminalId, rand)
+export function makeTicketDoc(
+  terminalId: string,
+  rand: () => number,
+  products: readonly BenchProduct[] = BENCH_PRODUCTS,
+): { name: string; doc: Y.Doc; sale: Sale } {
+  const sale = makeSale(terminalId, rand, products)
   const doc = new Y.Doc()
   writeSale(doc, sale)
   return { name: ticketDocName(BENCH_STORE, sale.id), doc, sale }

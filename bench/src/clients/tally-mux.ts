@@ -3,7 +3,9 @@
  * in-memory persistence (the bench measures the wire, not IndexedDB). "On the server"
  * here means acknowledged as durable, which is stronger than the peers' probe.
  */
-import { createSyncClient, type SyncClient } from '@tally/client'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { SyncClient, SyncClientOptions } from '@tally/client'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { withDeadline } from '../deadline.ts'
@@ -12,7 +14,9 @@ import { BENCH_JWT_SECRET, terminalToken } from '../tally-token.ts'
 import { BENCH_STORE } from '../tickets.ts'
 import type { ClientKit, DocHandle, Terminal } from './types.ts'
 
-export function tallyMuxKit(server: RunningServer): ClientKit {
+type CreateSyncClient = (opts: SyncClientOptions) => SyncClient
+
+export function tallyMuxKit(createSyncClient: CreateSyncClient, server: RunningServer): ClientKit {
   return {
     label: '@tally/client mux (socket per terminal)',
     async terminal(id: string): Promise<Terminal> {
@@ -57,6 +61,15 @@ export function tallyMuxKit(server: RunningServer): ClientKit {
   }
 }
 
-export async function muxKitIfReady(): Promise<((server: RunningServer) => ClientKit) | undefined> {
-  return tallyMuxKit
+/** Loads createSyncClient from `root` (a snapshot) or the working tree; undefined if absent. */
+export async function muxKitIfReady(root: string | undefined): Promise<((server: RunningServer) => ClientKit) | undefined> {
+  try {
+    const mod = (await import(root ? pathToFileURL(join(root, 'packages/client/src/index.ts')).href : '@tally/client')) as {
+      createSyncClient?: CreateSyncClient
+    }
+    const create = mod.createSyncClient
+    return create ? (server) => tallyMuxKit(create, server) : undefined
+  } catch {
+    return undefined
+  }
 }

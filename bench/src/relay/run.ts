@@ -22,6 +22,8 @@ export interface RelayBenchOptions {
   readonly crash: { writers: number; docs: number; edits: number }
   readonly timeoutMs: number
   readonly keepDirs: boolean
+  /** Run Tally from this directory (a committed snapshot) instead of the working tree. */
+  readonly tallyRoot: string | undefined
   readonly log: (line: string) => void
 }
 
@@ -39,7 +41,7 @@ let schemaSeq = 0
 
 async function withServer<T>(
   target: Target,
-  keepDirs: boolean,
+  opts: RelayBenchOptions,
   fn: (start: () => Promise<RunningServer>) => Promise<T>,
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), `tally-bench-${target.spec.id}-`))
@@ -47,19 +49,19 @@ async function withServer<T>(
   const started: RunningServer[] = []
   try {
     return await fn(async () => {
-      const s = await startServer(target.spec, dir, { jwtSecret: BENCH_JWT_SECRET, schema })
+      const s = await startServer(target.spec, dir, { jwtSecret: BENCH_JWT_SECRET, schema, tallyRoot: opts.tallyRoot })
       started.push(s)
       return s
     })
   } finally {
     for (const s of started) await s.stop()
     if (schema && target.spec.databaseUrl) await dropSchema(target.spec.databaseUrl, schema).catch(() => {})
-    if (!keepDirs) rmSync(dir, { recursive: true, force: true })
+    if (!opts.keepDirs) rmSync(dir, { recursive: true, force: true })
   }
 }
 
 async function runOne(target: Target, workload: Workload, rep: number, opts: RelayBenchOptions): Promise<Omit<RunRecord, 'load1'>> {
-  return withServer(target, opts.keepDirs, async (start) => {
+  return withServer(target, opts, async (start) => {
     if (workload === Workload.crash) {
       const result = await runCrash(start, (s) => target.kit(s), { ...opts.crash, timeoutMs: opts.timeoutMs })
       return { target: target.id, workload, rep, result }

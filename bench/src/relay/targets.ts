@@ -30,11 +30,12 @@ const CRASH_ONLY: ReadonlySet<Workload> = new Set([Workload.crash])
 
 const tallyParams = (id: string) => terminalToken(BENCH_JWT_SECRET, BENCH_STORE, id).then((token) => ({ token }))
 
-export function tallyAvailable(): boolean {
-  return existsSync(join(REPO_ROOT, 'apps/relay/src/main.ts'))
+export function tallyAvailable(root: string = REPO_ROOT): boolean {
+  return existsSync(join(root, 'apps/relay/src/main.ts'))
 }
 
 export interface TargetOptions {
+  readonly tallyRoot: string | undefined
   readonly postgresUrl: string | undefined
   /** A ClientKit factory for the Tally mux client when packages/client is ready. */
   readonly muxKit: ((server: RunningServer) => ClientKit) | undefined
@@ -42,7 +43,7 @@ export interface TargetOptions {
 
 export function relayTargets(opts: TargetOptions): Target[] {
   const targets: Target[] = []
-  if (tallyAvailable()) {
+  if (tallyAvailable(opts.tallyRoot)) {
     const dbs: Array<{ suffix: string; label: string; url: string | undefined }> = [
       { suffix: 'pglite', label: 'PGlite', url: undefined },
       ...(opts.postgresUrl ? [{ suffix: 'pg', label: 'Postgres', url: opts.postgresUrl }] : []),

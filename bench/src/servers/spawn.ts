@@ -83,6 +83,8 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 export interface StartOptions {
+  /** Tally only: where its sources are (a committed snapshot, or the working tree). */
+  readonly tallyRoot?: string | undefined
   /** Tally only: the JWT secret the bench signs its tokens with. */
   readonly jwtSecret: string
   /** Tally on Postgres: the schema holding its tables (kept across a restart). */
@@ -97,7 +99,7 @@ function command(spec: ServerSpec, dir: string, port: number, opts: StartOptions
       return {
         // `node --import tsx` rather than the tsx CLI: the CLI forks a second process,
         // and a kill -9 of the parent would leave the real server running.
-        args: ['--import', 'tsx', join(REPO_ROOT, 'apps/relay/src/main.ts')],
+        args: ['--import', 'tsx', join(opts.tallyRoot ?? REPO_ROOT, 'apps/relay/src/main.ts')],
         env: {
           ...base,
           DATA_DIR: join(dir, 'data'),
@@ -134,7 +136,8 @@ export async function startServer(spec: ServerSpec, dir: string, opts: StartOpti
   const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...baseArgs] : baseArgs
   const logFile = join(dir, `${spec.id}-${port}.log`)
   const log = createWriteStream(logFile)
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const cwd = spec.kind === ServerKind.tally ? (opts.tallyRoot ?? REPO_ROOT) : REPO_ROOT
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   child.stdout?.pipe(log)
   child.stderr?.pipe(log)
