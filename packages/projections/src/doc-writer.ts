@@ -7,7 +7,7 @@
  */
 import * as Y from 'yjs'
 import { parseDocName } from '@tally/schema'
-import { logChannel, tables, type Database } from '@tally/schema/db'
+import { logChannel, type Database } from '@tally/schema/db'
 import { sql } from 'drizzle-orm'
 import { createDocStore } from './doc-store.ts'
 import { query, toBytes, type Executor } from './sql-util.ts'
@@ -48,12 +48,16 @@ export async function appendUpdates(
 ): Promise<number[]> {
   if (rows.length === 0) return []
   const seqs: number[] = []
-  for (let i = 0; i < rows.length; i += 1000) {
-    const inserted = await ex
-      .insert(tables.updateLog)
-      .values(rows.slice(i, i + 1000).map((r) => ({ doc: r.doc, store: r.store, updateId: null, bytes: r.bytes, actor, origin })))
-      .returning({ seq: tables.updateLog.seq })
-    for (const r of inserted) seqs.push(r.seq)
+  for (let i = 0; i < rows.length; i += 2000) {
+    const part = rows.slice(i, i + 2000).map((r) => ({ doc: r.doc, store: r.store, b64: Buffer.from(r.bytes).toString('base64') }))
+    const inserted = await query<{ seq: unknown }>(
+      ex,
+      sql`INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
+          SELECT x.doc, x.store, NULL, decode(x.b64, 'base64'), ${actor}, ${origin}
+          FROM jsonb_to_recordset(${JSON.stringify(part)}::jsonb) AS x(doc text, store text, b64 text)
+          RETURNING seq`,
+    )
+    for (const r of inserted) seqs.push(Number(r.seq))
   }
   // pg_notify inside a transaction is delivered at commit, never for a rollback.
   await ex.execute(sql`SELECT pg_notify(${logChannel(schema)}, ${String(Math.max(...seqs))})`)

@@ -30,3 +30,47 @@ export function toBytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
   throw new Error('expected binary column')
 }
+
+/**
+ * Bulk statements pass their rows as one JSON parameter expanded server-side
+ * (jsonb_to_recordset), not thousands of bind parameters: the statement text stays the
+ * same for every batch size, so it is parsed and planned once, and both drivers send a
+ * plain string.
+ */
+export type Columns = Readonly<Record<string, string>>
+
+export function recordset(rows: readonly Record<string, unknown>[], columns: Columns): SQL {
+  const defs = Object.entries(columns)
+    .map(([name, type]) => `"${name}" ${type}`)
+    .join(', ')
+  return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(${sql.raw(defs)})`
+}
+
+/** INSERT ... SELECT FROM the rows, with an optional raw ON CONFLICT tail. */
+export async function bulkInsert(
+  ex: Executor,
+  table: string,
+  columns: Columns,
+  rows: readonly Record<string, unknown>[],
+  tail: SQL = sql``,
+  chunk = 5000,
+): Promise<void> {
+  const names = sql.raw(
+    Object.keys(columns)
+      .map((c) => `"${c}"`)
+      .join(', '),
+  )
+  for (let i = 0; i < rows.length; i += chunk) {
+    await ex.execute(sql`INSERT INTO ${sql.identifier(table)} (${names}) SELECT ${names} FROM ${recordset(rows.slice(i, i + chunk), columns)} ${tail}`)
+  }
+}
+
+/** `(SELECT ...)` of the given strings, for `col IN ${textSet(ids)}`. */
+export function textSet(values: readonly string[]): SQL {
+  return sql`(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`
+}
+
+/** `SET col = excluded.col, ...` for an ON CONFLICT DO UPDATE. */
+export function setExcluded(columns: readonly string[]): SQL {
+  return sql.raw(columns.map((c) => `"${c}" = excluded."${c}"`).join(', '))
+}

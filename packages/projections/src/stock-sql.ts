@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm'
 import { conflictDocs } from './doc-names.ts'
 import type { ConflictRow } from './conflicts-sql.ts'
-import { query, type Executor } from './sql-util.ts'
+import { query, recordset, type Executor } from './sql-util.ts'
 import { findOversold, oversoldKey, type StockEvent } from './stock.ts'
 import type { Strategies } from './strategies.ts'
 import { outcomeFor } from './strategies.ts'
@@ -21,13 +21,14 @@ export interface LevelChange {
 
 const splitKey = (k: ProductKey): [string, string] => k.split('\u0000') as [string, string]
 
-function keyValues(keys: readonly ProductKey[]) {
-  return sql.join(
+/** The keys as a relation k(store, product_id). */
+function keyRelation(keys: readonly ProductKey[], extra: (k: ProductKey) => Record<string, unknown> = () => ({}), extraCols: Record<string, string> = {}) {
+  return recordset(
     keys.map((k) => {
-      const [store, productId] = splitKey(k)
-      return sql`(${store}, ${productId})`
+      const [store, product_id] = splitKey(k)
+      return { store, product_id, ...extra(k) }
     }),
-    sql`, `,
+    { store: 'text', product_id: 'text', ...extraCols },
   )
 }
 
@@ -39,7 +40,7 @@ export async function recomputeLevels(ex: Executor, touched: ReadonlySet<Product
     const part = keys.slice(i, i + 1000)
     const rows = await query<{ store: string; product_id: string; level: unknown }>(
       ex,
-      sql`WITH k(store, product_id) AS (VALUES ${keyValues(part)}),
+      sql`WITH k AS (SELECT store, product_id FROM ${keyRelation(part)}),
         a AS (SELECT s.store, s.product_id, sum(s.delta) AS n FROM stock_adjustments s JOIN k USING (store, product_id) GROUP BY 1, 2),
         m AS (SELECT s.store, s.product_id, sum(s.qty) AS n FROM stock_movements s JOIN k USING (store, product_id) GROUP BY 1, 2)
       INSERT INTO stock_levels (store, product_id, adjusted, sold, level, updated_at)
@@ -74,7 +75,7 @@ export async function oversoldConflicts(
     const negative = await query<{ store: string; product_id: string; adjusted: unknown; sold: unknown; level: unknown }>(
       ex,
       sql`SELECT l.store, l.product_id, l.adjusted, l.sold, l.level FROM stock_levels l
-          JOIN (VALUES ${keyValues(part)}) AS k(store, product_id) USING (store, product_id)
+          JOIN ${keyRelation(part)} USING (store, product_id)
           JOIN products p ON p.id = l.product_id AND p.store = l.store
           WHERE l.level < 0 AND p.track_stock`,
     )
@@ -82,7 +83,7 @@ export async function oversoldConflicts(
       const neg = negative.map((n) => `${n.store}\u0000${n.product_id}` as ProductKey)
       const events = await query<{ store: string; product_id: string; kind: string; ref: string; at: unknown; delta: unknown; terminal_id: string | null }>(
         ex,
-        sql`WITH k(store, product_id) AS (VALUES ${keyValues(neg)})
+        sql`WITH k AS (SELECT store, product_id FROM ${keyRelation(neg)})
           SELECT s.store, s.product_id, 'adjust' AS kind, s.id AS ref, s.at, s.delta, NULL AS terminal_id
             FROM stock_adjustments s JOIN k USING (store, product_id)
           UNION ALL
@@ -131,15 +132,9 @@ export async function oversoldConflicts(
       }
     }
     // Drop oversold conflicts of these products that a rebuild would not produce.
-    await ex.execute(sql`DELETE FROM conflicts c USING (VALUES ${sql.join(
-      part.map((k) => {
-        const [store, productId] = splitKey(k)
-        return sql`(${store}, ${productId}, ${keep.get(k) ?? ''})`
-      }),
-      sql`, `,
-    )}) AS v(store, product_id, keep)
-      WHERE c.kind = 'oversold' AND c.store = v.store AND c.key LIKE 'oversold:' || v.store || ':' || v.product_id || ':%'
-        AND c.key <> v.keep AND (c.resolved_by IS NULL OR c.resolved_by = ${PROJECTION_ACTOR})`)
+    await ex.execute(sql`DELETE FROM conflicts c USING ${keyRelation(part, (k) => ({ keep: keep.get(k) ?? '' }), { keep: 'text' })}
+      WHERE c.kind = 'oversold' AND c.store = x.store AND c.key LIKE 'oversold:' || x.store || ':' || x.product_id || ':%'
+        AND c.key <> x.keep AND (c.resolved_by IS NULL OR c.resolved_by = ${PROJECTION_ACTOR})`)
   }
   return { rows }
 }

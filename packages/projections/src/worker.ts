@@ -104,6 +104,10 @@ export function createProjector(opts: ProjectorOptions): Projector {
     const started = Date.now()
     try {
       const out = await database.db.transaction(async (tx) => {
+        // One batch at a time across processes too: a second projector (or a killed one's
+        // transaction still finishing on the server) must not interleave its deletes and
+        // inserts with ours. Statements after the lock see what the other committed.
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
         const loaded = await docs.loadMany(tx, names)
         const r = names.length ? await projectDocs({ database, strategies, writer, origin }, tx, loaded as Map<string, CachedDoc>) : null
         if (newCheckpoint !== null) {
@@ -245,7 +249,10 @@ export function createProjector(opts: ProjectorOptions): Projector {
         await ensureTail()
         docs.clear()
         writer.invalidate()
-        const names = await database.db.transaction((tx) => resetProjection(tx, o.store))
+        const names = await database.db.transaction(async (tx) => {
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
+          return resetProjection(tx, o.store)
+        })
         let projected = 0
         for (let i = 0; i < names.length; i += batchSize) {
           projected += await commit(names.slice(i, i + batchSize), null)
@@ -253,6 +260,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         }
         // Everything at or below the checkpoint is in the folds above; the tail goes on from there.
         await database.db.transaction(async (tx) => {
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
           const touched = await stockKeys(tx, o.store)
           const changes = await recomputeLevels(tx, touched)
           await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)

@@ -4,30 +4,54 @@
  * from a document vanishes from the table), parent rows are multi-row upserts keyed by
  * document id. Replaying a batch therefore rewrites the same rows, never adds any.
  */
-import { getTableColumns, inArray, sql, type SQL } from 'drizzle-orm'
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
-import { tables } from '@tally/schema/db'
+import { sql } from 'drizzle-orm'
 import type { CartRow } from './cart-rows.ts'
-import { chunks, query, type Executor } from './sql-util.ts'
+import { bulkInsert, query, recordset, setExcluded, textSet, type Executor } from './sql-util.ts'
 import type { StockMovementRow, TicketLineRow, TicketRow } from './ticket-rows.ts'
 import type { VisitProjection } from './visit-rows.ts'
 
-const CHUNK = 2000
-
-/** `SET col = excluded.col` for every listed column. */
-export function excluded<T extends PgTable>(table: T, keys: ReadonlyArray<keyof T['_']['columns']>): Record<string, SQL> {
-  const cols = getTableColumns(table) as Record<string, PgColumn>
-  const out: Record<string, SQL> = {}
-  for (const k of keys) {
-    const col = cols[k as string]
-    if (!col) throw new Error(`no column ${String(k)}`)
-    out[k as string] = sql.raw(`excluded."${col.name}"`)
-  }
-  return out
-}
-
 export type ProductKey = `${string}\u0000${string}`
 export const productKey = (store: string, productId: string): ProductKey => `${store}\u0000${productId}`
+
+const TICKET_COLS = {
+  id: 'text',
+  store: 'text',
+  terminal_id: 'text',
+  cashier: 'text',
+  client_time: 'timestamptz',
+  total: 'bigint',
+  payment_method: 'text',
+  visit_id: 'text',
+  bracelet: 'text',
+  status: 'text',
+  reasons: 'jsonb',
+  voided: 'boolean',
+  seq: 'bigint',
+  projected_at: 'timestamptz',
+} as const
+const LINE_COLS = {
+  ticket_id: 'text',
+  line_id: 'text',
+  store: 'text',
+  product_id: 'text',
+  name: 'text',
+  qty: 'integer',
+  unit_price: 'bigint',
+  tax_rate: 'integer',
+  total: 'bigint',
+} as const
+const MOVEMENT_COLS = { ticket_id: 'text', line_id: 'text', store: 'text', product_id: 'text', qty: 'integer', at: 'timestamptz' } as const
+const CONSUMPTION_COLS = { visit_id: 'text', ticket_id: 'text', store: 'text', amount: 'bigint', terminal_id: 'text', at: 'timestamptz' } as const
+const CART_COLS = {
+  id: 'text',
+  store: 'text',
+  visit_id: 'text',
+  label: 'text',
+  line_count: 'integer',
+  total: 'bigint',
+  checked_out: 'text',
+  updated_at: 'timestamptz',
+} as const
 
 export async function writeTickets(
   ex: Executor,
@@ -37,111 +61,131 @@ export async function writeTickets(
   touched: Set<ProductKey>,
 ): Promise<void> {
   if (rows.length === 0) return
-  const ids = rows.map((r) => r.id)
-  for (const part of chunks(ids, CHUNK)) {
-    await ex.delete(tables.ticketLines).where(inArray(tables.ticketLines.ticketId, part))
-    const gone = await ex
-      .delete(tables.stockMovements)
-      .where(inArray(tables.stockMovements.ticketId, part))
-      .returning({ store: tables.stockMovements.store, productId: tables.stockMovements.productId })
-    for (const g of gone) touched.add(productKey(g.store, g.productId))
-  }
-  const now = new Date()
-  for (const part of chunks(rows, CHUNK)) {
-    await ex
-      .insert(tables.tickets)
-      .values(part.map((r) => ({ ...r, projectedAt: now })))
-      .onConflictDoUpdate({
-        target: tables.tickets.id,
-        set: excluded(tables.tickets, [
-          'store',
-          'terminalId',
-          'cashier',
-          'clientTime',
-          'total',
-          'paymentMethod',
-          'visitId',
-          'bracelet',
-          'status',
-          'reasons',
-          'voided',
-          'seq',
-          'projectedAt',
-        ]),
-      })
-  }
-  for (const part of chunks(lines, CHUNK)) await ex.insert(tables.ticketLines).values(part)
-  for (const part of chunks(movements, CHUNK)) {
-    await ex.insert(tables.stockMovements).values(part)
-    for (const m of part) touched.add(productKey(m.store, m.productId))
-  }
+  const ids = textSet(rows.map((r) => r.id))
+  await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id IN ${ids}`)
+  const gone = await query<{ store: string; product_id: string }>(
+    ex,
+    sql`DELETE FROM stock_movements WHERE ticket_id IN ${ids} RETURNING store, product_id`,
+  )
+  for (const g of gone) touched.add(productKey(g.store, g.product_id))
+  const now = new Date().toISOString()
+  await bulkInsert(
+    ex,
+    'tickets',
+    TICKET_COLS,
+    rows.map((r) => ({
+      id: r.id,
+      store: r.store,
+      terminal_id: r.terminalId,
+      cashier: r.cashier,
+      client_time: r.clientTime.toISOString(),
+      total: r.total,
+      payment_method: r.paymentMethod,
+      visit_id: r.visitId,
+      bracelet: r.bracelet,
+      status: r.status,
+      reasons: r.reasons,
+      voided: r.voided,
+      seq: r.seq,
+      projected_at: now,
+    })),
+    sql`ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}`,
+  )
+  await bulkInsert(
+    ex,
+    'ticket_lines',
+    LINE_COLS,
+    lines.map((l) => ({
+      ticket_id: l.ticketId,
+      line_id: l.lineId,
+      store: l.store,
+      product_id: l.productId,
+      name: l.name,
+      qty: l.qty,
+      unit_price: l.unitPrice,
+      tax_rate: l.taxRate,
+      total: l.total,
+    })),
+  )
+  await bulkInsert(
+    ex,
+    'stock_movements',
+    MOVEMENT_COLS,
+    movements.map((m) => ({ ticket_id: m.ticketId, line_id: m.lineId, store: m.store, product_id: m.productId, qty: m.qty, at: m.at.toISOString() })),
+  )
+  for (const m of movements) touched.add(productKey(m.store, m.productId))
 }
 
 export async function writeVisits(ex: Executor, visits: readonly VisitProjection[]): Promise<void> {
   if (visits.length === 0) return
-  for (const part of chunks(visits, CHUNK)) {
-    await ex.delete(tables.visitConsumption).where(
-      inArray(
-        tables.visitConsumption.visitId,
-        part.map((v) => v.visitId),
-      ),
-    )
-    const rows = part.flatMap((v) => v.rows)
-    for (const r of chunks(rows, CHUNK)) await ex.insert(tables.visitConsumption).values(r)
-    // The visits table is master data; only its projected `consumed` column is ours.
-    await ex.execute(sql`UPDATE visits SET consumed = v.consumed
-      FROM (VALUES ${sql.join(
-        part.map((v) => sql`(${v.visitId}, ${v.consumed}::bigint)`),
-        sql`, `,
-      )}) AS v(id, consumed)
-      WHERE visits.id = v.id AND visits.consumed IS DISTINCT FROM v.consumed`)
-  }
+  await ex.execute(sql`DELETE FROM visit_consumption WHERE visit_id IN ${textSet(visits.map((v) => v.visitId))}`)
+  await bulkInsert(
+    ex,
+    'visit_consumption',
+    CONSUMPTION_COLS,
+    visits.flatMap((v) =>
+      v.rows.map((r) => ({ visit_id: r.visitId, ticket_id: r.ticketId, store: r.store, amount: r.amount, terminal_id: r.terminalId, at: r.at.toISOString() })),
+    ),
+  )
+  // The visits table is master data; only its projected `consumed` column is ours.
+  await ex.execute(sql`UPDATE visits SET consumed = x.consumed
+    FROM ${recordset(
+      visits.map((v) => ({ id: v.visitId, consumed: v.consumed })),
+      { id: 'text', consumed: 'bigint' },
+    )}
+    WHERE visits.id = x.id AND visits.consumed IS DISTINCT FROM x.consumed`)
 }
 
 export async function writeCarts(ex: Executor, carts: readonly CartRow[]): Promise<void> {
-  const now = new Date()
-  for (const part of chunks(carts, CHUNK)) {
-    await ex
-      .insert(tables.carts)
-      .values(part.map((c) => ({ ...c, updatedAt: now })))
-      .onConflictDoUpdate({
-        target: tables.carts.id,
-        set: excluded(tables.carts, ['store', 'visitId', 'label', 'lineCount', 'total', 'checkedOut', 'updatedAt']),
-      })
-  }
+  if (carts.length === 0) return
+  const now = new Date().toISOString()
+  await bulkInsert(
+    ex,
+    'carts',
+    CART_COLS,
+    carts.map((c) => ({
+      id: c.id,
+      store: c.store,
+      visit_id: c.visitId,
+      label: c.label,
+      line_count: c.lineCount,
+      total: c.total,
+      checked_out: c.checkedOut,
+      updated_at: now,
+    })),
+    sql`ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(CART_COLS).filter((c) => c !== 'id'))}`,
+  )
 }
 
 /** Last seen (business time) and last log seq per terminal, only ever moving forward. */
 export async function writeTerminals(ex: Executor, rows: readonly TicketRow[]): Promise<void> {
-  const latest = new Map<string, { store: string; terminalId: string; lastSeen: Date; lastSeq: number }>()
+  const latest = new Map<string, { store: string; terminal_id: string; last_seen: Date; last_seq: number }>()
   for (const r of rows) {
     if (r.terminalId === '') continue
     const k = `${r.store}\u0000${r.terminalId}`
     const cur = latest.get(k)
-    if (!cur) latest.set(k, { store: r.store, terminalId: r.terminalId, lastSeen: r.clientTime, lastSeq: r.seq })
+    if (!cur) latest.set(k, { store: r.store, terminal_id: r.terminalId, last_seen: r.clientTime, last_seq: r.seq })
     else {
-      if (r.clientTime > cur.lastSeen) cur.lastSeen = r.clientTime
-      cur.lastSeq = Math.max(cur.lastSeq, r.seq)
+      if (r.clientTime > cur.last_seen) cur.last_seen = r.clientTime
+      cur.last_seq = Math.max(cur.last_seq, r.seq)
     }
   }
   if (latest.size === 0) return
-  await ex
-    .insert(tables.terminals)
-    .values([...latest.values()])
-    .onConflictDoUpdate({
-      target: [tables.terminals.store, tables.terminals.terminalId],
-      set: {
-        lastSeen: sql`greatest(${tables.terminals.lastSeen}, excluded.last_seen)`,
-        lastSeq: sql`greatest(${tables.terminals.lastSeq}, excluded.last_seq)`,
-      },
-    })
+  await bulkInsert(
+    ex,
+    'terminals',
+    { store: 'text', terminal_id: 'text', last_seen: 'timestamptz', last_seq: 'bigint' },
+    [...latest.values()].map((t) => ({ ...t, last_seen: t.last_seen.toISOString() })),
+    sql`ON CONFLICT (store, terminal_id) DO UPDATE SET
+      last_seen = greatest(terminals.last_seen, excluded.last_seen),
+      last_seq = greatest(terminals.last_seq, excluded.last_seq)`,
+  )
 }
 
+/** Never moves backwards (two projectors briefly overlapping, e.g. one being killed). */
 export async function writeCheckpoint(ex: Executor, name: string, seq: number): Promise<void> {
-  await ex
-    .insert(tables.checkpoints)
-    .values({ name, seq, at: new Date() })
-    .onConflictDoUpdate({ target: tables.checkpoints.name, set: { seq, at: new Date() } })
+  await ex.execute(sql`INSERT INTO checkpoints (name, seq, at) VALUES (${name}, ${seq}, now())
+    ON CONFLICT (name) DO UPDATE SET seq = greatest(checkpoints.seq, excluded.seq), at = now()`)
 }
 
 export async function readCheckpoint(ex: Executor, name: string): Promise<number> {
