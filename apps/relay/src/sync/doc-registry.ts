@@ -11,7 +11,7 @@ import { tables, type AppendResult, type Database, type UpdateLog } from '@tally
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
-import { LoadedDoc, type Subscriber } from './loaded-doc.ts'
+import { LoadedDoc, type EncodeMemo, type Subscriber } from './loaded-doc.ts'
 
 export interface RegistryOptions {
   database: Database
@@ -70,11 +70,14 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
 
   function attachRelay(doc: LoadedDoc): void {
     doc.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
+      const memo: EncodeMemo = new Map()
+      let n = 0
       for (const s of doc.subscribers) {
         if (s === origin) continue
-        s.sendUpdate(doc.name, update)
-        opts.metrics.relayed.inc()
+        s.sendUpdate(doc.name, update, memo)
+        n++
       }
+      if (n > 0) opts.metrics.relayed.inc(n)
     })
     doc.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       const changed = added.concat(updated, removed)

@@ -6,11 +6,25 @@ import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import type { DocName } from '@tally/schema'
 
+/**
+ * Encoded messages shared by every subscriber of one relayed update, keyed by wire
+ * format: an update fanned out to 40 terminals is encoded once per protocol, not 40 times.
+ */
+export type EncodeMemo = Map<string, Uint8Array>
+
+export function memoized(memo: EncodeMemo | undefined, key: string, encode: () => Uint8Array): Uint8Array {
+  const have = memo?.get(key)
+  if (have) return have
+  const bytes = encode()
+  memo?.set(key, bytes)
+  return bytes
+}
+
 /** A connection's interest in one document. */
 export interface Subscriber {
   readonly id: number
   /** Another client's committed update, to relay. */
-  sendUpdate(doc: string, update: Uint8Array): void
+  sendUpdate(doc: string, update: Uint8Array, memo?: EncodeMemo): void
   sendAwareness(doc: string, update: Uint8Array): void
 }
 

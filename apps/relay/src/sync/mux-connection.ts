@@ -6,7 +6,7 @@ import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
-import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
 import type { Connection } from './ysync-connection.ts'
@@ -22,7 +22,7 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
   const send = (frame: MuxFrame) => socket.send(encodeMux(frame))
   const subscriber: Subscriber = {
     id: nextId++,
-    sendUpdate: (doc, update) => send({ type: Mux.sync, doc, message: syncUpdate(update) }),
+    sendUpdate: (doc, update, memo) => socket.send(memoized(memo, 'mux', () => encodeMux({ type: Mux.sync, doc, message: syncUpdate(update) }))),
     sendAwareness: (doc, update) => send({ type: Mux.awareness, doc, update }),
   }
   const run = serial((err) => {

@@ -7,7 +7,7 @@ import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/schema'
-import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
 
@@ -27,7 +27,7 @@ export function handleSyncConnection(
   let doc: LoadedDoc | null = null
   const subscriber: Subscriber = {
     id: nextId++,
-    sendUpdate: (_d, update) => socket.send(ySync(syncUpdate(update))),
+    sendUpdate: (_d, update, memo) => socket.send(memoized(memo, 'sync', () => ySync(syncUpdate(update)))),
     sendAwareness: (_d, update) => socket.send(yAwareness(update)),
   }
   const run = serial((err) => {
