@@ -110,8 +110,13 @@ export class Connection {
   }
 
   send(frame: MuxFrame): boolean {
+    return this.sendRaw(encodeMux(frame))
+  }
+
+  /** Send an already encoded frame (a batch built by the caller). */
+  sendRaw(bytes: Uint8Array): boolean {
     if (!this.isOpen || !this.socket) return false
-    this.socket.send(encodeMux(frame))
+    this.socket.send(bytes)
     // Something now waits for an answer: start the clock unless it already runs.
     if (this.watchdog === undefined) this.armWatchdog()
     return true

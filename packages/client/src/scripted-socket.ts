@@ -2,7 +2,7 @@
  * Test double for unit tests of frame handling (Node only; not exported): a socket
  * whose relay side the test scripts frame by frame. Integration tests use the real relay.
  */
-import { decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
+import { Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
 import type { SocketLike, WebSocketConstructor } from './types.ts'
 
 export class ScriptedSocket implements SocketLike {
@@ -12,17 +12,23 @@ export class ScriptedSocket implements SocketLike {
   onmessage: ((ev: { data: unknown }) => unknown) | null = null
   onclose: ((ev: { code: number; reason: string }) => unknown) | null = null
   onerror: SocketLike['onerror'] = null
-  /** Frames the client sent, decoded. */
+  /** Frames the client sent, decoded, batches opened. */
   readonly received: MuxFrame[] = []
+  /** WebSocket messages the client sent (a batch is one). */
+  messages = 0
   closedByClient: { code: number | undefined; reason: string | undefined } | undefined
 
   constructor(readonly url: string) {}
 
   send(data: Uint8Array): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open')
-    const f = decodeMux(data)
-    if (!f.ok) throw new Error(`client sent an undecodable frame: ${f.error}`)
-    this.received.push(f.value)
+    this.messages++
+    const open = (bytes: Uint8Array): MuxFrame[] => {
+      const f = decodeMux(bytes)
+      if (!f.ok) throw new Error(`client sent an undecodable frame: ${f.error}`)
+      return f.value.type === Mux.batch ? f.value.frames.flatMap(open) : [f.value]
+    }
+    this.received.push(...open(data))
   }
 
   close(code?: number, reason?: string): void {

@@ -3,7 +3,7 @@
  * round on connect; documents loaded later batched per tick) and outbox entries, always
  * after their document's subscribe on the same socket.
  */
-import { Mux } from '@tally/schema'
+import { Mux, encodeMux } from '@tally/schema'
 import * as Y from 'yjs'
 import type { Connection } from './connection.ts'
 import type { DocEntry, DocTable } from './doc-table.ts'
@@ -15,6 +15,12 @@ import type { OutboxEntry } from './outbox.ts'
  */
 export const MAX_SUBSCRIBE_BYTES = 256 * 1024
 export const MAX_SUBSCRIBE_DOCS = 2000
+/**
+ * Resent outbox entries travel in `batch` frames of at most this size: the relay's rate
+ * limit counts messages, so a terminal back from a long night offline must not spend
+ * one message per entry (and get closed, and resend everything again, forever).
+ */
+export const MAX_BATCH_BYTES = 256 * 1024
 
 export class Subscriptions {
   /** Documents whose subscribe went out on the current socket. */
@@ -78,11 +84,13 @@ export class Subscriptions {
 
   /** Resend every sendable entry (sync-now, a "not now" error), subscribing what is not. */
   resendAll(): void {
+    const subscribed: DocEntry[] = []
     for (const e of this.table.entries()) {
       if (e.state !== 'ready') continue
-      if (this.onSocket.has(e.name)) this.sendOutbox(e)
+      if (this.onSocket.has(e.name)) subscribed.push(e)
       else this.queue(e.name)
     }
+    this.sendOutboxes(subscribed)
   }
 
   /** Subscribe frames first (the relay loads every doc in one round), then the outboxes. */
@@ -103,10 +111,31 @@ export class Subscriptions {
       this.onSocket.add(e.name)
     }
     flush()
-    for (const e of entries) this.sendOutbox(e)
+    this.sendOutboxes(entries)
   }
 
-  private sendOutbox(e: DocEntry): void {
-    for (const entry of e.outbox.sendable()) if (!this.send(e, entry)) return
+  /** Every sendable entry of these documents, oldest first per document, batched. */
+  private sendOutboxes(entries: DocEntry[]): void {
+    let batch: Uint8Array[] = []
+    let sentWith: Array<[DocEntry, string]> = []
+    let bytes = 0
+    const flush = (): boolean => {
+      const ok = batch.length === 0 || this.conn.sendRaw(batch.length === 1 ? (batch[0] as Uint8Array) : encodeMux({ type: Mux.batch, frames: batch }))
+      if (ok) for (const [e, id] of sentWith) e.outbox.markSent(id)
+      batch = []
+      sentWith = []
+      bytes = 0
+      return ok
+    }
+    for (const e of entries) {
+      for (const entry of e.outbox.sendable()) {
+        const frame = encodeMux({ type: Mux.update, doc: e.name, updateId: entry.id, update: entry.update })
+        if (bytes + frame.byteLength > MAX_BATCH_BYTES && !flush()) return
+        batch.push(frame)
+        sentWith.push([e, entry.id])
+        bytes += frame.byteLength + 4
+      }
+    }
+    flush()
   }
 }

@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import WebSocket from 'ws'
-import { decodeMux, type MuxFrame } from '@tally/schema'
+import { Mux, decodeMux, type MuxFrame } from '@tally/schema'
 import type { WebSocketConstructor } from './types.ts'
 
 /** A new, empty IndexedDB for the code under test; returns it so a "reload" can reuse it. */
@@ -23,7 +23,7 @@ export function useIndexedDB(factory: IDBFactory): void {
 export interface SocketSpy {
   readonly WebSocket: WebSocketConstructor
   /** Every socket made, in order, with the frames the client sent on it. */
-  readonly sockets: Array<{ ws: WebSocket; opened: boolean; sent: MuxFrame[] }>
+  readonly sockets: Array<{ ws: WebSocket; opened: boolean; sent: MuxFrame[]; messages: number }>
   sent(type?: MuxFrame['type']): MuxFrame[]
 }
 
@@ -32,13 +32,13 @@ export function socketSpy(): SocketSpy {
   class SpyWebSocket extends WebSocket {
     constructor(url: string) {
       super(url)
-      const rec = { ws: this as WebSocket, opened: false, sent: [] as MuxFrame[] }
+      const rec = { ws: this as WebSocket, opened: false, sent: [] as MuxFrame[], messages: 0 }
       sockets.push(rec)
       this.on('open', () => (rec.opened = true))
       const send = this.send.bind(this)
       this.send = ((data: Uint8Array, ...rest: unknown[]) => {
-        const f = decodeMux(data)
-        if (f.ok) rec.sent.push(f.value)
+        rec.messages++
+        rec.sent.push(...flatten(data))
         return (send as (...a: unknown[]) => void)(data, ...rest)
       }) as typeof this.send
     }
@@ -70,4 +70,12 @@ export async function within<T>(p: Promise<T>, what: string, timeoutMs = 20_000)
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** A message's frames, with `batch` frames opened (what the relay will handle, in order). */
+export function flatten(bytes: Uint8Array): MuxFrame[] {
+  const f = decodeMux(bytes)
+  if (!f.ok) throw new Error(`undecodable frame: ${f.error}`)
+  if (f.value.type !== Mux.batch) return [f.value]
+  return f.value.frames.flatMap(flatten)
 }
