@@ -49,7 +49,7 @@ export function TicketsList() {
                     <ul className="reasons" data-testid="reasons">
                       {r.reasons.map((x, i) => (
                         <li key={i} data-code={x.code}>
-                          {x.message}
+                          <b>{t(`reason.${x.code}`, { defaultValue: x.code })}</b> · {x.message}
                         </li>
                       ))}
                     </ul>
