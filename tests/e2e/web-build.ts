@@ -3,13 +3,14 @@
  * directory lock, and a stamp so an up-to-date dist is not rebuilt.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const WEB_DIST = join(ROOT, 'apps/web/dist')
-const STAMP = join(WEB_DIST, '.e2e-stamp')
+// index.html is written last by `vite build` (CI's `npm run build:web` counts too).
+const STAMP = join(WEB_DIST, 'index.html')
 const LOCK = join(ROOT, 'apps/web/.e2e-build-lock')
 const INPUTS = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/schema/src', 'packages/client/src']
 
@@ -20,7 +21,7 @@ function newest(path: string): number {
 }
 
 function upToDate(): boolean {
-  if (!existsSync(STAMP) || !existsSync(join(WEB_DIST, 'index.html'))) return false
+  if (!existsSync(STAMP) || !existsSync(join(WEB_DIST, 'sw.js'))) return false
   const built = statSync(STAMP).mtimeMs
   return INPUTS.every((p) => !existsSync(join(ROOT, p)) || newest(join(ROOT, p)) <= built)
 }
@@ -41,8 +42,12 @@ export async function buildWebOnce(): Promise<string> {
   }
   try {
     if (!upToDate()) {
-      execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: join(ROOT, 'apps/web'), stdio: 'inherit' })
-      writeFileSync(STAMP, new Date().toISOString())
+      // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+      execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
+        cwd: join(ROOT, 'apps/web'),
+        stdio: 'inherit',
+        env: { ...process.env, NODE_ENV: 'production' },
+      })
     }
   } finally {
     rmSync(LOCK, { recursive: true, force: true })
