@@ -88,6 +88,18 @@ export const en: Shape<typeof es> = {
     updated: 'Updated {{ago}}',
     level: { error: 'Error', warn: 'Warning', warning: 'Warning', info: 'Info' },
   },
+  alert: {
+    lag: 'The projection is {{seconds}} s behind ({{rows}} log rows).',
+    pending_one: 'Terminal {{terminal}} has {{count}} sale pending.',
+    pending_other: 'Terminal {{terminal}} has {{count}} sales pending.',
+    quiet_one: 'Terminal {{terminal}} has not synced for {{count}} h.',
+    quiet_other: 'Terminal {{terminal}} has not synced for {{count}} h.',
+    conflicts_one: '{{count}} open conflict to resolve.',
+    conflicts_other: '{{count}} open conflicts to resolve.',
+    oversold_one: '{{count}} product is oversold.',
+    oversold_other: '{{count}} products are oversold.',
+    terminalError: 'Terminal {{terminal}}: {{error}}',
+  },
   reports: {
     from: 'From',
     to: 'To',
@@ -179,8 +191,10 @@ export const en: Shape<typeof es> = {
   strategyHelpOversold: {
     last_write: 'Acknowledge without touching stock.',
     server_wins: 'Acknowledge; stock stays as it is (or as counted).',
-    terminal_wins: 'The sales prove the goods were there: book the {{deficit}} missing units.',
-    merge: 'Same as terminal wins: adjust by {{deficit}} units.',
+    terminal_wins_one: 'The sales prove the goods were there: book the missing unit.',
+    terminal_wins_other: 'The sales prove the goods were there: book the {{count}} missing units.',
+    merge_one: 'Same as terminal wins: adjust by {{count}} unit.',
+    merge_other: 'Same as terminal wins: adjust by {{count}} units.',
     manual: 'A person decides; with a count, stock is set to it.',
   },
   evidence: {

@@ -85,6 +85,18 @@ export const es = {
     updated: 'Actualizado {{ago}}',
     level: { error: 'Error', warn: 'Aviso', warning: 'Aviso', info: 'Info' },
   },
+  alert: {
+    lag: 'La proyección va {{seconds}} s por detrás ({{rows}} filas del registro).',
+    pending_one: 'El terminal {{terminal}} tiene {{count}} venta pendiente.',
+    pending_other: 'El terminal {{terminal}} tiene {{count}} ventas pendientes.',
+    quiet_one: 'El terminal {{terminal}} no sincroniza desde hace {{count}} h.',
+    quiet_other: 'El terminal {{terminal}} no sincroniza desde hace {{count}} h.',
+    conflicts_one: '{{count}} conflicto abierto por resolver.',
+    conflicts_other: '{{count}} conflictos abiertos por resolver.',
+    oversold_one: '{{count}} producto con sobreventa.',
+    oversold_other: '{{count}} productos con sobreventa.',
+    terminalError: 'Terminal {{terminal}}: {{error}}',
+  },
   reports: {
     from: 'Desde',
     to: 'Hasta',
@@ -176,8 +188,10 @@ export const es = {
   strategyHelpOversold: {
     last_write: 'Se reconoce sin tocar el stock.',
     server_wins: 'Se reconoce; el stock queda como está (o como el recuento).',
-    terminal_wins: 'Las ventas prueban que había género: se suman las {{deficit}} unidades que faltan.',
-    merge: 'Igual que «gana el terminal»: se ajustan {{deficit}} unidades.',
+    terminal_wins_one: 'Las ventas prueban que había género: se suma la unidad que falta.',
+    terminal_wins_other: 'Las ventas prueban que había género: se suman las {{count}} unidades que faltan.',
+    merge_one: 'Igual que «gana el terminal»: se ajusta {{count}} unidad.',
+    merge_other: 'Igual que «gana el terminal»: se ajustan {{count}} unidades.',
     manual: 'Decisión manual; con recuento, el stock queda en lo contado.',
   },
   evidence: {

@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
 import { formatDateTime } from '../format.ts'
 import { hrefFor, navigate } from '../router.ts'
-import { STRATEGIES, listOf, type Conflict, type Strategy } from '../types.ts'
+import { STRATEGIES, listOf, type Conflict, type Product, type Strategy } from '../types.ts'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { useLoad } from '../ui/use-load.ts'
 import { Money } from '../ui/money.tsx'
@@ -22,6 +22,8 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
   const openCount = live.data?.openConflicts ?? 0
   const list = useLoad(() => api.get<unknown>('/conflicts', { status }).then((v) => listOf<Conflict>(v, 'conflicts')), [status, openCount, tick])
   const rows = list.data ?? []
+  const products = useLoad(() => api.get<unknown>('/products').then((v) => new Map(listOf<Product>(v, 'products').map((p) => [p.id, p.name]))), [])
+  const names = products.data ?? new Map<string, string>()
   return (
     <section data-testid="conflicts">
       <h1>{t('nav.conflicts')}</h1>
@@ -54,7 +56,7 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
               >
                 <span className={`adm-pill ${c.status === 'open' ? 'danger' : 'ok'}`}>{t(`conflicts.kind.${c.kind}`, { defaultValue: c.kind })}</span>
                 <span className="adm-list-sub">
-                  {summary(c)} · {formatDateTime(c.createdAt, i18n.language)}
+                  {summary(c, names)} · {formatDateTime(c.createdAt, i18n.language)}
                 </span>
               </a>
             </li>
@@ -62,7 +64,7 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
         </ul>
         <div className="adm-detail">
           {selected !== null ? (
-            <ConflictDetail key={selected} id={selected} onResolved={() => setTick((x) => x + 1)} />
+            <ConflictDetail key={selected} id={selected} names={names} onResolved={() => setTick((x) => x + 1)} />
           ) : (
             <p className="hint">{t('conflicts.pick')}</p>
           )}
@@ -72,14 +74,14 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
   )
 }
 
-function summary(c: Conflict): string {
+function summary(c: Conflict, names: ReadonlyMap<string, string>): string {
   const e = c.evidence
-  const product = typeof e.productId === 'string' ? e.productId : null
+  const product = typeof e.productId === 'string' ? (names.get(e.productId) ?? e.productId) : null
   const n = c.docs.length
   return [product, n > 0 ? `${n} doc${n === 1 ? '' : 's'}` : null].filter(Boolean).join(' · ')
 }
 
-function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void }) {
+function ConflictDetail({ id, names, onResolved }: { id: string; names: ReadonlyMap<string, string>; onResolved: () => void }) {
   const { t, i18n } = useTranslation('admin')
   const { api } = useAdmin()
   const c = useLoad(() => api.get<Conflict | { conflict: Conflict }>(`/conflicts/${encodeURIComponent(id)}`).then((v) => ('conflict' in v ? v.conflict : v)), [id])
@@ -101,7 +103,7 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
   const needsOutcome = chosen === 'manual' && !oversold
   const countedOk = counted.trim() === '' || (Number.isInteger(Number(counted)) && Number(counted) >= 0)
   const canSubmit = countedOk && (!needsOutcome || outcome !== '')
-  const help = (s: Strategy) => (oversold ? t(`strategyHelpOversold.${s}`, { deficit }) : t(`strategyHelp.${s}`))
+  const help = (s: Strategy) => (oversold ? t(`strategyHelpOversold.${s}`, { count: deficit }) : t(`strategyHelp.${s}`))
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     setBusy(true)
@@ -131,7 +133,7 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
       <p className="hint">
         {t('conflicts.detected', { at: formatDateTime(conflict.createdAt, i18n.language) })} · {t('conflicts.configured', { strategy: t(`strategy.${conflict.strategy}`, { defaultValue: conflict.strategy }) })}
       </p>
-      <EvidenceView evidence={conflict.evidence} />
+      <EvidenceView evidence={conflict.evidence} productNames={names} />
       {conflict.tickets && conflict.tickets.length > 0 ? <TicketsInvolved tickets={conflict.tickets} /> : null}
       {conflict.docs.length > 0 ? (
         <details>

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
+import { recogniseAlert } from '../alerts.ts'
 import { formatAgo, formatDateTime, secondsSince } from '../format.ts'
 import { hrefFor, navigate } from '../router.ts'
 import type { TerminalStatus } from '../types.ts'
@@ -100,11 +101,27 @@ export function DashboardScreen() {
         </p>
       ) : (
         <ul className="adm-alerts" data-testid="alerts">
-          {d.alerts.map((a, i) => (
-            <li key={i} className={`adm-alert adm-alert-${a.level}`}>
-              <b>{t(`dashboard.level.${a.level}`, { defaultValue: a.level })}</b> {a.message}
-            </li>
-          ))}
+          {d.alerts.map((a, i) => {
+            const known = recogniseAlert(a.message)
+            const screen = known?.screen ?? null
+            return (
+              <li key={i} className={`adm-alert adm-alert-${a.level}`} data-level={a.level} title={a.message}>
+                <b>{t(`dashboard.level.${a.level}`, { defaultValue: a.level })}</b> {known ? t(`alert.${known.key}`, known.params) : a.message}
+                {screen !== null ? (
+                  <a
+                    href={hrefFor(screen)}
+                    className="adm-alert-link"
+                    onClick={(e) => {
+                      e.preventDefault()
+                      navigate(hrefFor(screen))
+                    }}
+                  >
+                    {t(`nav.${screen}`)} →
+                  </a>
+                ) : null}
+              </li>
+            )
+          })}
         </ul>
       )}
       <h2>{t('dashboard.terminals')}</h2>

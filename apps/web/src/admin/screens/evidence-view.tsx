@@ -3,18 +3,23 @@
  * the two sides are shown next to each other and the rest above them. Values render
  * generically (lists of records as small tables), with money keys shown as euros.
  */
-import type { ReactNode } from 'react'
+import { createContext, useContext, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatDateTime } from '../format.ts'
 import { Money } from '../ui/money.tsx'
 
+/** Product id -> name, so evidence says "Vermut", not a UUID. */
+const Names = createContext<ReadonlyMap<string, string>>(new Map())
+const ID_KEY = /(Id|^id|^sinceAdjustment)$/
+
 const MONEY_KEY = /(price|total|amount|consumed|cents|paid|subtotal)$/i
 const TIME_KEY = /(At|^at|time|Time)$/
 
-export function EvidenceView({ evidence }: { evidence: Record<string, unknown> }) {
+export function EvidenceView({ evidence, productNames }: { evidence: Record<string, unknown>; productNames: ReadonlyMap<string, string> }) {
   const { t } = useTranslation('admin')
   const { terminal, server, ...context } = evidence
   return (
+    <Names.Provider value={productNames}>
     <div data-testid="evidence">
       {Object.keys(context).length > 0 ? <Value value={context} /> : null}
       <div className="adm-sides">
@@ -28,12 +33,26 @@ export function EvidenceView({ evidence }: { evidence: Record<string, unknown> }
         </div>
       </div>
     </div>
+    </Names.Provider>
+  )
+}
+
+/** Long ids (UUIDs) end in their last 8 characters; the whole id is in the tooltip. */
+function ShortId({ id }: { id: string }) {
+  return (
+    <code className="adm-id" title={id} data-id={id}>
+      {id.length > 14 ? `…${id.slice(-8)}` : id}
+    </code>
   )
 }
 
 function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
   const { t, i18n } = useTranslation('admin')
+  const names = useContext(Names)
   if (value === null || value === undefined) return <span className="hint">—</span>
+  if (typeof value === 'string' && name === 'productId') return <span title={value}>{names.get(value) ?? value}</span>
+  if (typeof value === 'string' && name === 'terminalId') return <b>{value}</b>
+  if (typeof value === 'string' && name !== undefined && ID_KEY.test(name)) return <ShortId id={value} />
   if (typeof value === 'number' && name !== undefined && MONEY_KEY.test(name) && Number.isInteger(value)) return <Money cents={value} />
   if (typeof value === 'string' && name !== undefined && TIME_KEY.test(name)) return <span title={value}>{formatDateTime(value, i18n.language)}</span>
   if (typeof value === 'boolean') return <span>{value ? t('common.yes') : t('common.no')}</span>

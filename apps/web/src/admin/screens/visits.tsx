@@ -6,6 +6,7 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
+import { parseBracelets } from '../bracelets.ts'
 import { centsToCsv } from '../csv.ts'
 import { formatDateTime } from '../format.ts'
 import { listOf, type Partner, type Visit } from '../types.ts'
@@ -13,10 +14,6 @@ import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
-
-export function parseBracelets(s: string): string[] {
-  return [...new Set(s.split(/[\s,;]+/).map((b) => b.trim()).filter((b) => b !== ''))]
-}
 
 export function VisitsScreen() {
   const { t, i18n } = useTranslation('admin')
