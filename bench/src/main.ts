@@ -12,7 +12,7 @@ import { runRelayBench } from './relay/run.ts'
 import { formatSummary, summarize } from './relay/summary.ts'
 import { relayTargets, tallyAvailable, Workload } from './relay/targets.ts'
 import { REPO_ROOT } from './servers/spawn.ts'
-import { snapshotRevision } from './servers/snapshot.ts'
+import { tallySource } from './tally-source.ts'
 
 // y-websocket providers each add a process 'exit' listener; 1000 documents are expected here.
 process.setMaxListeners(0)
@@ -33,13 +33,6 @@ async function postgresReachable(url: string): Promise<boolean> {
 
 function stamp(): string {
   return new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')
-}
-
-/** `worktree` runs the files as they are now; anything else is a git revision to snapshot. */
-export function tallySource(ref: string): { root: string | undefined; describe: string; remove(): void } {
-  if (ref === 'worktree') return { root: undefined, describe: 'working tree (uncommitted edits included)', remove: () => {} }
-  const snap = snapshotRevision(ref)
-  return { root: snap.root, describe: `commit ${snap.commit}`, remove: snap.remove }
 }
 
 async function relay(argv: string[]): Promise<void> {

@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { dropSchema, openDatabase, type Database } from '@tally/schema/db'
+import type { Database } from '@tally/schema/db'
+import { tallySource } from '../tally-source.ts'
+import { loadProjectionLib, type ProjectionLib } from './lib.ts'
 import { machineInfo } from '../machine.ts'
 import { REPO_ROOT } from '../servers/spawn.ts'
 import { median, round } from '../stats.ts'
@@ -19,7 +21,8 @@ interface Backend {
   open(): Promise<{ database: Database; cleanup: () => Promise<void> }>
 }
 
-function backends(pgUrl: string | undefined): Backend[] {
+function backends(lib: ProjectionLib, pgUrl: string | undefined): Backend[] {
+  const { openDatabase, dropSchema } = lib
   const list: Backend[] = [
     {
       id: 'pglite',
@@ -66,8 +69,32 @@ export async function projection(argv: string[]): Promise<void> {
       'no-pglite': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'tally-ref': { type: 'string', default: 'HEAD' },
     },
   })
+  const source = tallySource(values['tally-ref'])
+  try {
+    await projectionWith(source.describe, await loadProjectionLib(source.root), values)
+  } finally {
+    source.remove()
+  }
+}
+
+type Values = {
+  reps: string
+  tickets: string
+  terminals: string
+  'lag-seconds': string
+  'lag-interval-ms': string
+  postgres: string
+  'no-postgres': boolean
+  'no-pglite': boolean
+  quick: boolean
+  out?: string | undefined
+}
+
+async function projectionWith(describe: string, lib: ProjectionLib, values: Values): Promise<void> {
+  console.log(`Tally from ${describe}`)
   const quick = values.quick
   const opts = {
     reps: quick ? 1 : Math.max(1, Number(values.reps)),
@@ -77,7 +104,7 @@ export async function projection(argv: string[]): Promise<void> {
     lagIntervalMs: Number(values['lag-interval-ms']),
     timeoutMs: 300_000,
   }
-  let list = backends(values['no-postgres'] ? undefined : values.postgres)
+  let list = backends(lib, values['no-postgres'] ? undefined : values.postgres)
   if (values['no-pglite']) list = list.filter((b) => b.id !== 'pglite')
   console.log(`backends: ${list.map((b) => b.id).join(', ')}  reps: ${opts.reps}`)
   console.log(
@@ -92,9 +119,9 @@ export async function projection(argv: string[]): Promise<void> {
       const rec: Record_ = { backend: b.id, rep, load1, throughput: { ok: false, error: 'not run' }, lag: { ok: false, error: 'not run' } }
       try {
         opened = await b.open()
-        const products = await seedStore(opened.database)
-        rec.throughput = await runThroughput(opened.database, products, { ...opts, seed: rep, timeoutMs: opts.timeoutMs })
-        rec.lag = await runLag(opened.database, products, {
+        const products = await seedStore(lib, opened.database)
+        rec.throughput = await runThroughput(lib, opened.database, products, { ...opts, seed: rep, timeoutMs: opts.timeoutMs })
+        rec.lag = await runLag(lib, opened.database, products, {
           terminals: opts.terminals,
           seconds: opts.lagSeconds,
           intervalMs: opts.lagIntervalMs,
@@ -112,7 +139,7 @@ export async function projection(argv: string[]): Promise<void> {
       const l = rec.lag
       console.log(
         `rep ${rep}  ${b.id.padEnd(8)} load ${load1.toFixed(1).padStart(4)}  ` +
-          ('ticketsPerSec' in t ? `backlog ${t.tickets} in ${t.projectMs.toFixed(0)} ms = ${t.ticketsPerSec.toFixed(0)} tickets/s (append ${t.appendMs.toFixed(0)} ms)` : `backlog FAILED ${t.error}`) +
+          ('ticketsPerSec' in t ? `backlog ${t.tickets} in ${t.projectMs.toFixed(0)} ms = ${t.ticketsPerSec.toFixed(0)} tickets/s, ${t.ticketsPerCpuSec.toFixed(0)}/cpu-s (append ${t.appendMs.toFixed(0)} ms)` : `backlog FAILED ${t.error}`) +
           ('p99Ms' in l ? `  lag p50 ${l.p50Ms.toFixed(0)} p99 ${l.p99Ms.toFixed(0)} max ${l.maxMs.toFixed(0)} ms over ${l.tickets} sales` : `  lag FAILED ${l.error}`) +
           (t.ok ? '' : `  ! ${t.error}`) +
           (l.ok ? '' : `  ! ${l.error}`),
@@ -128,6 +155,7 @@ export async function projection(argv: string[]): Promise<void> {
       runs: mine.length,
       ticketsPerSec: round(median(tp.map((t) => t.ticketsPerSec)), 0),
       projectMs: round(median(tp.map((t) => t.projectMs)), 0),
+      ticketsPerCpuSec: round(median(tp.map((t) => t.ticketsPerCpuSec)), 0),
       appendMs: round(median(tp.map((t) => t.appendMs)), 0),
       lagP50Ms: round(median(lg.map((l) => l.p50Ms)), 1),
       lagP99Ms: round(median(lg.map((l) => l.p99Ms)), 1),
@@ -137,10 +165,10 @@ export async function projection(argv: string[]): Promise<void> {
     }
   })
   console.log('\nprojection (medians)')
-  console.log('backend   runs  tickets/s  projectMs  appendMs  lag p50  lag p99  lag max')
+  console.log('backend   runs  tickets/s  tickets/cpu-s  projectMs  appendMs  lag p50  lag p99  lag max')
   for (const s of summary) {
     console.log(
-      `${s.backend.padEnd(8)}  ${String(s.runs).padStart(4)}  ${String(s.ticketsPerSec).padStart(9)}  ${String(s.projectMs).padStart(9)}  ${String(s.appendMs).padStart(8)}  ${String(s.lagP50Ms).padStart(7)}  ${String(s.lagP99Ms).padStart(7)}  ${String(s.lagMaxMs).padStart(7)}`,
+      `${s.backend.padEnd(8)}  ${String(s.runs).padStart(4)}  ${String(s.ticketsPerSec).padStart(9)}  ${String(s.ticketsPerCpuSec).padStart(13)}  ${String(s.projectMs).padStart(9)}  ${String(s.appendMs).padStart(8)}  ${String(s.lagP50Ms).padStart(7)}  ${String(s.lagP99Ms).padStart(7)}  ${String(s.lagMaxMs).padStart(7)}`,
     )
   }
   const out = values.out ?? join(REPO_ROOT, 'bench/results', `projection-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')}.json`)
@@ -148,7 +176,7 @@ export async function projection(argv: string[]): Promise<void> {
   writeFileSync(
     out,
     JSON.stringify(
-      { bench: 'projection', startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), options: opts, summary, runs: records },
+      { bench: 'projection', tally: describe, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), options: opts, summary, runs: records },
       (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
       2,
     ) + '\n',

@@ -6,10 +6,11 @@
  */
 import { performance } from 'node:perf_hooks'
 import { and, count, eq } from 'drizzle-orm'
-import { createProjector, seedDemo } from '@tally/projections'
-import { createUpdateLog, tables, type AppendInput, type Database } from '@tally/schema/db'
+import type { AppendInput, Database } from '@tally/schema/db'
 import * as Y from 'yjs'
 import { withDeadline } from '../deadline.ts'
+import type { ProjectionLib } from './lib.ts'
+import { selfCpuMs } from '../proc.ts'
 import { percentile } from '../stats.ts'
 import { BENCH_STORE, type BenchProduct, makeTicketDoc, prng } from '../tickets.ts'
 
@@ -20,6 +21,10 @@ export interface ThroughputResult {
   readonly appendMs: number
   readonly projectMs: number
   readonly ticketsPerSec: number
+  /** CPU time of this process (projector + database driver, + PGlite itself) while projecting. */
+  readonly projectCpuMs: number
+  /** Tickets per CPU second of this process: less sensitive to other load on the machine. */
+  readonly ticketsPerCpuSec: number
   readonly projectedRows: number
 }
 
@@ -34,8 +39,9 @@ export interface LagResult {
 }
 
 /** The demo catalog of the bench store, with opening stock high enough that nothing oversells. */
-export async function seedStore(database: Database): Promise<BenchProduct[]> {
-  await seedDemo(database, BENCH_STORE)
+export async function seedStore(lib: ProjectionLib, database: Database): Promise<BenchProduct[]> {
+  const { tables } = lib
+  await lib.seedDemo(database, BENCH_STORE)
   const rows = await database.db.select().from(tables.products).where(eq(tables.products.store, BENCH_STORE))
   await database.db
     .insert(tables.stockAdjustments)
@@ -49,27 +55,30 @@ function ticketInput(terminal: string, rand: () => number, products: readonly Be
   return { doc: t.name, store: BENCH_STORE, updateId: null, bytes: Y.encodeStateAsUpdate(t.doc), actor: `terminal:${terminal}` }
 }
 
-async function countTickets(database: Database): Promise<number> {
+async function countTickets(lib: ProjectionLib, database: Database): Promise<number> {
+  const { tables } = lib
   const [r] = await database.db.select({ n: count() }).from(tables.tickets).where(and(eq(tables.tickets.store, BENCH_STORE)))
   return Number(r?.n ?? 0)
 }
 
 export async function runThroughput(
+  lib: ProjectionLib,
   database: Database,
   products: readonly BenchProduct[],
   opts: { tickets: number; terminals: number; seed: number; timeoutMs: number },
 ): Promise<ThroughputResult> {
-  const log = createUpdateLog(database, 'bench-terminals')
+  const log = lib.createUpdateLog(database, 'bench-terminals')
   const rand = prng(opts.seed)
-  const before = await countTickets(database)
+  const before = await countTickets(lib, database)
   const inputs = Array.from({ length: opts.tickets }, (_, i) => ticketInput(`t${i % opts.terminals}`, rand, products))
   const a0 = performance.now()
   for (let i = 0; i < inputs.length; i += 500) await log.append(inputs.slice(i, i + 500))
   const appendMs = performance.now() - a0
   const target = await log.maxSeq()
 
-  const projector = createProjector({ database, onError: () => {} })
+  const projector = lib.createProjector({ database, onError: () => {} })
   const p0 = performance.now()
+  const c0 = selfCpuMs()
   let error: string | undefined
   try {
     const r = await withDeadline(projector.runOnce(), Date.now() + opts.timeoutMs, 'runOnce')
@@ -78,8 +87,9 @@ export async function runThroughput(
     error = (err as Error).message
   }
   const projectMs = performance.now() - p0
+  const projectCpuMs = selfCpuMs() - c0
   await projector.stop()
-  const projectedRows = (await countTickets(database)) - before
+  const projectedRows = (await countTickets(lib, database)) - before
   if (!error && projectedRows !== opts.tickets) error = `${projectedRows} ticket rows for ${opts.tickets} tickets`
   return {
     ok: error === undefined,
@@ -88,16 +98,19 @@ export async function runThroughput(
     appendMs,
     projectMs,
     ticketsPerSec: opts.tickets / (projectMs / 1000),
+    projectCpuMs,
+    ticketsPerCpuSec: opts.tickets / (projectCpuMs / 1000),
     projectedRows,
   }
 }
 
 export async function runLag(
+  lib: ProjectionLib,
   database: Database,
   products: readonly BenchProduct[],
   opts: { terminals: number; seconds: number; intervalMs: number; seed: number; timeoutMs: number },
 ): Promise<LagResult> {
-  const log = createUpdateLog(database, 'bench-terminals')
+  const log = lib.createUpdateLog(database, 'bench-terminals')
   const rand = prng(opts.seed + 1000)
   // (seq, commit time) of every sale, in seq order per append; drained as the checkpoint moves.
   const waiting: Array<{ seq: number; at: number }> = []
@@ -115,7 +128,7 @@ export async function runLag(
     }
     if (!selling && waiting.length === 0) allDone?.()
   }
-  const projector = createProjector({ database, onError: () => {}, onBatch: ({ checkpoint }) => drain(checkpoint) })
+  const projector = lib.createProjector({ database, onError: () => {}, onBatch: ({ checkpoint }) => drain(checkpoint) })
   await projector.runOnce()
   await projector.follow()
 
