@@ -8,31 +8,22 @@
  * step 1 with a step 2: whatever this device has that the relay lacks is exactly its
  * outbox, and the outbox is resent anyway.
  */
-import { ErrorCode, Mux, TallyError, decodeMux, parseDocName, type MuxFrame } from '@tally/schema'
+import { ErrorCode, TallyError, parseDocName } from '@tally/schema'
 import * as Y from 'yjs'
 import { backoffDelay } from './backoff.ts'
 import { Connection } from './connection.ts'
 import { DocTable, type DocEntry } from './doc-table.ts'
 import { Emitter } from './emitter.ts'
+import { handleInbound, type InboundHandler } from './inbound.ts'
 import type { OutboxEntry } from './outbox.ts'
 import { RefusalLog } from './refusal-log.ts'
 import { idbRegistry, memoryRegistry } from './registry.ts'
 import { missingOnRelay } from './repair.ts'
 import { Subscriptions } from './subscriptions.ts'
 import { Waiters } from './waiters.ts'
-import { parseSyncMessage, SyncStep } from './sync-message.ts'
 import type { Refusal, Status, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
 import { Status as S } from './types.ts'
 
-/** Codes that say "not now", not "never": the entry stays pending and is retried. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.rateLimited,
-  ErrorCode.unavailable,
-  ErrorCode.internal,
-  ErrorCode.tokenExpired,
-  ErrorCode.badToken,
-  ErrorCode.missingToken,
-])
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000
 /** Room for the frame header around an update (type, doc name, update id). */
@@ -79,7 +70,7 @@ class TallySyncClient implements SyncClient {
         onOpen: () => {
           if (!this.subs.resume()) this.conn.succeeded()
         },
-        onFrame: (f) => this.onFrame(f),
+        onFrame: (f) => handleInbound(f, this.inbound),
         onClose: () => this.onSocketClose(),
         onStatus: (s) => {
           this.emitter.emit('status', s)
@@ -222,87 +213,65 @@ class TallySyncClient implements SyncClient {
     for (const e of this.table.entries()) e.synced = false
   }
 
-  private onFrame(frame: MuxFrame): void {
-    switch (frame.type) {
-      case Mux.batch:
-        for (const inner of frame.frames) this.onInnerFrame(inner)
-        return
-      case Mux.sync:
-        return this.onSync(frame.doc, frame.message)
-      case Mux.ack:
-        return this.onAck(frame.doc, frame.updateId, frame.seq, frame.stateVector)
-      case Mux.error:
-        return this.onError(frame.doc, frame.updateId, frame.code, frame.reason)
-      case Mux.subscribed:
-        return this.onSubscribed(frame.docs)
-      case Mux.awareness:
-      case Mux.subscribe:
-      case Mux.update:
-      case Mux.unsubscribe:
-        return // awareness is not used by terminals; the rest only flow client -> relay
-      default: {
-        const never: never = frame
-        return never
-      }
-    }
-  }
-
-  private onInnerFrame(bytes: Uint8Array): void {
-    const decoded = decodeMux(bytes)
-    if (decoded.ok) this.onFrame(decoded.value)
-  }
-
-  private onSync(doc: string, message: Uint8Array): void {
-    const e = this.table.get(doc)
-    if (!e || e.state !== 'ready') return
-    const msg = parseSyncMessage(message)
-    if (!msg) return
-    if (msg.step === SyncStep.step1) {
-      // The relay applies nothing before it is committed, so its state vector is durable.
-      this.table.setDurable(e, msg.payload)
-      const missing = missingOnRelay(e.doc, msg.payload, [...e.outbox.sendable(), ...e.outbox.refusedEntries()])
+  /** The frame handlers (see inbound.ts for what each frame means). */
+  private readonly inbound: InboundHandler = {
+    relayState: (doc, stateVector) => {
+      const e = this.loaded(doc)
+      if (!e) return
+      this.table.setDurable(e, stateVector)
+      const missing = missingOnRelay(e.doc, stateVector, [...e.outbox.sendable(), ...e.outbox.refusedEntries()])
       if (missing) {
         const { entry, merged } = this.table.addEntry(e, missing)
         this.onLocalEntry(e, entry, merged)
       }
-      return
-    }
-    try {
-      Y.applyUpdate(e.doc, msg.payload, this)
-    } catch {
-      // A corrupt update from the relay must not take the terminal down; the next
-      // subscribe asks for everything past our state vector again.
-    }
+    },
+    remoteUpdate: (doc, update) => {
+      const e = this.loaded(doc)
+      try {
+        if (e) Y.applyUpdate(e.doc, update, this)
+      } catch {
+        // A corrupt update from the relay must not take the terminal down; the next
+        // subscribe asks for everything past our state vector again.
+      }
+    },
+    ack: (doc, updateId, seq, stateVector) => {
+      this.lastSyncAt = Date.now()
+      this.retries = 0
+      const e = this.loaded(doc)
+      if (!e) return
+      this.table.setDurable(e, stateVector)
+      if (!e.outbox.ack(updateId)) return
+      e.store.deleteEntry(updateId)
+      this.emitter.emit('ack', { doc, updateId, seq })
+      this.pendingChanged(doc)
+      this.maybeClose(e)
+    },
+    refusedEntry: (doc, updateId, code, reason) => {
+      const e = this.loaded(doc)
+      if (e) this.refuse(e, updateId, code, reason)
+    },
+    refusedDoc: (doc, code, reason) => {
+      // The whole document was refused (another store, a bad name): it will never sync.
+      this.syncWaiters.rejectDoc(doc, new TallyError(code as ErrorCode, reason))
+      this.recordRefusal({ doc, updateId: '', code, reason })
+    },
+    retryLater: () => this.scheduleRetry(),
+    subscribed: (docs) => {
+      this.lastSyncAt = Date.now()
+      this.conn.succeeded()
+      for (const doc of docs) {
+        const e = this.loaded(doc)
+        if (!e) continue
+        e.synced = true
+        this.emitter.emit('synced', doc)
+      }
+      this.syncWaiters.resolveWhere((doc) => doc !== undefined && this.table.get(doc)?.synced === true)
+    },
   }
 
-  private onAck(doc: string, updateId: string, seq: number, stateVector: Uint8Array): void {
+  private loaded(doc: string): DocEntry | undefined {
     const e = this.table.get(doc)
-    this.lastSyncAt = Date.now()
-    this.retries = 0
-    if (!e || e.state !== 'ready') return
-    this.table.setDurable(e, stateVector)
-    if (!e.outbox.ack(updateId)) return
-    e.store.deleteEntry(updateId)
-    this.emitter.emit('ack', { doc, updateId, seq })
-    this.pendingChanged(doc)
-    this.maybeClose(e)
-  }
-
-  private onError(doc: string, updateId: string, code: string, reason: string): void {
-    if (TRANSIENT_CODES.has(code)) {
-      if (updateId !== '') this.scheduleRetry()
-      return
-    }
-    const e = this.table.get(doc)
-    if (updateId !== '') {
-      if (e && e.state === 'ready') this.refuse(e, updateId, code, reason)
-      return
-    }
-    if (doc === '') return
-    // The whole document was refused (another store, a bad name): it will never sync.
-    const err = new TallyError(code as ErrorCode, reason)
-    this.syncWaiters.rejectDoc(doc, err)
-    this.recordRefusal({ doc, updateId, code, reason })
+    return e && e.state === 'ready' ? e : undefined
   }
 
   /** Refuse an outbox entry: kept in storage for the record, never sent again. */
@@ -318,18 +287,6 @@ class TallySyncClient implements SyncClient {
   private recordRefusal(refusal: Refusal): void {
     this.refusals.add(refusal)
     this.emitter.emit('refused', refusal)
-  }
-
-  private onSubscribed(docs: string[]): void {
-    this.lastSyncAt = Date.now()
-    this.conn.succeeded()
-    for (const doc of docs) {
-      const e = this.table.get(doc)
-      if (!e || e.state !== 'ready') continue
-      e.synced = true
-      this.emitter.emit('synced', doc)
-    }
-    this.syncWaiters.resolveWhere((doc) => doc !== undefined && this.table.get(doc)?.synced === true)
   }
 
   private scheduleRetry(): void {

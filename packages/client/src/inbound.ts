@@ -1,0 +1,69 @@
+/**
+ * What each frame from the relay means, decided in one place: batches are opened, sync
+ * messages split into "the relay's state vector" and "content to apply", and error
+ * frames sorted into "not now" (retry), "this entry: never" and "this document: never".
+ */
+import { ErrorCode, Mux, decodeMux, type MuxFrame } from '@tally/schema'
+import { parseSyncMessage, SyncStep } from './sync-message.ts'
+
+/** Codes that say "not now", not "never": the entry stays pending and is retried. */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.rateLimited,
+  ErrorCode.unavailable,
+  ErrorCode.internal,
+  ErrorCode.tokenExpired,
+  ErrorCode.badToken,
+  ErrorCode.missingToken,
+])
+
+export interface InboundHandler {
+  /** Relay sync step 1: its (committed, so durable) state vector. */
+  relayState(doc: string, stateVector: Uint8Array): void
+  /** Relay step 2 or update: apply with the client as origin. */
+  remoteUpdate(doc: string, update: Uint8Array): void
+  ack(doc: string, updateId: string, seq: number, stateVector: Uint8Array): void
+  refusedEntry(doc: string, updateId: string, code: string, reason: string): void
+  refusedDoc(doc: string, code: string, reason: string): void
+  retryLater(): void
+  subscribed(docs: string[]): void
+}
+
+export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
+  switch (frame.type) {
+    case Mux.batch:
+      for (const inner of frame.frames) {
+        const decoded = decodeMux(inner)
+        // An unreadable inner frame is skipped: anything unacknowledged is resent later.
+        if (decoded.ok) handleInbound(decoded.value, h)
+      }
+      return
+    case Mux.sync: {
+      const msg = parseSyncMessage(frame.message)
+      if (!msg) return
+      if (msg.step === SyncStep.step1) h.relayState(frame.doc, msg.payload)
+      else h.remoteUpdate(frame.doc, msg.payload)
+      return
+    }
+    case Mux.ack:
+      return h.ack(frame.doc, frame.updateId, frame.seq, frame.stateVector)
+    case Mux.error:
+      if (TRANSIENT_CODES.has(frame.code)) {
+        if (frame.updateId !== '') h.retryLater()
+        return
+      }
+      if (frame.updateId !== '') return h.refusedEntry(frame.doc, frame.updateId, frame.code, frame.reason)
+      if (frame.doc !== '') h.refusedDoc(frame.doc, frame.code, frame.reason)
+      return
+    case Mux.subscribed:
+      return h.subscribed(frame.docs)
+    case Mux.awareness:
+    case Mux.subscribe:
+    case Mux.update:
+    case Mux.unsubscribe:
+      return // awareness is not used by terminals; the rest only flow client -> relay
+    default: {
+      const never: never = frame
+      return never
+    }
+  }
+}
