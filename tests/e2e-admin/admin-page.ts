@@ -77,6 +77,8 @@ export class AdminPage {
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true })
     const path = join(SCREENSHOTS, `${name}.png`)
+    // A full-page capture of a scrolled page draws the sticky header mid-page.
+    await this.page.evaluate(() => window.scrollTo(0, 0))
     await this.page.screenshot({ path, fullPage: true })
     return path
   }

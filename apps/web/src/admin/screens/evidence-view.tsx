@@ -60,7 +60,8 @@ function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
   if (Array.isArray(value)) {
     if (value.length === 0) return <span className="hint">—</span>
     if (value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
-      const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))]
+      // Postgres jsonb reorders keys (shortest first): put who and what before when and how much.
+      const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))].sort((a, b) => rank(a) - rank(b))
       return (
         <table className="adm-table adm-table-compact">
           <thead>
@@ -88,8 +89,8 @@ function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
   }
   return (
     <dl className="adm-dl">
-      {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
-        <div key={k}>
+      {Object.entries(value as Record<string, unknown>).sort(([a], [b]) => rank(a) - rank(b)).map(([k, v]) => (
+        <div key={k} className={Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null) ? 'adm-dl-block' : undefined}>
           <dt>{label(k, t)}</dt>
           <dd>
             <Value value={v} name={k} />
@@ -98,6 +99,12 @@ function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
       ))}
     </dl>
   )
+}
+
+const ORDER = ['productId', 'terminalId', 'ticketId', 'name', 'qty', 'sold', 'level', 'deficit', 'price', 'total', 'at', 'clientTime']
+function rank(key: string): number {
+  const i = ORDER.indexOf(key)
+  return i === -1 ? ORDER.length : i
 }
 
 function label(key: string, t: (k: string, o?: Record<string, unknown>) => string): string {
