@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dropSchema } from '@tally/schema/db'
 import { type RunningServer, startServer } from '../servers/spawn.ts'
+import { readTallyMetrics, type TallyMetrics } from '../servers/tally-metrics.ts'
 import { BENCH_JWT_SECRET } from '../tally-token.ts'
 import { type CrashResult, runCrash } from './crash.ts'
 import { type FanoutResult, runFanout } from './fanout.ts'
@@ -34,6 +35,8 @@ export interface RunRecord {
   readonly idleMem?: { rssMiB: number; hwmMiB: number }
   /** 1-minute load average when the run started: other work on the machine skews it. */
   readonly load1: number
+  /** Tally only: the relay's commit counters after the workload. */
+  readonly tallyMetrics?: TallyMetrics
   readonly result: FanoutResult | ManydocsResult | CrashResult | { ok: false; error: string }
 }
 
@@ -75,7 +78,8 @@ async function runOne(target: Target, workload: Workload, rep: number, opts: Rel
       workload === Workload.fanout
         ? await runFanout(server, kit, { ...opts.fanout, timeoutMs: opts.timeoutMs })
         : await runManydocs(server, kit, { ...opts.manydocs, timeoutMs: opts.timeoutMs, seed: rep })
-    return { target: target.id, workload, rep, idleMem: idle, result }
+    const tallyMetrics = target.spec.kind === 'tally' ? await readTallyMetrics(server.port) : undefined
+    return { target: target.id, workload, rep, idleMem: idle, result, ...(tallyMetrics ? { tallyMetrics } : {}) }
   })
 }
 
@@ -93,7 +97,9 @@ export async function runRelayBench(targets: readonly Target[], opts: RelayBench
           record = { target: target.id, workload, rep, load1, result: { ok: false, error: (err as Error).message.slice(0, 500) } }
         }
         records.push(record)
-        opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} load ${record.load1.toFixed(1).padStart(4)}  ${brief(record)}`)
+        const m = record.tallyMetrics
+        const commits = m ? `  [${m.commitRounds} commits, ${m.meanBatch.toFixed(1)} updates each, ${m.meanAppendMs.toFixed(0)} ms queue-to-commit]` : ''
+        opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} load ${record.load1.toFixed(1).padStart(4)}  ${brief(record)}${commits}`)
       }
     }
   }
