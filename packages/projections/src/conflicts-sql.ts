@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
-import { bulkInsert, query, textSet, type Executor } from './sql-util.ts'
+import { bulkInsert, query, textArray, type Executor } from './sql-util.ts'
 import type { ConflictKind, HumanOutcome, Strategy } from './strategies.ts'
 
 export interface ConflictRow {
@@ -68,7 +68,7 @@ export async function upsertConflicts(ex: Executor, rows: readonly ConflictRow[]
 export async function dropStaleConflicts(ex: Executor, candidates: readonly string[], keep: ReadonlySet<string>): Promise<void> {
   const stale = candidates.filter((k) => !keep.has(k))
   if (stale.length === 0) return
-  await ex.execute(sql`DELETE FROM conflicts WHERE key IN ${textSet(stale)} AND ${ownedByProjection}`)
+  await ex.execute(sql`DELETE FROM conflicts WHERE key = ANY(${textArray(stale)}) AND ${ownedByProjection}`)
 }
 
 /** Decisions people took on any of these conflict keys. */
@@ -78,7 +78,7 @@ export async function readHumanOutcomes(ex: Executor, keys: readonly string[]): 
   const rows = await query<{ key: string; outcome: unknown }>(
     ex,
     sql`SELECT key, resolution->>'outcome' AS outcome FROM conflicts
-        WHERE key IN ${textSet(keys)} AND status = 'resolved' AND NOT ${ownedByProjection}`,
+        WHERE key = ANY(${textArray(keys)}) AND status = 'resolved' AND NOT ${ownedByProjection}`,
   )
   for (const r of rows) if (r.outcome === 'accept' || r.outcome === 'refuse') out.set(r.key, r.outcome)
   return out

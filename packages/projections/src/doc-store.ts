@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { sql } from 'drizzle-orm'
 import { Lru } from './lru.ts'
-import { query, textSet, toBytes, type Executor } from './sql-util.ts'
+import { query, textArray, toBytes, type Executor } from './sql-util.ts'
 
 export interface CachedDoc {
   doc: Y.Doc
@@ -33,7 +33,7 @@ export function createDocStore(maxDocs: number): DocStore {
     if (names.length === 0) return out
     const snaps = await query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
       ex,
-      sql`SELECT doc, bytes, upto_seq FROM snapshots WHERE doc IN ${textSet(names)}`,
+      sql`SELECT doc, bytes, upto_seq FROM snapshots WHERE doc = ANY(${textArray(names)})`,
     )
     const snapSeq = new Map<string, number>()
     for (const name of names) out.set(name, { doc: new Y.Doc({ gc: true }), seq: 0 })
@@ -45,7 +45,7 @@ export function createDocStore(maxDocs: number): DocStore {
     }
     const entries = await query<{ doc: string; seq: unknown; bytes: unknown }>(
       ex,
-      sql`SELECT doc, seq, bytes FROM update_log WHERE doc IN ${textSet(names)} ORDER BY seq`,
+      sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
     )
     for (const e of entries) {
       const seq = Number(e.seq)

@@ -23,7 +23,9 @@ const CHILD = fileURLToPath(new URL('./test-child.ts', import.meta.url))
 
 function runChild(db: object, onLine: (line: string, child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [CHILD], {
+    // node itself with the tsx loader: the tsx CLI would put a wrapper process between us
+    // and the worker, and SIGKILL would hit the wrapper while the worker runs on.
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
       cwd: ROOT,
       env: { ...process.env, TALLY_TEST_DB: JSON.stringify(db), TALLY_TEST_BATCH: '250' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,6 +123,6 @@ for (const backend of testBackends()) {
         if (backend.name === 'pglite') await database.close()
         await first.cleanup()
       }
-    }, 240_000)
+    }, 900_000)
   })
 }

@@ -13,7 +13,7 @@ import { dropStaleConflicts, readHumanOutcomes, upsertConflicts, type ConflictRo
 import type { CachedDoc } from './doc-store.ts'
 import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
 import { findDuplicates, lineSignature, type DuplicateCandidate } from './duplicates.ts'
-import { query, textSet, type Executor } from './sql-util.ts'
+import { query, textArray, type Executor } from './sql-util.ts'
 import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
 import { ConflictKind, outcomeFor, type Strategies } from './strategies.ts'
 import { projectTicket, type TicketProjection } from './ticket-rows.ts'
@@ -69,7 +69,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     ? await ex
         .select({ id: tables.visits.id, store: tables.visits.store, exitAt: tables.visits.exitAt })
         .from(tables.visits)
-        .where(sql`${tables.visits.id} IN ${textSet([...visitIds])}`)
+        .where(sql`${tables.visits.id} = ANY(${textArray([...visitIds])})`)
     : []
   const snapshot = snapshotFromRows(productRows, visitRows)
   const candidateKeys = tickets.flatMap((t) => TICKET_KINDS.map((k) => `${k}:${t.id}`))
@@ -182,14 +182,14 @@ async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: r
     const others = await query<{ id: string; store: string; terminal_id: string; bracelet: string; client_time: unknown }>(
       ex,
       sql`SELECT id, store, terminal_id, bracelet, client_time FROM tickets
-          WHERE bracelet IN ${textSet([...new Set(fresh.map((f) => f.bracelet))])}
+          WHERE store = ANY(${textArray([...new Set(fresh.map((f) => f.store))])}) AND bracelet = ANY(${textArray([...new Set(fresh.map((f) => f.bracelet))])})
             AND client_time BETWEEN ${from.toISOString()}::timestamptz AND ${to.toISOString()}::timestamptz
-            AND status = 'accepted' AND NOT voided AND id NOT IN ${textSet(batchIds)}`,
+            AND status = 'accepted' AND NOT voided AND id <> ALL(${textArray(batchIds)})`,
     )
     if (others.length > 0) {
       const lines = await query<{ ticket_id: string; product_id: string; qty: unknown }>(
         ex,
-        sql`SELECT ticket_id, product_id, qty FROM ticket_lines WHERE ticket_id IN ${textSet(others.map((o) => o.id))}`,
+        sql`SELECT ticket_id, product_id, qty FROM ticket_lines WHERE ticket_id = ANY(${textArray(others.map((o) => o.id))})`,
       )
       for (const o of others) {
         known.push({
@@ -225,7 +225,7 @@ async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: r
   const docs = batch.map((p) => ticketDocName(p.ticket.store, p.ticket.id))
   await ex.execute(sql`DELETE FROM conflicts WHERE kind = 'duplicate'
       AND (resolved_by IS NULL OR resolved_by = ${PROJECTION_ACTOR})
-      AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(docs) d WHERE d IN ${textSet(docs)})
-      ${keepKeys.size ? sql`AND key NOT IN ${textSet([...keepKeys])}` : sql``}`)
+      AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(docs) d WHERE d = ANY(${textArray(docs)}))
+      ${keepKeys.size ? sql`AND key <> ALL(${textArray([...keepKeys])})` : sql``}`)
   return rows
 }

@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { CartRow } from './cart-rows.ts'
-import { bulkInsert, query, recordset, setExcluded, textSet, type Executor } from './sql-util.ts'
+import { bulkInsert, query, recordset, setExcluded, textArray, type Executor } from './sql-util.ts'
 import type { StockMovementRow, TicketLineRow, TicketRow } from './ticket-rows.ts'
 import type { VisitProjection } from './visit-rows.ts'
 
@@ -61,11 +61,11 @@ export async function writeTickets(
   touched: Set<ProductKey>,
 ): Promise<void> {
   if (rows.length === 0) return
-  const ids = textSet(rows.map((r) => r.id))
-  await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id IN ${ids}`)
+  const ids = textArray(rows.map((r) => r.id))
+  await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id = ANY(${ids})`)
   const gone = await query<{ store: string; product_id: string }>(
     ex,
-    sql`DELETE FROM stock_movements WHERE ticket_id IN ${ids} RETURNING store, product_id`,
+    sql`DELETE FROM stock_movements WHERE ticket_id = ANY(${ids}) RETURNING store, product_id`,
   )
   for (const g of gone) touched.add(productKey(g.store, g.product_id))
   const now = new Date().toISOString()
@@ -118,7 +118,7 @@ export async function writeTickets(
 
 export async function writeVisits(ex: Executor, visits: readonly VisitProjection[]): Promise<void> {
   if (visits.length === 0) return
-  await ex.execute(sql`DELETE FROM visit_consumption WHERE visit_id IN ${textSet(visits.map((v) => v.visitId))}`)
+  await ex.execute(sql`DELETE FROM visit_consumption WHERE visit_id = ANY(${textArray(visits.map((v) => v.visitId))})`)
   await bulkInsert(
     ex,
     'visit_consumption',
