@@ -27,17 +27,19 @@ describe(`token expiry in Chromium (${backend.name})`, () => {
   })
 
   it('[POS2] pending sales survive an expired token and go up after pairing again', async () => {
-    const ttl = 15
-    const issued = Date.now()
-    const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-exp', ttl))
+    const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-exp'))
     try {
       await t.waitCatalog()
       await t.net.setOnline(false)
-      await until('the token to expire', () => Date.now() > issued + (ttl + 1) * 1000, 30_000)
       await t.add(P.beer.name, 2)
       const ticketId = await t.cartId()
       await t.checkout('card')
       expect(await t.pending()).toBeGreaterThan(0)
+      // Overnight the stored token expires; the terminal is restarted (still offline,
+      // so the app shell comes from the service worker) with nothing but that token.
+      const expired = await stack.terminalToken('barra-exp', -60)
+      await t.page.evaluate((tok) => localStorage.setItem('tally.token', tok), expired)
+      await t.reload()
 
       await t.net.setOnline(true)
       await t.page.getByTestId('repair-note').waitFor({ timeout: 30_000 })

@@ -68,7 +68,13 @@ export class Terminal {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`)
     this.tabs = this.local.get<TabRef[]>('tabs', [])
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
-    this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump())
+    this.tickets = new TicketTracker(
+      client,
+      session.store,
+      this.local,
+      () => this.bump(),
+      (name) => this.current !== null && name === cartDocName(session.store, this.current.cartId),
+    )
   }
 
   subscribe = (fn: () => void): (() => void) => {

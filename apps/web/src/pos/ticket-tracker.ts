@@ -10,6 +10,8 @@ import { cartDocName, readVerdict, ticketDocName } from '@tally/schema'
 import type { LocalStore } from './local-store.ts'
 import { ticketState, upsertReceipt, type Receipt } from './receipts.ts'
 
+export const DROP_RETRY_MS = 5_000
+
 export class TicketTracker {
   private readonly docs = new Map<string, { doc: Y.Doc; off: () => void }>()
   private receiptList: Receipt[]
@@ -21,6 +23,8 @@ export class TicketTracker {
     private readonly store: string,
     private readonly local: LocalStore,
     private readonly changed: () => void,
+    /** A document the terminal is showing right now is never dropped under it. */
+    private readonly inUse: (docName: string) => boolean = () => false,
   ) {
     this.receiptList = local.get<Receipt[]>('receipts', [])
     this.dropQueue = local.get<string[]>('dropQueue', [])
@@ -90,22 +94,42 @@ export class TicketTracker {
   }
 
   private dropping = false
+  private dropAgain = false
+  private dropTimer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * Drops run one pass at a time. A call during a pass asks for another pass, and a
+   * document still pending (its cart's last edit not yet acknowledged) is retried on a
+   * timer too, because a quiet terminal may get no further client event to retry on.
+   */
   private retryDrops(): void {
-    if (this.dropping || this.dropQueue.length === 0) return
+    if (this.dropQueue.length === 0) return
+    if (this.dropping) {
+      this.dropAgain = true
+      return
+    }
     this.dropping = true
     const queue = [...this.dropQueue]
     void (async () => {
       for (const name of queue) {
-        if (this.client.pending(name) > 0) continue
+        if (this.client.pending(name) > 0 || this.inUse(name)) continue
         try {
           await this.client.drop(name)
           this.dropQueue = this.dropQueue.filter((n) => n !== name)
         } catch {
-          // Still pending or still open elsewhere: the next client event retries.
+          // Still pending or closing: retried below.
         }
       }
       this.local.set('dropQueue', this.dropQueue)
       this.dropping = false
+      if (this.dropAgain) {
+        this.dropAgain = false
+        this.retryDrops()
+      } else if (this.dropQueue.length > 0 && this.dropTimer === undefined) {
+        this.dropTimer = setTimeout(() => {
+          this.dropTimer = undefined
+          this.retryDrops()
+        }, DROP_RETRY_MS)
+      }
     })()
   }
 
@@ -115,6 +139,7 @@ export class TicketTracker {
   }
 
   destroy(): void {
+    if (this.dropTimer !== undefined) clearTimeout(this.dropTimer)
     for (const { off } of this.docs.values()) off()
     this.docs.clear()
   }
