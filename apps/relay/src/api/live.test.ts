@@ -75,6 +75,20 @@ for (const backend of testBackends()) {
         await f.call('PATCH', `/products/${gym}`, { token: f.admin, body: { active: false } })
         await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: { sales: [{ local_id: uuidv7(), items: [saleLine(gym, 1)] }] } })
         await until(() => c.messages.some((m) => m.data.openConflicts === before + 1), 'pushed conflict count')
+        // A terminal connecting is pushed too (the relay's presence rows have no event of their own).
+        const doc = new Y.Doc()
+        const provider = new WebsocketProvider(`${f.relay.wsUrl}/sync`, catalogDocName(STORE), doc, {
+          params: { token: await f.token('terminal', { sub: 'till-live' }) },
+          WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+          disableBc: true,
+        })
+        try {
+          const seen = (m: LiveClient['messages'][number]) => (m.data.terminals as Array<{ terminalId: string; connected: boolean }>).some((t) => t.terminalId === 'till-live' && t.connected)
+          await until(() => c.messages.some(seen), 'pushed terminal presence')
+        } finally {
+          provider.destroy()
+          doc.destroy()
+        }
         const n = c.messages.length
         // Pushed only on change: identical dashboards are not re-sent.
         const texts = c.messages.map((m) => JSON.stringify(m))

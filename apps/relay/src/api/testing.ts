@@ -89,4 +89,4 @@ export async function settle(f: ApiFixture): Promise<void> {
   }
 }
 
-export const saleLine = (productId: string, quantity: number, extra: Record<string, unknown> = {}) => ({ product_id: productId, quantity, ...extra })
+export const saleLine = (productId: string, quantity: number | string, extra: Record<string, unknown> = {}) => ({ product_id: productId, quantity, ...extra })
