@@ -159,6 +159,14 @@ describe(`back office in Chromium (${backend.name})`, () => {
       expect(byProduct.rows[vermut.id]).toEqual({ total: 4 * VERMUT.price, units: 4 })
       await admin.screenshot('admin-reports-product')
 
+      // Today's tickets as projected, both terminals' among them.
+      await admin.go('tickets')
+      await until('both offline tickets listed', async () => {
+        const ids = await admin.page.$$eval('[data-testid="tickets-table"] tr[data-ticket-id]', (els) => els.map((e) => e.textContent ?? ''))
+        return ids.some((x) => x.includes('barra-1')) && ids.some((x) => x.includes('barra-2'))
+      })
+      await admin.screenshot('admin-tickets')
+
       // The audit log holds the resolution and who made it.
       await admin.go('audit')
       await admin.page.getByTestId('audit-kind').selectOption('resolution')

@@ -15,6 +15,7 @@ import { LoginScreen } from './screens/login.tsx'
 import { DashboardScreen } from './screens/dashboard.tsx'
 import { ReportsScreen } from './screens/reports.tsx'
 import { StockScreen } from './screens/stock.tsx'
+import { TicketsScreen } from './screens/tickets.tsx'
 import { ConflictsScreen } from './screens/conflicts.tsx'
 import { ProductsScreen } from './screens/products.tsx'
 import { PartnersScreen } from './screens/partners.tsx'
@@ -115,6 +116,8 @@ function CurrentScreen({ screen, param }: { screen: Screen; param: string | null
       return <DashboardScreen />
     case 'reports':
       return <ReportsScreen />
+    case 'tickets':
+      return <TicketsScreen selected={param} />
     case 'stock':
       return <StockScreen />
     case 'conflicts':

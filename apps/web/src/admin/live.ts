@@ -15,7 +15,8 @@ export interface Live {
   at: number | null
 }
 
-const AUTH_CLOSE = new Set([4401, 4402, 1008])
+// 4401 bad/missing token, 4402 expired, 4403 not an admin: signing in again is the fix.
+const AUTH_CLOSE = new Set([4401, 4402, 4403, 1008])
 
 export function liveUrl(token: string, loc: Pick<Location, 'protocol' | 'host'> = location): string {
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:'

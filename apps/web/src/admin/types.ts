@@ -126,3 +126,23 @@ export function listOf<T>(v: unknown, ...keys: string[]): T[] {
   }
   return []
 }
+
+export interface Ticket {
+  id: string
+  terminalId: string
+  cashier: string
+  clientTime: string
+  total: number
+  paymentMethod: string
+  visitId: string | null
+  bracelet: string | null
+  status: string
+  reasons: Array<{ code: string; message: string }>
+  voided: boolean
+}
+
+export interface TicketDetail extends Ticket {
+  doc: string
+  lines: Array<{ lineId: string; productId: string; name: string; qty: number; unitPrice: number; total: number }>
+  conflicts: Conflict[]
+}

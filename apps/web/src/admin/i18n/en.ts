@@ -7,6 +7,7 @@ export const en: Shape<typeof es> = {
   nav: {
     dashboard: 'Live dashboard',
     reports: 'Reports',
+    tickets: 'Tickets',
     stock: 'Stock',
     conflicts: 'Conflicts',
     products: 'Products',
@@ -114,6 +115,19 @@ export const en: Shape<typeof es> = {
     noVisits: 'No visits in this period.',
   },
   payment: { cash: 'Cash', card: 'Card', visit: 'Charged to visit' },
+  tickets: {
+    time: 'Time',
+    day: 'Day',
+    anyTerminal: 'All terminals',
+    anyStatus: 'Any status',
+    status: { accepted: 'Accepted', refused: 'Refused', voided: 'Voided' },
+    none: 'No tickets match these filters.',
+    ticket: 'Ticket',
+    voidReason: 'Reason for voiding',
+    void: 'Void ticket',
+    voidConfirm: 'Void this ticket? It leaves the sales and returns its stock.',
+    isVoided: 'Ticket voided.',
+  },
   stock: {
     product: 'Product',
     level: 'In stock',

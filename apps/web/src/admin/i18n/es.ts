@@ -4,6 +4,7 @@ export const es = {
   nav: {
     dashboard: 'Panel en vivo',
     reports: 'Informes',
+    tickets: 'Tickets',
     stock: 'Stock',
     conflicts: 'Conflictos',
     products: 'Productos',
@@ -111,6 +112,19 @@ export const es = {
     noVisits: 'No hay visitas en estas fechas.',
   },
   payment: { cash: 'Efectivo', card: 'Tarjeta', visit: 'Cargo a la visita' },
+  tickets: {
+    time: 'Hora',
+    day: 'Día',
+    anyTerminal: 'Todos los terminales',
+    anyStatus: 'Todos los estados',
+    status: { accepted: 'Aceptado', refused: 'Rechazado', voided: 'Anulado' },
+    none: 'No hay tickets con estos filtros.',
+    ticket: 'Ticket',
+    voidReason: 'Motivo de la anulación',
+    void: 'Anular ticket',
+    voidConfirm: '¿Anular este ticket? Sale de las ventas y devuelve el stock.',
+    isVoided: 'Ticket anulado.',
+  },
   stock: {
     product: 'Producto',
     level: 'Existencias',

@@ -90,7 +90,7 @@ function PartnerForm({ partner, onDone, onCancel }: { partner: Partner | null; o
         </label>
         <label className="adm-field">
           <span>{t('partners.memberNo')}</span>
-          <input className="input" required maxLength={40} value={memberNo} onChange={(e) => setMemberNo(e.target.value)} data-testid="partner-member" />
+          <input className="input" maxLength={40} value={memberNo} onChange={(e) => setMemberNo(e.target.value)} data-testid="partner-member" />
         </label>
         {partner !== null ? (
           <label className="adm-check">
