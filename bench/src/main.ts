@@ -2,14 +2,14 @@
  * `npm run bench -- relay [options]` and `npm run bench -- projection [options]`.
  * See bench/README.md for what each workload does and how to read the numbers.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { machineInfo } from './machine.ts'
 import { muxKitIfReady } from './clients/tally-mux.ts'
-import { runRelayBench } from './relay/run.ts'
-import { formatSummary, summarize } from './relay/summary.ts'
+import { type RunRecord, runRelayBench } from './relay/run.ts'
+import { formatSummary, type RatioRow, summarize, type TargetSummary } from './relay/summary.ts'
 import { relayTargets, tallyAvailable, Workload } from './relay/targets.ts'
 import { REPO_ROOT } from './servers/spawn.ts'
 import { tallySource } from './tally-source.ts'
@@ -48,8 +48,15 @@ async function relay(argv: string[]): Promise<void> {
       out: { type: 'string' },
       'keep-dirs': { type: 'boolean', default: false },
       'tally-ref': { type: 'string', default: 'HEAD' },
+      print: { type: 'string' },
     },
   })
+  if (values.print) {
+    // Print the tables of an existing (possibly interrupted) results file.
+    const saved = JSON.parse(readFileSync(values.print, 'utf8')) as { summary: TargetSummary[]; ratios: RatioRow[] }
+    console.log(formatSummary(saved.summary, saved.ratios))
+    return
+  }
   const source = tallySource(values['tally-ref'])
   const pgUrl = values['no-postgres'] ? undefined : (await postgresReachable(values.postgres)) ? values.postgres : undefined
   const muxKit = await muxKitIfReady(source.root)
@@ -66,7 +73,7 @@ async function relay(argv: string[]): Promise<void> {
     fanout: quick ? { terminals: 10, edits: 10 } : { terminals: 40, edits: 50 },
     manydocs: quick ? { terminals: 5, tickets: 10 } : { terminals: 20, tickets: 50 },
     crash: quick ? { writers: 2, docs: 2, edits: 20 } : { writers: 8, docs: 4, edits: 100 },
-    timeoutMs: 90_000,
+    timeoutMs: 60_000,
     keepDirs: values['keep-dirs'],
     tallyRoot: source.root,
     log: (line: string) => console.log(line),
@@ -81,38 +88,42 @@ async function relay(argv: string[]): Promise<void> {
   console.log(`workloads: ${workloads.join(', ')}  reps: ${opts.reps}\n`)
 
   const started = new Date()
-  let records
-  try {
-    records = await runRelayBench(targets, opts)
-  } finally {
-    source.remove()
-  }
-  const { rows, ratios } = summarize(targets, records)
-  console.log(formatSummary(rows, ratios))
-
   const out = values.out ?? join(REPO_ROOT, 'bench/results', `relay-${stamp()}.json`)
   mkdirSync(join(out, '..'), { recursive: true })
   const { log: _log, ...optsForFile } = opts
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        bench: 'relay',
-        startedAt: started.toISOString(),
-        finishedAt: new Date().toISOString(),
-        machine: machineInfo(),
-        tally: source.describe,
-        options: optsForFile,
-        notes,
-        targets: targets.map((t) => ({ id: t.id, label: t.label, server: t.spec.id, peer: t.peer ?? null })),
-        summary: rows,
-        ratios,
-        runs: records,
-      },
-      (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
-      2,
-    ) + '\n',
-  )
+  // Rewritten after every run, so an interrupted bench still leaves its results.
+  const write = (records: readonly RunRecord[], finished: boolean) => {
+    const { rows, ratios } = summarize(targets, records)
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          bench: 'relay',
+          startedAt: started.toISOString(),
+          finishedAt: finished ? new Date().toISOString() : null,
+          machine: machineInfo(),
+          tally: source.describe,
+          options: optsForFile,
+          notes,
+          targets: targets.map((t) => ({ id: t.id, label: t.label, server: t.spec.id, peer: t.peer ?? null })),
+          summary: rows,
+          ratios,
+          runs: records,
+        },
+        (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+        2,
+      ) + '\n',
+    )
+    return { rows, ratios }
+  }
+  let records: RunRecord[]
+  try {
+    records = await runRelayBench(targets, { ...opts, onRecord: (r) => void write(r, false) })
+  } finally {
+    source.remove()
+  }
+  const { rows, ratios } = write(records, true)
+  console.log(formatSummary(rows, ratios))
   console.log(`\nresults written to ${out}`)
 }
 

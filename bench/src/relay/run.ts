@@ -26,6 +26,8 @@ export interface RelayBenchOptions {
   /** Run Tally from this directory (a committed snapshot) instead of the working tree. */
   readonly tallyRoot: string | undefined
   readonly log: (line: string) => void
+  /** Called after every run with all records so far (the results file is rewritten each time). */
+  readonly onRecord?: (records: readonly RunRecord[]) => void
 }
 
 export interface RunRecord {
@@ -97,6 +99,7 @@ export async function runRelayBench(targets: readonly Target[], opts: RelayBench
           record = { target: target.id, workload, rep, load1, result: { ok: false, error: (err as Error).message.slice(0, 500) } }
         }
         records.push(record)
+        opts.onRecord?.(records)
         const m = record.tallyMetrics
         const commits = m ? `  [${m.commitRounds} commits, ${m.meanBatch.toFixed(1)} updates each, ${m.meanAppendMs.toFixed(0)} ms queue-to-commit]` : ''
         opts.log(`rep ${rep}  ${workload.padEnd(8)} ${target.id.padEnd(22)} load ${record.load1.toFixed(1).padStart(4)}  ${brief(record)}${commits}`)
