@@ -37,7 +37,7 @@ export function ProductsScreen() {
         </button>
       ),
     },
-    { key: 'id', header: 'ID', cell: (r) => <code className="adm-id">{r.id.length > 12 ? r.id.slice(-8) : r.id}</code>, csv: (r) => r.id },
+    { key: 'id', header: 'ID', cell: (r) => <code className="adm-id">{r.id.length > 20 ? `…${r.id.slice(-8)}` : r.id}</code>, csv: (r) => r.id },
   ]
   return (
     <section data-testid="products">
