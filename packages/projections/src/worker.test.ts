@@ -72,6 +72,24 @@ for (const backend of testBackends()) {
       expect(readProduct(cat, 'beer')?.stock).toBe(98)
     })
 
+    it('[PRJ16] follow() wakes on the log notification; waitFor resolves at the checkpoint; stop() ends the loop', async () => {
+      // A long poll interval: only the NOTIFY can wake the loop within the deadline.
+      const p = createProjector({ database, pollMs: 60_000 })
+      await p.follow()
+      const id = uuidv7()
+      const seq = await appendTicket(id, sale(id, [['cola', 1, 250]], { storeId: S }))
+      await p.waitFor(seq, 20_000)
+      expect(p.checkpoint()).toBeGreaterThanOrEqual(seq)
+      const [row] = await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id))
+      expect(row?.status).toBe('accepted')
+      await p.stop()
+      const after = uuidv7()
+      const seq2 = await appendTicket(after, sale(after, [['cola', 1, 250]], { storeId: S }))
+      await expect(p.waitFor(seq2, 300)).rejects.toThrow(/did not reach/)
+      await p.runOnce()
+      await p.waitFor(seq2, 5_000)
+    })
+
     it('[PRJ12] two offline terminals each sell the last 3 units: level -3 and one oversold conflict listing both', async () => {
       const a = uuidv7()
       const b = uuidv7()
@@ -81,7 +99,8 @@ for (const backend of testBackends()) {
       await p.runOnce()
       const [level] = await database.db.select().from(tables.stockLevels).where(eq(tables.stockLevels.productId, 'shot'))
       expect(level?.level).toBe(-3)
-      const oversold = (await database.db.select().from(tables.conflicts)).filter((c) => c.kind === 'oversold')
+      const shot = (c: { kind: string; evidence: Record<string, unknown> }) => c.kind === 'oversold' && c.evidence.productId === 'shot'
+      const oversold = (await database.db.select().from(tables.conflicts)).filter(shot)
       expect(oversold).toHaveLength(1)
       expect(oversold[0]?.docs).toEqual([ticketDocName(S, a), ticketDocName(S, b)].sort())
       expect(oversold[0]?.status).toBe('open')
@@ -94,7 +113,7 @@ for (const backend of testBackends()) {
       await p.runOnce()
       const [after] = await database.db.select().from(tables.stockLevels).where(eq(tables.stockLevels.productId, 'shot'))
       expect(after?.level).toBe(0)
-      expect((await database.db.select().from(tables.conflicts)).filter((c) => c.kind === 'oversold')).toHaveLength(0)
+      expect((await database.db.select().from(tables.conflicts)).filter(shot)).toHaveLength(0)
     })
   })
 }
