@@ -66,6 +66,9 @@ export class TerminalPage {
 
   static async open(browser: Browser, baseUrl: string, token: string, locale = 'es-ES'): Promise<TerminalPage> {
     const context = await browser.newContext({ baseURL: baseUrl, locale, viewport: { width: 1280, height: 860 } })
+    // The machine may be busy (two cores, other suites): generous, but bounded.
+    context.setDefaultTimeout(60_000)
+    context.setDefaultNavigationTimeout(60_000)
     const net = await Network.attach(context)
     const page = await context.newPage()
     page.on('pageerror', (err) => console.error(`[browser] ${err.message}`))
@@ -83,7 +86,7 @@ export class TerminalPage {
   }
 
   async ready(): Promise<void> {
-    await this.page.getByTestId('pos').waitFor({ timeout: 30_000 })
+    await this.page.getByTestId('pos').waitFor({ timeout: 60_000 })
   }
 
   async reload(): Promise<void> {
@@ -95,7 +98,7 @@ export class TerminalPage {
     await this.page
       .getByTestId('product')
       .first()
-      .waitFor({ timeout: 30_000 })
+      .waitFor({ timeout: 60_000 })
       .catch(async (err: unknown) => {
         await this.screenshot('fail-catalog')
         throw new Error(`no catalog (status ${await this.status()}): ${String(err)}`)

@@ -87,7 +87,7 @@ export async function projectedTickets(database: TestDatabase): Promise<Array<{ 
 }
 
 /** Poll a condition with a deadline (no fixed sleeps as synchronisation). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {

@@ -42,7 +42,7 @@ describe(`token expiry in Chromium (${backend.name})`, () => {
       await t.reload()
 
       await t.net.setOnline(true)
-      await t.page.getByTestId('repair-note').waitFor({ timeout: 30_000 })
+      await t.page.getByTestId('repair-note').waitFor({ timeout: 60_000 })
       expect(await t.status()).toBe('auth-required')
       expect(await t.pending()).toBeGreaterThan(0)
       await t.screenshot('pair-again')

@@ -11,6 +11,7 @@ import {
   catalogDocName,
   findVisitByBracelet,
   isUuid,
+  readCartLines,
   readCartMeta,
   removeCartLine,
   rosterDocName,
@@ -170,6 +171,11 @@ export class Terminal {
   }
 
   private async show(ref: TabRef, cart: Y.Doc, visit: Y.Doc | null): Promise<void> {
+    // An untouched walk-in tab is not worth keeping in the list once we leave it.
+    const prev = this.current
+    if (prev !== null && prev.cartId !== ref.cartId && prev.visitId === null && readCartLines(prev.cart).length === 0) {
+      this.tabs = this.tabs.filter((t) => t.cartId !== prev.cartId)
+    }
     this.releaseCurrent()
     this.current = { ...ref, cart, visit }
     cart.on('update', this.onCartUpdate)
