@@ -65,8 +65,9 @@ export class Terminal {
     readonly session: TerminalSession,
     readonly client: SyncClient,
     readonly cashier: string,
+    storage: Storage = localStorage,
   ) {
-    this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`)
+    this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
     this.tabs = this.local.get<TabRef[]>('tabs', [])
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
     this.tickets = new TicketTracker(
