@@ -7,7 +7,7 @@ import * as Y from 'yjs'
 import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { eq } from 'drizzle-orm'
 import type { DocName } from '@tally/schema'
-import { tables, type AppendResult, type Database, type UpdateLog } from '@tally/schema/db'
+import { tables, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
@@ -94,8 +94,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     })
   }
 
-  async function load(name: string, parsed: DocName): Promise<LoadedDoc> {
-    const stored = await opts.log.loadDoc(name)
+  function install(name: string, parsed: DocName, stored: StoredDoc): LoadedDoc {
     const doc = new LoadedDoc(name, parsed)
     if (stored.snapshot) Y.applyUpdate(doc.ydoc, stored.snapshot)
     doc.snapshotSeq = stored.snapshotSeq
@@ -110,6 +109,38 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     // Rows committed between the query and now (by another process) are caught up here.
     if (tailSeq < stored.lastSeq) void catchUpSoon()
     return doc
+  }
+
+  /**
+   * Loads requested in the same tick share two queries: a terminal resuming 500
+   * documents costs one round trip, not 500.
+   */
+  let batch: Map<string, { parsed: DocName; resolve: (d: LoadedDoc) => void; reject: (e: unknown) => void }> | null = null
+  function load(name: string, parsed: DocName): Promise<LoadedDoc> {
+    return new Promise((resolve, reject) => {
+      if (!batch) {
+        const mine = new Map<string, { parsed: DocName; resolve: (d: LoadedDoc) => void; reject: (e: unknown) => void }>()
+        batch = mine
+        setImmediate(() => {
+          batch = null
+          opts.log.loadDocs([...mine.keys()]).then(
+            (stored) => {
+              for (const [n, w] of mine) {
+                try {
+                  w.resolve(docs.get(n) ?? install(n, w.parsed, stored.get(n) as StoredDoc))
+                } catch (err) {
+                  w.reject(err)
+                }
+              }
+            },
+            (err: unknown) => {
+              for (const w of mine.values()) w.reject(err)
+            },
+          )
+        })
+      }
+      batch.set(name, { parsed, resolve, reject })
+    })
   }
 
   /**

@@ -70,6 +70,21 @@ export function updateLogContract(backend: TestBackend): void {
       expect(stored.lastSeq).toBe(res[4]?.seq)
     })
 
+    it('[LOG6] loads many documents at once, each equal to loading it alone', async () => {
+      const names = ['s/cart/m1', 's/cart/m2', 's/cart/m3-empty']
+      for (const [i, name] of names.slice(0, 2).entries()) {
+        await log.append([0, 1, 2].map((k) => ({ doc: name, store: 's', updateId: `m${i}-${k}`, bytes: update(`${name}${k}`), actor: 't' })))
+      }
+      const first = await log.loadDoc('s/cart/m1')
+      await log.writeSnapshot('s/cart/m1', 's', first.entries[0]?.bytes as Uint8Array, first.entries[0]?.seq as number)
+      const many = await log.loadDocs(names)
+      for (const name of names) {
+        const one = await log.loadDoc(name)
+        expect(many.get(name)).toEqual(one)
+      }
+      expect(many.get('s/cart/m3-empty')?.lastSeq).toBe(0)
+    })
+
     it('[LOG4] notifies the log channel with the highest sequence after commit', async () => {
       const got: string[] = []
       const seen = new Promise<void>((resolve) => {

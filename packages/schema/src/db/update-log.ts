@@ -46,6 +46,8 @@ export interface UpdateLog {
   /** Append a batch in one transaction; results in input order. */
   append(batch: readonly AppendInput[]): Promise<AppendResult[]>
   loadDoc(doc: string): Promise<StoredDoc>
+  /** Load many documents in two queries (a reconnecting terminal resumes hundreds). */
+  loadDocs(docs: readonly string[]): Promise<Map<string, StoredDoc>>
   readSince(afterSeq: number, limit: number): Promise<LogEntry[]>
   maxSeq(): Promise<number>
   writeSnapshot(doc: string, store: string, bytes: Uint8Array, uptoSeq: number): Promise<void>
@@ -131,6 +133,30 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
         .orderBy(asc(updateLog.seq))
       const lastSeq = entries.length > 0 ? (entries[entries.length - 1] as { seq: number }).seq : after
       return { snapshot: snap?.bytes ?? null, entries, lastSeq, snapshotSeq: after }
+    },
+
+    async loadDocs(names) {
+      const out = new Map<string, StoredDoc>()
+      if (names.length === 0) return out
+      const list = [...new Set(names)]
+      const snaps = await db.select().from(snapshots).where(inArray(snapshots.doc, list))
+      const bySnap = new Map(snaps.map((s) => [s.doc, s]))
+      const rows = await db
+        .select({ doc: updateLog.doc, seq: updateLog.seq, bytes: updateLog.bytes })
+        .from(updateLog)
+        .leftJoin(snapshots, eq(snapshots.doc, updateLog.doc))
+        .where(and(inArray(updateLog.doc, list), gt(updateLog.seq, sql`coalesce(${snapshots.uptoSeq}, 0)`)))
+        .orderBy(asc(updateLog.seq))
+      for (const name of list) {
+        const snap = bySnap.get(name)
+        out.set(name, { snapshot: snap?.bytes ?? null, entries: [], lastSeq: snap?.uptoSeq ?? 0, snapshotSeq: snap?.uptoSeq ?? 0 })
+      }
+      for (const r of rows) {
+        const d = out.get(r.doc) as StoredDoc
+        d.entries.push({ seq: r.seq, bytes: r.bytes })
+        d.lastSeq = r.seq
+      }
+      return out
     },
 
     async readSince(afterSeq, limit) {
