@@ -58,7 +58,7 @@ export const en: Shape<typeof es> = {
     wrong_store: 'That belongs to another store.',
     forbidden_write: 'You are not allowed to do this.',
     not_found: 'Not found (or it belongs to another store).',
-    conflict: 'It clashes with another change: reload and try again.',
+    conflict: 'Not possible: it clashes with the current state.',
     rate_limited: 'Too many requests: wait {{seconds}} s.',
     unavailable: 'The server is unavailable right now.',
     internal: 'Server error.',

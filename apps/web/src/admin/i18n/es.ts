@@ -55,7 +55,7 @@ export const es = {
     wrong_store: 'Eso pertenece a otra tienda.',
     forbidden_write: 'No tienes permiso para hacer esto.',
     not_found: 'No existe (o es de otra tienda).',
-    conflict: 'Choca con otro cambio: recarga y vuelve a intentarlo.',
+    conflict: 'No se puede: choca con el estado actual.',
     rate_limited: 'Demasiadas peticiones: espera {{seconds}} s.',
     unavailable: 'El servidor no está disponible ahora mismo.',
     internal: 'Error del servidor.',
