@@ -28,7 +28,7 @@ export function wsBase(loc: Location = location): string {
 declare global {
   interface Window {
     /** For end-to-end tests and the engineer on call: read-only sync facts. */
-    __tally?: { pending: () => number; status: () => string; terminal: Terminal }
+    __tally?: { pending: () => number; status: () => string }
   }
 }
 
@@ -54,7 +54,7 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   useEffect(() => {
     const client = createSyncClient({ url: wsBase(), token: session.token })
     const tm = new Terminal(session, client, localStorage.getItem('tally.cashier') ?? '')
-    window.__tally = { pending: () => client.pending(), status: () => client.status, terminal: tm }
+    window.__tally = { pending: () => client.pending(), status: () => client.status }
     let live = true
     tm.start().then(
       () => live && setTerm(tm),
