@@ -5,6 +5,7 @@
  *   totals equal the projected rows in Postgres;
  * - a price changed in the back office reaches a connected terminal without a reload.
  */
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
@@ -252,6 +253,22 @@ describe(`back office in Chromium (${backend.name})`, () => {
       await admin.page.getByTestId('stock-submit').click()
       await until('the counted level', async () => (await water.getAttribute('data-level')) === '42')
       expect(await stockLevel(database, P.water.id)).toBe(42)
+
+      // One terminal's sync history: its connects and disconnects from the relay.
+      await admin.go('terminals')
+      await admin.page.locator('[data-testid="terminal-chip"]', { hasText: 'barra-1' }).click()
+      await admin.page.locator('[data-testid="history-table"] tr[data-kind="connect"]').first().waitFor()
+      await admin.screenshot('admin-terminal-history')
+
+      // CSV of the report table as shown: product id, name, tickets, units, euros.
+      await admin.go('reports')
+      await admin.page.getByTestId('by-product').click()
+      await admin.page.locator('[data-testid="sales-table"] tr[data-key]').first().waitFor()
+      const [download] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByTestId('sales-table').getByTestId('csv').click()])
+      const csv = readFileSync((await download.path()) as string, 'utf8')
+      const lines = csv.replace(/^\ufeff/, '').trim().split('\r\n')
+      expect(lines[0]).toBe('product,name,tickets,units,total')
+      expect(lines).toContain(`${P.beer.id},${P.beer.name},1,1,3.50`)
 
       // The same screens in English.
       await admin.page.getByTestId('lang').selectOption('en')
