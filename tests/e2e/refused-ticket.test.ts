@@ -28,7 +28,7 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
     await database?.cleanup()
   })
 
-  it('[POS7][POS8] a ticket refused by the projection shows the reason', async () => {
+  it('[POS7][POS8][POS12] a ticket refused by the projection shows the reason', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-refused', 3600), 'en-US')
     try {
       await t.waitCatalog()
@@ -39,10 +39,15 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
       await t.add(P.gin.name, 2)
       const ticketId = await t.cartId()
       await t.checkout('visit')
-      // And an ordinary sale that must still be accepted.
-      await t.add(P.cola.name)
+      // And an ordinary sale that must still be accepted, made keyboard-only:
+      // F2 search, Enter adds the first match, F9 charges.
+      await t.page.keyboard.press('F2')
+      await t.page.keyboard.type('cola')
+      await t.page.keyboard.press('Enter')
+      await until('cola in the cart', async () => (await t.cartQty())[P.cola.id] === 1)
       const okId = await t.cartId()
-      await t.checkout('cash')
+      await t.page.keyboard.press('F9')
+      await until('the next tab after the keyboard checkout', async () => (await t.cartId()) !== okId)
       await t.net.setOnline(true)
 
       await t.showTickets()
