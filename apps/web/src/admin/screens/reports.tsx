@@ -12,6 +12,7 @@ import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
+import { useThrottled } from '../ui/use-throttled.ts'
 import { SalesChart } from './sales-chart.tsx'
 
 export function ReportsScreen() {
@@ -22,7 +23,7 @@ export function ReportsScreen() {
   const [to, setTo] = useState(() => localDay(new Date()))
   const range = { from: dayStartIso(from), to: dayStartIso(to, 1) }
   // A projection batch (pushed on the live feed) may change the figures: refetch then.
-  const head = live.data?.projection.checkpoint ?? 0
+  const head = useThrottled(live.data?.projection.checkpoint ?? 0, 1500)
   const sales = useLoad(() => api.get<SalesReport>('/reports/sales', { by, ...range }), [by, from, to, head])
   const visits = useLoad(() => api.get<unknown>('/reports/visits', range).then((v) => listOf<VisitReportRow>(v, 'visits')), [from, to, head])
   const lang = i18n.language

@@ -10,13 +10,14 @@ import { listOf, type StockRow } from '../types.ts'
 import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { useLoad } from '../ui/use-load.ts'
+import { useThrottled } from '../ui/use-throttled.ts'
 
 type Mode = 'adjust' | 'count'
 
 export function StockScreen() {
   const { t } = useTranslation('admin')
   const { api, live } = useAdmin()
-  const head = live.data?.projection.checkpoint ?? 0
+  const head = useThrottled(live.data?.projection.checkpoint ?? 0, 1500)
   const stock = useLoad(() => api.get<unknown>('/stock').then((v) => listOf<StockRow>(v, 'stock', 'levels')), [head])
   const [form, setForm] = useState<{ productId: string; mode: Mode } | null>(null)
   const rows = [...(stock.data ?? [])].sort((a, b) => Number(b.level < 0) - Number(a.level < 0) || a.name.localeCompare(b.name))

@@ -14,6 +14,7 @@ import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
+import { useThrottled } from '../ui/use-throttled.ts'
 
 const STATUSES = ['', 'accepted', 'refused', 'voided'] as const
 
@@ -23,7 +24,7 @@ export function TicketsScreen({ selected }: { selected: string | null }) {
   const [terminal, setTerminal] = useState('')
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('')
   const [day, setDay] = useState(() => localDay(new Date()))
-  const head = live.data?.projection.checkpoint ?? 0
+  const head = useThrottled(live.data?.projection.checkpoint ?? 0, 1500)
   const list = useLoad(
     () => api.get<unknown>('/tickets', { terminal, status, from: day ? dayStartIso(day) : '', to: day ? dayStartIso(day, 1) : '', limit: 500 }).then((v) => listOf<Ticket>(v, 'tickets')),
     [terminal, status, day, head],
