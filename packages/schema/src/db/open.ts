@@ -27,6 +27,8 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
   notify(channel: string, payload: string): Promise<void>
   close(): Promise<void>
+  /** PGlite only: the whole data directory as a tarball (a template for tests). */
+  dump?(): Promise<Blob>
 }
 
 export interface OpenOptions {
@@ -37,6 +39,8 @@ export interface OpenOptions {
   schema?: string | undefined
   /** Pool size for the postgres driver. */
   max?: number | undefined
+  /** PGlite only: start from a dump (`dumpDataDir`) instead of an empty cluster (tests). */
+  loadDataDir?: Blob | File | undefined
 }
 
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
@@ -45,12 +49,12 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const schema = opts.schema ?? 'public'
   if (!SCHEMA_RE.test(schema)) throw new Error(`bad schema name ${schema}`)
-  return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10) : openPglite(opts.dataDir ?? 'memory://', schema)
+  return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10) : openPglite(opts.dataDir ?? 'memory://', schema, opts.loadDataDir)
 }
 
-async function openPglite(dataDir: string, schema: string): Promise<Database> {
+async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | File): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const client = await PGlite.create(dataDir)
+  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
   if (schema !== 'public') {
     await client.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`)
   }
@@ -71,6 +75,9 @@ async function openPglite(dataDir: string, schema: string): Promise<Database> {
     },
     async close() {
       await client.close()
+    },
+    async dump() {
+      return client.dumpDataDir('none')
     },
   }
 }

@@ -17,6 +17,21 @@ export interface TestBackend {
 }
 
 let counter = 0
+/**
+ * A migrated empty cluster, dumped once per test worker: starting PGlite from it skips
+ * initdb and migrations, which otherwise cost seconds per suite.
+ */
+let template: Promise<Blob> | null = null
+async function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const db = await openDatabase({ dataDir: 'memory://' })
+    if (!db.dump) throw new Error('PGlite database without dump()')
+    const blob = await db.dump()
+    await db.close()
+    return blob
+  })()
+  return template
+}
 const uniqueSchema = () => `t_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}`
 
 export function testBackends(): TestBackend[] {
@@ -25,7 +40,7 @@ export function testBackends(): TestBackend[] {
       name: 'pglite',
       async open(opts) {
         const dataDir = opts?.dataDir ?? 'memory://'
-        const db = await openDatabase({ dataDir })
+        const db = await openDatabase(dataDir === 'memory://' ? { dataDir, loadDataDir: await pgliteTemplate() } : { dataDir })
         const close = db.close.bind(db)
         let closed = false
         return Object.assign(db, {
