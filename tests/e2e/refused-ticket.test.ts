@@ -32,6 +32,7 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-refused', 3600), 'en-US')
     try {
       await t.waitCatalog()
+      expect(await t.page.getAttribute('html', 'lang')).toBe('en')
       await t.scan('B-1002')
       await t.net.setOnline(false)
       // Meanwhile the member leaves and the back office closes the visit.

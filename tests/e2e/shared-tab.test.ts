@@ -33,6 +33,9 @@ describe(`shared tab in Chromium (${backend.name})`, () => {
     const b = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-2'))
     try {
       await Promise.all([a.waitCatalog(), b.waitCatalog()])
+      // The browser says Spanish, so the terminal speaks Spanish.
+      expect(await a.page.getAttribute('html', 'lang')).toBe('es')
+      await a.page.getByText('Cobrar').first().waitFor()
       // Both bartenders scan Ana's bracelet at once, each offline-capable on its own.
       await Promise.all([a.scan('B-1001'), b.scan('B-1001')])
       const cartId = await a.cartId()
