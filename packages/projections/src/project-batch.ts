@@ -14,17 +14,19 @@ import type { CachedDoc } from './doc-store.ts'
 import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
 import { findDuplicates, lineSignature, type DuplicateCandidate } from './duplicates.ts'
 import { query, textArray, type Executor } from './sql-util.ts'
-import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
+import { applySoldDeltas, oversoldConflicts, type LevelChange } from './stock-sql.ts'
 import { ConflictKind, outcomeFor, type Strategies } from './strategies.ts'
 import { projectTicket, type TicketProjection } from './ticket-rows.ts'
 import { projectVisit, type VisitProjection } from './visit-rows.ts'
-import { writeCarts, writeTerminals, writeTickets, writeVisits, type ProductKey } from './write-rows.ts'
+import { productKey, writeCarts, writeTerminals, writeTickets, writeVisits, type ProductKey } from './write-rows.ts'
 
 export interface BatchDeps {
   database: Database
   strategies: Strategies
   writer: DocWriter
   origin: string
+  /** Rebuild: leave stock levels, oversold conflicts and published stock to one recompute at the end. */
+  deferStock?: boolean
 }
 
 export interface BatchOutcome {
@@ -72,22 +74,28 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
         .where(sql`${tables.visits.id} = ANY(${textArray([...visitIds])})`)
     : []
   const snapshot = snapshotFromRows(productRows, visitRows)
-  const candidateKeys = tickets.flatMap((t) => TICKET_KINDS.map((k) => `${k}:${t.id}`))
-  const human = await readHumanOutcomes(ex, candidateKeys)
-
+  // Judge once without decisions of people; only tickets with findings can have one,
+  // and those are rare, so the lookup is usually skipped.
+  const judge = (t: (typeof tickets)[number], human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
+    projectTicket({ store: t.store, ticketId: t.id, doc: t.cached.doc, seq: t.cached.seq }, { snapshot, strategies: deps.strategies, human })
   const projected: Array<{ t: (typeof tickets)[number]; p: TicketProjection }> = []
   for (const t of tickets) {
-    const p = projectTicket({ store: t.store, ticketId: t.id, doc: t.cached.doc, seq: t.cached.seq }, { snapshot, strategies: deps.strategies, human })
+    const p = judge(t)
     if (p) projected.push({ t, p })
   }
+  const findingKeys = projected.flatMap((x) => x.p.findings.map((f) => f.key))
+  const human = findingKeys.length ? await readHumanOutcomes(ex, findingKeys) : new Map<string, 'accept' | 'refuse'>()
+  if (human.size > 0) {
+    for (const x of projected) if (x.p.findings.some((f) => human.has(f.key))) x.p = judge(x.t, human) as TicketProjection
+  }
 
-  const touched = new Set<ProductKey>()
-  await writeTickets(
+  const soldDelta = new Map<ProductKey, number>()
+  const reprojected = await writeTickets(
     ex,
     projected.map((x) => x.p.ticket),
     projected.flatMap((x) => x.p.lines),
     projected.flatMap((x) => x.p.movements),
-    touched,
+    soldDelta,
   )
   await writeVisits(ex, visits)
   await writeCarts(ex, carts)
@@ -112,11 +120,18 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
       })
     }
   }
+  // Only a ticket projected before can hold a conflict it no longer has.
   const keep = new Set(conflicts.map((c) => c.key))
-  await dropStaleConflicts(ex, candidateKeys, keep)
+  await dropStaleConflicts(
+    ex,
+    reprojected.flatMap((id) => TICKET_KINDS.map((k) => `${k}:${id}`)),
+    keep,
+  )
   conflicts.push(...(await duplicateConflicts(ex, deps.strategies, projected.map((x) => x.p))))
-  const levelChanges = await recomputeLevels(ex, touched)
-  conflicts.push(...(await oversoldConflicts(ex, touched, deps.strategies)).rows)
+  const levelChanges = deps.deferStock ? [] : await applySoldDeltas(ex, soldDelta)
+  // Only products whose level moved can have gained or lost an oversold conflict.
+  const moved = new Set(levelChanges.map((c) => productKey(c.store, c.productId)))
+  if (moved.size > 0) conflicts.push(...(await oversoldConflicts(ex, moved, deps.strategies)).rows)
   await upsertConflicts(ex, conflicts)
 
   // Verdicts into the ticket documents (only when they changed).

@@ -57,6 +57,36 @@ export async function recomputeLevels(ex: Executor, touched: ReadonlySet<Product
 }
 
 /**
+ * Apply a batch's sold-quantity deltas. Levels that exist move by the delta (the delta
+ * comes from the movements the batch deleted and re-inserted, so a replay moves nothing:
+ * no scan of the product's whole sales history per batch); adjustments are re-summed
+ * (a small table). Levels that do not exist yet are computed from scratch.
+ * Returns the levels that changed.
+ */
+export async function applySoldDeltas(ex: Executor, deltas: ReadonlyMap<ProductKey, number>): Promise<LevelChange[]> {
+  if (deltas.size === 0) return []
+  const keys = [...deltas.keys()]
+  const rel = keyRelation(keys, (k) => ({ delta: deltas.get(k) ?? 0 }), { delta: 'bigint' })
+  const updated = await query<{ store: string; product_id: string; level: unknown }>(
+    ex,
+    sql`WITH d AS (SELECT store, product_id, delta FROM ${rel}),
+      a AS (SELECT s.store, s.product_id, sum(s.delta) AS n FROM stock_adjustments s JOIN d USING (store, product_id) GROUP BY 1, 2),
+      v AS (SELECT d.store, d.product_id, d.delta, coalesce(a.n, 0) AS adjusted FROM d LEFT JOIN a USING (store, product_id))
+    UPDATE stock_levels l SET sold = l.sold + v.delta, adjusted = v.adjusted, level = v.adjusted - (l.sold + v.delta), updated_at = now()
+    FROM v WHERE l.store = v.store AND l.product_id = v.product_id AND (v.delta <> 0 OR l.adjusted <> v.adjusted)
+    RETURNING l.store, l.product_id, l.level`,
+  )
+  const present = await query<{ store: string; product_id: string }>(
+    ex,
+    sql`SELECT l.store, l.product_id FROM stock_levels l JOIN ${keyRelation(keys)} USING (store, product_id)`,
+  )
+  const have = new Set(present.map((p) => `${p.store}\u0000${p.product_id}` as ProductKey))
+  const missing = new Set(keys.filter((k) => !have.has(k)))
+  const out = updated.map((r) => ({ store: r.store, productId: r.product_id, level: Number(r.level) }))
+  return missing.size ? [...out, ...(await recomputeLevels(ex, missing))] : out
+}
+
+/**
  * Oversold conflicts for touched stock-tracked products whose level is negative: one per store,
  * product and stock period, listing the competing tickets. Projection-owned oversold
  * conflicts of a touched product that no longer hold are dropped, so the table always
@@ -110,8 +140,9 @@ export async function oversoldConflicts(
         if (!o) continue
         const key = oversoldKey(n.store, n.product_id, o.sinceAdjustment)
         keep.set(k, key)
+        const listed = new Set(o.tickets)
         const sales = evs
-          .filter((e) => e.kind === 'sale' && o.tickets.includes(e.ref))
+          .filter((e) => e.kind === 'sale' && listed.has(e.ref))
           .map((e) => ({ ticketId: e.ref, terminalId: e.terminal_id, qty: -Number(e.delta), at: new Date(e.at as string | Date).toISOString() }))
           .sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1))
         const outcome = outcomeFor('oversold', strategies.oversold)

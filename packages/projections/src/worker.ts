@@ -100,7 +100,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
   }
 
   /** Fold and write the given documents plus the checkpoint, in one transaction. */
-  async function commit(names: readonly string[], newCheckpoint: number | null): Promise<number> {
+  async function commit(names: readonly string[], newCheckpoint: number | null, deferStock = false): Promise<number> {
     const started = Date.now()
     try {
       const out = await database.db.transaction(async (tx) => {
@@ -109,7 +109,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         // inserts with ours. Statements after the lock see what the other committed.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
         const loaded = await docs.loadMany(tx, names)
-        const r = names.length ? await projectDocs({ database, strategies, writer, origin }, tx, loaded as Map<string, CachedDoc>) : null
+        const r = names.length ? await projectDocs({ database, strategies, writer, origin, deferStock }, tx, loaded as Map<string, CachedDoc>) : null
         if (newCheckpoint !== null) {
           await writeCheckpoint(tx, CHECKPOINT, newCheckpoint)
           await tx.execute(sql`SELECT pg_notify(${channel}, ${String(newCheckpoint)})`)
@@ -255,7 +255,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         })
         let projected = 0
         for (let i = 0; i < names.length; i += batchSize) {
-          projected += await commit(names.slice(i, i + batchSize), null)
+          projected += await commit(names.slice(i, i + batchSize), null, true)
           docs.clear()
         }
         // Everything at or below the checkpoint is in the folds above; the tail goes on from there.

@@ -58,38 +58,44 @@ export async function writeTickets(
   rows: readonly TicketRow[],
   lines: readonly TicketLineRow[],
   movements: readonly StockMovementRow[],
-  touched: Set<ProductKey>,
-): Promise<void> {
-  if (rows.length === 0) return
+  /** Sold quantity change per product caused by this write (replays give 0). */
+  soldDelta: Map<ProductKey, number>,
+): Promise<string[]> {
+  if (rows.length === 0) return []
   const ids = textArray(rows.map((r) => r.id))
   await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id = ANY(${ids})`)
-  const gone = await query<{ store: string; product_id: string }>(
+  const gone = await query<{ store: string; product_id: string; qty: unknown }>(
     ex,
-    sql`DELETE FROM stock_movements WHERE ticket_id = ANY(${ids}) RETURNING store, product_id`,
+    sql`DELETE FROM stock_movements WHERE ticket_id = ANY(${ids}) RETURNING store, product_id, qty`,
   )
-  for (const g of gone) touched.add(productKey(g.store, g.product_id))
+  const add = (k: ProductKey, n: number) => soldDelta.set(k, (soldDelta.get(k) ?? 0) + n)
+  for (const g of gone) add(productKey(g.store, g.product_id), -Number(g.qty))
   const now = new Date().toISOString()
-  await bulkInsert(
+  // xmax <> 0 marks rows that existed (updated, not inserted): tickets projected before.
+  const upserted = await query<{ id: string; existed: boolean }>(
     ex,
-    'tickets',
-    TICKET_COLS,
-    rows.map((r) => ({
-      id: r.id,
-      store: r.store,
-      terminal_id: r.terminalId,
-      cashier: r.cashier,
-      client_time: r.clientTime.toISOString(),
-      total: r.total,
-      payment_method: r.paymentMethod,
-      visit_id: r.visitId,
-      bracelet: r.bracelet,
-      status: r.status,
-      reasons: r.reasons,
-      voided: r.voided,
-      seq: r.seq,
-      projected_at: now,
-    })),
-    sql`ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}`,
+    sql`INSERT INTO tickets (${sql.raw(Object.keys(TICKET_COLS).map((c) => `"${c}"`).join(', '))})
+      SELECT * FROM ${recordset(
+        rows.map((r) => ({
+          id: r.id,
+          store: r.store,
+          terminal_id: r.terminalId,
+          cashier: r.cashier,
+          client_time: r.clientTime.toISOString(),
+          total: r.total,
+          payment_method: r.paymentMethod,
+          visit_id: r.visitId,
+          bracelet: r.bracelet,
+          status: r.status,
+          reasons: r.reasons,
+          voided: r.voided,
+          seq: r.seq,
+          projected_at: now,
+        })),
+        TICKET_COLS,
+      )}
+      ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}
+      RETURNING id, (xmax <> 0) AS existed`,
   )
   await bulkInsert(
     ex,
@@ -113,7 +119,8 @@ export async function writeTickets(
     MOVEMENT_COLS,
     movements.map((m) => ({ ticket_id: m.ticketId, line_id: m.lineId, store: m.store, product_id: m.productId, qty: m.qty, at: m.at.toISOString() })),
   )
-  for (const m of movements) touched.add(productKey(m.store, m.productId))
+  for (const m of movements) add(productKey(m.store, m.productId), m.qty)
+  return upserted.filter((u) => u.existed === true || (u.existed as unknown) === 't').map((u) => u.id)
 }
 
 export async function writeVisits(ex: Executor, visits: readonly VisitProjection[]): Promise<void> {
