@@ -37,7 +37,11 @@ export function yWebsocketKit(opts: YWebsocketKitOptions): ClientKit {
             else provider.once('sync', (s: boolean) => s && resolve())
           })
           let listening: unknown
-          const asker = createAsker((bytes) => provider.ws?.send(bytes))
+          // While the provider reconnects there is no open socket: the ask times out and is retried.
+          const asker = createAsker((bytes) => {
+            const ws = provider.ws as unknown as WebSocket | null
+            if (ws && ws.readyState === WebSocket.OPEN) ws.send(bytes)
+          })
           const handle: DocHandle = {
             name,
             doc,

@@ -184,7 +184,7 @@ export async function startServer(spec: ServerSpec, dir: string, opts: StartOpti
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
+      const timer = setTimeout(() => child.kill('SIGKILL'), prof ? 30_000 : 3_000)
       await exited
       clearTimeout(timer)
     },
