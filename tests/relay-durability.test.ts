@@ -6,30 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { eq } from 'drizzle-orm'
 import { uuidv7 } from '@tally/schema'
-import { tables, type UpdateLog } from '@tally/schema/db'
+import { tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { startTestRelay } from '@tally/relay/testing'
+import { gatedLog, startTestRelay } from '@tally/relay/testing'
 import { rawClient, until } from './helpers/raw-client.ts'
 
-function gatedLog(): { wrap: (log: UpdateLog) => UpdateLog; open: () => void; reached: Promise<void> } {
-  let open: () => void = () => {}
-  const gate = new Promise<void>((r) => (open = r))
-  let reached: () => void = () => {}
-  const reachedP = new Promise<void>((r) => (reached = r))
-  return {
-    open: () => open(),
-    reached: reachedP,
-    wrap: (log) => ({
-      ...log,
-      channel: log.channel,
-      async append(batch) {
-        reached()
-        await gate
-        return log.append(batch)
-      },
-    }),
-  }
-}
 
 for (const backend of testBackends()) {
   describe(`durable acks on ${backend.name}`, () => {

@@ -4,7 +4,7 @@
  */
 import pino from 'pino'
 import type { Role } from '@tally/schema'
-import type { Database } from '@tally/schema/db'
+import type { Database, UpdateLog } from '@tally/schema/db'
 import { createProjector, type Projector } from '@tally/projections'
 import { createRelay, type Relay, type RelayDeps } from './app.ts'
 import { signToken } from './auth.ts'
@@ -55,5 +55,29 @@ export async function startTestRelay(
       await relay.close()
       await server.close()
     },
+  }
+}
+
+/**
+ * An update log whose commits wait at a gate the test opens: shows that nothing is
+ * acknowledged or relayed before its row is committed.
+ */
+export function gatedLog(): { wrap: (log: UpdateLog) => UpdateLog; open: () => void; reached: Promise<void> } {
+  let open: () => void = () => {}
+  const gate = new Promise<void>((r) => (open = r))
+  let reached: () => void = () => {}
+  const reachedP = new Promise<void>((r) => (reached = r))
+  return {
+    open: () => open(),
+    reached: reachedP,
+    wrap: (log) => ({
+      ...log,
+      channel: log.channel,
+      async append(batch) {
+        reached()
+        await gate
+        return log.append(batch)
+      },
+    }),
   }
 }

@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { eq } from 'drizzle-orm'
 import { Mux, addToCart, readCartLines, removeCartLine, uuidv7, writeProduct, type MuxFrame } from '@tally/schema'
-import { createUpdateLog, tables, type UpdateLog } from '@tally/schema/db'
+import { createUpdateLog, tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { startTestRelay, type TestRelay } from '@tally/relay/testing'
+import { gatedLog, startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { createSyncClient } from './sync-client.ts'
 import type { SyncClient } from './types.ts'
 import { freshIndexedDB, socketSpy, until, useIndexedDB, within } from './testing.ts'
@@ -17,25 +17,6 @@ const BACKOFF = { minMs: 20, maxMs: 200 }
 const beer = { id: '0190f0f0-0000-7000-8000-000000000001', name: 'Beer', price: 350, taxRate: 2100 }
 const cartName = () => `store1/cart/${uuidv7()}`
 
-function gatedLog(): { wrap: (log: UpdateLog) => UpdateLog; open: () => void; reached: Promise<void> } {
-  let open: () => void = () => {}
-  const gate = new Promise<void>((r) => (open = r))
-  let reached: () => void = () => {}
-  const reachedP = new Promise<void>((r) => (reached = r))
-  return {
-    open: () => open(),
-    reached: reachedP,
-    wrap: (log) => ({
-      ...log,
-      channel: log.channel,
-      async append(batch) {
-        reached()
-        await gate
-        return log.append(batch)
-      },
-    }),
-  }
-}
 
 async function rowsOf(database: TestDatabase, doc: string) {
   return database.db.select().from(tables.updateLog).where(eq(tables.updateLog.doc, doc))
