@@ -95,7 +95,7 @@ export class Session {
    */
   submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): { ok: false; refusal: Refusal } | { ok: true; done: Promise<SubmitOutcome> } {
     const claims = this.claims as Claims
-    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes)
+    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null)
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
     const finish = (seq: number): SubmitOutcome => {
       if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })

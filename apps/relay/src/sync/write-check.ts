@@ -38,7 +38,11 @@ export function isNoop(doc: Y.Doc, update: Uint8Array): boolean {
  * Decode the update and check the role's write rules by applying it to a copy of the
  * document and watching the root types the role may not touch.
  */
-export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: Uint8Array, maxBytes: number): CheckResult {
+/**
+ * `withId`: the update carries an outbox id, so the log recognises a resend by id and
+ * the relay skips the costlier check against committed state.
+ */
+export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: Uint8Array, maxBytes: number, withId = false): CheckResult {
   if (update.byteLength > maxBytes) {
     return { ok: false, code: ErrorCode.tooLarge, reason: `update of ${update.byteLength} bytes exceeds ${maxBytes}` }
   }
@@ -49,9 +53,9 @@ export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: U
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
-  let noop: boolean
+  let noop = vacuous
   try {
-    noop = isNoop(doc, update)
+    if (!withId && !vacuous) noop = isNoop(doc, update)
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
