@@ -7,25 +7,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { buildWebOnce } from './web-build.ts'
+import { buildWebOnce, initialScripts } from './web-build.ts'
 
 export const POS_BUDGET_GZIP = 250 * 1024
-
-/** Entry scripts and modulepreloads of index.html, then their static imports, transitively. */
-export function initialScripts(dist: string): string[] {
-  const html = readFileSync(join(dist, 'index.html'), 'utf8')
-  const queue = [...html.matchAll(/<(?:script[^>]*type="module"[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/([^"]+\.js)"/g)].map((m) => m[1]!)
-  const seen = new Set<string>()
-  while (queue.length > 0) {
-    const file = queue.shift()!
-    if (seen.has(file)) continue
-    seen.add(file)
-    const code = readFileSync(join(dist, file), 'utf8')
-    // Static imports only (`import{..}from"./x.js"` / `import"./x.js"`); `import("...")` is lazy.
-    for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+\.js)["']/g)) queue.push(`assets/${m[1]!}`)
-  }
-  return [...seen]
-}
 
 describe('terminal bundle', () => {
   let dist = ''

@@ -3,7 +3,7 @@
  * directory lock, and a stamp so an up-to-date dist is not rebuilt.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -53,4 +53,20 @@ export async function buildWebOnce(): Promise<string> {
     rmSync(LOCK, { recursive: true, force: true })
   }
   return WEB_DIST
+}
+
+/** Entry scripts and modulepreloads of index.html, then their static imports, transitively. */
+export function initialScripts(dist: string): string[] {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8')
+  const queue = [...html.matchAll(/<(?:script[^>]*type="module"[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/([^"]+\.js)"/g)].map((m) => m[1]!)
+  const seen = new Set<string>()
+  while (queue.length > 0) {
+    const file = queue.shift()!
+    if (seen.has(file)) continue
+    seen.add(file)
+    const code = readFileSync(join(dist, file), 'utf8')
+    // Static imports only (`import{..}from"./x.js"` / `import"./x.js"`); `import("...")` is lazy.
+    for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+\.js)["']/g)) queue.push(`assets/${m[1]!}`)
+  }
+  return [...seen]
 }
