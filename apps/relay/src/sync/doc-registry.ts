@@ -89,8 +89,9 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         for (const c of removed) ids.delete(c)
         doc.awarenessOf.set(owner, ids)
       }
-      // Encoded lazily by the caller; awareness is memory-only and never logged.
-      for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, encodeAwareness(doc, changed))
+      // Encoded once for every subscriber; awareness is memory-only and never logged.
+      const bytes = encodeAwareness(doc, changed)
+      for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, bytes)
     })
   }
 

@@ -113,7 +113,7 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
         if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
         out.done.then((r) => {
           deps.metrics.acks.inc()
-          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: r.stateVector })
+          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: doc.stateVector() })
         }, failed)
         return
       }

@@ -30,7 +30,7 @@ export interface SessionDeps {
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
 
 /** `vacuous`: the update encoded nothing (an empty client's step 2); no ack is owed. */
-export type SubmitOutcome = { ok: true; seq: number; stateVector: Uint8Array; vacuous: boolean }
+export type SubmitOutcome = { ok: true; seq: number; vacuous: boolean }
 
 export class Session {
   claims: Claims | null = null
@@ -99,7 +99,7 @@ export class Session {
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
     const finish = (seq: number): SubmitOutcome => {
       if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
-      return { ok: true, seq, stateVector: doc.stateVector(), vacuous: check.empty && check.vacuous === true && updateId === null }
+      return { ok: true, seq, vacuous: check.empty && check.vacuous === true && updateId === null }
     }
     // A no-op with an id still goes to the log call: it answers the id's first sequence.
     if (check.empty && updateId === null) return { ok: true, done: Promise.resolve(finish(doc.lastSeq)) }
