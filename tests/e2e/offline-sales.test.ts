@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from './browser.ts'
-import { P, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+import { TerminalPage } from './browser.ts'
+import { P, projectedTickets, until, type Stack } from './stack.ts'
+import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
 const backend = testBackends().at(-1)!
 describe(`offline terminal in Chromium (${backend.name})`, () => {
@@ -16,16 +17,9 @@ describe(`offline terminal in Chromium (${backend.name})`, () => {
   let stack: Stack
   let browser: Browser
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    browser = await launchChromium()
+    ;({ database, stack, browser } = await openBrowserStack(backend))
   }, 240_000)
-  afterAll(async () => {
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBrowserStack({ database, stack, browser }))
 
   it('[POS3][POS7][POS9][POS10] 20 sales offline survive a reload and all reach the server once', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-offline'))

@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from './browser.ts'
-import { P, closeVisit, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+import { TerminalPage } from './browser.ts'
+import { P, closeVisit, projectedTickets, until, type Stack } from './stack.ts'
+import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
 const backend = testBackends().at(-1)!
 describe(`refused ticket in Chromium (${backend.name})`, () => {
@@ -16,17 +17,11 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
   let browser: Browser
   let visitId = ''
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    const demo = await seedDemo(database)
-    visitId = demo.visits.find((v) => v.bracelet === 'B-1002')!.id
-    browser = await launchChromium()
+    const env = await openBrowserStack(backend)
+    ;({ database, stack, browser } = env)
+    visitId = env.demo.visits.find((v) => v.bracelet === 'B-1002')!.id
   }, 240_000)
-  afterAll(async () => {
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBrowserStack({ database, stack, browser }))
 
   it('[POS7][POS8][POS12] a ticket refused by the projection shows the reason', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-refused', 3600), 'en-US')

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from './browser.ts'
-import { P, STORE, projectedTickets, rows, seedDemo, startStack, until, type Stack } from './stack.ts'
+import { TerminalPage } from './browser.ts'
+import { P, STORE, projectedTickets, rows, until, type Stack } from './stack.ts'
+import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
 const backend = testBackends().at(-1)!
 describe(`relay restart under a selling terminal (${backend.name})`, () => {
@@ -17,17 +18,11 @@ describe(`relay restart under a selling terminal (${backend.name})`, () => {
   let browser: Browser
   let visitId = ''
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    const demo = await seedDemo(database)
-    visitId = demo.visits.find((v) => v.bracelet === 'B-1001')!.id
-    browser = await launchChromium()
+    const env = await openBrowserStack(backend)
+    ;({ database, stack, browser } = env)
+    visitId = env.demo.visits.find((v) => v.bracelet === 'B-1001')!.id
   }, 240_000)
-  afterAll(async () => {
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBrowserStack({ database, stack, browser }))
 
   it('[POS6][POS7] nothing lost, nothing doubled across a relay restart', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-restart'))

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from './browser.ts'
-import { P, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+import { TerminalPage } from './browser.ts'
+import { P, projectedTickets, until, type Stack } from './stack.ts'
+import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
 const sameQty = (a: Record<string, number>, b: Record<string, number>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v)
@@ -17,16 +18,9 @@ describe(`shared tab in Chromium (${backend.name})`, () => {
   let stack: Stack
   let browser: Browser
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    browser = await launchChromium()
+    ;({ database, stack, browser } = await openBrowserStack(backend))
   }, 240_000)
-  afterAll(async () => {
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBrowserStack({ database, stack, browser }))
 
   it('[POS4][POS5][POS6] two terminals on one bracelet share the cart; the ticket total is the sum', async () => {
     const a = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-1'))

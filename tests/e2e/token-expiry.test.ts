@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from './browser.ts'
-import { P, projectedTickets, seedDemo, startStack, until, type Stack } from './stack.ts'
+import { TerminalPage } from './browser.ts'
+import { P, projectedTickets, until, type Stack } from './stack.ts'
+import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
 const backend = testBackends().at(-1)!
 describe(`token expiry in Chromium (${backend.name})`, () => {
@@ -15,16 +16,9 @@ describe(`token expiry in Chromium (${backend.name})`, () => {
   let stack: Stack
   let browser: Browser
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    browser = await launchChromium()
+    ;({ database, stack, browser } = await openBrowserStack(backend))
   }, 240_000)
-  afterAll(async () => {
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBrowserStack({ database, stack, browser }))
 
   it('[POS2] pending sales survive an expired token and go up after pairing again', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-exp'))
