@@ -40,6 +40,13 @@ export interface DocRegistry {
 
 export const PROJECTION_CHECKPOINT = 'projection'
 
+/** Origin of a round's merged update written by several subscribers: relay to everyone. */
+const MIXED = Symbol('several subscribers')
+
+function originOf(c: Committed): Subscriber | null {
+  return (c.input as { subscriber?: Subscriber | null }).subscriber ?? null
+}
+
 export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   const docs = new Map<string, LoadedDoc>()
   const loading = new Map<string, Promise<LoadedDoc>>()
@@ -51,14 +58,33 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     maxBatch: opts.groupCommitMax,
     onCommitted: (round: readonly Committed[]) => {
       let appended = 0
-      for (const { input, result } of round) {
-        if (!result.duplicate) appended++
-        const doc = docs.get(input.doc)
-        if (!doc || result.duplicate) continue
-        const origin = (input as { subscriber?: Subscriber | null }).subscriber ?? null
-        if (!doc.applyCommitted(result.seq, input.bytes, origin)) {
-          opts.logger.error({ doc: input.doc, seq: result.seq }, 'committed update did not apply')
-        }
+      // One transaction per document per round: Yjs then emits one merged update, which
+      // goes to each subscriber as one message, however many updates the round held.
+      const byDoc = new Map<LoadedDoc, Committed[]>()
+      for (const c of round) {
+        if (c.result.duplicate) continue
+        appended++
+        const doc = docs.get(c.input.doc)
+        if (!doc) continue
+        const list = byDoc.get(doc)
+        if (list) list.push(c)
+        else byDoc.set(doc, [c])
+      }
+      for (const [doc, list] of byDoc) {
+        // The sender already has its update: skip it only when it is the round's sole author.
+        const first = originOf(list[0] as Committed)
+        const origin = list.every((c) => originOf(c) === first) ? first : MIXED
+        Y.transact(
+          doc.ydoc,
+          () => {
+            for (const { input, result } of list) {
+              if (!doc.applyCommitted(result.seq, input.bytes, origin)) {
+                opts.logger.error({ doc: input.doc, seq: result.seq }, 'committed update did not apply')
+              }
+            }
+          },
+          origin,
+        )
       }
       opts.metrics.appends.inc(appended)
     },
