@@ -169,6 +169,7 @@ export async function publishLevels(
       (doc) => {
         for (const c of list) {
           const p = readProduct(doc, c.productId)
+          // Writes only the level: a concurrent price edit survives (see writeProduct).
           if (p && p.stock !== c.level) writeProduct(doc, { ...p, stock: c.level })
         }
       },

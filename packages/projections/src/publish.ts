@@ -73,8 +73,10 @@ export async function publishCatalog(database: Database, store: string, opts: { 
     const haveP = new Map(readProducts(doc).map((p) => [p.id, stableJson(p)]))
     for (const p of wantProducts) if (haveP.get(p.id) !== stableJson(p)) writeProduct(doc, p)
     const keepP = new Set(wantProducts.map((p) => p.id))
-    const productsMap = doc.getMap(Root.products)
-    for (const id of [...productsMap.keys()]) if (!keepP.has(id)) productsMap.delete(id)
+    for (const root of [Root.products, Root.stock]) {
+      const map = doc.getMap(root)
+      for (const id of [...map.keys()]) if (!keepP.has(id)) map.delete(id)
+    }
     const haveQ = new Map(readPartners(doc).map((p) => [p.id, stableJson(p)]))
     for (const p of wantPartners) if (haveQ.get(p.id) !== stableJson(p)) writePartner(doc, p)
     const keepQ = new Set(wantPartners.map((p) => p.id))

@@ -4,7 +4,7 @@
  * shape lives in one place.
  *
  * Root types per kind (the relay's write rules refer to these names):
- *   catalog: products, partners                     (server only)
+ *   catalog: products, stock, partners              (server only)
  *   roster:  visits                                 (server only)
  *   cart:    meta, lines                            (any terminal of the store)
  *   ticket:  ticket (terminal), server (server), void (admin)
@@ -34,6 +34,8 @@ import {
 
 export const Root = {
   products: 'products',
+  /** Catalog: productId -> published stock level (integer, or null when not tracked). */
+  stock: 'stock',
   partners: 'partners',
   visits: 'visits',
   cartMeta: 'meta',
@@ -56,15 +58,53 @@ function readValid<T>(map: Y.Map<unknown>, parse: (v: unknown) => { ok: true; va
 
 // ---- catalog -------------------------------------------------------------------------
 
+/*
+ * A product lives in two places: its master data (name, price, ...) as one object in
+ * `products`, and its published stock level as a plain value in `stock`. Two writers own
+ * them (the back office publishes prices, the projection publishes levels); were the level
+ * part of the object, a price edit and a concurrent level change would each write the whole
+ * object and the last writer would silently undo the other's change. Readers see one
+ * Product with its stock, as before. A document written before the split keeps its level
+ * inside the object, which is read as long as `stock` has no entry for the product.
+ */
+type ProductInfo = Omit<Product, 'stock'>
+const infoKeys = ['id', 'name', 'category', 'price', 'taxRate', 'active'] as const satisfies ReadonlyArray<keyof ProductInfo>
+
+function stockOf(stock: Y.Map<unknown>, productId: string, fallback: number | null): number | null {
+  if (!stock.has(productId)) return fallback
+  const v = stock.get(productId)
+  return v === null || (typeof v === 'number' && Number.isInteger(v)) ? v : fallback
+}
+
 export function readProducts(doc: Y.Doc): Product[] {
-  return readValid(doc.getMap(Root.products), (v) => validate(productSchema, v))
+  const stock = doc.getMap<unknown>(Root.stock)
+  return readValid(doc.getMap(Root.products), (v) => validate(productSchema, v)).map((p) => ({
+    ...p,
+    stock: stockOf(stock, p.id, p.stock),
+  }))
 }
 export function readProduct(doc: Y.Doc, productId: string): Product | undefined {
   const r = validate(productSchema, doc.getMap(Root.products).get(productId))
-  return r.ok ? r.value : undefined
+  return r.ok ? { ...r.value, stock: stockOf(doc.getMap<unknown>(Root.stock), productId, r.value.stock) } : undefined
 }
+/**
+ * Write a product, touching only the parts that differ from the document: its master
+ * data (one object in `products`) and its level (one value in `stock`). Publishing a new
+ * price leaves the level alone and publishing a level leaves the price alone, so
+ * concurrent writers of the two never overwrite each other.
+ */
 export function writeProduct(doc: Y.Doc, p: Product): void {
-  doc.getMap(Root.products).set(p.id, { ...p })
+  const products = doc.getMap<unknown>(Root.products)
+  const stock = doc.getMap<unknown>(Root.stock)
+  const have = validate(productSchema, products.get(p.id))
+  const info: ProductInfo = { id: p.id, name: p.name, category: p.category, price: p.price, taxRate: p.taxRate, active: p.active }
+  const newInfo = !have.ok || infoKeys.some((k) => have.value[k] !== info[k])
+  const haveLevel = stockOf(stock, p.id, have.ok ? have.value.stock : null)
+  doc.transact(() => {
+    if (newInfo) products.set(p.id, info)
+    // A level still inside an old object must move out before the object is replaced.
+    if (haveLevel !== p.stock || (newInfo && !stock.has(p.id))) stock.set(p.id, p.stock)
+  })
 }
 export function readPartners(doc: Y.Doc): Partner[] {
   return readValid(doc.getMap(Root.partners), (v) => validate(partnerSchema, v))
