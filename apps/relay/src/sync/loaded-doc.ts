@@ -55,6 +55,7 @@ export class LoadedDoc {
 
   /** Apply a committed log row; a row that does not apply is reported, never fatal. */
   applyCommitted(seq: number, bytes: Uint8Array, origin: unknown): boolean {
+    this.encodedSv = null
     try {
       Y.applyUpdate(this.ydoc, bytes, origin)
     } catch {
@@ -68,6 +69,13 @@ export class LoadedDoc {
 
   stateVector(): Uint8Array {
     return Y.encodeStateVector(this.ydoc)
+  }
+
+  private encodedSv: Uint8Array | null = null
+  /** The state vector acks carry; encoded once for all the acks of a commit round. */
+  durableStateVector(): Uint8Array {
+    this.encodedSv ??= Y.encodeStateVector(this.ydoc)
+    return this.encodedSv
   }
 
   destroy(): void {

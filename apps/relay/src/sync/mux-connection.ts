@@ -16,13 +16,36 @@ let nextId = 1_000_000
 /** Documents one subscribe frame may name; more is a client bug or an attack. */
 export const MAX_SUBSCRIBE = 5_000
 
-export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { token: string | null; remote: string }): Connection {
+export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token: string | null; remote: string }): Connection {
+  /**
+   * Frames queued in one turn of the event loop leave as one message: a commit round's
+   * relays and acks for this terminal cost one socket write, not one each.
+   */
+  let outbox: Uint8Array[] = []
+  const flush = () => {
+    const frames = outbox
+    outbox = []
+    if (frames.length === 1) ws.send(frames[0] as Uint8Array)
+    else if (frames.length > 1) ws.send(encodeMux({ type: Mux.batch, frames }))
+  }
+  const sendBytes = (bytes: Uint8Array) => {
+    outbox.push(bytes)
+    if (outbox.length === 1) setImmediate(flush)
+  }
+  // Everything leaves through the outbox, in order; a close sends what is queued first.
+  const socket: Socket = {
+    send: sendBytes,
+    close(code, reason) {
+      flush()
+      ws.close(code, reason)
+    },
+  }
   const session = new Session(deps, socket, info.remote)
   const docs = new Map<string, LoadedDoc>()
-  const send = (frame: MuxFrame) => socket.send(encodeMux(frame))
+  const send = (frame: MuxFrame) => sendBytes(encodeMux(frame))
   const subscriber: Subscriber = {
     id: nextId++,
-    sendUpdate: (doc, update, memo) => socket.send(memoized(memo, 'mux', () => encodeMux({ type: Mux.sync, doc, message: syncUpdate(update) }))),
+    sendUpdate: (doc, update, memo) => sendBytes(memoized(memo, 'mux', () => encodeMux({ type: Mux.sync, doc, message: syncUpdate(update) }))),
     sendAwareness: (doc, update) => send({ type: Mux.awareness, doc, update }),
   }
   const run = serial((err) => {
@@ -113,7 +136,7 @@ export function handleMuxConnection(deps: SessionDeps, socket: Socket, info: { t
         if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
         out.done.then((r) => {
           deps.metrics.acks.inc()
-          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: doc.stateVector() })
+          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: doc.durableStateVector() })
         }, failed)
         return
       }

@@ -82,7 +82,7 @@ export function handleSyncConnection(
         const r = await out.done.catch((err: unknown) => failed(err))
         if (!r || !info.acks || r.vacuous) return
         deps.metrics.acks.inc()
-        socket.send(encodeSyncAck(r.seq, doc.stateVector()))
+        socket.send(encodeSyncAck(r.seq, doc.durableStateVector()))
         return
       }
       case YMessage.awareness:
