@@ -3,11 +3,16 @@
  * the real Postgres, serving the built web app at the same origin, with a demo store
  * seeded through the relay as a service client (catalog and roster are server-only).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import { demoProductId, publishRoster, seedDemo as seedDemoData, type DemoResult } from '@tally/projections'
 import { tables } from '@tally/schema/db'
-import type { TestDatabase } from '@tally/schema/db/testing'
+import type { TestBackend, TestDatabase } from '@tally/schema/db/testing'
+import { signToken } from '@tally/relay/auth'
 import { startTestRelay, type TestRelay } from '@tally/relay/testing'
+import { SPAWN_SECRET, spawnRelay, type SpawnedRelay } from '../helpers/spawn-relay.ts'
 import { buildWebOnce } from './web-build.ts'
 
 export const STORE = 'e2e'
@@ -56,6 +61,97 @@ export async function startStack(database: TestDatabase): Promise<Stack> {
     },
     async close() {
       await stack.stop()
+    },
+  }
+  return stack
+}
+
+/**
+ * The server side as its own process: `apps/relay/src/main.ts` with the projection
+ * worker inside, serving the built app, over a database seeded with the demo store
+ * before it starts. A test can SIGKILL it mid-work and start it again on the same port
+ * and data. On PGlite the child owns the data directory while it runs, so the database
+ * is read through the REST API, or here once the relay is stopped (`stopAndOpen`).
+ */
+export interface SpawnedStack {
+  readonly url: string
+  readonly demo: DemoResult
+  /** The running relay process (the last one started). */
+  readonly relay: SpawnedRelay
+  terminalToken(sub: string): Promise<string>
+  /** GET `/api/v1${path}` as the store's service account; throws unless 2xx. */
+  api<T>(path: string): Promise<T>
+  /** SIGKILL: no shutdown code runs, sockets drop as the kernel closes them. */
+  kill(): Promise<void>
+  /** A new relay process on the same port and data. */
+  start(): Promise<void>
+  /** Stop the relay cleanly (SIGTERM) and open its database in this process. */
+  stopAndOpen(): Promise<TestDatabase>
+  close(): Promise<void>
+}
+
+export async function spawnStack(backend: TestBackend): Promise<SpawnedStack> {
+  const webDist = await buildWebOnce()
+  const dir = backend.name === 'pglite' ? mkdtempSync(join(tmpdir(), 'tally-e2e-relay-')) : null
+  // main.ts keeps PGlite in DATA_DIR/pg.
+  const pgDir = dir ? join(dir, 'pg') : null
+  let database: TestDatabase | null = await backend.open(pgDir ? { dataDir: pgDir } : {})
+  const env: Record<string, string> = { WEB_DIST: webDist, PROJECTOR: '1' }
+  if (dir) env.DATA_DIR = dir
+  else {
+    env.DATABASE_URL = database.reopen.url ?? ''
+    env.DATABASE_SCHEMA = database.reopen.schema
+  }
+  let relay: SpawnedRelay | null = null
+  let closed = false
+  let demo: DemoResult
+  try {
+    demo = await seedDemo(database)
+    if (pgDir) {
+      await database.close()
+      database = null
+    }
+    relay = await spawnRelay(env)
+  } catch (err) {
+    await database?.cleanup()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+  const port = relay.port
+  const url = relay.httpUrl
+  const service = await signToken(SPAWN_SECRET, { role: 'service', store: STORE, sub: 'e2e-service' })
+  const stack: SpawnedStack = {
+    url,
+    demo,
+    get relay() {
+      return relay!
+    },
+    terminalToken: (sub) => signToken(SPAWN_SECRET, { role: 'terminal', store: STORE, sub }),
+    async api<T>(path: string): Promise<T> {
+      const res = await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${service}` } })
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`)
+      return (await res.json()) as T
+    },
+    async kill() {
+      await relay?.kill('SIGKILL')
+    },
+    async start() {
+      if (closed) throw new Error('the stack is closed')
+      await relay?.kill('SIGKILL')
+      relay = await spawnRelay({ ...env, PORT: String(port) })
+    },
+    async stopAndOpen() {
+      await relay?.kill('SIGTERM')
+      if (relay && (await relay.exited) !== 0) throw new Error(`relay did not stop cleanly: ${relay.stderr()}`)
+      database ??= await backend.open(pgDir ? { dataDir: pgDir } : {})
+      return database
+    },
+    async close() {
+      closed = true
+      await relay?.kill('SIGKILL')
+      await database?.cleanup()
+      database = null
+      if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }
   return stack

@@ -1,6 +1,6 @@
 /**
  * The relay as a real child process (`npm start`'s entry point), so tests can kill it
- * with SIGKILL and start it again on the same data.
+ * with SIGKILL and start it again on the same data (and, with PORT, the same port).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -13,16 +13,32 @@ export interface SpawnedRelay {
   readonly wsUrl: string
   readonly httpUrl: string
   readonly child: ChildProcess
+  /** Resolves with the exit code (null when a signal ended it) once the process is gone. */
+  readonly exited: Promise<number | null>
+  /** What the relay wrote to stderr so far (its warnings and errors), for failure messages. */
+  stderr(): string
+  /** Send the signal and wait until the process is gone (at once if it already is). */
   kill(signal: NodeJS.Signals): Promise<void>
 }
 
+/**
+ * Starts the relay with the test secret, PORT=0, no projection worker, no demo store and
+ * warn-level logs unless `env` says otherwise (PORT, PROJECTOR=1, WEB_DIST, DATA_DIR or
+ * DATABASE_URL + DATABASE_SCHEMA...). Resolves once it listens and printed its banner.
+ */
 export function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/relay/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', JWT_SECRET: SPAWN_SECRET, PROJECTOR: '0', DEMO: '0', LOG_LEVEL: 'warn', WEB_DIST: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let gone = false
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      gone = true
+      resolve(code)
+    }),
+  )
   let out = ''
   let err = ''
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
@@ -37,13 +53,15 @@ export function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
           wsUrl: `ws://127.0.0.1:${port}`,
           httpUrl: `http://127.0.0.1:${port}`,
           child,
+          exited,
+          stderr: () => err,
           async kill(signal) {
-            child.kill(signal)
+            if (!gone) child.kill(signal)
             await exited
           },
         })
       }
     })
-    child.once('exit', (code) => reject(new Error(`relay exited early (${code}): ${err}`)))
+    child.once('exit', (code, signal) => reject(new Error(`relay exited early (${code ?? signal}): ${err}`)))
   })
 }
