@@ -17,67 +17,150 @@ export function checkScope(claims: Claims, name: DocName): CheckResult {
   return { ok: true, empty: false }
 }
 
-/** True when applying the update would add nothing: no unknown structs, no new deletions. */
-export function isNoop(doc: Y.Doc, update: Uint8Array): boolean {
-  const sv = Y.encodeStateVector(doc)
-  const diff = Y.decodeUpdate(Y.diffUpdate(update, sv))
-  if (diff.structs.length > 0) return false
-  if (diff.ds.clients.size === 0) return true
-  const have = Y.createDeleteSetFromStructStore(doc.store)
-  for (const [client, ranges] of diff.ds.clients) {
-    const known = have.clients.get(client) ?? []
+type Decoded = ReturnType<typeof Y.decodeUpdate>
+type Struct = Decoded['structs'][number]
+
+/**
+ * What an update would change in `doc`, read from its decoded structs without applying
+ * it: whether it adds anything (structs past the document's state, or deletions of
+ * items not yet deleted), and which root types it writes into. The same answers as
+ * applying it to a copy and observing the roots, without copying the document.
+ *
+ * A struct whose position cannot be resolved (it depends on content neither the
+ * document nor the update holds) would stay pending when applied and change no root;
+ * it counts as adding something and as touching no root, as a copy would show it.
+ */
+export function analyzeUpdate(doc: Y.Doc, decoded: Decoded): { adds: boolean; roots: Set<string> } {
+  const store = doc.store
+  const roots = new Set<string>()
+  let adds = false
+  // The update's own items by client, in clock order, for references between them.
+  const own = new Map<number, Y.Item[]>()
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue
+    const list = own.get(s.id.client)
+    if (list) list.push(s)
+    else own.set(s.id.client, [s])
+  }
+  const memo = new Map<Y.Item, string | null>()
+  const share = new Map<unknown, string>()
+  for (const [name, type] of doc.share) share.set(type, name)
+
+  const rootOfIntegrated = (item: Y.Item): string | null => {
+    let type = item.parent as { _item: Y.Item | null } | null
+    while (type && type._item) type = type._item.parent as { _item: Y.Item | null } | null
+    return type ? (share.get(type) ?? null) : null
+  }
+  const rootOfId = (id: Y.ID, depth: number): string | null => {
+    if (id.clock < Y.getState(store, id.client)) {
+      const s = Y.getItem(store, id) as Struct
+      return s instanceof Y.Item ? rootOfIntegrated(s) : null
+    }
+    const list = own.get(id.client)
+    if (!list) return null
+    let lo = 0
+    let hi = list.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const m = list[mid] as Y.Item
+      if (id.clock < m.id.clock) hi = mid - 1
+      else if (id.clock >= m.id.clock + m.length) lo = mid + 1
+      else return rootOfNew(m, depth + 1)
+    }
+    return null
+  }
+  const rootOfNew = (item: Y.Item, depth: number): string | null => {
+    const known = memo.get(item)
+    if (known !== undefined) return known
+    // A malicious update may chain references in a cycle; no honest one nests this deep.
+    if (depth > 10_000) return null
+    memo.set(item, null)
+    const parent = item.parent as unknown
+    let root: string | null
+    if (typeof parent === 'string') root = parent
+    else if (parent instanceof Y.ID) root = rootOfId(parent, depth)
+    else if (item.origin) root = rootOfId(item.origin, depth)
+    else if (item.rightOrigin) root = rootOfId(item.rightOrigin, depth)
+    else root = null
+    memo.set(item, root)
+    return root
+  }
+
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) {
+      // GC and skip structs carry no content; a GC past the state still advances it.
+      if (!(s instanceof Y.GC) || s.id.clock + s.length <= Y.getState(store, s.id.client)) continue
+      adds = true
+      continue
+    }
+    if (s.id.clock + s.length <= Y.getState(store, s.id.client)) continue
+    adds = true
+    const root = rootOfNew(s, 0)
+    if (root !== null) roots.add(root)
+  }
+  for (const [client, ranges] of decoded.ds.clients) {
+    const state = Y.getState(store, client)
+    const structs = store.clients.get(client) ?? []
     for (const r of ranges) {
-      const covered = known.some((k) => k.clock <= r.clock && r.clock + r.len <= k.clock + k.len)
-      if (!covered) return false
+      const end = r.clock + r.len
+      // Past what the document holds: either the update's own new items (counted
+      // above) or a deletion the document cannot apply yet; either way it adds.
+      if (end > state) adds = true
+      if (r.clock >= state || structs.length === 0) continue
+      for (let i = Y.findIndexSS(structs, r.clock); i < structs.length; i++) {
+        const s = structs[i] as Struct
+        if (s.id.clock >= end) break
+        if (s.deleted || !(s instanceof Y.Item)) continue
+        adds = true
+        const root = rootOfIntegrated(s)
+        if (root !== null) roots.add(root)
+      }
     }
   }
-  return true
+  return { adds, roots }
+}
+
+/** True when applying the update would add nothing: no unknown structs, no new deletions. */
+export function isNoop(doc: Y.Doc, update: Uint8Array): boolean {
+  return !analyzeUpdate(doc, Y.decodeUpdate(update)).adds
 }
 
 /**
- * Decode the update and check the role's write rules by applying it to a copy of the
- * document and watching the root types the role may not touch.
- */
-/**
- * `withId`: the update carries an outbox id, so the log recognises a resend by id and
- * the relay skips the costlier check against committed state.
+ * Decode the update and check the role's write rules against the root types it writes.
+ *
+ * `withId`: the update carries an outbox id, so the log recognises a resend by id; an
+ * update that adds nothing is still passed on, to answer the id's first sequence.
  */
 export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: Uint8Array, maxBytes: number, withId = false): CheckResult {
   if (update.byteLength > maxBytes) {
     return { ok: false, code: ErrorCode.tooLarge, reason: `update of ${update.byteLength} bytes exceeds ${maxBytes}` }
   }
-  let vacuous: boolean
+  let decoded: Decoded
   try {
-    const decoded = Y.decodeUpdate(update)
-    vacuous = decoded.structs.length === 0 && decoded.ds.clients.size === 0
+    decoded = Y.decodeUpdate(update)
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
-  let noop = vacuous
-  try {
-    if (!withId && !vacuous) noop = isNoop(doc, update)
-  } catch {
-    return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
-  }
-  if (noop) return { ok: true, empty: true, vacuous }
+  const vacuous = decoded.structs.length === 0 && decoded.ds.clients.size === 0
+  if (vacuous) return { ok: true, empty: true, vacuous }
   const forbidden = forbiddenRoots(name.kind, claims.role)
-  if (forbidden === 'all') {
-    return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write ${name.kind} documents` }
-  }
-  if (forbidden.length === 0) return { ok: true, empty: false }
-  const copy = new Y.Doc({ gc: false })
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
-  let touched: string | null = null
-  for (const root of forbidden) copy.getMap(root).observeDeep(() => (touched ??= root))
+  // An update with an outbox id goes to the log even when it adds nothing (the log
+  // answers the id's first sequence), so only the role's rules need the analysis.
+  if (withId && forbidden !== 'all' && forbidden.length === 0) return { ok: true, empty: false }
+  let analysis: ReturnType<typeof analyzeUpdate>
   try {
-    Y.applyUpdate(copy, update)
+    analysis = analyzeUpdate(doc, decoded)
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not apply' }
-  } finally {
-    copy.destroy()
   }
-  if (touched !== null) {
+  if (forbidden === 'all') {
+    // A stock client's sync step 2 repeats what the document has; only new content is a write.
+    if (!withId && !analysis.adds) return { ok: true, empty: true, vacuous: false }
+    return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write ${name.kind} documents` }
+  }
+  const touched = forbidden.find((root) => analysis.roots.has(root))
+  if (touched !== undefined) {
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write "${touched}" of a ${name.kind}` }
   }
-  return { ok: true, empty: false }
+  return { ok: true, empty: !withId && !analysis.adds }
 }

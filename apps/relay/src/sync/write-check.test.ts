@@ -1,0 +1,123 @@
+/**
+ * The relay decides "does this update add anything, and which roots does it write" from
+ * the update's structs, without copying the document. These properties pin that answer
+ * to the reference: apply the update to a copy and watch what changes.
+ */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import * as Y from 'yjs'
+import { analyzeUpdate } from './write-check.ts'
+
+const ROOTS = ['lines', 'server', 'void'] as const
+
+type Op =
+  | { kind: 'set'; root: number; key: number; value: number }
+  | { kind: 'nest'; root: number; key: number; inner: number; value: number }
+  | { kind: 'delete'; root: number; key: number }
+  | { kind: 'push'; value: number }
+  | { kind: 'cut'; at: number }
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), root: fc.nat(2), key: fc.nat(3), value: fc.nat(99) }),
+  fc.record({ kind: fc.constant('nest' as const), root: fc.nat(2), key: fc.nat(3), inner: fc.nat(2), value: fc.nat(99) }),
+  fc.record({ kind: fc.constant('delete' as const), root: fc.nat(2), key: fc.nat(3) }),
+  fc.record({ kind: fc.constant('push' as const), value: fc.nat(99) }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat(5) }),
+)
+
+function apply(doc: Y.Doc, o: Op): void {
+  const map = doc.getMap<unknown>(ROOTS[o.kind === 'push' || o.kind === 'cut' ? 0 : o.root])
+  switch (o.kind) {
+    case 'set':
+      map.set(`k${o.key}`, o.value)
+      return
+    case 'nest': {
+      let inner = map.get(`n${o.key}`)
+      if (!(inner instanceof Y.Map)) {
+        inner = new Y.Map()
+        map.set(`n${o.key}`, inner)
+      }
+      ;(inner as Y.Map<number>).set(`i${o.inner}`, o.value)
+      return
+    }
+    case 'delete':
+      map.delete(`k${o.key}`)
+      map.delete(`n${o.key}`)
+      return
+    case 'push':
+      doc.getArray<number>('items').push([o.value])
+      return
+    case 'cut': {
+      const a = doc.getArray<number>('items')
+      if (a.length > 0) a.delete(o.at % a.length, 1)
+      return
+    }
+  }
+}
+
+/** The reference answer: apply to a copy, observe each root. */
+function byCopy(doc: Y.Doc, update: Uint8Array): { adds: boolean; roots: Set<string> } {
+  const copy = new Y.Doc({ guid: 'copy' })
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+  const roots = new Set<string>()
+  for (const r of [...ROOTS, 'items']) {
+    const t = r === 'items' ? copy.getArray(r) : copy.getMap(r)
+    t.observeDeep(() => roots.add(r))
+  }
+  let adds = false
+  copy.on('update', () => (adds = true))
+  Y.applyUpdate(copy, update)
+  copy.destroy()
+  return { adds, roots }
+}
+
+describe('write check analysis', () => {
+  it('[RLY11] the structural analysis names the same roots and the same "adds anything" as applying the update to a copy', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(op, { maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+        fc.array(op, { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        fc.boolean(),
+        (history, next, gc, fullState) => {
+          // Two terminals and the server write in turns; the relay holds the merged result.
+          const relay = new Y.Doc({ gc, guid: 'relay' })
+          const writers = [new Y.Doc({ guid: 'a' }), new Y.Doc({ guid: 'b' }), new Y.Doc({ guid: 's' })]
+          for (const [i, ops] of history.entries()) {
+            const w = writers[i % writers.length] as Y.Doc
+            Y.applyUpdate(w, Y.encodeStateAsUpdate(relay))
+            const before = Y.encodeStateVector(w)
+            for (const o of ops) apply(w, o)
+            Y.applyUpdate(relay, Y.encodeStateAsUpdate(w, before))
+          }
+          const terminal = writers[0] as Y.Doc
+          Y.applyUpdate(terminal, Y.encodeStateAsUpdate(relay))
+          const before = Y.encodeStateVector(terminal)
+          for (const o of next) apply(terminal, o)
+          // Either an incremental update, or a stock client's sync step 2 (whole state
+          // against the relay's vector, with every deletion it ever saw).
+          const update = fullState ? Y.encodeStateAsUpdate(terminal, Y.encodeStateVector(relay)) : Y.encodeStateAsUpdate(terminal, before)
+          const want = byCopy(relay, update)
+          const got = analyzeUpdate(relay, Y.decodeUpdate(update))
+          expect({ adds: got.adds, roots: [...got.roots].sort() }).toEqual({ adds: want.adds, roots: [...want.roots].sort() })
+        },
+      ),
+      { numRuns: 400, seed: 20261125 },
+    )
+  })
+
+  it('[RLY11] an update that depends on content the relay lacks touches no root, as a copy shows', () => {
+    const a = new Y.Doc({ guid: 'a' })
+    a.getMap('server').set('verdict', new Y.Map())
+    const first = Y.encodeStateAsUpdate(a)
+    const before = Y.encodeStateVector(a)
+    ;(a.getMap('server').get('verdict') as Y.Map<string>).set('status', 'accepted')
+    const second = Y.encodeStateAsUpdate(a, before)
+    const relay = new Y.Doc({ guid: 'relay' })
+    // The relay has not got `first`: `second` is pending there and changes nothing yet.
+    expect(byCopy(relay, second).roots.size).toBe(0)
+    expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual([])
+    Y.applyUpdate(relay, first)
+    expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual(['server'])
+  })
+})
