@@ -51,6 +51,9 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   const docs = new Map<string, LoadedDoc>()
   const loading = new Map<string, Promise<LoadedDoc>>()
   let tailSeq = 0
+  const ownNotifications = new Set<number>()
+  /** Highest sequence this relay appended itself (catch-up reads only others' rows). */
+  let ownTop = 0
   let catchingUp: Promise<void> | null = null
   let closed = false
 
@@ -87,6 +90,14 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         )
       }
       opts.metrics.appends.inc(appended)
+      // The append notified the log channel with its highest sequence; that
+      // notification is about our own rows, which catch-up would only skip.
+      const top = round.reduce((m, c) => (c.result.duplicate ? m : Math.max(m, c.result.seq)), 0)
+      if (top > 0) {
+        ownTop = Math.max(ownTop, top)
+        ownNotifications.add(top)
+        if (ownNotifications.size > 1000) ownNotifications.delete(ownNotifications.values().next().value as number)
+      }
     },
     onRound: (size, latencies) => {
       opts.metrics.appendBatchSize.observe(size)
@@ -134,7 +145,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     docs.set(name, doc)
     opts.metrics.loadedDocs.set(docs.size)
     // Rows committed between the query and now (by another process) are caught up here.
-    if (tailSeq < stored.lastSeq) void catchUpSoon()
+    if (Math.max(tailSeq, ownTop) < stored.lastSeq) void catchUpSoon()
     return doc
   }
 
@@ -180,11 +191,10 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     if (closed) return
     let from = Math.max(0, tailSeq - GAP_WINDOW)
     for (;;) {
-      const rows = await opts.log.readSince(from, 1000)
+      const rows = await opts.log.readSince(from, 1000, opts.origin)
       for (const r of rows) {
         from = r.seq
         if (r.seq > tailSeq) tailSeq = r.seq
-        if (r.origin === opts.origin) continue
         const doc = docs.get(r.doc)
         if (doc) doc.applyCommitted(r.seq, r.bytes, null)
       }
@@ -254,7 +264,10 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   let unlisten: (() => Promise<void>) | null = null
   const ready = (async () => {
     tailSeq = await opts.log.maxSeq()
-    unlisten = await opts.database.listen(opts.log.channel, () => void catchUpSoon())
+    unlisten = await opts.database.listen(opts.log.channel, (payload) => {
+      if (ownNotifications.delete(Number(payload))) return
+      void catchUpSoon()
+    })
   })()
 
   return {

@@ -3,7 +3,7 @@
  * Drizzle serves PGlite and a real Postgres alike; `update-log.contract.ts` is the test
  * suite both must pass.
  */
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm'
 import type { Database } from './open.ts'
 import { snapshots, updateLog } from './tables.ts'
 
@@ -48,7 +48,8 @@ export interface UpdateLog {
   loadDoc(doc: string): Promise<StoredDoc>
   /** Load many documents in two queries (a reconnecting terminal resumes hundreds). */
   loadDocs(docs: readonly string[]): Promise<Map<string, StoredDoc>>
-  readSince(afterSeq: number, limit: number): Promise<LogEntry[]>
+  /** Entries after `afterSeq` in order; `exceptOrigin` leaves out one process's own rows. */
+  readSince(afterSeq: number, limit: number, exceptOrigin?: string): Promise<LogEntry[]>
   maxSeq(): Promise<number>
   writeSnapshot(doc: string, store: string, bytes: Uint8Array, uptoSeq: number): Promise<void>
   /** Delete log rows of `doc` with seq <= uptoSeq that a snapshot already covers. */
@@ -164,8 +165,14 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       return out
     },
 
-    async readSince(afterSeq, limit) {
-      return db.select().from(updateLog).where(gt(updateLog.seq, afterSeq)).orderBy(asc(updateLog.seq)).limit(limit)
+    async readSince(afterSeq, limit, exceptOrigin) {
+      const after = gt(updateLog.seq, afterSeq)
+      return db
+        .select()
+        .from(updateLog)
+        .where(exceptOrigin === undefined ? after : and(after, ne(updateLog.origin, exceptOrigin)))
+        .orderBy(asc(updateLog.seq))
+        .limit(limit)
     },
 
     async maxSeq() {
