@@ -47,6 +47,13 @@ export const Root = {
   closing: 'closing',
 } as const
 
+/** A single entry, or undefined when absent or invalid (an absent one skips the validator's error path). */
+function readOne<T>(v: unknown, parse: (v: unknown) => { ok: true; value: T } | { ok: false }): T | undefined {
+  if (v === undefined) return undefined
+  const r = parse(v)
+  return r.ok ? r.value : undefined
+}
+
 function readValid<T>(map: Y.Map<unknown>, parse: (v: unknown) => { ok: true; value: T } | { ok: false }): T[] {
   const out: T[] = []
   for (const v of map.values()) {
@@ -247,8 +254,7 @@ export function cartTotal(lines: readonly CartLine[]): number {
 // ---- ticket --------------------------------------------------------------------------
 
 export function readSale(doc: Y.Doc): Sale | undefined {
-  const r = validate(saleSchema, doc.getMap(Root.ticket).get('sale'))
-  return r.ok ? r.value : undefined
+  return readOne(doc.getMap(Root.ticket).get('sale'), (v) => validate(saleSchema, v))
 }
 /** The raw sale as written, for the projection to judge even when it is malformed. */
 export function readRawSale(doc: Y.Doc): unknown {
@@ -258,15 +264,13 @@ export function writeSale(doc: Y.Doc, sale: Sale): void {
   doc.getMap(Root.ticket).set('sale', JSON.parse(JSON.stringify(sale)) as Sale)
 }
 export function readVerdict(doc: Y.Doc): Verdict | undefined {
-  const r = validate(verdictSchema, doc.getMap(Root.server).get('verdict'))
-  return r.ok ? r.value : undefined
+  return readOne(doc.getMap(Root.server).get('verdict'), (v) => validate(verdictSchema, v))
 }
 export function writeVerdict(doc: Y.Doc, v: Verdict): void {
   doc.getMap(Root.server).set('verdict', JSON.parse(JSON.stringify(v)) as Verdict)
 }
 export function readVoid(doc: Y.Doc): VoidMark | undefined {
-  const r = validate(voidSchema, doc.getMap(Root.void).get('mark'))
-  return r.ok ? r.value : undefined
+  return readOne(doc.getMap(Root.void).get('mark'), (v) => validate(voidSchema, v))
 }
 export function writeVoid(doc: Y.Doc, v: VoidMark): void {
   doc.getMap(Root.void).set('mark', { ...v })
@@ -321,8 +325,7 @@ export function consumedTotal(doc: Y.Doc): number {
   return readConsumption(doc).reduce((s, c) => s + c.amount, 0)
 }
 export function readClosing(doc: Y.Doc): Closing | undefined {
-  const r = validate(closingSchema, doc.getMap(Root.closing).get('closing'))
-  return r.ok ? r.value : undefined
+  return readOne(doc.getMap(Root.closing).get('closing'), (v) => validate(closingSchema, v))
 }
 export function writeClosing(doc: Y.Doc, c: Closing): void {
   doc.getMap(Root.closing).set('closing', { ...c })
