@@ -16,11 +16,23 @@ export interface CachedDoc {
   seq: number
 }
 
+/**
+ * Log rows the caller already holds: every row with seq above `above` that it read for
+ * these documents (the worker's tail read). A load then fetches only the older rows
+ * instead of reading and decoding the same bytes twice.
+ */
+export interface KnownRows {
+  above: number
+  rows: ReadonlyMap<string, ReadonlyArray<{ seq: number; bytes: Uint8Array }>>
+}
+
 export interface DocStore {
   get(name: string): CachedDoc | undefined
   /** Load every name not cached; returns all of them. */
-  loadMany(ex: Executor, names: readonly string[]): Promise<Map<string, CachedDoc>>
+  loadMany(ex: Executor, names: readonly string[], known?: KnownRows): Promise<Map<string, CachedDoc>>
   apply(name: string, seq: number, bytes: Uint8Array): void
+  /** Record that a cached document already holds the row `seq` (our own write-back). */
+  advance(name: string, seq: number): void
   delete(name: string): void
   clear(): void
 }
@@ -28,7 +40,7 @@ export interface DocStore {
 export function createDocStore(maxDocs: number): DocStore {
   const cache = new Lru<string, CachedDoc>(maxDocs)
 
-  async function loadMissing(ex: Executor, names: string[]): Promise<Map<string, CachedDoc>> {
+  async function loadMissing(ex: Executor, names: string[], known: KnownRows | undefined): Promise<Map<string, CachedDoc>> {
     const out = new Map<string, CachedDoc>()
     if (names.length === 0) return out
     const snaps = await query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
@@ -46,21 +58,26 @@ export function createDocStore(maxDocs: number): DocStore {
     }
     const entries = await query<{ doc: string; seq: unknown; bytes: unknown }>(
       ex,
-      sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
+      known
+        ? sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) AND seq <= ${known.above} ORDER BY seq`
+        : sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
     )
-    for (const e of entries) {
-      const seq = Number(e.seq)
-      if (seq <= (snapSeq.get(e.doc) ?? 0)) continue
-      const c = out.get(e.doc) as CachedDoc
-      Y.applyUpdate(c.doc, toBytes(e.bytes))
+    const applyRow = (doc: string, seq: number, bytes: Uint8Array) => {
+      if (seq <= (snapSeq.get(doc) ?? 0)) return
+      const c = out.get(doc) as CachedDoc
+      Y.applyUpdate(c.doc, bytes)
       c.seq = Math.max(c.seq, seq)
     }
+    for (const e of entries) applyRow(e.doc, Number(e.seq), toBytes(e.bytes))
+    // Rows above `known.above` that are not held yet are not visible to this read either
+    // (or were committed since): the tail delivers them later.
+    if (known) for (const name of names) for (const r of known.rows.get(name) ?? []) applyRow(name, r.seq, r.bytes)
     return out
   }
 
   return {
     get: (name) => cache.get(name),
-    async loadMany(ex, names) {
+    async loadMany(ex, names, known) {
       const out = new Map<string, CachedDoc>()
       const missing: string[] = []
       for (const n of new Set(names)) {
@@ -70,7 +87,7 @@ export function createDocStore(maxDocs: number): DocStore {
       }
       // Keep statements a sensible size on a huge rebuild.
       for (let i = 0; i < missing.length; i += 2000) {
-        const loaded = await loadMissing(ex, missing.slice(i, i + 2000))
+        const loaded = await loadMissing(ex, missing.slice(i, i + 2000), known)
         for (const [n, c] of loaded) {
           cache.set(n, c)
           out.set(n, c)
@@ -83,6 +100,10 @@ export function createDocStore(maxDocs: number): DocStore {
       if (!c) return
       Y.applyUpdate(c.doc, bytes)
       c.seq = Math.max(c.seq, seq)
+    },
+    advance(name, seq) {
+      const c = cache.get(name)
+      if (c) c.seq = Math.max(c.seq, seq)
     },
     delete: (name) => cache.delete(name),
     clear: () => cache.clear(),

@@ -34,6 +34,8 @@ export interface LogTail {
   read(limit: number): Promise<TailRow[]>
   /** Highest seq below which every row has been read: what the checkpoint may say. */
   frontier(): number
+  /** Highest seq read so far: every row at or below it that was visible then has been read. */
+  cursor(): number
   pendingGaps(): number
   reset(checkpoint: number): void
 }
@@ -96,6 +98,7 @@ export function createLogTail(database: Database, opts: { checkpoint: number; ga
       for (const s of gaps.keys()) if (s - 1 < min) min = s - 1
       return min
     },
+    cursor: () => cursor,
     pendingGaps() {
       return gaps.size
     },

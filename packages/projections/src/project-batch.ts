@@ -33,6 +33,8 @@ export interface BatchOutcome {
   projected: number
   verdicts: number
   levelChanges: LevelChange[]
+  /** Log seqs of the verdicts appended: their bytes are already in the documents passed in. */
+  ownSeqs: number[]
 }
 
 const TICKET_KINDS = [
@@ -143,10 +145,10 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     const bytes = captureChange(t.cached.doc, (d) => writeVerdict(d, { ...p.verdict, seq: t.cached.seq, at: now }))
     if (bytes) appends.push({ doc: t.name, store: t.store, bytes })
   }
-  await appendUpdates(ex, deps.database.schema, appends, PROJECTION_ACTOR, deps.origin)
+  const ownSeqs = await appendUpdates(ex, deps.database.schema, appends, PROJECTION_ACTOR, deps.origin)
 
   await publishLevels(deps.writer, ex, levelChanges, new Map(productRows.map((p) => [`${p.store}\u0000${p.id}`, p.trackStock])))
-  return { projected: docs.size, verdicts: appends.length, levelChanges }
+  return { projected: docs.size, verdicts: appends.length, levelChanges, ownSeqs }
 }
 
 /** Write changed levels into each store's catalog document (tracked products only). */

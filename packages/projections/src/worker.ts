@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm'
 import { parseDocName } from '@tally/schema'
 import { logChannel, type Database } from '@tally/schema/db'
-import { createDocStore, type CachedDoc } from './doc-store.ts'
+import { createDocStore, type CachedDoc, type KnownRows } from './doc-store.ts'
 import { createDocWriter, PROJECTION_ACTOR, type DocWriter } from './doc-writer.ts'
 import { createLogTail, type TailRow } from './log-tail.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
@@ -79,6 +79,12 @@ export function createProjector(opts: ProjectorOptions): Projector {
   let loop: Promise<void> | null = null
   let wake: (() => void) | null = null
   let unlisten: (() => Promise<void>) | null = null
+  /**
+   * Seqs of our own committed write-backs whose bytes the cached documents already hold
+   * (captureChange applied them): when the tail reads them back they need not be decoded
+   * and applied again.
+   */
+  const ownSeqs = new Set<number>()
 
   // One batch at a time, whoever asks (follow loop, runOnce, rebuild).
   function serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -100,7 +106,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
   }
 
   /** Fold and write the given documents plus the checkpoint, in one transaction. */
-  async function commit(names: readonly string[], newCheckpoint: number | null, deferStock = false): Promise<number> {
+  async function commit(names: readonly string[], newCheckpoint: number | null, deferStock = false, known?: KnownRows): Promise<number> {
     const started = Date.now()
     try {
       const out = await database.db.transaction(async (tx) => {
@@ -108,7 +114,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         // transaction still finishing on the server) must not interleave its deletes and
         // inserts with ours. Statements after the lock see what the other committed.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
-        const loaded = await docs.loadMany(tx, names)
+        const loaded = await docs.loadMany(tx, names, known)
         const r = names.length ? await projectDocs({ database, strategies, writer, origin, deferStock }, tx, loaded as Map<string, CachedDoc>) : null
         if (newCheckpoint !== null) {
           await writeCheckpoint(tx, CHECKPOINT, newCheckpoint)
@@ -116,12 +122,14 @@ export function createProjector(opts: ProjectorOptions): Projector {
         }
         return r
       })
+      for (const seq of out?.ownSeqs ?? []) ownSeqs.add(seq)
       if (newCheckpoint !== null) advanced(newCheckpoint)
       opts.onBatch?.({ projected: names.length, checkpoint, verdicts: out?.verdicts ?? 0, ms: Date.now() - started })
       return names.length
     } catch (e) {
       // Cached documents may hold verdicts whose append rolled back: start clean.
       docs.clear()
+      ownSeqs.clear()
       writer.invalidate()
       throw e
     }
@@ -129,6 +137,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
 
   async function batch(): Promise<{ rows: number; projected: number }> {
     const t = await ensureTail()
+    const above = t.cursor()
     let rows: TailRow[]
     try {
       rows = await t.read(batchSize)
@@ -137,8 +146,13 @@ export function createProjector(opts: ProjectorOptions): Projector {
       throw e
     }
     const names = new Set<string>()
+    const read = new Map<string, TailRow[]>()
     for (const r of rows) {
-      docs.apply(r.doc, r.seq, r.bytes)
+      if (ownSeqs.delete(r.seq)) docs.advance(r.doc, r.seq)
+      else docs.apply(r.doc, r.seq, r.bytes)
+      const list = read.get(r.doc)
+      if (list) list.push(r)
+      else read.set(r.doc, [r])
       // Our own write-backs never change what rows say; folding them again would only
       // cost time. Catalog and roster produce no rows.
       if (r.actor === PROJECTION_ACTOR) continue
@@ -146,9 +160,13 @@ export function createProjector(opts: ProjectorOptions): Projector {
       if (p.ok && (p.value.kind === 'ticket' || p.value.kind === 'visit' || p.value.kind === 'cart')) names.add(r.doc)
     }
     const frontier = t.frontier()
+    // Every row at or below the frontier has been read (or is gone for good).
+    for (const s of ownSeqs) if (s <= frontier) ownSeqs.delete(s)
     if (names.size === 0 && frontier === checkpoint) return { rows: rows.length, projected: 0 }
     try {
-      const projected = await commit([...names], frontier)
+      // Documents not cached load only their rows up to `above` from the log; the rest
+      // of their rows are in this read.
+      const projected = await commit([...names], frontier, false, { above, rows: read })
       return { rows: rows.length, projected }
     } catch (e) {
       // Re-read from the last committed checkpoint next time.
