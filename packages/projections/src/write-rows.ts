@@ -40,6 +40,7 @@ const LINE_COLS = {
   tax_rate: 'integer',
   total: 'bigint',
 } as const
+const COMBINED_COLS = { ...LINE_COLS, move_product_id: 'text', move_qty: 'integer', move_at: 'timestamptz' } as const
 const MOVEMENT_COLS = { ticket_id: 'text', line_id: 'text', store: 'text', product_id: 'text', qty: 'integer', at: 'timestamptz' } as const
 const CONSUMPTION_COLS = { visit_id: 'text', ticket_id: 'text', store: 'text', amount: 'bigint', terminal_id: 'text', at: 'timestamptz' } as const
 const CART_COLS = {
@@ -62,14 +63,7 @@ export async function writeTickets(
   soldDelta: Map<ProductKey, number>,
 ): Promise<string[]> {
   if (rows.length === 0) return []
-  const ids = textArray(rows.map((r) => r.id))
-  await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id = ANY(${ids})`)
-  const gone = await query<{ store: string; product_id: string; qty: unknown }>(
-    ex,
-    sql`DELETE FROM stock_movements WHERE ticket_id = ANY(${ids}) RETURNING store, product_id, qty`,
-  )
   const add = (k: ProductKey, n: number) => soldDelta.set(k, (soldDelta.get(k) ?? 0) + n)
-  for (const g of gone) add(productKey(g.store, g.product_id), -Number(g.qty))
   const now = new Date().toISOString()
   // xmax <> 0 marks rows that existed (updated, not inserted): tickets projected before.
   const upserted = await query<{ id: string; existed: boolean }>(
@@ -97,11 +91,25 @@ export async function writeTickets(
       ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}
       RETURNING id, (xmax <> 0) AS existed`,
   )
-  await bulkInsert(
-    ex,
-    'ticket_lines',
-    LINE_COLS,
-    lines.map((l) => ({
+  const existed = upserted.filter((u) => u.existed === true || (u.existed as unknown) === 't').map((u) => u.id)
+  // Child rows exist only for tickets projected before (they commit with their ticket):
+  // replace those; a new ticket has none to delete.
+  if (existed.length > 0) {
+    const ids = textArray(existed)
+    await ex.execute(sql`DELETE FROM ticket_lines WHERE ticket_id = ANY(${ids})`)
+    const gone = await query<{ store: string; product_id: string; qty: unknown }>(
+      ex,
+      sql`DELETE FROM stock_movements WHERE ticket_id = ANY(${ids}) RETURNING store, product_id, qty`,
+    )
+    for (const g of gone) add(productKey(g.store, g.product_id), -Number(g.qty))
+  }
+  // A movement is a line that moves stock: lines and movements go in one statement,
+  // each line carrying its movement's time when it has one.
+  const moveAt = new Map(movements.map((m) => [`${m.ticketId}\u0000${m.lineId}`, m]))
+  const combined = lines.map((l) => {
+    const m = moveAt.get(`${l.ticketId}\u0000${l.lineId}`)
+    if (m) moveAt.delete(`${l.ticketId}\u0000${l.lineId}`)
+    return {
       ticket_id: l.ticketId,
       line_id: l.lineId,
       store: l.store,
@@ -111,16 +119,29 @@ export async function writeTickets(
       unit_price: l.unitPrice,
       tax_rate: l.taxRate,
       total: l.total,
-    })),
-  )
-  await bulkInsert(
-    ex,
-    'stock_movements',
-    MOVEMENT_COLS,
-    movements.map((m) => ({ ticket_id: m.ticketId, line_id: m.lineId, store: m.store, product_id: m.productId, qty: m.qty, at: m.at.toISOString() })),
-  )
+      move_product_id: m ? m.productId : null,
+      move_qty: m ? m.qty : null,
+      move_at: m ? m.at.toISOString() : null,
+    }
+  })
+  const lineNames = sql.raw(Object.keys(LINE_COLS).map((c) => `"${c}"`).join(', '))
+  for (let i = 0; i < combined.length; i += 10_000) {
+    await ex.execute(sql`WITH x AS MATERIALIZED (SELECT * FROM ${recordset(combined.slice(i, i + 10_000), COMBINED_COLS)}),
+      l AS (INSERT INTO ticket_lines (${lineNames}) SELECT ${lineNames} FROM x)
+      INSERT INTO stock_movements (ticket_id, line_id, store, product_id, qty, at)
+      SELECT ticket_id, line_id, store, move_product_id, move_qty, move_at FROM x WHERE move_at IS NOT NULL`)
+  }
+  // (Never for projectTicket's output: every movement is one of its lines.)
+  if (moveAt.size > 0) {
+    await bulkInsert(
+      ex,
+      'stock_movements',
+      MOVEMENT_COLS,
+      [...moveAt.values()].map((m) => ({ ticket_id: m.ticketId, line_id: m.lineId, store: m.store, product_id: m.productId, qty: m.qty, at: m.at.toISOString() })),
+    )
+  }
   for (const m of movements) add(productKey(m.store, m.productId), m.qty)
-  return upserted.filter((u) => u.existed === true || (u.existed as unknown) === 't').map((u) => u.id)
+  return existed
 }
 
 export async function writeVisits(ex: Executor, visits: readonly VisitProjection[]): Promise<void> {
