@@ -16,7 +16,19 @@ export interface Claims {
 
 export type AuthResult = { ok: true; claims: Claims } | { ok: false; code: ErrorCode; reason: string }
 
-const key = (secret: string) => new TextEncoder().encode(secret)
+/**
+ * The HMAC key, imported once per secret: given raw bytes, jose imports a key on every
+ * call, which was most of a connection's setup cost when 20 terminals reconnect at once.
+ */
+const keys = new Map<string, Promise<CryptoKey>>()
+function key(secret: string): Promise<CryptoKey> {
+  let k = keys.get(secret)
+  if (!k) {
+    k = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+    keys.set(secret, k)
+  }
+  return k
+}
 const ROLES: ReadonlySet<string> = new Set(Object.values(Role))
 
 export async function signToken(
@@ -28,13 +40,13 @@ export async function signToken(
     .setSubject(opts.sub)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.ttlSeconds ?? 30 * 24 * 3600))
-    .sign(key(secret))
+    .sign(await key(secret))
 }
 
 export async function verifyToken(secret: string, token: string | null | undefined): Promise<AuthResult> {
   if (!token) return { ok: false, code: ErrorCode.missingToken, reason: 'a token is required' }
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'] })
+    const { payload } = await jwtVerify(token, await key(secret), { algorithms: ['HS256'] })
     const { role, store, sub, exp } = payload
     if (typeof role !== 'string' || !ROLES.has(role)) return { ok: false, code: ErrorCode.badToken, reason: 'token has no valid role' }
     if (typeof store !== 'string' || !isStoreId(store)) return { ok: false, code: ErrorCode.badToken, reason: 'token has no valid store' }

@@ -116,7 +116,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       }
       if (n > 0) opts.metrics.relayed.inc(n)
     })
-    doc.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    doc.onAwareness = (awareness) => awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       const changed = added.concat(updated, removed)
       if (changed.length === 0) return
       const owner = origin as Subscriber

@@ -30,7 +30,9 @@ export interface Subscriber {
 
 export class LoadedDoc {
   readonly ydoc: Y.Doc
-  readonly awareness: Awareness
+  private aware: Awareness | null = null
+  /** Set by the registry: wires a newly made awareness to the subscribers. */
+  onAwareness: ((a: Awareness) => void) | null = null
   readonly subscribers = new Set<Subscriber>()
   /** Awareness client ids each subscriber introduced, removed when it leaves. */
   readonly awarenessOf = new Map<Subscriber, Set<number>>()
@@ -51,9 +53,25 @@ export class LoadedDoc {
     // The name as guid: Yjs would otherwise draw a random UUID, 31 calls into the
     // system RNG, which was a fifth of the relay's CPU when a terminal resumed 1,000 docs.
     this.ydoc = new Y.Doc({ gc: true, guid: name })
-    this.awareness = new Awareness(this.ydoc)
-    // The relay holds no awareness state of its own.
-    this.awareness.setLocalState(null)
+  }
+
+  /**
+   * Made on first use: terminals on /mux send none, and each Awareness holds a timer,
+   * which 1,000 resumed tickets should not each pay for.
+   */
+  get awareness(): Awareness {
+    if (!this.aware) {
+      this.aware = new Awareness(this.ydoc)
+      // The relay holds no awareness state of its own.
+      this.aware.setLocalState(null)
+      this.onAwareness?.(this.aware)
+    }
+    return this.aware
+  }
+
+  /** Awareness client ids present, without making an awareness for a document that has none. */
+  awarenessClients(): number[] {
+    return this.aware ? [...this.aware.getStates().keys()] : []
   }
 
   /** Apply a committed log row; a row that does not apply is reported, never fatal. */
@@ -82,7 +100,7 @@ export class LoadedDoc {
   }
 
   destroy(): void {
-    this.awareness.destroy()
+    this.aware?.destroy()
     this.ydoc.destroy()
   }
 }

@@ -57,7 +57,7 @@ export function handleSyncConnection(
     doc = loaded
     deps.registry.subscribe(doc, subscriber)
     socket.send(ySync(syncStep1(doc.ydoc)))
-    const states = [...doc.awareness.getStates().keys()]
+    const states = doc.awarenessClients()
     if (states.length > 0) socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, states)))
   })
 
@@ -89,7 +89,7 @@ export function handleSyncConnection(
         applyAwarenessUpdate(doc.awareness, decoding.readVarUint8Array(d), subscriber)
         return
       case YMessage.queryAwareness:
-        socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, [...doc.awareness.getStates().keys()])))
+        socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, doc.awarenessClients())))
         return
       case YMessage.auth:
         return

@@ -145,13 +145,15 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       const out = new Map<string, StoredDoc>()
       if (names.length === 0) return out
       const list = [...new Set(names)]
-      const snaps = await db.select().from(snapshots).where(inArray(snapshots.doc, list))
+      // One JSON parameter for the names, not one bind parameter each.
+      const nameList = sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(list)}::json))`
+      const snaps = await db.select().from(snapshots).where(sql`${snapshots.doc} = ANY(${nameList})`)
       const bySnap = new Map(snaps.map((s) => [s.doc, s]))
       const rows = await db
         .select({ doc: updateLog.doc, seq: updateLog.seq, bytes: updateLog.bytes })
         .from(updateLog)
         .leftJoin(snapshots, eq(snapshots.doc, updateLog.doc))
-        .where(and(inArray(updateLog.doc, list), gt(updateLog.seq, sql`coalesce(${snapshots.uptoSeq}, 0)`)))
+        .where(and(sql`${updateLog.doc} = ANY(${nameList})`, gt(updateLog.seq, sql`coalesce(${snapshots.uptoSeq}, 0)`)))
         .orderBy(asc(updateLog.seq))
       for (const name of list) {
         const snap = bySnap.get(name)
