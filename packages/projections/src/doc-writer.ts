@@ -54,7 +54,7 @@ export async function appendUpdates(
       ex,
       sql`INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
           SELECT x.doc, x.store, NULL, decode(x.b64, 'base64'), ${actor}, ${origin}
-          FROM jsonb_to_recordset(${JSON.stringify(part)}::jsonb) AS x(doc text, store text, b64 text)
+          FROM json_to_recordset(${JSON.stringify(part)}::json) AS x(doc text, store text, b64 text)
           RETURNING seq`,
     )
     for (const r of inserted) seqs.push(Number(r.seq))
