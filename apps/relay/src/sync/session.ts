@@ -95,16 +95,19 @@ export class Session {
    */
   submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): { ok: false; refusal: Refusal } | { ok: true; done: Promise<SubmitOutcome> } {
     const claims = this.claims as Claims
-    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null)
+    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null, doc.knownState)
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
     const finish = (seq: number): SubmitOutcome => {
       if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
       return { ok: true, seq, vacuous: check.empty && check.vacuous === true && updateId === null }
     }
     // A no-op with an id still goes to the log call: it answers the id's first sequence.
-    if (check.empty && updateId === null) return { ok: true, done: Promise.resolve(finish(doc.lastSeq)) }
-    const done = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin }).then((r) => finish(r.seq))
-    return { ok: true, done }
+    // Nothing new, perhaps only because the same content is still committing: answer
+    // once everything queued for the document is durable.
+    if (check.empty && updateId === null) return { ok: true, done: doc.queuedSettled().then(() => finish(doc.lastSeq)) }
+    const committed = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
+    if (check.decoded) doc.noteQueued(check.decoded.structs, committed)
+    return { ok: true, done: committed.then((r) => finish(r.seq)) }
   }
 
   /** Record a refusal: metric and audit row. The caller tells the client. */

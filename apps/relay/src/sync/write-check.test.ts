@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
+import type { DocName } from '@tally/schema'
 import { analyzeUpdate } from './write-check.ts'
+import { LoadedDoc } from './loaded-doc.ts'
 
 const ROOTS = ['lines', 'server', 'void'] as const
 
@@ -119,5 +121,33 @@ describe('write check analysis', () => {
     expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual([])
     Y.applyUpdate(relay, first)
     expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual(['server'])
+  })
+})
+
+describe('queued updates', () => {
+  it('[RLY7] content still committing counts as known, but only where it continues what the relay has', async () => {
+    const relay = new LoadedDoc('s/cart/x', { storeId: 's', kind: 'cart', id: 'x' } as DocName)
+    const a = new Y.Doc({ guid: 'a' })
+    a.getMap('lines').set('one', 1)
+    const first = Y.encodeStateAsUpdate(a)
+    const sv1 = Y.encodeStateVector(a)
+    a.getMap('lines').set('two', 2)
+    const second = Y.encodeStateAsUpdate(a, sv1)
+    let commit!: () => void
+    const committed = new Promise<void>((r) => (commit = r))
+    // `second` alone does not continue the document: noting it must not hide `first`.
+    relay.noteQueued(Y.decodeUpdate(second).structs, committed)
+    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(true)
+    relay.noteQueued(Y.decodeUpdate(first).structs, committed)
+    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(false)
+    let settled = false
+    void relay.queuedSettled().then(() => (settled = true))
+    await Promise.resolve()
+    expect(settled).toBe(false)
+    commit()
+    await relay.queuedSettled()
+    expect(settled).toBe(true)
+    // Once committed (and, here, never applied), nothing is assumed any more.
+    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(true)
   })
 })

@@ -8,7 +8,10 @@ import { ErrorCode, forbiddenRoots, type DocName } from '@tally/schema'
 import type { Claims } from '../auth.ts'
 
 /** `empty`: adds nothing to the document; `vacuous`: encodes nothing at all (a step 2 of an empty client). */
-export type CheckResult = { ok: true; empty: boolean; vacuous?: boolean } | { ok: false; code: ErrorCode; reason: string }
+export type CheckResult = { ok: true; empty: boolean; vacuous?: boolean; decoded?: Decoded } | { ok: false; code: ErrorCode; reason: string }
+
+/** Per client, the clock up to which the relay already has structs (committed, or queued for the log). */
+export type KnownState = (client: number) => number
 
 export function checkScope(claims: Claims, name: DocName): CheckResult {
   if (claims.store !== name.storeId) {
@@ -30,7 +33,7 @@ type Struct = Decoded['structs'][number]
  * document nor the update holds) would stay pending when applied and change no root;
  * it counts as adding something and as touching no root, as a copy would show it.
  */
-export function analyzeUpdate(doc: Y.Doc, decoded: Decoded): { adds: boolean; roots: Set<string> } {
+export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = (c) => Y.getState(doc.store, c)): { adds: boolean; roots: Set<string> } {
   const store = doc.store
   const roots = new Set<string>()
   let adds = false
@@ -89,11 +92,11 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded): { adds: boolean; ro
   for (const s of decoded.structs) {
     if (!(s instanceof Y.Item)) {
       // GC and skip structs carry no content; a GC past the state still advances it.
-      if (!(s instanceof Y.GC) || s.id.clock + s.length <= Y.getState(store, s.id.client)) continue
+      if (!(s instanceof Y.GC) || s.id.clock + s.length <= known(s.id.client)) continue
       adds = true
       continue
     }
-    if (s.id.clock + s.length <= Y.getState(store, s.id.client)) continue
+    if (s.id.clock + s.length <= known(s.id.client)) continue
     adds = true
     const root = rootOfNew(s, 0)
     if (root !== null) roots.add(root)
@@ -131,7 +134,15 @@ export function isNoop(doc: Y.Doc, update: Uint8Array): boolean {
  * `withId`: the update carries an outbox id, so the log recognises a resend by id; an
  * update that adds nothing is still passed on, to answer the id's first sequence.
  */
-export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: Uint8Array, maxBytes: number, withId = false): CheckResult {
+export function checkUpdate(
+  doc: Y.Doc,
+  name: DocName,
+  claims: Claims,
+  update: Uint8Array,
+  maxBytes: number,
+  withId = false,
+  known?: KnownState,
+): CheckResult {
   if (update.byteLength > maxBytes) {
     return { ok: false, code: ErrorCode.tooLarge, reason: `update of ${update.byteLength} bytes exceeds ${maxBytes}` }
   }
@@ -142,25 +153,25 @@ export function checkUpdate(doc: Y.Doc, name: DocName, claims: Claims, update: U
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not decode as a Yjs update' }
   }
   const vacuous = decoded.structs.length === 0 && decoded.ds.clients.size === 0
-  if (vacuous) return { ok: true, empty: true, vacuous }
+  if (vacuous) return { ok: true, empty: true, vacuous, decoded }
   const forbidden = forbiddenRoots(name.kind, claims.role)
   // An update with an outbox id goes to the log even when it adds nothing (the log
   // answers the id's first sequence), so only the role's rules need the analysis.
-  if (withId && forbidden !== 'all' && forbidden.length === 0) return { ok: true, empty: false }
+  if (withId && forbidden !== 'all' && forbidden.length === 0) return { ok: true, empty: false, decoded }
   let analysis: ReturnType<typeof analyzeUpdate>
   try {
-    analysis = analyzeUpdate(doc, decoded)
+    analysis = analyzeUpdate(doc, decoded, known)
   } catch {
     return { ok: false, code: ErrorCode.malformed, reason: 'update does not apply' }
   }
   if (forbidden === 'all') {
     // A stock client's sync step 2 repeats what the document has; only new content is a write.
-    if (!withId && !analysis.adds) return { ok: true, empty: true, vacuous: false }
+    if (!withId && !analysis.adds) return { ok: true, empty: true, vacuous: false, decoded }
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write ${name.kind} documents` }
   }
   const touched = forbidden.find((root) => analysis.roots.has(root))
   if (touched !== undefined) {
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write "${touched}" of a ${name.kind}` }
   }
-  return { ok: true, empty: !withId && !analysis.adds }
+  return { ok: true, empty: !withId && !analysis.adds, decoded }
 }

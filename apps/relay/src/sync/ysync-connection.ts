@@ -77,12 +77,14 @@ export function handleSyncConnection(
         }
         const out = session.submit(doc, decoding.readVarUint8Array(d), null, subscriber)
         if (!out.ok) return refuse(out.refusal)
-        // Stock clients send no update ids, so a resend can only be recognised against
-        // committed state: wait for this update before checking the next one.
-        const r = await out.done.catch((err: unknown) => failed(err))
-        if (!r || !info.acks || r.vacuous) return
-        deps.metrics.acks.inc()
-        socket.send(encodeSyncAck(r.seq, doc.durableStateVector()))
+        // Not awaited: the next message is checked while this one commits. A resend that
+        // arrives before its original committed is appended twice, which Yjs ignores.
+        const target = doc
+        out.done.then((r) => {
+          if (!info.acks || r.vacuous) return
+          deps.metrics.acks.inc()
+          socket.send(encodeSyncAck(r.seq, target.durableStateVector()))
+        }, failed)
         return
       }
       case YMessage.awareness:
