@@ -78,54 +78,58 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
 
     async append(batch) {
       if (batch.length === 0) return []
-      return db.transaction(async (tx) => {
-        // The batch travels as one JSON parameter expanded server-side: building a
-        // multi-row VALUES with thousands of bind parameters cost more CPU than the commit.
-        const rows = batch.map((b, i) => ({ i, d: b.doc, s: b.store, u: b.updateId, b: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength).toString('base64'), a: b.actor }))
-        const inserted = rowsOf<{ seq: number | string; doc: string; update_id: string | null }>(
-          await tx.execute(sql`
+      // One statement, so one round trip and its own transaction: the insert, and the
+      // notification (sent at commit) with the highest new sequence. The batch travels
+      // as one JSON parameter expanded server-side: a multi-row VALUES with thousands
+      // of bind parameters cost the relay more CPU than the commit.
+      const rows = batch.map((b, i) => ({ i, d: b.doc, s: b.store, u: b.updateId, b: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength).toString('base64'), a: b.actor }))
+      const inserted = rowsOf<{ seq: number | string; doc: string; update_id: string | null }>(
+        await db.execute(sql`
+          WITH ins AS (
             INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
             SELECT x.d, x.s, x.u, decode(x.b, 'base64'), x.a, ${origin}
             FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(i int, d text, s text, u text, b text, a text)
             ORDER BY x.i
             ON CONFLICT (doc, update_id) DO NOTHING
-            RETURNING seq, doc, update_id`),
-        ).map((r) => ({ seq: Number(r.seq), doc: r.doc, updateId: r.update_id }))
-        // Inserted rows come back in insertion order; ids may repeat within a batch.
-        const fresh = new Map<string, number>()
-        const withoutId: number[] = []
-        for (const r of inserted) {
-          if (r.updateId === null) withoutId.push(r.seq)
-          else fresh.set(key(r.doc, r.updateId), r.seq)
+            RETURNING seq, doc, update_id
+          ), note AS (
+            SELECT pg_notify(${channel}, max(seq)::text) FROM ins
+          )
+          SELECT seq, doc, update_id, (SELECT count(*) FROM note) AS notified FROM ins`),
+      ).map((r) => ({ seq: Number(r.seq), doc: r.doc, updateId: r.update_id }))
+      // Inserted rows come back in insertion order; ids may repeat within a batch.
+      const fresh = new Map<string, number>()
+      const withoutId: number[] = []
+      for (const r of inserted) {
+        if (r.updateId === null) withoutId.push(r.seq)
+        else fresh.set(key(r.doc, r.updateId), r.seq)
+      }
+      // Resends: their first appearance is committed (ON CONFLICT waited for it).
+      const missing = batch.filter((b) => b.updateId !== null && !fresh.has(key(b.doc, b.updateId)))
+      const existing = new Map<string, number>()
+      if (missing.length > 0) {
+        const found = await db
+          .select({ seq: updateLog.seq, doc: updateLog.doc, updateId: updateLog.updateId })
+          .from(updateLog)
+          .where(
+            and(
+              inArray(updateLog.doc, [...new Set(missing.map((m) => m.doc))]),
+              inArray(updateLog.updateId, missing.map((m) => m.updateId as string)),
+            ),
+          )
+        for (const r of found) if (r.updateId !== null) existing.set(key(r.doc, r.updateId), r.seq)
+      }
+      const claimed = new Set<string>()
+      let nextWithoutId = 0
+      return batch.map((b): AppendResult => {
+        if (b.updateId === null) return { seq: withoutId[nextWithoutId++] ?? 0, duplicate: false }
+        const k = key(b.doc, b.updateId)
+        const seq = fresh.get(k)
+        if (seq !== undefined && !claimed.has(k)) {
+          claimed.add(k)
+          return { seq, duplicate: false }
         }
-        const missing = batch.filter((b) => b.updateId !== null && !fresh.has(key(b.doc, b.updateId)))
-        const existing = new Map<string, number>()
-        if (missing.length > 0) {
-          const found = await tx
-            .select({ seq: updateLog.seq, doc: updateLog.doc, updateId: updateLog.updateId })
-            .from(updateLog)
-            .where(
-              and(
-                inArray(updateLog.doc, [...new Set(missing.map((m) => m.doc))]),
-                inArray(updateLog.updateId, missing.map((m) => m.updateId as string)),
-              ),
-            )
-          for (const r of found) if (r.updateId !== null) existing.set(key(r.doc, r.updateId), r.seq)
-        }
-        const maxSeq = inserted.reduce((m, r) => Math.max(m, r.seq), 0)
-        if (maxSeq > 0) await tx.execute(sql`SELECT pg_notify(${channel}, ${String(maxSeq)})`)
-        const claimed = new Set<string>()
-        let nextWithoutId = 0
-        return batch.map((b): AppendResult => {
-          if (b.updateId === null) return { seq: withoutId[nextWithoutId++] ?? 0, duplicate: false }
-          const k = key(b.doc, b.updateId)
-          const seq = fresh.get(k)
-          if (seq !== undefined && !claimed.has(k)) {
-            claimed.add(k)
-            return { seq, duplicate: false }
-          }
-          return { seq: seq ?? existing.get(k) ?? 0, duplicate: true }
-        })
+        return { seq: seq ?? existing.get(k) ?? 0, duplicate: true }
       })
     },
 
