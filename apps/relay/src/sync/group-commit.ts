@@ -39,6 +39,10 @@ export function createGroupCommitter(
 
   async function loop(): Promise<void> {
     while (queue.length > 0) {
+      // Let the messages already received be read and queued first. On PGlite the
+      // commit runs on this thread and blocks reads, so without this yield every
+      // round under load would hold one update.
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const round = queue.slice(0, opts.maxBatch)
       queue = queue.slice(round.length)
       let results: AppendResult[]
