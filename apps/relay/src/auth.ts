@@ -43,8 +43,31 @@ export async function signToken(
     .sign(await key(secret))
 }
 
+/**
+ * Tokens already verified, by secret and exact token text: a stock client opens one
+ * socket per document, so a terminal resuming 50 tickets presents the same token 50
+ * times. Expiry is still checked on every use; a bounded map, oldest entry out first.
+ */
+const verified = new Map<string, Claims>()
+const VERIFIED_MAX = 10_000
+
 export async function verifyToken(secret: string, token: string | null | undefined): Promise<AuthResult> {
   if (!token) return { ok: false, code: ErrorCode.missingToken, reason: 'a token is required' }
+  const cacheKey = `${secret.length}:${secret}\u0000${token}`
+  const known = verified.get(cacheKey)
+  if (known) {
+    if (isExpired(known)) return { ok: false, code: ErrorCode.tokenExpired, reason: 'token expired: pair the terminal again' }
+    return { ok: true, claims: known }
+  }
+  const result = await verifyUncached(secret, token)
+  if (result.ok) {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string)
+    verified.set(cacheKey, result.claims)
+  }
+  return result
+}
+
+async function verifyUncached(secret: string, token: string): Promise<AuthResult> {
   try {
     const { payload } = await jwtVerify(token, await key(secret), { algorithms: ['HS256'] })
     const { role, store, sub, exp } = payload
