@@ -4,8 +4,9 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { saleSchema, validate, type Sale } from '@tally/schema'
+import type { Sale } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
+import { parseSale } from './parse-sale.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
 
 export const ReasonCode = {
@@ -55,7 +56,7 @@ export interface JudgeContext {
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
 
 export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: JudgeContext): Judgement {
-  const parsed = validate(saleSchema, raw)
+  const parsed = parseSale(raw)
   if (!parsed.ok) {
     return { status: 'refused', reasons: [{ code: ReasonCode.malformed, message: parsed.error }], findings: [], sale: null }
   }

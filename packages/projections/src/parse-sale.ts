@@ -1,0 +1,65 @@
+/**
+ * `validate(saleSchema, raw)` for the projection's hot path. Most sales are well formed;
+ * checking those by hand is several times cheaper than the schema (and allocates a
+ * fraction). Anything the hand check does not plainly accept goes to the schema, so the
+ * result (value or error message) is always the schema's: the hand check only ever
+ * accepts inputs the schema accepts, with the same output (parse-sale.test.ts).
+ */
+import { saleSchema, validate, type Sale, type Validated } from '@tally/schema'
+
+const MAX_CENTS = 100_000_000_00
+
+type Obj = Record<string, unknown>
+const isPlain = (v: unknown): v is Obj => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v) as unknown
+  return proto === Object.prototype || proto === null
+}
+const str = (v: unknown, min: number, max: number): v is string => typeof v === 'string' && v.length >= min && v.length <= max
+const int = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+const id = (v: unknown): v is string => str(v, 1, 100)
+const cents = (v: unknown): v is number => int(v, -MAX_CENTS, MAX_CENTS)
+
+function quick(raw: unknown): Sale | null {
+  if (!isPlain(raw)) return null
+  const { lines, payment } = raw
+  if (!id(raw.id) || !id(raw.storeId) || !id(raw.terminalId) || !str(raw.clientTime, 10, 40) || !cents(raw.total)) return null
+  const cashier = raw.cashier === undefined ? '' : raw.cashier
+  if (!str(cashier, 0, 100)) return null
+  const visitId = raw.visitId === undefined ? null : raw.visitId
+  if (visitId !== null && !id(visitId)) return null
+  const bracelet = raw.bracelet === undefined ? null : raw.bracelet
+  if (bracelet !== null && !str(bracelet, 0, 100)) return null
+  const cartId = raw.cartId === undefined ? null : raw.cartId
+  if (cartId !== null && !id(cartId)) return null
+  if (!isPlain(payment) || !cents(payment.amount)) return null
+  const method = payment.method
+  if (method !== 'cash' && method !== 'card' && method !== 'visit') return null
+  if (!Array.isArray(lines) || lines.length > 500) return null
+  const out: Sale['lines'] = []
+  for (const l of lines as unknown[]) {
+    if (!isPlain(l)) return null
+    const taxRate = l.taxRate === undefined ? 0 : l.taxRate
+    if (!id(l.lineId) || !id(l.productId) || !str(l.name, 0, 200) || !int(l.qty, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) return null
+    if (!cents(l.unitPrice) || !int(taxRate, 0, 10_000) || !cents(l.total)) return null
+    out.push({ lineId: l.lineId, productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice, taxRate, total: l.total })
+  }
+  return {
+    id: raw.id,
+    storeId: raw.storeId,
+    terminalId: raw.terminalId,
+    cashier,
+    clientTime: raw.clientTime,
+    lines: out,
+    total: raw.total,
+    payment: { method, amount: payment.amount },
+    visitId,
+    bracelet,
+    cartId,
+  }
+}
+
+export function parseSale(raw: unknown): Validated<Sale> {
+  const value = quick(raw)
+  return value ? { ok: true, value } : validate(saleSchema, raw)
+}
