@@ -16,6 +16,23 @@ export const DEFAULT_RATE_BURST = 5_000
 export const DEFAULT_GROUP_COMMIT_MAX = 512
 export const DEFAULT_COMPACT_AFTER = 200
 export const DEFAULT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+export const DEFAULT_REPORT_TIME_ZONE = 'UTC'
+
+/**
+ * An IANA time zone name the runtime knows: 'UTC' or Area/Location ('Europe/Madrid').
+ * Bare offsets ('+01:00') and short names ('CET', 'IST') are refused: Postgres reads an
+ * offset with the POSIX sign and a short name as a fixed-offset abbreviation, so the
+ * database and the browser would disagree about them.
+ */
+export function isTimeZone(name: string): boolean {
+  if (name.length > 64 || (name.toUpperCase() !== 'UTC' && !/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)+$/.test(name))) return false
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
 
 export interface RelayConfig {
   readonly port: number
@@ -36,6 +53,8 @@ export interface RelayConfig {
   readonly webDist: string | undefined
   readonly logLevel: string
   readonly demo: boolean
+  /** The zone reports bucket days and hours in when a request names none (IANA name). */
+  readonly reportTimeZone: string
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -56,6 +75,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     webDist: undefined,
     logLevel: 'info',
     demo: true,
+    reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
   })
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -70,6 +90,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase())
+}
+
+function timeZone(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!isTimeZone(raw)) throw new Error(`${name} must be an IANA time zone name such as Europe/Madrid, got "${raw}"`)
+  return raw
 }
 
 /**
@@ -105,5 +132,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     webDist: env.WEB_DIST || resolve(new URL('../../web/dist', import.meta.url).pathname),
     logLevel: env.LOG_LEVEL || 'info',
     demo: bool(env, 'DEMO', true),
+    reportTimeZone: timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE),
   })
 }

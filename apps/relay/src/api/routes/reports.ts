@@ -1,37 +1,86 @@
 /**
  * Reports from the projected rows: sales (accepted, non-voided tickets) by day, hour,
- * product, terminal or payment method, and consumption per visit; JSON or CSV. Days
- * and hours are UTC.
+ * product, terminal or payment method, and consumption per visit; JSON or CSV.
+ *
+ * Days and hours are those of a time zone: the request's `tz` (IANA name), else the
+ * relay's `reportTimeZone` (REPORT_TIME_ZONE, default UTC). Postgres and PGlite both ship
+ * the tz database, so the buckets are `client_time AT TIME ZONE tz` in SQL. A date-only
+ * (or offset-less) `from`/`to` is a wall time in that zone; a full ISO instant stays an
+ * instant. Hour keys carry their UTC offset ("2026-10-25T02:00+02:00", then
+ * "2026-10-25T02:00+01:00" when the clocks go back), so no key names two hours.
  */
 import type { Hono } from 'hono'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { rows, type ApiContext } from '../context.ts'
+import { isTimeZone } from '../../config.ts'
+import { rows, type ApiContext, type Executor } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
-import { claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
-import { isoDate } from './tickets.ts'
+import { badRequest, claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
 
 export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', payment: 'payment' } as const
 export type SalesBy = (typeof SalesBy)[keyof typeof SalesBy]
 
+/** An IANA zone, spelt as the runtime spells it when only the case differs ("europe/madrid"). */
+const tzParam = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone name such as Europe/Madrid or UTC')
+  .transform((s) => {
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone
+    return resolved.toLowerCase() === s.toLowerCase() ? resolved : s
+  })
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/
+
+/** A report bound: a wall time in the report's zone (date-only or no offset), or an instant. */
+export type Bound = { local: string } | { instant: Date }
+
+function validLocal(m: RegExpExecArray): boolean {
+  const [y, mo, d, h = '0', mi = '0', se = '0'] = m.slice(1) as Array<string | undefined>
+  const at = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se)))
+  return at.getUTCFullYear() === Number(y) && at.getUTCMonth() === Number(mo) - 1 && at.getUTCDate() === Number(d) && at.getUTCHours() === Number(h) && at.getUTCMinutes() === Number(mi) && at.getUTCSeconds() === Number(se)
+}
+
+const bound = z
+  .string()
+  .refine((s) => {
+    const m = LOCAL.exec(s)
+    return m ? validLocal(m) : !Number.isNaN(Date.parse(s))
+  }, 'must be a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM) or an ISO instant')
+  .transform((s): Bound => (LOCAL.test(s) ? { local: s } : { instant: new Date(s) }))
+
 const salesQuery = z.object({
   by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.payment]).default(SalesBy.day),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  from: bound.optional(),
+  to: bound.optional(),
+  tz: tzParam.optional(),
   format: z.enum(['json', 'csv']).default('json'),
 })
-const visitsQuery = salesQuery.pick({ from: true, to: true, format: true })
+const visitsQuery = salesQuery.pick({ from: true, to: true, tz: true, format: true })
 
-function keyOf(by: Exclude<SalesBy, 'product'>): SQL {
+/** "+02:00", "-03:30", "Z" for a UTC offset in seconds. */
+export function formatOffset(seconds: number): string {
+  if (seconds === 0) return 'Z'
+  const a = Math.abs(seconds)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const s = a % 60
+  return `${seconds < 0 ? '-' : '+'}${p(Math.floor(a / 3600))}:${p(Math.floor(a / 60) % 60)}${s ? `:${p(s)}` : ''}`
+}
+
+/** The bucket of a ticket row `t`; `off` is the zone's UTC offset in seconds for hour buckets. */
+function keyOf(by: Exclude<SalesBy, 'product'>, tz: string): { key: SQL; off: SQL } {
+  const zero = sql`0`
   switch (by) {
     case SalesBy.day:
-      return sql`to_char(t.client_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+      return { key: sql`to_char(t.client_time AT TIME ZONE ${tz}, 'YYYY-MM-DD')`, off: zero }
     case SalesBy.hour:
-      return sql`to_char(t.client_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"')`
+      return {
+        key: sql`to_char(t.client_time AT TIME ZONE ${tz}, 'YYYY-MM-DD"T"HH24:00')`,
+        off: sql`extract(epoch FROM (t.client_time AT TIME ZONE ${tz}) - (t.client_time AT TIME ZONE 'UTC'))::int`,
+      }
     case SalesBy.terminal:
-      return sql`t.terminal_id`
+      return { key: sql`t.terminal_id`, off: zero }
     case SalesBy.payment:
-      return sql`t.payment_method`
+      return { key: sql`t.payment_method`, off: zero }
     default: {
       const never: never = by
       return never
@@ -39,9 +88,31 @@ function keyOf(by: Exclude<SalesBy, 'product'>): SQL {
   }
 }
 
-function csv(c: ApiCtx, name: string, text: string): Response {
+/**
+ * The request's zone and its bounds as instants. One query asks the database itself
+ * (the zone must be known there too, not only to the runtime's ICU) and turns wall
+ * times into instants in that zone, DST included.
+ */
+async function resolveRange(db: Executor, tz: string, from: Bound | undefined, to: Bound | undefined): Promise<{ from: Date | null; to: Date | null }> {
+  const at = (b: Bound | undefined): SQL => (b === undefined ? sql`NULL::timestamptz` : 'instant' in b ? sql`${b.instant.toISOString()}::timestamptz` : sql`(${b.local}::timestamp AT TIME ZONE ${tz})`)
+  let r: { from_at: unknown; to_at: unknown } | undefined
+  try {
+    ;[r] = await rows<{ from_at: unknown; to_at: unknown }>(db, sql`SELECT now() AT TIME ZONE ${tz} AS probe, ${at(from)} AS from_at, ${at(to)} AS to_at`)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (!/time zone/i.test(message)) throw err
+    const detail = `time zone "${tz}" is not known to the database`
+    throw badRequest(`invalid query: tz: ${detail}`, [{ field: 'tz', path: ['tz'], message: detail }])
+  }
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
+  return { from: date(r?.from_at), to: date(r?.to_at) }
+}
+
+/** A CSV download; its name and a header say which zone the days and hours are in. */
+function csv(c: ApiCtx, name: string, tz: string, text: string): Response {
   c.header('content-type', 'text/csv; charset=utf-8')
-  c.header('content-disposition', `attachment; filename="${name}.csv"`)
+  c.header('content-disposition', `attachment; filename="${name}-${tz.replace(/[^A-Za-z0-9_+-]/g, '_')}.csv"`)
+  c.header('x-report-time-zone', tz)
   return c.body(text)
 }
 
@@ -51,24 +122,39 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   api.get('/reports/sales', allow(ADMIN_ROLES), async (c) => {
     const { store } = claims(c)
     const q = query(c, salesQuery)
+    const tz = q.tz ?? ctx.core.config.reportTimeZone
+    const range = await resolveRange(db, tz, q.from, q.to)
     const scope = sql`WITH t AS (
         SELECT id, client_time, terminal_id, payment_method, total FROM tickets
         WHERE store = ${store} AND status = 'accepted' AND NOT voided
-          ${q.from ? sql`AND client_time >= ${q.from.toISOString()}::timestamptz` : sql``}
-          ${q.to ? sql`AND client_time < ${q.to.toISOString()}::timestamptz` : sql``}),
+          ${range.from ? sql`AND client_time >= ${range.from.toISOString()}::timestamptz` : sql``}
+          ${range.to ? sql`AND client_time < ${range.to.toISOString()}::timestamptz` : sql``}),
       u AS (SELECT ticket_id, sum(qty) AS units FROM ticket_lines WHERE ticket_id IN (SELECT id FROM t) GROUP BY ticket_id)`
-    const grouped =
-      q.by === SalesBy.product
-        ? await rows<{ key: string; label: string; tickets: unknown; units: unknown; total: unknown }>(
-            db,
-            sql`${scope} SELECT l.product_id AS key, max(l.name) AS label, count(DISTINCT l.ticket_id) AS tickets, sum(l.qty) AS units, sum(l.total) AS total
-                FROM ticket_lines l JOIN t ON t.id = l.ticket_id GROUP BY l.product_id ORDER BY sum(l.total) DESC, l.product_id`,
-          )
-        : await rows<{ key: string; label: string; tickets: unknown; units: unknown; total: unknown }>(
-            db,
-            sql`${scope} SELECT ${keyOf(q.by)} AS key, ${keyOf(q.by)} AS label, count(*) AS tickets, coalesce(sum(u.units), 0) AS units, sum(t.total) AS total
-                FROM t LEFT JOIN u ON u.ticket_id = t.id GROUP BY 1 ORDER BY 1`,
-          )
+    type Grouped = { key: string; label: string; off?: unknown; tickets: unknown; units: unknown; total: unknown }
+    let grouped: Grouped[]
+    if (q.by === SalesBy.product) {
+      grouped = await rows<Grouped>(
+        db,
+        sql`${scope} SELECT l.product_id AS key, max(l.name) AS label, count(DISTINCT l.ticket_id) AS tickets, sum(l.qty) AS units, sum(l.total) AS total
+            FROM ticket_lines l JOIN t ON t.id = l.ticket_id GROUP BY l.product_id ORDER BY sum(l.total) DESC, l.product_id`,
+      )
+    } else {
+      // Bucket once in a subquery (the zone is a bind parameter, so a repeated expression
+      // would not match GROUP BY); hours sort by time, which keeps a repeated 02:00 in order.
+      const k = keyOf(q.by, tz)
+      grouped = await rows<Grouped>(
+        db,
+        sql`${scope} SELECT b.key, b.key AS label, b.off, count(*) AS tickets, coalesce(sum(b.units), 0) AS units, sum(b.total) AS total
+            FROM (SELECT ${k.key} AS key, ${k.off} AS off, t.client_time, t.total, u.units FROM t LEFT JOIN u ON u.ticket_id = t.id) b
+            GROUP BY b.key, b.off ORDER BY ${q.by === SalesBy.hour ? sql`min(b.client_time)` : sql`b.key`}`,
+      )
+      if (q.by === SalesBy.hour) {
+        grouped = grouped.map((r) => {
+          const key = `${r.key}${formatOffset(Number(r.off))}`
+          return { ...r, key, label: key }
+        })
+      }
+    }
     const [tot] = await rows<{ tickets: unknown; units: unknown; total: unknown }>(
       db,
       sql`${scope} SELECT count(*) AS tickets, coalesce(sum(u.units), 0) AS units, coalesce(sum(t.total), 0) AS total FROM t LEFT JOIN u ON u.ticket_id = t.id`,
@@ -76,29 +162,31 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const out = grouped.map((r) => ({ key: r.key, label: r.label, tickets: Number(r.tickets), units: Number(r.units), total: Number(r.total) }))
     const totals = { tickets: Number(tot?.tickets ?? 0), units: Number(tot?.units ?? 0), total: Number(tot?.total ?? 0) }
     if (q.format === 'csv') {
-      return csv(c, `sales-by-${q.by}`, toCsv(['key', 'label', 'tickets', 'units', 'total_cents'], [...out.map((r) => [r.key, r.label, r.tickets, r.units, r.total]), ['TOTAL', '', totals.tickets, totals.units, totals.total]]))
+      return csv(c, `sales-by-${q.by}`, tz, toCsv(['key', 'label', 'tickets', 'units', 'total_cents'], [...out.map((r) => [r.key, r.label, r.tickets, r.units, r.total]), ['TOTAL', '', totals.tickets, totals.units, totals.total]]))
     }
-    return c.json({ by: q.by, rows: out, totals })
+    return c.json({ by: q.by, tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, totals })
   })
 
   api.get('/reports/visits', allow(ADMIN_ROLES), async (c) => {
     const { store } = claims(c)
     const q = query(c, visitsQuery)
+    const tz = q.tz ?? ctx.core.config.reportTimeZone
+    const range = await resolveRange(db, tz, q.from, q.to)
     const list = await rows<{ id: string; partner: string | null; entry_at: unknown; exit_at: unknown; consumed: unknown; tickets: unknown }>(
       db,
       sql`SELECT v.id, p.name AS partner, v.entry_at, v.exit_at, v.consumed,
             (SELECT count(*) FROM visit_consumption c WHERE c.visit_id = v.id) AS tickets
           FROM visits v LEFT JOIN partners p ON p.id = v.partner_id AND p.store = v.store
           WHERE v.store = ${store}
-            ${q.from ? sql`AND v.entry_at >= ${q.from.toISOString()}::timestamptz` : sql``}
-            ${q.to ? sql`AND v.entry_at < ${q.to.toISOString()}::timestamptz` : sql``}
+            ${range.from ? sql`AND v.entry_at >= ${range.from.toISOString()}::timestamptz` : sql``}
+            ${range.to ? sql`AND v.entry_at < ${range.to.toISOString()}::timestamptz` : sql``}
           ORDER BY v.entry_at DESC`,
     )
     const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date).toISOString())
     const out = list.map((r) => ({ visitId: r.id, partner: r.partner ?? '', entryAt: iso(r.entry_at) as string, exitAt: iso(r.exit_at), consumed: Number(r.consumed), tickets: Number(r.tickets) }))
     if (q.format === 'csv') {
-      return csv(c, 'visits', toCsv(['visit_id', 'partner', 'entry_at', 'exit_at', 'consumed_cents', 'tickets'], out.map((r) => [r.visitId, r.partner, r.entryAt, r.exitAt, r.consumed, r.tickets])))
+      return csv(c, 'visits', tz, toCsv(['visit_id', 'partner', 'entry_at', 'exit_at', 'consumed_cents', 'tickets'], out.map((r) => [r.visitId, r.partner, r.entryAt, r.exitAt, r.consumed, r.tickets])))
     }
-    return c.json({ rows: out, totals: { visits: out.length, consumed: out.reduce((s, r) => s + r.consumed, 0), tickets: out.reduce((s, r) => s + r.tickets, 0) } })
+    return c.json({ tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, totals: { visits: out.length, consumed: out.reduce((s, r) => s + r.consumed, 0), tickets: out.reduce((s, r) => s + r.tickets, 0) } })
   })
 }
