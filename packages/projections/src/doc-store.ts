@@ -43,10 +43,18 @@ export function createDocStore(maxDocs: number): DocStore {
   async function loadMissing(ex: Executor, names: string[], known: KnownRows | undefined): Promise<Map<string, CachedDoc>> {
     const out = new Map<string, CachedDoc>()
     if (names.length === 0) return out
-    const snaps = await query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
+    // Both statements are sent at once (the driver pipelines them), in this order.
+    const snapsQ = query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
       ex,
       sql`SELECT doc, bytes, upto_seq FROM snapshots WHERE doc = ANY(${textArray(names)})`,
     )
+    const entriesQ = query<{ doc: string; seq: unknown; bytes: unknown }>(
+      ex,
+      known
+        ? sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) AND seq <= ${known.above} ORDER BY seq`
+        : sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
+    )
+    const [snaps, entries] = await Promise.all([snapsQ, entriesQ])
     const snapSeq = new Map<string, number>()
     // An explicit guid: the default one costs ~30 crypto calls per document.
     for (const name of names) out.set(name, { doc: new Y.Doc({ guid: name, gc: true }), seq: 0 })
@@ -56,12 +64,6 @@ export function createDocStore(maxDocs: number): DocStore {
       c.seq = Number(s.upto_seq)
       snapSeq.set(s.doc, c.seq)
     }
-    const entries = await query<{ doc: string; seq: unknown; bytes: unknown }>(
-      ex,
-      known
-        ? sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) AND seq <= ${known.above} ORDER BY seq`
-        : sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
-    )
     const applyRow = (doc: string, seq: number, bytes: Uint8Array) => {
       if (seq <= (snapSeq.get(doc) ?? 0)) return
       const c = out.get(doc) as CachedDoc

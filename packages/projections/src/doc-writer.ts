@@ -50,17 +50,19 @@ export async function appendUpdates(
   const seqs: number[] = []
   for (let i = 0; i < rows.length; i += 2000) {
     const part = rows.slice(i, i + 2000).map((r) => ({ doc: r.doc, store: r.store, b64: Buffer.from(r.bytes).toString('base64') }))
-    const inserted = await query<{ seq: unknown }>(
+    // One round trip: the rows, their seqs as one text, and the notification (pg_notify
+    // inside a transaction is delivered at commit, never for a rollback).
+    const [r] = await query<{ seqs: string | null }>(
       ex,
-      sql`INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
-          SELECT x.doc, x.store, NULL, decode(x.b64, 'base64'), ${actor}, ${origin}
-          FROM json_to_recordset(${JSON.stringify(part)}::json) AS x(doc text, store text, b64 text)
-          RETURNING seq`,
+      sql`WITH ins AS (
+            INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
+            SELECT x.doc, x.store, NULL, decode(x.b64, 'base64'), ${actor}, ${origin}
+            FROM json_to_recordset(${JSON.stringify(part)}::json) AS x(doc text, store text, b64 text)
+            RETURNING seq)
+          SELECT string_agg(seq::text, ',') AS seqs, pg_notify(${logChannel(schema)}, max(seq)::text) FROM ins`,
     )
-    for (const r of inserted) seqs.push(Number(r.seq))
+    for (const seq of (r?.seqs ?? '').split(',')) if (seq !== '') seqs.push(Number(seq))
   }
-  // pg_notify inside a transaction is delivered at commit, never for a rollback.
-  await ex.execute(sql`SELECT pg_notify(${logChannel(schema)}, ${String(Math.max(...seqs))})`)
   return seqs
 }
 
@@ -88,13 +90,13 @@ export function createDocWriter(
     const cached = store.get(name)
     if (cached) {
       // Catch up with what others appended; if a compactor pruned past us, reload.
-      const [snap] = await query<{ upto_seq: unknown }>(ex, sql`SELECT upto_seq FROM snapshots WHERE doc = ${name}`)
+      // Both statements are sent at once (pipelined); the rows are unused after a prune.
+      const [[snap], rows] = await Promise.all([
+        query<{ upto_seq: unknown }>(ex, sql`SELECT upto_seq FROM snapshots WHERE doc = ${name}`),
+        query<{ seq: unknown; bytes: unknown }>(ex, sql`SELECT seq, bytes FROM update_log WHERE doc = ${name} AND seq > ${cached.seq} ORDER BY seq`),
+      ])
       if (snap && Number(snap.upto_seq) > cached.seq) store.delete(name)
       else {
-        const rows = await query<{ seq: unknown; bytes: unknown }>(
-          ex,
-          sql`SELECT seq, bytes FROM update_log WHERE doc = ${name} AND seq > ${cached.seq} ORDER BY seq`,
-        )
         for (const r of rows) store.apply(name, Number(r.seq), toBytes(r.bytes))
         return cached.doc
       }

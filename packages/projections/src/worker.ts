@@ -117,8 +117,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         const loaded = await docs.loadMany(tx, names, known)
         const r = names.length ? await projectDocs({ database, strategies, writer, origin, deferStock }, tx, loaded as Map<string, CachedDoc>) : null
         if (newCheckpoint !== null) {
-          await writeCheckpoint(tx, CHECKPOINT, newCheckpoint)
-          await tx.execute(sql`SELECT pg_notify(${channel}, ${String(newCheckpoint)})`)
+          await writeCheckpoint(tx, CHECKPOINT, newCheckpoint, channel)
         }
         return r
       })
@@ -284,8 +283,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
           await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
           const tracked = await query<{ store: string; id: string; track_stock: boolean }>(tx, sql`SELECT store, id, track_stock FROM products`)
           await publishLevels(writer, tx, changes, new Map(tracked.map((p) => [productKey(p.store, p.id), p.track_stock])))
-          await writeCheckpoint(tx, CHECKPOINT, checkpoint)
-          await tx.execute(sql`SELECT pg_notify(${channel}, ${String(checkpoint)})`)
+          await writeCheckpoint(tx, CHECKPOINT, checkpoint, channel)
         })
         tail?.reset(checkpoint)
         return { projected, lastSeq: checkpoint }
