@@ -137,36 +137,43 @@ export function createProjector(opts: ProjectorOptions): Projector {
   async function batch(): Promise<{ rows: number; projected: number }> {
     const t = await ensureTail()
     const above = t.cursor()
-    let rows: TailRow[]
-    try {
-      rows = await t.read(batchSize)
-    } catch (e) {
-      t.reset(checkpoint)
-      throw e
-    }
     const names = new Set<string>()
     const read = new Map<string, TailRow[]>()
-    for (const r of rows) {
-      if (ownSeqs.delete(r.seq)) docs.advance(r.doc, r.seq)
-      else docs.apply(r.doc, r.seq, r.bytes)
-      const list = read.get(r.doc)
-      if (list) list.push(r)
-      else read.set(r.doc, [r])
-      // Our own write-backs never change what rows say; folding them again would only
-      // cost time. Catalog and roster produce no rows.
-      if (r.actor === PROJECTION_ACTOR) continue
-      const p = parseDocName(r.doc)
-      if (p.ok && (p.value.kind === 'ticket' || p.value.kind === 'visit' || p.value.kind === 'cart')) names.add(r.doc)
+    let count = 0
+    // Full reads with nothing to fold (our own verdicts coming back after a backlog) are
+    // passed in one batch, up to a bound: one transaction for the checkpoint, not one each.
+    for (let reads = 0; ; reads++) {
+      let rows: TailRow[]
+      try {
+        rows = await t.read(batchSize)
+      } catch (e) {
+        t.reset(checkpoint)
+        throw e
+      }
+      count += rows.length
+      for (const r of rows) {
+        if (ownSeqs.delete(r.seq)) docs.advance(r.doc, r.seq)
+        else docs.apply(r.doc, r.seq, r.bytes)
+        const list = read.get(r.doc)
+        if (list) list.push(r)
+        else read.set(r.doc, [r])
+        // Our own write-backs never change what rows say; folding them again would only
+        // cost time. Catalog and roster produce no rows.
+        if (r.actor === PROJECTION_ACTOR) continue
+        const p = parseDocName(r.doc)
+        if (p.ok && (p.value.kind === 'ticket' || p.value.kind === 'visit' || p.value.kind === 'cart')) names.add(r.doc)
+      }
+      if (names.size > 0 || rows.length < batchSize || reads >= 9) break
     }
     const frontier = t.frontier()
     // Every row at or below the frontier has been read (or is gone for good).
     for (const s of ownSeqs) if (s <= frontier) ownSeqs.delete(s)
-    if (names.size === 0 && frontier === checkpoint) return { rows: rows.length, projected: 0 }
+    if (names.size === 0 && frontier === checkpoint) return { rows: count, projected: 0 }
     try {
       // Documents not cached load only their rows up to `above` from the log; the rest
       // of their rows are in this read.
       const projected = await commit([...names], frontier, false, { above, rows: read })
-      return { rows: rows.length, projected }
+      return { rows: count, projected }
     } catch (e) {
       // Re-read from the last committed checkpoint next time.
       t.reset(checkpoint)
