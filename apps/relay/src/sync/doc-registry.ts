@@ -59,6 +59,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
 
   const committer: GroupCommitter = createGroupCommitter(opts.log, {
     maxBatch: opts.groupCommitMax,
+    maxInFlight: opts.database.kind === 'postgres' ? 2 : 1,
     onCommitted: (round: readonly Committed[]) => {
       let appended = 0
       // One transaction per document per round: Yjs then emits one merged update, which

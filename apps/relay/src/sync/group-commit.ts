@@ -1,8 +1,13 @@
 /**
  * Group commit: updates from every connection queue here and are appended to the log in
- * one transaction per round. While one round commits, the next one fills, so under load
+ * one statement per round. While a round commits, the next one fills, so under load
  * many updates share one commit and at rest a single update commits at once.
- * Results are delivered in log order, after the commit: durable before visible.
+ *
+ * On Postgres up to `maxInFlight` rounds commit at the same time (on separate pooled
+ * connections), so a round's insert and fsync overlap the next one's. Rounds are
+ * delivered in the order they started, each after its own commit: durable before
+ * visible, and a connection's updates are applied, relayed and acked in the order they
+ * arrived.
  */
 import type { AppendInput, AppendResult, UpdateLog } from '@tally/schema/db'
 
@@ -29,46 +34,75 @@ export function createGroupCommitter(
   log: UpdateLog,
   opts: {
     maxBatch: number
-    /** Called once per committed round, in log order, before any promise resolves. */
+    /** Rounds committing at once; 1 on PGlite, which runs one statement at a time anyway. */
+    maxInFlight?: number
+    /** Called once per committed round, in round order, before any of its promises resolves. */
     onCommitted: (round: readonly Committed[]) => void
     onRound?: (size: number, latenciesMs: readonly number[]) => void
   },
 ): GroupCommitter {
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 1)
   let queue: Waiting[] = []
-  let running: Promise<void> | null = null
-
-  async function loop(): Promise<void> {
-    while (queue.length > 0) {
-      // Let the messages already received be read and queued first. On PGlite the
-      // commit runs on this thread and blocks reads, so without this yield every
-      // round under load would hold one update.
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      const round = queue.slice(0, opts.maxBatch)
-      queue = queue.slice(round.length)
-      let results: AppendResult[]
-      try {
-        results = await log.append(round.map((w) => w.input))
-      } catch (err) {
-        for (const w of round) w.reject(err)
-        continue
-      }
-      const now = performance.now()
-      const committed = round.map((w, i) => ({ input: w.input, result: results[i] as AppendResult }))
-      try {
-        opts.onCommitted(committed)
-      } finally {
-        opts.onRound?.(round.length, round.map((w) => now - w.queuedAt))
-        for (const [i, w] of round.entries()) w.resolve(results[i] as AppendResult)
-      }
-    }
-  }
+  let inFlight = 0
+  let scheduled = false
+  /** Delivery of the newest round started; each round delivers after the one before. */
+  let delivered: Promise<void> = Promise.resolve()
+  let idle: Array<() => void> = []
 
   function kick(): void {
-    if (running) return
-    running = loop().finally(() => {
-      running = null
+    if (scheduled || inFlight >= maxInFlight || queue.length === 0) return
+    scheduled = true
+    // Let the messages already received be read and queued first. On PGlite the commit
+    // runs on this thread and blocks reads, so without this yield every round under
+    // load would hold one update.
+    setImmediate(startRound)
+  }
+
+  function startRound(): void {
+    scheduled = false
+    if (queue.length === 0 || inFlight >= maxInFlight) return
+    const round = queue.slice(0, opts.maxBatch)
+    queue = queue.slice(round.length)
+    inFlight++
+    const appended = log.append(round.map((w) => w.input))
+    const previous = delivered
+    delivered = (async () => {
+      let results: AppendResult[] | null = null
+      let failure: unknown = null
+      try {
+        results = await appended
+      } catch (err) {
+        failure = err
+      }
+      // A failure in the previous round's delivery is its own; this round still delivers.
+      await previous.catch(() => {})
+      if (results === null) {
+        for (const w of round) w.reject(failure)
+        return
+      }
+      deliver(round, results)
+    })().finally(() => {
+      inFlight--
       if (queue.length > 0) kick()
+      else if (inFlight === 0) {
+        const waiting = idle
+        idle = []
+        for (const w of waiting) w()
+      }
     })
+    // Another round may start while this one commits.
+    kick()
+  }
+
+  function deliver(round: readonly Waiting[], results: readonly AppendResult[]): void {
+    const now = performance.now()
+    const committed = round.map((w, i) => ({ input: w.input, result: results[i] as AppendResult }))
+    try {
+      opts.onCommitted(committed)
+    } finally {
+      opts.onRound?.(round.length, round.map((w) => now - w.queuedAt))
+      for (const [i, w] of round.entries()) w.resolve(results[i] as AppendResult)
+    }
   }
 
   return {
@@ -81,8 +115,9 @@ export function createGroupCommitter(
         kick()
       })
     },
-    async drain() {
-      while (running) await running
+    drain() {
+      if (inFlight === 0 && queue.length === 0 && !scheduled) return Promise.resolve()
+      return new Promise<void>((resolve) => idle.push(resolve))
     },
   }
 }

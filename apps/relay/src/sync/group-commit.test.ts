@@ -1,0 +1,104 @@
+/**
+ * Two rounds commit at once on Postgres; whatever order their commits finish in, the
+ * relay sees them in the order they started, and a failed round fails only its own
+ * updates. Runs on a real log (PGlite here); only the moment each append returns is held.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { createUpdateLog, type AppendInput, type UpdateLog } from '@tally/schema/db'
+import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
+import { createGroupCommitter, type Committed } from './group-commit.ts'
+
+const backend = testBackends()[0]!
+
+function input(doc: string, id: string): AppendInput {
+  const d = new Y.Doc()
+  d.getMap('lines').set(id, 1)
+  return { doc, store: 's', updateId: id, bytes: Y.encodeStateAsUpdate(d), actor: 'terminal:t' }
+}
+
+/** The real log, with each append call's result held until the test releases it. */
+function heldLog(log: UpdateLog) {
+  const calls: Array<{ ids: string[]; release: (fail?: Error) => void; committed: Promise<void> }> = []
+  let announce: () => void = () => {}
+  const wrapped: UpdateLog = {
+    ...log,
+    channel: log.channel,
+    async append(batch) {
+      let release!: (fail?: Error) => void
+      const held = new Promise<Error | undefined>((r) => (release = r))
+      const result = log.append(batch)
+      let done!: () => void
+      const committed = new Promise<void>((r) => (done = r))
+      void result.then(() => done())
+      calls.push({ ids: batch.map((b) => b.updateId ?? ''), release, committed })
+      announce()
+      const fail = await held
+      if (fail) throw fail
+      return result
+    },
+  }
+  const nextCall = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => (calls.length >= n ? resolve() : (announce = check))
+      check()
+    })
+  return { log: wrapped, calls, nextCall }
+}
+
+describe(`group commit on ${backend.name}`, () => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await backend.open()
+  })
+  afterAll(() => database.cleanup())
+
+  it('[RLY12] a round that commits while an earlier one is still committing is delivered after it', async () => {
+    const held = heldLog(createUpdateLog(database, 'relay-a'))
+    const delivered: string[][] = []
+    const committer = createGroupCommitter(held.log, {
+      maxBatch: 100,
+      maxInFlight: 2,
+      onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
+    })
+    const first = committer.append(input('s/cart/g1', 'a1'))
+    await held.nextCall(1)
+    const second = committer.append(input('s/cart/g1', 'a2'))
+    await held.nextCall(2)
+    expect(held.calls.map((c) => c.ids)).toEqual([['a1'], ['a2']])
+    // The second round's insert has committed and its append returned; the first has not.
+    await held.calls[1]!.committed
+    held.calls[1]!.release()
+    let secondDone = false
+    void second.then(() => (secondDone = true))
+    await new Promise((r) => setImmediate(r))
+    expect(secondDone).toBe(false)
+    expect(delivered).toEqual([])
+    held.calls[0]!.release()
+    const [r1, r2] = await Promise.all([first, second])
+    expect(delivered).toEqual([['a1'], ['a2']])
+    expect(r1.duplicate || r2.duplicate).toBe(false)
+    await committer.drain()
+  })
+
+  it('[RLY12] a failed round rejects its own updates; the round after it still commits and is delivered', async () => {
+    const held = heldLog(createUpdateLog(database, 'relay-b'))
+    const delivered: string[][] = []
+    const committer = createGroupCommitter(held.log, {
+      maxBatch: 100,
+      maxInFlight: 2,
+      onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
+    })
+    const first = committer.append(input('s/cart/g2', 'b1'))
+    await held.nextCall(1)
+    const second = committer.append(input('s/cart/g2', 'b2'))
+    await held.nextCall(2)
+    held.calls[1]!.release()
+    held.calls[0]!.release(new Error('connection lost'))
+    await expect(first).rejects.toThrow('connection lost')
+    const r2 = await second
+    expect(r2.seq).toBeGreaterThan(0)
+    expect(delivered).toEqual([['b2']])
+    await committer.drain()
+  })
+})
