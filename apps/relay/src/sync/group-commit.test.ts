@@ -53,14 +53,20 @@ describe(`group commit on ${backend.name}`, () => {
   })
   afterAll(() => database.cleanup())
 
-  it('[RLY12] a round that commits while an earlier one is still committing is delivered after it', async () => {
-    const held = heldLog(createUpdateLog(database, 'relay-a'))
+  /** A committer over a held log, with two rounds in flight, recording each delivered round's ids. */
+  function twoInFlight(origin: string) {
+    const held = heldLog(createUpdateLog(database, origin))
     const delivered: string[][] = []
     const committer = createGroupCommitter(held.log, {
       maxBatch: 100,
       maxInFlight: 2,
       onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
     })
+    return { held, delivered, committer }
+  }
+
+  it('[RLY12] a round that commits while an earlier one is still committing is delivered after it', async () => {
+    const { held, delivered, committer } = twoInFlight('relay-a')
     const first = committer.append(input('s/cart/g1', 'a1'))
     await held.nextCall(1)
     const second = committer.append(input('s/cart/g1', 'a2'))
@@ -82,13 +88,7 @@ describe(`group commit on ${backend.name}`, () => {
   })
 
   it('[RLY12] a failed round rejects its own updates; the round after it still commits and is delivered', async () => {
-    const held = heldLog(createUpdateLog(database, 'relay-b'))
-    const delivered: string[][] = []
-    const committer = createGroupCommitter(held.log, {
-      maxBatch: 100,
-      maxInFlight: 2,
-      onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
-    })
+    const { held, delivered, committer } = twoInFlight('relay-b')
     const first = committer.append(input('s/cart/g2', 'b1'))
     await held.nextCall(1)
     const second = committer.append(input('s/cart/g2', 'b2'))
