@@ -66,9 +66,9 @@ export async function writeTickets(
   const add = (k: ProductKey, n: number) => soldDelta.set(k, (soldDelta.get(k) ?? 0) + n)
   const now = new Date().toISOString()
   // xmax <> 0 marks rows that existed (updated, not inserted): tickets projected before.
-  const upserted = await query<{ id: string; existed: boolean }>(
+  const upserted = await query<{ id: string }>(
     ex,
-    sql`INSERT INTO tickets (${sql.raw(Object.keys(TICKET_COLS).map((c) => `"${c}"`).join(', '))})
+    sql`WITH up AS (INSERT INTO tickets (${sql.raw(Object.keys(TICKET_COLS).map((c) => `"${c}"`).join(', '))})
       SELECT * FROM ${recordset(
         rows.map((r) => ({
           id: r.id,
@@ -89,9 +89,10 @@ export async function writeTickets(
         TICKET_COLS,
       )}
       ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}
-      RETURNING id, (xmax <> 0) AS existed`,
+      RETURNING id, (xmax <> 0) AS existed)
+      SELECT id FROM up WHERE existed`,
   )
-  const existed = upserted.filter((u) => u.existed === true || (u.existed as unknown) === 't').map((u) => u.id)
+  const existed = upserted.map((u) => u.id)
   // Child rows exist only for tickets projected before (they commit with their ticket):
   // replace those; a new ticket has none to delete.
   if (existed.length > 0) {
