@@ -64,6 +64,8 @@ export interface SalesRow {
 }
 
 export interface SalesReport {
+  /** The IANA zone the days and hours are in; hour keys carry their UTC offset. */
+  tz?: string
   rows: SalesRow[]
   totals: { tickets: number; units: number; total: number }
 }

@@ -113,6 +113,7 @@ export const en: Shape<typeof es> = {
     none: 'No sales in this period.',
     visitConsumption: 'Consumption per visit',
     noVisits: 'No visits in this period.',
+    timeZone: 'Days and hours in {{tz}}',
   },
   payment: { cash: 'Cash', card: 'Card', visit: 'Charged to visit' },
   tickets: {

@@ -110,6 +110,7 @@ export const es = {
     none: 'No hay ventas en estas fechas.',
     visitConsumption: 'Consumo por visita',
     noVisits: 'No hay visitas en estas fechas.',
+    timeZone: 'Días y horas en {{tz}}',
   },
   payment: { cash: 'Efectivo', card: 'Tarjeta', visit: 'Cargo a la visita' },
   tickets: {

@@ -1,18 +1,21 @@
 /**
  * Sales by day, hour, product, terminal or payment method (accepted, non-voided tickets,
- * as projected) with a chart and a CSV of the table; visit consumption below.
+ * as projected) with a chart and a CSV of the table; visit consumption below. Days and
+ * hours are the browser's: the screen sends its zone (`tz`) and date-only bounds, which
+ * the API reads as local midnights there, and says which zone the figures are in.
  */
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
 import { centsToCsv } from '../csv.ts'
-import { dayStartIso, formatDateTime, localDay } from '../format.ts'
+import { formatDateTime, localDay } from '../format.ts'
 import { SALES_BY, listOf, type SalesBy, type SalesReport, type SalesRow, type VisitReportRow } from '../types.ts'
 import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
 import { useThrottled } from '../ui/use-throttled.ts'
+import { browserTimeZone, hourLabels, nextDay } from './report-time.ts'
 import { SalesChart } from './sales-chart.tsx'
 
 export function ReportsScreen() {
@@ -21,15 +24,19 @@ export function ReportsScreen() {
   const [by, setBy] = useState<SalesBy>('day')
   const [from, setFrom] = useState(() => localDay(new Date(Date.now() - 6 * 86_400_000)))
   const [to, setTo] = useState(() => localDay(new Date()))
-  const range = { from: dayStartIso(from), to: dayStartIso(to, 1) }
+  const tz = browserTimeZone()
+  // `to` is exclusive on the API: the day after the last one shown.
+  const range = { from, to: nextDay(to), ...(tz ? { tz } : {}) }
   // A projection batch (pushed on the live feed) may change the figures: refetch then.
   const head = useThrottled(live.data?.projection.checkpoint ?? 0, 1500)
   const sales = useLoad(() => api.get<SalesReport>('/reports/sales', { by, ...range }), [by, from, to, head])
   const visits = useLoad(() => api.get<unknown>('/reports/visits', range).then((v) => listOf<VisitReportRow>(v, 'visits')), [from, to, head])
   const lang = i18n.language
-  const label = (r: SalesRow) => (by === 'payment' ? t(`payment.${r.key}`, { defaultValue: r.key }) : by === 'hour' ? hourLabel(r.key, lang) : (r.label ?? r.key))
-
   const rows = sales.data?.rows ?? []
+  const zone = sales.data?.tz ?? tz ?? 'UTC'
+  const hours = by === 'hour' ? hourLabels(rows.map((r) => r.key), lang, zone) : new Map<string, string>()
+  const label = (r: SalesRow) => (by === 'payment' ? t(`payment.${r.key}`, { defaultValue: r.key }) : by === 'hour' ? (hours.get(r.key) ?? r.key) : (r.label ?? r.key))
+
   const totals = sales.data?.totals
   const columns: Column<SalesRow>[] = [
     { key: by, header: t(`reports.by.${by}`), cell: (r) => label(r), csv: (r) => r.key },
@@ -65,6 +72,9 @@ export function ReportsScreen() {
             </button>
           ))}
         </div>
+        <span className="adm-inline" data-testid="report-tz" data-tz={zone}>
+          {t('reports.timeZone', { tz: zone })}
+        </span>
       </div>
       <ErrorBanner error={sales.error} />
       {totals ? (
@@ -128,12 +138,4 @@ export function ReportsScreen() {
       />
     </section>
   )
-}
-
-/** An hour bucket from the API ("2026-11-25T13:00:00Z", "13"...) shown in local time. */
-function hourLabel(key: string, lang: string): string {
-  if (/^\d{1,2}$/.test(key)) return `${key.padStart(2, '0')}:00`
-  const d = new Date(key)
-  if (Number.isNaN(d.getTime())) return key
-  return new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d)
 }
