@@ -48,22 +48,24 @@ export async function signToken(
  * socket per document, so a terminal resuming 50 tickets presents the same token 50
  * times. Expiry is still checked on every use; a bounded map, oldest entry out first.
  */
-const verified = new Map<string, Claims>()
+const verified = new Map<string, Promise<AuthResult>>()
 const VERIFIED_MAX = 10_000
 
 export async function verifyToken(secret: string, token: string | null | undefined): Promise<AuthResult> {
   if (!token) return { ok: false, code: ErrorCode.missingToken, reason: 'a token is required' }
   const cacheKey = `${secret.length}:${secret}\u0000${token}`
-  const known = verified.get(cacheKey)
-  if (known) {
-    if (isExpired(known)) return { ok: false, code: ErrorCode.tokenExpired, reason: 'token expired: pair the terminal again' }
-    return { ok: true, claims: known }
-  }
-  const result = await verifyUncached(secret, token)
-  if (result.ok) {
+  // The pending verification is shared too: 1,000 sockets connecting at once wait for one.
+  let pending = verified.get(cacheKey)
+  if (!pending) {
+    pending = verifyUncached(secret, token)
     if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string)
-    verified.set(cacheKey, result.claims)
+    verified.set(cacheKey, pending)
+    void pending.then((r) => {
+      if (!r.ok) verified.delete(cacheKey)
+    })
   }
+  const result = await pending
+  if (result.ok && isExpired(result.claims)) return { ok: false, code: ErrorCode.tokenExpired, reason: 'token expired: pair the terminal again' }
   return result
 }
 
