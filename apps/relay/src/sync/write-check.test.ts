@@ -124,6 +124,57 @@ describe('write check analysis', () => {
   })
 })
 
+describe('long chains', () => {
+  it('[RLY11] an honest update whose items chain 20,000 deep is analysed, into a forbidden root too', () => {
+    const relay = new Y.Doc({ guid: 'relay' })
+    const terminal = new Y.Doc({ guid: 'terminal' })
+    // Appends interleaved with another write cannot merge: each item's origin is the
+    // previous one, a chain through the whole update.
+    const before = Y.encodeStateVector(terminal)
+    const items = terminal.getArray<number>('items')
+    for (let i = 0; i < 20_000; i++) {
+      items.insert(i, [i])
+      terminal.getMap('lines').set('qty', i)
+    }
+    const honest = analyzeUpdate(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, before)))
+    expect([...honest.roots].sort()).toEqual(['items', 'lines'])
+    Y.applyUpdate(relay, Y.encodeStateAsUpdate(terminal, before))
+    const mid = Y.encodeStateVector(terminal)
+    const log = new Y.Array<number>()
+    terminal.getMap('server').set('log', log)
+    for (let i = 0; i < 20_000; i++) {
+      log.insert(i, [i])
+      terminal.getMap('lines').set('qty', i)
+    }
+    const hostile = analyzeUpdate(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, mid)))
+    expect([...hostile.roots].sort()).toEqual(['lines', 'server'])
+  })
+
+  it('[RLY11] a forged update whose items point forward 20,000 deep into a forbidden root is seen, not given up on', () => {
+    // No Yjs client writes this (an item can only follow one that exists), but bytes
+    // can say anything: item k's origin is item k+1, and only the last names its root.
+    const client = 4242
+    const n = 20_000
+    const structs = Array.from(
+      { length: n },
+      (_, k) =>
+        new Y.Item(
+          Y.createID(client, k),
+          null,
+          k < n - 1 ? Y.createID(client, k + 1) : null,
+          null,
+          null,
+          (k < n - 1 ? null : 'server') as unknown as Y.AbstractType<unknown>,
+          k < n - 1 ? null : 'status',
+          new Y.ContentAny([k]),
+        ),
+    )
+    const forged = { structs, ds: { clients: new Map() } } as unknown as ReturnType<typeof Y.decodeUpdate>
+    const got = analyzeUpdate(new Y.Doc({ guid: 'relay' }), forged)
+    expect([...got.roots]).toEqual(['server'])
+  })
+})
+
 describe('queued updates', () => {
   it('[RLY7] content still committing counts as known, but only where it continues what the relay has', async () => {
     const relay = new LoadedDoc('s/cart/x', { storeId: 's', kind: 'cart', id: 'x' } as DocName)

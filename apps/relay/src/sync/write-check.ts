@@ -54,11 +54,8 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
     while (type && type._item) type = type._item.parent as { _item: Y.Item | null } | null
     return type ? (share.get(type) ?? null) : null
   }
-  const rootOfId = (id: Y.ID, depth: number): string | null => {
-    if (id.clock < Y.getState(store, id.client)) {
-      const s = Y.getItem(store, id) as Struct
-      return s instanceof Y.Item ? rootOfIntegrated(s) : null
-    }
+  /** The update's own item holding this id, if any. */
+  const ownItem = (id: Y.ID): Y.Item | null => {
     const list = own.get(id.client)
     if (!list) return null
     let lo = 0
@@ -68,24 +65,44 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
       const m = list[mid] as Y.Item
       if (id.clock < m.id.clock) hi = mid - 1
       else if (id.clock >= m.id.clock + m.length) lo = mid + 1
-      else return rootOfNew(m, depth + 1)
+      else return m
     }
     return null
   }
-  const rootOfNew = (item: Y.Item, depth: number): string | null => {
-    const known = memo.get(item)
-    if (known !== undefined) return known
-    // A malicious update may chain references in a cycle; no honest one nests this deep.
-    if (depth > 10_000) return null
-    memo.set(item, null)
-    const parent = item.parent as unknown
-    let root: string | null
-    if (typeof parent === 'string') root = parent
-    else if (parent instanceof Y.ID) root = rootOfId(parent, depth)
-    else if (item.origin) root = rootOfId(item.origin, depth)
-    else if (item.rightOrigin) root = rootOfId(item.rightOrigin, depth)
-    else root = null
-    memo.set(item, root)
+  /**
+   * Follow parent, origin or right origin until a root name or an integrated item. A
+   * loop, not recursion: an offline terminal setting one key 20,000 times sends a
+   * chain that long, and a malicious update may chain in a cycle.
+   */
+  const rootOfNew = (start: Y.Item): string | null => {
+    const path: Y.Item[] = []
+    const onPath = new Set<Y.Item>()
+    let item: Y.Item | null = start
+    let root: string | null = null
+    while (item) {
+      const known = memo.get(item)
+      if (known !== undefined) {
+        root = known
+        break
+      }
+      if (onPath.has(item)) break
+      onPath.add(item)
+      path.push(item)
+      const parent = item.parent as unknown
+      if (typeof parent === 'string') {
+        root = parent
+        break
+      }
+      const ref: Y.ID | null = parent instanceof Y.ID ? parent : (item.origin ?? item.rightOrigin)
+      if (!ref) break
+      if (ref.clock < Y.getState(store, ref.client)) {
+        const s = Y.getItem(store, ref) as Struct
+        root = s instanceof Y.Item ? rootOfIntegrated(s) : null
+        break
+      }
+      item = ownItem(ref)
+    }
+    for (const p of path) memo.set(p, root)
     return root
   }
 
@@ -98,7 +115,7 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
     }
     if (s.id.clock + s.length <= known(s.id.client)) continue
     adds = true
-    const root = rootOfNew(s, 0)
+    const root = rootOfNew(s)
     if (root !== null) roots.add(root)
   }
   for (const [client, ranges] of decoded.ds.clients) {
