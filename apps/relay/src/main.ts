@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import pino from 'pino'
-import { openDatabase } from '@tally/schema/db'
+import { DataDirBusyError, openDatabase } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
 import { DEMO_ADMIN, upsertUser } from './api/users.ts'
 import { createRelay } from './app.ts'
@@ -20,7 +20,12 @@ const database = await openDatabase(
   config.databaseUrl
     ? { url: config.databaseUrl, schema: config.databaseSchema }
     : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
-)
+).catch((err: unknown) => {
+  // A second process on the same PGlite directory is a mistake to explain, not a crash.
+  if (!(err instanceof DataDirBusyError)) throw err
+  process.stderr.write(`Tally cannot start: ${err.message}\n`)
+  process.exit(1)
+})
 if (config.demo) {
   const demo = await seedDemo(database, 'demo')
   logger.debug({ demo }, 'demo data ready')

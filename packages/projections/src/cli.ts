@@ -44,7 +44,10 @@ async function main(): Promise<void> {
     env.DATABASE_URL
       ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA || 'public' }
       : { dataDir: join(resolve(env.DATA_DIR || './data'), 'pg'), schema: env.DATABASE_SCHEMA || 'public' },
-  )
+  ).catch((err: unknown) => {
+    process.stderr.write(`cannot open the database: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  })
   let total = 0
   const projector = createProjector({
     database,

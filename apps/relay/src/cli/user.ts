@@ -30,7 +30,7 @@ const config = loadConfig()
 const database = await openDatabase(
   config.databaseUrl ? { url: config.databaseUrl, schema: config.databaseSchema } : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
 ).catch((err: unknown) => {
-  console.error(`cannot open the database (is npm start running on the same DATA_DIR?): ${err instanceof Error ? err.message : String(err)}`)
+  console.error(`cannot open the database: ${err instanceof Error ? err.message : String(err)}`)
   process.exit(1)
 })
 try {

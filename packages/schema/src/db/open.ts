@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
+import { lockDataDir } from './dir-lock.ts'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
@@ -53,13 +54,29 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 }
 
 async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | File): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
+  let unlock = () => {}
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true })
+    unlock = lockDataDir(dataDir)
+  }
+  let client: PGlite
+  try {
+    client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
+  } catch (err) {
+    unlock()
+    throw err
+  }
   if (schema !== 'public') {
     await client.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`)
   }
   const db = drizzlePglite(client, { schema: tables }) as unknown as Db
-  await migratePglite(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
+  try {
+    await migratePglite(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
+  } catch (err) {
+    await client.close().catch(() => {})
+    unlock()
+    throw err
+  }
   return {
     db,
     kind: 'pglite',
@@ -74,7 +91,11 @@ async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | 
       await client.query('SELECT pg_notify($1, $2)', [channel, payload])
     },
     async close() {
-      await client.close()
+      try {
+        await client.close()
+      } finally {
+        unlock()
+      }
     },
     async dump() {
       return client.dumpDataDir('none')
