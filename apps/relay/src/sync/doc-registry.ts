@@ -221,29 +221,49 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     return row?.seq ?? 0
   }
 
-  async function compact(doc: LoadedDoc): Promise<void> {
-    if (doc.inFlight > 0 || doc.lastSeq <= doc.snapshotSeq) return
-    const upto = doc.lastSeq
-    await opts.log.writeSnapshot(doc.name, doc.parsed.storeId, Y.encodeStateAsUpdate(doc.ydoc), upto)
-    doc.snapshotSeq = upto
-    doc.rowsSinceSnapshot = 0
-    // Rows stay until the projection has folded them: it reads the log, not snapshots alone.
-    const checkpoint = await projectionCheckpoint()
-    await opts.log.prune(doc.name, Math.min(upto, checkpoint))
+  /**
+   * Snapshot documents and prune what their snapshots and the projection both cover:
+   * one statement for the snapshots and one for the prunes per chunk, so unloading a
+   * thousand idle tickets is a few round trips, not three per document.
+   */
+  const COMPACT_CHUNK = 200
+  async function compact(list: readonly LoadedDoc[]): Promise<Set<LoadedDoc>> {
+    const done = new Set<LoadedDoc>()
+    const due: LoadedDoc[] = []
+    for (const d of list) {
+      if (d.inFlight === 0 && d.lastSeq > d.snapshotSeq) due.push(d)
+      else if (d.inFlight === 0) done.add(d)
+    }
+    for (let i = 0; i < due.length; i += COMPACT_CHUNK) {
+      const chunk = due.slice(i, i + COMPACT_CHUNK)
+      const snaps = chunk.map((d) => ({ doc: d.name, store: d.parsed.storeId, bytes: Y.encodeStateAsUpdate(d.ydoc), uptoSeq: d.lastSeq }))
+      try {
+        await opts.log.writeSnapshots(snaps)
+        for (const [j, d] of chunk.entries()) {
+          d.snapshotSeq = (snaps[j] as { uptoSeq: number }).uptoSeq
+          d.rowsSinceSnapshot = 0
+          done.add(d)
+        }
+        // Rows stay until the projection has folded them: it reads the log, not snapshots alone.
+        const checkpoint = await projectionCheckpoint()
+        await opts.log.prune(snaps.map((x) => ({ doc: x.doc, uptoSeq: Math.min(x.uptoSeq, checkpoint) })))
+      } catch (err) {
+        opts.logger.warn({ err, docs: chunk.length }, 'compaction failed; will retry')
+      }
+    }
+    return done
   }
 
   let sweeping: Promise<void> | null = null
   async function sweep(force = false): Promise<void> {
     const now = Date.now()
-    for (const doc of [...docs.values()]) {
-      const idle = doc.subscribers.size === 0 && doc.inFlight === 0 && (force || now - doc.idleSince >= opts.idleUnloadMs)
-      try {
-        if (idle || doc.rowsSinceSnapshot >= opts.compactAfter) await compact(doc)
-      } catch (err) {
-        opts.logger.warn({ err, doc: doc.name }, 'compaction failed; will retry')
-        continue
-      }
-      if (idle && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {
+    const isIdle = (doc: LoadedDoc) => doc.subscribers.size === 0 && doc.inFlight === 0 && (force || now - doc.idleSince >= opts.idleUnloadMs)
+    const idle = [...docs.values()].filter(isIdle)
+    const busy = [...docs.values()].filter((d) => !isIdle(d) && d.rowsSinceSnapshot >= opts.compactAfter)
+    const compacted = await compact([...idle, ...busy])
+    for (const doc of idle) {
+      // Only what its snapshot holds may leave memory, and only if no one came back meanwhile.
+      if (compacted.has(doc) && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {
         docs.delete(doc.name)
         doc.destroy()
       }

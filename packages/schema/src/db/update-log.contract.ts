@@ -59,8 +59,8 @@ export function updateLogContract(backend: TestBackend): void {
       const third = res[2]?.seq as number
       const partial = new Y.Doc()
       for (const b of bytes.slice(0, 3)) Y.applyUpdate(partial, b)
-      await log.writeSnapshot('s/cart/x', 's', Y.encodeStateAsUpdate(partial), third)
-      expect(await log.prune('s/cart/x', Number.MAX_SAFE_INTEGER)).toBe(3)
+      await log.writeSnapshots([{ doc: 's/cart/x', store: 's', bytes: Y.encodeStateAsUpdate(partial), uptoSeq: third }])
+      expect(await log.prune([{ doc: 's/cart/x', uptoSeq: Number.MAX_SAFE_INTEGER }])).toBe(3)
       const stored = await log.loadDoc('s/cart/x')
       expect(stored.entries.length).toBe(2)
       const loaded = new Y.Doc()
@@ -70,13 +70,51 @@ export function updateLogContract(backend: TestBackend): void {
       expect(stored.lastSeq).toBe(res[4]?.seq)
     })
 
+    it('[LOG7] snapshots and prunes many documents in one call, each within its own snapshot; a snapshot never moves back', async () => {
+      const names = ['s/cart/p1', 's/cart/p2', 's/cart/p3-nosnap']
+      const seqs = new Map<string, number[]>()
+      for (const name of names) {
+        const res = await log.append([0, 1, 2].map((k) => ({ doc: name, store: 's', updateId: `${name}-${k}`, bytes: update(`${name}${k}`), actor: 't' })))
+        seqs.set(name, res.map((r) => r.seq))
+      }
+      const state = async (name: string, upto: number) => {
+        const d = new Y.Doc()
+        for (const e of (await log.loadDoc(name)).entries) if (e.seq <= upto) Y.applyUpdate(d, e.bytes)
+        return Y.encodeStateAsUpdate(d)
+      }
+      const p1 = seqs.get('s/cart/p1') as number[]
+      const p2 = seqs.get('s/cart/p2') as number[]
+      await log.writeSnapshots([
+        { doc: 's/cart/p1', store: 's', bytes: await state('s/cart/p1', p1[2] as number), uptoSeq: p1[2] as number },
+        { doc: 's/cart/p2', store: 's', bytes: await state('s/cart/p2', p2[0] as number), uptoSeq: p2[0] as number },
+      ])
+      // An older snapshot arriving late does not replace the newer one.
+      await log.writeSnapshots([{ doc: 's/cart/p1', store: 's', bytes: await state('s/cart/p1', p1[0] as number), uptoSeq: p1[0] as number }])
+      // p1: its snapshot covers all three, the caller allows two; p2: the snapshot covers one; p3: no snapshot.
+      const gone = await log.prune([
+        { doc: 's/cart/p1', uptoSeq: p1[1] as number },
+        { doc: 's/cart/p2', uptoSeq: Number.MAX_SAFE_INTEGER },
+        { doc: 's/cart/p3-nosnap', uptoSeq: Number.MAX_SAFE_INTEGER },
+      ])
+      expect(gone).toBe(3)
+      expect((await log.loadDoc('s/cart/p1')).snapshotSeq).toBe(p1[2])
+      expect((await log.loadDoc('s/cart/p3-nosnap')).entries).toHaveLength(3)
+      for (const name of names) {
+        const stored = await log.loadDoc(name)
+        const d = new Y.Doc()
+        if (stored.snapshot) Y.applyUpdate(d, stored.snapshot)
+        for (const e of stored.entries) Y.applyUpdate(d, e.bytes)
+        expect(d.getText('t').toString().length).toBe(3 * name.length + 3)
+      }
+    })
+
     it('[LOG6] loads many documents at once, each equal to loading it alone', async () => {
       const names = ['s/cart/m1', 's/cart/m2', 's/cart/m3-empty']
       for (const [i, name] of names.slice(0, 2).entries()) {
         await log.append([0, 1, 2].map((k) => ({ doc: name, store: 's', updateId: `m${i}-${k}`, bytes: update(`${name}${k}`), actor: 't' })))
       }
       const first = await log.loadDoc('s/cart/m1')
-      await log.writeSnapshot('s/cart/m1', 's', first.entries[0]?.bytes as Uint8Array, first.entries[0]?.seq as number)
+      await log.writeSnapshots([{ doc: 's/cart/m1', store: 's', bytes: first.entries[0]?.bytes as Uint8Array, uptoSeq: first.entries[0]?.seq as number }])
       const many = await log.loadDocs(names)
       for (const name of names) {
         const one = await log.loadDoc(name)

@@ -42,6 +42,14 @@ export interface StoredDoc {
   snapshotSeq: number
 }
 
+export interface SnapshotInput {
+  doc: string
+  store: string
+  bytes: Uint8Array
+  /** Every log row of `doc` with seq <= uptoSeq is contained in bytes. */
+  uptoSeq: number
+}
+
 export interface UpdateLog {
   /** Append a batch in one transaction; results in input order. */
   append(batch: readonly AppendInput[]): Promise<AppendResult[]>
@@ -51,11 +59,16 @@ export interface UpdateLog {
   /** Entries after `afterSeq` in order; `exceptOrigin` leaves out one process's own rows. */
   readSince(afterSeq: number, limit: number, exceptOrigin?: string): Promise<LogEntry[]>
   maxSeq(): Promise<number>
-  writeSnapshot(doc: string, store: string, bytes: Uint8Array, uptoSeq: number): Promise<void>
+  /** Store snapshots (one statement for all); a snapshot never moves backwards. */
+  writeSnapshots(list: readonly SnapshotInput[]): Promise<void>
   /** Delete log rows of `doc` with seq <= uptoSeq that a snapshot already covers. */
-  prune(doc: string, uptoSeq: number): Promise<number>
+  prune(list: ReadonlyArray<{ doc: string; uptoSeq: number }>): Promise<number>
   /** Channel notified with the highest new sequence after each committed append. */
   readonly channel: string
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 }
 
 /** drizzle's postgres-js `execute` returns the rows; its PGlite one returns `{ rows }`. */
@@ -82,7 +95,7 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       // notification (sent at commit) with the highest new sequence. The batch travels
       // as one JSON parameter expanded server-side: a multi-row VALUES with thousands
       // of bind parameters cost the relay more CPU than the commit.
-      const rows = batch.map((b, i) => ({ i, d: b.doc, s: b.store, u: b.updateId, b: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength).toString('base64'), a: b.actor }))
+      const rows = batch.map((b, i) => ({ i, d: b.doc, s: b.store, u: b.updateId, b: base64(b.bytes), a: b.actor }))
       const inserted = rowsOf<{ seq: number | string; doc: string; update_id: string | null }>(
         await db.execute(sql`
           WITH ins AS (
@@ -186,27 +199,32 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       return r?.m ? Number(r.m) : 0
     },
 
-    async writeSnapshot(doc, store, bytes, uptoSeq) {
-      await db
-        .insert(snapshots)
-        .values({ doc, store, bytes, uptoSeq })
-        .onConflictDoUpdate({
-          target: snapshots.doc,
-          set: { bytes, uptoSeq, at: new Date() },
-          // Never move a snapshot backwards (two compactors racing).
-          setWhere: sql`${snapshots.uptoSeq} < ${uptoSeq}`,
-        })
+    async writeSnapshots(list) {
+      if (list.length === 0) return
+      const rows = list.map((x) => ({ d: x.doc, s: x.store, b: base64(x.bytes), u: x.uptoSeq }))
+      await db.execute(sql`
+        INSERT INTO snapshots (doc, store, bytes, upto_seq)
+        SELECT x.d, x.s, decode(x.b, 'base64'), x.u FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(d text, s text, b text, u bigint)
+        ON CONFLICT (doc) DO UPDATE SET bytes = excluded.bytes, upto_seq = excluded.upto_seq, at = now()
+        -- Never move a snapshot backwards (two compactors racing).
+        WHERE snapshots.upto_seq < excluded.upto_seq`)
     },
 
-    async prune(doc, uptoSeq) {
-      const [snap] = await db.select({ uptoSeq: snapshots.uptoSeq }).from(snapshots).where(eq(snapshots.doc, doc))
-      const limit = Math.min(uptoSeq, snap?.uptoSeq ?? 0)
-      if (limit <= 0) return 0
-      const gone = await db
-        .delete(updateLog)
-        .where(and(eq(updateLog.doc, doc), lte(updateLog.seq, limit)))
-        .returning({ seq: updateLog.seq })
-      return gone.length
+    async prune(list) {
+      if (list.length === 0) return 0
+      const rows = list.map((x) => ({ d: x.doc, u: x.uptoSeq }))
+      const gone = rowsOf<{ n: number | string }>(
+        await db.execute(sql`
+          WITH lim AS (
+            SELECT x.d AS doc, LEAST(x.u, s.upto_seq) AS upto
+            FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(d text, u bigint)
+            JOIN snapshots s ON s.doc = x.d
+          ), del AS (
+            DELETE FROM update_log l USING lim WHERE l.doc = lim.doc AND l.seq <= lim.upto RETURNING 1
+          )
+          SELECT count(*) AS n FROM del`),
+      )
+      return Number(gone[0]?.n ?? 0)
     },
   }
 }
