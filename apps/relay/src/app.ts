@@ -132,6 +132,7 @@ export function createRelay(deps: RelayDeps): Relay {
           },
         },
         config.maxMessageBytes,
+        config.maxBufferedBytes,
       )
     },
     async close() {

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path'
 export const DEFAULT_PORT = 8787
 export const DEFAULT_DATA_DIR = './data'
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+/** Bytes a connection may leave unread before the relay closes it (it resyncs on reconnect). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 export const DEFAULT_IDLE_UNLOAD_MS = 30_000
 /** Per token: sustained messages per second, and the burst allowed above it. */
 export const DEFAULT_RATE_PER_SECOND = 500
@@ -42,6 +44,7 @@ export interface RelayConfig {
   readonly databaseSchema: string
   readonly jwtSecret: string
   readonly maxMessageBytes: number
+  readonly maxBufferedBytes: number
   readonly idleUnloadMs: number
   readonly ratePerSecond: number
   readonly rateBurst: number
@@ -66,6 +69,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     databaseSchema: 'public',
     jwtSecret,
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
     idleUnloadMs: DEFAULT_IDLE_UNLOAD_MS,
     ratePerSecond: DEFAULT_RATE_PER_SECOND,
     rateBurst: DEFAULT_RATE_BURST,
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || 'public',
     maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
+    maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES', DEFAULT_MAX_BUFFERED_BYTES),
     idleUnloadMs: int(env, 'IDLE_UNLOAD_MS', DEFAULT_IDLE_UNLOAD_MS),
     ratePerSecond: int(env, 'RATE_PER_SECOND', DEFAULT_RATE_PER_SECOND),
     rateBurst: int(env, 'RATE_BURST', DEFAULT_RATE_BURST),

@@ -18,7 +18,13 @@ export interface UpgradeTarget {
   route?(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
 }
 
-export function attachWebSockets(server: Server, target: UpgradeTarget, maxPayload: number): { close(code: number, reason: string): Promise<void> } {
+export function attachWebSockets(
+  server: Server,
+  target: UpgradeTarget,
+  maxPayload: number,
+  /** Unread bytes after which a connection is closed as a slow consumer. */
+  maxBuffered = Number.POSITIVE_INFINITY,
+): { close(code: number, reason: string): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false })
 
   server.on('upgrade', (req: IncomingMessage, sock: Duplex, head: Buffer) => {
@@ -34,15 +40,28 @@ export function attachWebSockets(server: Server, target: UpgradeTarget, maxPaylo
     }
     wss.handleUpgrade(req, sock, head, (ws: WebSocket) => {
       ws.binaryType = 'nodebuffer'
+      let overflowed = false
+      let connection: Connection | null = null
       const socket: Socket = {
         send(data) {
-          if (ws.readyState === ws.OPEN) ws.send(data)
+          if (ws.readyState !== ws.OPEN) return
+          // A peer that stops reading (a frozen tab, a full TCP window) would otherwise
+          // make the relay buffer everything it relays to it, without bound.
+          if (ws.bufferedAmount > maxBuffered) {
+            if (!overflowed) {
+              overflowed = true
+              connection?.handleOverflow(ws.bufferedAmount)
+            }
+            return
+          }
+          ws.send(data)
         },
         close(code, reason) {
           if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
         },
       }
       const conn = target.connect(url, req, socket)
+      connection = conn
       if (!conn) {
         ws.close(4404, `${ErrorCode.notFound}: no such endpoint`)
         return

@@ -12,6 +12,8 @@ export const ErrorCode = {
   malformed: 'malformed',
   tooLarge: 'too_large',
   rateLimited: 'rate_limited',
+  /** The connection does not read what it is sent; it reconnects and resyncs. */
+  slowConsumer: 'slow_consumer',
   unknownMessage: 'unknown_message',
   badRequest: 'bad_request',
   notFound: 'not_found',
@@ -27,6 +29,7 @@ export const CloseCode = {
   goingAway: 1001,
   tooLarge: 1009,
   serverRestart: 1012,
+  tryAgainLater: 1013,
   unauthorized: 4401,
   tokenExpired: 4402,
   forbidden: 4403,
@@ -56,6 +59,8 @@ export function closeCodeFor(code: ErrorCode): CloseCode {
       return CloseCode.tooLarge
     case ErrorCode.rateLimited:
       return CloseCode.rateLimited
+    case ErrorCode.slowConsumer:
+      return CloseCode.tryAgainLater
     case ErrorCode.malformed:
     case ErrorCode.unknownMessage:
     case ErrorCode.badRequest:

@@ -14,6 +14,8 @@ import { serial, Session, type Refusal, type SessionDeps, type Socket } from './
 export interface Connection {
   handleMessage(bytes: Uint8Array): void
   handleClose(): void
+  /** The peer is not reading: this many bytes wait to be sent. */
+  handleOverflow(bufferedBytes: number): void
 }
 
 let nextId = 1
@@ -111,6 +113,9 @@ export function handleSyncConnection(
           session.fatal({ code: ErrorCode.malformed, reason: 'message does not decode', doc: info.docName })
         }
       })
+    },
+    handleOverflow(bytes) {
+      session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync`, doc: info.docName })
     },
     handleClose() {
       session.closed = true
