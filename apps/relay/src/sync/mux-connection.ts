@@ -22,11 +22,30 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
    * relays and acks for this terminal cost one socket write, not one each.
    */
   let outbox: Uint8Array[] = []
+  /**
+   * Small frames (acks) travel together in one batch; a large one (a round's merged
+   * relay, encoded once for every subscriber) is sent as it is rather than copied into
+   * each terminal's batch. Order is kept.
+   */
+  const BATCH_FRAME_MAX = 1024
   const flush = () => {
     const frames = outbox
     outbox = []
-    if (frames.length === 1) ws.send(frames[0] as Uint8Array)
-    else if (frames.length > 1) ws.send(encodeMux({ type: Mux.batch, frames }))
+    let small: Uint8Array[] = []
+    const sendSmall = () => {
+      if (small.length === 1) ws.send(small[0] as Uint8Array)
+      else if (small.length > 1) ws.send(encodeMux({ type: Mux.batch, frames: small }))
+      small = []
+    }
+    for (const f of frames) {
+      if (f.byteLength <= BATCH_FRAME_MAX) {
+        small.push(f)
+        continue
+      }
+      sendSmall()
+      ws.send(f)
+    }
+    sendSmall()
   }
   const sendBytes = (bytes: Uint8Array) => {
     outbox.push(bytes)
