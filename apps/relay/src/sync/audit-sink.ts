@@ -3,7 +3,7 @@
  * connects or refusals never sits on the sync path. `flush()` writes what is queued.
  */
 import { sql } from 'drizzle-orm'
-import { tables, writeAudit, type AuditEntry, type Database } from '@tally/schema/db'
+import { writeAudit, type AuditEntry, type Database } from '@tally/schema/db'
 import type { Logger } from 'pino'
 
 export interface TerminalSeen {
@@ -32,27 +32,40 @@ export function createAuditSink(database: Database, logger: Logger, intervalMs =
     entries = []
     seen = new Map()
     if (batch.length > 0) await writeAudit(database.db, batch)
-    for (const t of terms) {
-      await database.db
-        .insert(tables.terminals)
-        .values({
-          store: t.store,
-          terminalId: t.terminalId,
-          lastSeen: t.at,
-          connected: t.connected ?? true,
-          lastSeq: t.lastSeq ?? 0,
-          lastError: t.lastError ?? null,
-        })
-        .onConflictDoUpdate({
-          target: [tables.terminals.store, tables.terminals.terminalId],
-          set: {
-            lastSeen: t.at,
-            ...(t.connected !== undefined ? { connected: t.connected } : {}),
-            ...(t.lastSeq !== undefined ? { lastSeq: sql`greatest(${tables.terminals.lastSeq}, ${t.lastSeq})` } : {}),
-            ...(t.lastError !== undefined ? { lastError: t.lastError } : {}),
-          },
-        })
-    }
+    if (terms.length > 0) await writeTerminals(terms)
+  }
+
+  /**
+   * Every terminal seen since the last flush in one statement (not one upsert each):
+   * update the rows that exist, insert the others. Fields a change did not carry stay.
+   */
+  async function writeTerminals(terms: ReadonlyArray<TerminalSeen & { at: Date }>): Promise<void> {
+    const rows = terms.map((t) => ({
+      s: t.store,
+      t: t.terminalId,
+      at: t.at.toISOString(),
+      c: t.connected ?? null,
+      q: t.lastSeq ?? null,
+      es: t.lastError !== undefined,
+      e: t.lastError ?? null,
+    }))
+    await database.db.execute(sql`
+      WITH x AS (
+        SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
+          AS x(s text, t text, at timestamptz, c boolean, q bigint, es boolean, e text)
+      ), upd AS (
+        UPDATE terminals SET
+          last_seen = x.at,
+          connected = COALESCE(x.c, terminals.connected),
+          last_seq = GREATEST(terminals.last_seq, COALESCE(x.q, 0)),
+          last_error = CASE WHEN x.es THEN x.e ELSE terminals.last_error END
+        FROM x WHERE terminals.store = x.s AND terminals.terminal_id = x.t
+        RETURNING terminals.store, terminals.terminal_id
+      )
+      INSERT INTO terminals (store, terminal_id, last_seen, connected, last_seq, last_error)
+      SELECT x.s, x.t, x.at, COALESCE(x.c, true), COALESCE(x.q, 0), x.e FROM x
+      WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.store = x.s AND upd.terminal_id = x.t)
+      ON CONFLICT (store, terminal_id) DO UPDATE SET last_seen = excluded.last_seen`)
   }
 
   function flush(): Promise<void> {
