@@ -187,10 +187,14 @@ for (const backend of testBackends()) {
       expect(await conflict('unknown_product', s.id)).toMatchObject({ status: 'open', strategy: 'last_write', resolution: null, resolvedBy: null })
     })
 
-    it('[PRJ3][PRJ13] a person refusing a conflict the strategy settled as accept refuses the ticket on the next projection', async () => {
+    it('[PRJ3][PRJ13] a person refusing a conflict the strategy settled as accept refuses the ticket on the next projection and gives its stock back', async () => {
+      const level = async () =>
+        (await database.db.select().from(tables.stockLevels).where(eq(tables.stockLevels.productId, P('beer'))))[0]?.level
+      const before = await level()
       const s = mk([[P('beer'), 1, 320]])
       await project([s])
       expect((await row(s.id))?.status).toBe('accepted')
+      expect(await level()).toBe((before as number) - 1)
       await database.db
         .update(tables.conflicts)
         .set({ status: 'resolved', resolvedBy: 'boss', resolvedAt: new Date(), resolution: { outcome: 'refuse' } })
@@ -201,6 +205,7 @@ for (const backend of testBackends()) {
       await createProjector({ database }).runOnce()
       expect((await row(s.id))?.status).toBe('refused')
       expect((await verdict(s.id))?.status).toBe('refused')
+      expect(await level()).toBe(before)
       expect(await conflict('price_changed', s.id)).toMatchObject({ status: 'resolved', resolvedBy: 'boss', resolution: { outcome: 'refuse' } })
     })
 
