@@ -38,6 +38,7 @@ describe(`refused ticket in Chromium (${backend.name})`, () => {
       // And an ordinary sale that must still be accepted, made keyboard-only:
       // F2 search, Enter adds the first match, F9 charges.
       await t.page.keyboard.press('F2')
+      await until('the search field focused', () => t.page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'search'))
       await t.page.keyboard.type('cola')
       await t.page.keyboard.press('Enter')
       await until('cola in the cart', async () => (await t.cartQty())[P.cola.id] === 1)

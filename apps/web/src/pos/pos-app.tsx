@@ -91,8 +91,15 @@ function PosScreen() {
         e.preventDefault()
         fn()
       }
-      if (e.key === 'F2') go(() => (setView('sell'), setTimeout(() => searchRef.current?.focus())))
-      else if (e.key === 'F3') go(() => (setView('sell'), setTimeout(() => braceletRef.current?.focus())))
+      // Focus at once when the field is on screen, so keys typed right after (a fast
+      // hand, a scanner) land in it; otherwise once the sell view has rendered.
+      const focus = (ref: typeof searchRef): void => {
+        setView('sell')
+        if (ref.current) ref.current.focus()
+        else setTimeout(() => ref.current?.focus())
+      }
+      if (e.key === 'F2') go(() => focus(searchRef))
+      else if (e.key === 'F3') go(() => focus(braceletRef))
       else if (e.key === 'F9') go(() => document.querySelector<HTMLButtonElement>('[data-testid="checkout"]')?.click())
       else if (e.key === 'F10') go(() => setView((v) => (v === 'sell' ? 'tickets' : 'sell')))
     }
