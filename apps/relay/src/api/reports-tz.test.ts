@@ -56,6 +56,27 @@ for (const backend of testBackends()) {
       expect(keys(dflt.json)).toEqual([['2026-03-29', 3]])
     })
 
+    it('[API20] the ticket list and the audit log read a date-only from/to as that day in the zone too', async () => {
+      const madrid = await get('/tickets?tz=Europe/Madrid&from=2026-03-29&to=2026-03-30')
+      expect(madrid.status).toBe(200)
+      expect((madrid.json as Array<{ clientTime: string }>).map((t) => t.clientTime).sort()).toEqual(SALES.slice(0, 3).map((at) => new Date(at).toISOString()))
+      const utc = await get('/tickets?tz=UTC&from=2026-03-29&to=2026-03-30')
+      expect((utc.json as unknown[]).length).toBe(2)
+      // No tz: the relay's zone (Madrid here).
+      expect(((await get('/tickets?from=2026-03-29&to=2026-03-30')).json as unknown[]).length).toBe(3)
+      const bad = await get('/tickets?tz=Mars/Olympus&from=2026-03-29')
+      expect(bad.status).toBe(400)
+      expect(bad.json.error).toMatchObject({ code: ErrorCode.badRequest, details: [{ field: 'tz', path: ['tz'] }] })
+      // The upload above was audited just now: a window from yesterday has it, one in 2000 none.
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+      const audited = await get(`/audit?kind=sale-upload&tz=UTC&from=${yesterday}`)
+      expect(audited.status).toBe(200)
+      expect((audited.json as unknown[]).length).toBeGreaterThan(0)
+      const past = await get('/audit?kind=sale-upload&tz=Europe/Madrid&from=2000-01-01&to=2000-01-02')
+      expect(past.json).toEqual([])
+      expect((await get('/audit?tz=Nowhere/Atall')).status).toBe(400)
+    })
+
     it('[API20] a date-only from/to is local midnight in the zone (DST included); a full ISO instant stays an instant', async () => {
       const madrid = await get('/reports/sales?by=day&tz=Europe/Madrid&from=2026-03-29&to=2026-03-30')
       expect([madrid.json.from, madrid.json.to]).toEqual(['2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z'])

@@ -9,15 +9,16 @@ import { tables } from '@tally/schema/db'
 import type { ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { claims, notFound, query, type ApiEnv } from '../http.ts'
-import { isoDate } from './tickets.ts'
+import { bound, resolveRange, tzParam } from '../time-range.ts'
 
 const listQuery = z.object({
   kind: z.string().max(50).optional(),
   actor: z.string().max(200).optional(),
   terminal: z.string().max(100).optional(),
   doc: z.string().max(200).optional(),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  from: bound.optional(),
+  to: bound.optional(),
+  tz: tzParam.optional(),
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 })
@@ -35,14 +36,15 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   api.get('/audit', allow(ADMIN_ROLES), async (c) => {
     const { store } = claims(c)
     const q = query(c, listQuery)
+    const range = await resolveRange(db, q.tz ?? ctx.core.config.reportTimeZone, q.from, q.to)
     const where = [
       eq(tables.audit.store, store),
       ...(q.kind ? [eq(tables.audit.kind, q.kind)] : []),
       ...(q.actor ? [eq(tables.audit.actor, q.actor)] : []),
       ...(q.terminal ? [aboutTerminal(q.terminal)] : []),
       ...(q.doc ? [eq(tables.audit.doc, q.doc)] : []),
-      ...(q.from ? [gte(tables.audit.at, q.from)] : []),
-      ...(q.to ? [lt(tables.audit.at, q.to)] : []),
+      ...(range.from ? [gte(tables.audit.at, range.from)] : []),
+      ...(range.to ? [lt(tables.audit.at, range.to)] : []),
       ...(q.before ? [lt(tables.audit.id, q.before)] : []),
     ]
     const list = await db.select().from(tables.audit).where(and(...where)).orderBy(desc(tables.audit.id)).limit(q.limit)

@@ -12,41 +12,13 @@
 import type { Hono } from 'hono'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { isTimeZone } from '../../config.ts'
-import { rows, type ApiContext, type Executor } from '../context.ts'
+import { rows, type ApiContext } from '../context.ts'
+import { bound, resolveRange, tzParam } from '../time-range.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
-import { badRequest, claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
+import { claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
 
 export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', payment: 'payment' } as const
 export type SalesBy = (typeof SalesBy)[keyof typeof SalesBy]
-
-/** An IANA zone, spelt as the runtime spells it when only the case differs ("europe/madrid"). */
-const tzParam = z
-  .string()
-  .refine(isTimeZone, 'must be an IANA time zone name such as Europe/Madrid or UTC')
-  .transform((s) => {
-    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone
-    return resolved.toLowerCase() === s.toLowerCase() ? resolved : s
-  })
-
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/
-
-/** A report bound: a wall time in the report's zone (date-only or no offset), or an instant. */
-export type Bound = { local: string } | { instant: Date }
-
-function validLocal(m: RegExpExecArray): boolean {
-  const [y, mo, d, h = '0', mi = '0', se = '0'] = m.slice(1) as Array<string | undefined>
-  const at = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se)))
-  return at.getUTCFullYear() === Number(y) && at.getUTCMonth() === Number(mo) - 1 && at.getUTCDate() === Number(d) && at.getUTCHours() === Number(h) && at.getUTCMinutes() === Number(mi) && at.getUTCSeconds() === Number(se)
-}
-
-const bound = z
-  .string()
-  .refine((s) => {
-    const m = LOCAL.exec(s)
-    return m ? validLocal(m) : !Number.isNaN(Date.parse(s))
-  }, 'must be a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM) or an ISO instant')
-  .transform((s): Bound => (LOCAL.test(s) ? { local: s } : { instant: new Date(s) }))
 
 const salesQuery = z.object({
   by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.payment]).default(SalesBy.day),
@@ -86,26 +58,6 @@ function keyOf(by: Exclude<SalesBy, 'product'>, tz: string): { key: SQL; off: SQ
       return never
     }
   }
-}
-
-/**
- * The request's zone and its bounds as instants. One query asks the database itself
- * (the zone must be known there too, not only to the runtime's ICU) and turns wall
- * times into instants in that zone, DST included.
- */
-async function resolveRange(db: Executor, tz: string, from: Bound | undefined, to: Bound | undefined): Promise<{ from: Date | null; to: Date | null }> {
-  const at = (b: Bound | undefined): SQL => (b === undefined ? sql`NULL::timestamptz` : 'instant' in b ? sql`${b.instant.toISOString()}::timestamptz` : sql`(${b.local}::timestamp AT TIME ZONE ${tz})`)
-  let r: { from_at: unknown; to_at: unknown } | undefined
-  try {
-    ;[r] = await rows<{ from_at: unknown; to_at: unknown }>(db, sql`SELECT now() AT TIME ZONE ${tz} AS probe, ${at(from)} AS from_at, ${at(to)} AS to_at`)
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    if (!/time zone/i.test(message)) throw err
-    const detail = `time zone "${tz}" is not known to the database`
-    throw badRequest(`invalid query: tz: ${detail}`, [{ field: 'tz', path: ['tz'], message: detail }])
-  }
-  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
-  return { from: date(r?.from_at), to: date(r?.to_at) }
 }
 
 /** A CSV download; its name and a header say which zone the days and hours are in. */

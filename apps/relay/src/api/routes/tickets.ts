@@ -13,16 +13,14 @@ import { audit, type ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { body, claims, conflict, notFound, query, type ApiEnv } from '../http.ts'
 import { conflictView } from './conflicts.ts'
+import { bound, resolveRange, tzParam } from '../time-range.ts'
 
-export const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date or time')
-  .transform((s) => new Date(s))
 const listQuery = z.object({
   terminal: z.string().max(100).optional(),
   status: z.enum(['accepted', 'refused', 'voided']).optional(),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  from: bound.optional(),
+  to: bound.optional(),
+  tz: tzParam.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 })
 const voidBody = z.object({ reason: z.string().trim().min(1).max(500) })
@@ -50,12 +48,13 @@ export function ticketRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   api.get('/tickets', allow(ADMIN_ROLES), async (c) => {
     const { store } = claims(c)
     const q = query(c, listQuery)
+    const range = await resolveRange(db, q.tz ?? ctx.core.config.reportTimeZone, q.from, q.to)
     const where = [
       eq(tables.tickets.store, store),
       ...(q.terminal ? [eq(tables.tickets.terminalId, q.terminal)] : []),
       ...(q.status === 'voided' ? [eq(tables.tickets.voided, true)] : q.status ? [eq(tables.tickets.status, q.status), eq(tables.tickets.voided, false)] : []),
-      ...(q.from ? [gte(tables.tickets.clientTime, q.from)] : []),
-      ...(q.to ? [lt(tables.tickets.clientTime, q.to)] : []),
+      ...(range.from ? [gte(tables.tickets.clientTime, range.from)] : []),
+      ...(range.to ? [lt(tables.tickets.clientTime, range.to)] : []),
     ]
     const list = await db.select().from(tables.tickets).where(and(...where)).orderBy(desc(tables.tickets.clientTime)).limit(q.limit)
     return c.json(list.map(ticketView))

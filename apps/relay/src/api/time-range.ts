@@ -1,0 +1,60 @@
+/**
+ * Time ranges in API queries: a date-only (or offset-less) bound is a wall time in the
+ * request's zone (`tz`, an IANA name; else the relay's REPORT_TIME_ZONE, default UTC),
+ * a full ISO instant stays an instant. Reports, tickets and the audit log read
+ * `from`/`to` the same way, so "2026-03-29" means that day where the shop is.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import { z } from 'zod'
+import { isTimeZone } from '../config.ts'
+import { rows, type Executor } from './context.ts'
+import { badRequest } from './http.ts'
+
+/** An IANA zone, spelt as the runtime spells it when only the case differs ("europe/madrid"). */
+export const tzParam = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone name such as Europe/Madrid or UTC')
+  .transform((s) => {
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone
+    return resolved.toLowerCase() === s.toLowerCase() ? resolved : s
+  })
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/
+
+/** A report bound: a wall time in the report's zone (date-only or no offset), or an instant. */
+export type Bound = { local: string } | { instant: Date }
+
+function validLocal(m: RegExpExecArray): boolean {
+  const [y, mo, d, h = '0', mi = '0', se = '0'] = m.slice(1) as Array<string | undefined>
+  const at = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se)))
+  return at.getUTCFullYear() === Number(y) && at.getUTCMonth() === Number(mo) - 1 && at.getUTCDate() === Number(d) && at.getUTCHours() === Number(h) && at.getUTCMinutes() === Number(mi) && at.getUTCSeconds() === Number(se)
+}
+
+export const bound = z
+  .string()
+  .refine((s) => {
+    const m = LOCAL.exec(s)
+    return m ? validLocal(m) : !Number.isNaN(Date.parse(s))
+  }, 'must be a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM) or an ISO instant')
+  .transform((s): Bound => (LOCAL.test(s) ? { local: s } : { instant: new Date(s) }))
+
+/**
+ * The request's zone and its bounds as instants. One query asks the database itself
+ * (the zone must be known there too, not only to the runtime's ICU) and turns wall
+ * times into instants in that zone, DST included.
+ */
+export async function resolveRange(db: Executor, tz: string, from: Bound | undefined, to: Bound | undefined): Promise<{ from: Date | null; to: Date | null }> {
+  const at = (b: Bound | undefined): SQL => (b === undefined ? sql`NULL::timestamptz` : 'instant' in b ? sql`${b.instant.toISOString()}::timestamptz` : sql`(${b.local}::timestamp AT TIME ZONE ${tz})`)
+  let r: { from_at: unknown; to_at: unknown } | undefined
+  try {
+    ;[r] = await rows<{ from_at: unknown; to_at: unknown }>(db, sql`SELECT now() AT TIME ZONE ${tz} AS probe, ${at(from)} AS from_at, ${at(to)} AS to_at`)
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (!/time zone/i.test(message)) throw err
+    const detail = `time zone "${tz}" is not known to the database`
+    throw badRequest(`invalid query: tz: ${detail}`, [{ field: 'tz', path: ['tz'], message: detail }])
+  }
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date))
+  return { from: date(r?.from_at), to: date(r?.to_at) }
+}
+
