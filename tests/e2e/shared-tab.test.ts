@@ -22,7 +22,7 @@ describe(`shared tab in Chromium (${backend.name})`, () => {
   }, 240_000)
   afterAll(() => closeBrowserStack({ database, stack, browser }))
 
-  it('[POS4][POS5][POS6] two terminals on one bracelet share the cart; the ticket total is the sum', async () => {
+  it('[POS4][POS5][POS6] two terminals on one bracelet share the cart; the ticket total is the sum and names who sold it', async () => {
     const a = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-1'))
     const b = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-2'))
     try {
@@ -51,6 +51,8 @@ describe(`shared tab in Chromium (${backend.name})`, () => {
       expect(await b.cartTotal()).toBe(total)
       await a.screenshot('shared-tab-terminal-a')
 
+      // A's bartender says who is selling (kept on the device, written into the ticket).
+      await a.page.getByTestId('cashier').fill('Ana María ')
       // A charges it to the visit; B leaves the charged tab instead of selling on it.
       await a.checkout('visit')
       await until('B to leave the charged tab', async () => (await b.cartId()) !== cartId)
@@ -77,9 +79,13 @@ describe(`shared tab in Chromium (${backend.name})`, () => {
         const r = await projectedTickets(database)
         return r.length === 1 ? r : undefined
       })
-      expect(inDb[0]).toMatchObject({ id: cartId, total, status: 'accepted' })
+      expect(inDb[0]).toMatchObject({ id: cartId, total, status: 'accepted', cashier: 'Ana María' })
       await a.screenshot('tickets-list')
       await a.screenshot('status-widget-online', 'status')
+      // The name stays on the device across a reload.
+      await a.page.reload()
+      await a.waitCatalog()
+      expect(await a.page.getByTestId('cashier').inputValue()).toBe('Ana María ')
     } finally {
       await a.close()
       await b.close()

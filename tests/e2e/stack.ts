@@ -174,10 +174,10 @@ export async function rows<T = Record<string, unknown>>(database: TestDatabase, 
   return (Array.isArray(res) ? res : ((res as { rows?: T[] }).rows ?? [])) as T[]
 }
 
-export async function projectedTickets(database: TestDatabase): Promise<Array<{ id: string; total: number; status: string; terminal_id: string }>> {
-  const r = await rows<{ id: string; total: number | string; status: string; terminal_id: string }>(
+export async function projectedTickets(database: TestDatabase): Promise<Array<{ id: string; total: number; status: string; terminal_id: string; cashier: string }>> {
+  const r = await rows<{ id: string; total: number | string; status: string; terminal_id: string; cashier: string }>(
     database,
-    sql`select id, total, status, terminal_id from tickets where store = ${STORE} order by id`,
+    sql`select id, total, status, terminal_id, cashier from tickets where store = ${STORE} order by id`,
   )
   return r.map((x) => ({ ...x, total: Number(x.total) }))
 }

@@ -10,6 +10,8 @@ export const en: Shape<typeof es> = {
     language: 'Language',
     unpair: 'Unpair',
     unpairHelp: 'Only with nothing pending',
+    cashier: 'Cashier',
+    cashierPlaceholder: 'Your name',
     unpairConfirm: 'Unpair this terminal? A token will have to be pasted again.',
   },
   keys: { search: 'search', bracelet: 'bracelet', charge: 'charge', tickets: 'tickets' },

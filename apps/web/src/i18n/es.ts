@@ -7,6 +7,8 @@ export const es = {
     language: 'Idioma',
     unpair: 'Desvincular',
     unpairHelp: 'Solo sin ventas pendientes de subir',
+    cashier: 'Atiende',
+    cashierPlaceholder: 'Tu nombre',
     unpairConfirm: '¿Desvincular este terminal? Habrá que pegar un token de nuevo.',
   },
   keys: { search: 'buscar', bracelet: 'pulsera', charge: 'cobrar', tickets: 'tickets' },

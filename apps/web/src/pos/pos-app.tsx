@@ -8,7 +8,7 @@ import { Pairing } from './pairing.tsx'
 import { decodeTerminalToken, forgetSession, loadSession, saveSession, takeTokenFromUrl, type TerminalSession } from './session.ts'
 import { StatusWidget } from './status-widget.tsx'
 import { TabPanel } from './tab-panel.tsx'
-import { Terminal } from './terminal.ts'
+import { CASHIER_KEY, Terminal } from './terminal.ts'
 import { TicketsList } from './tickets-list.tsx'
 import { TerminalContext, useTerminal } from './use-terminal.ts'
 
@@ -53,7 +53,7 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   const [failed, setFailed] = useState<string | null>(null)
   useEffect(() => {
     const client = createSyncClient({ url: wsBase(), token: session.token })
-    const tm = new Terminal(session, client, localStorage.getItem('tally.cashier') ?? '')
+    const tm = new Terminal(session, client, localStorage.getItem(CASHIER_KEY) ?? '')
     window.__tally = { pending: () => client.pending(), status: () => client.status }
     let live = true
     tm.start().then(
@@ -127,6 +127,17 @@ function PosScreen() {
             {unsettled > 0 && <span className="count">{unsettled}</span>}
           </button>
         </nav>
+        <label className="cashier">
+          <span>{t('nav.cashier')}</span>
+          <input
+            className="input"
+            data-testid="cashier"
+            value={term.cashier}
+            maxLength={100}
+            placeholder={t('nav.cashierPlaceholder')}
+            onChange={(e) => term.setCashier(e.target.value)}
+          />
+        </label>
         <StatusWidget />
         <select
           className="lang"

@@ -28,6 +28,9 @@ import type { TerminalSession } from './session.ts'
 import { TicketTracker } from './ticket-tracker.ts'
 import { openVisitTab } from './visit-tab.ts'
 
+/** Where the device keeps who is selling (shared by every paired store on it). */
+export const CASHIER_KEY = 'tally.cashier'
+
 export interface TabRef {
   cartId: string
   label: string
@@ -64,8 +67,9 @@ export class Terminal {
   constructor(
     readonly session: TerminalSession,
     readonly client: SyncClient,
-    readonly cashier: string,
-    storage: Storage = localStorage,
+    /** Who is selling on this terminal now; written into each ticket it makes. */
+    public cashier: string,
+    private readonly storage: Storage = localStorage,
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
     this.tabs = this.local.get<TabRef[]>('tabs', [])
@@ -77,6 +81,13 @@ export class Terminal {
       () => this.bump(),
       (name) => this.current !== null && name === cartDocName(session.store, this.current.cartId),
     )
+  }
+
+  /** Change who is selling: kept on the device, used from the next ticket on. */
+  setCashier(name: string): void {
+    this.cashier = name.slice(0, 100)
+    this.storage.setItem(CASHIER_KEY, this.cashier)
+    this.bump()
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -282,7 +293,7 @@ export class Terminal {
       const r = await checkoutCart(this.client, {
         store: this.session.store,
         terminalId: this.session.terminalId,
-        cashier: this.cashier,
+        cashier: this.cashier.trim(),
         cartId: cur.cartId,
         cart: cur.cart,
         method,
