@@ -22,11 +22,11 @@ for (const backend of testBackends()) {
       await f.call('POST', '/sales/sync/upload', {
         token: f.terminal,
         body: { sales: [
-          { local_id: ids[0], client_time: '2026-03-01T10:15:00Z', payment_method: 'cash', items: [saleLine(beer, 2), saleLine(wine, 1)] },
-          { local_id: ids[1], client_time: '2026-03-01T22:40:00Z', payment_method: 'card', items: [saleLine(beer, 1)] },
+          { local_id: ids[0], client_time: '2026-03-01T10:15:00Z', payment_method: 'cash', cashier: 'Ana', items: [saleLine(beer, 2), saleLine(wine, 1)] },
+          { local_id: ids[1], client_time: '2026-03-01T22:40:00Z', payment_method: 'card', cashier: 'Luis', items: [saleLine(beer, 1)] },
         ] },
       })
-      await f.call('POST', '/sales/sync/upload', { token: till2, body: { sales: [{ local_id: ids[2], client_time: '2026-03-02T09:00:00Z', visit_id: visit.id, items: [saleLine(wine, 2)] }] } })
+      await f.call('POST', '/sales/sync/upload', { token: till2, body: { sales: [{ local_id: ids[2], client_time: '2026-03-02T09:00:00Z', visit_id: visit.id, cashier: 'Ana', items: [saleLine(wine, 2)] }] } })
       await settle(f)
     })
     afterAll(async () => {
@@ -44,10 +44,10 @@ for (const backend of testBackends()) {
       return { tickets: Number(r?.tickets), total: Number(r?.total), units: Number(r?.units) }
     }
 
-    it('[API15] sales by day, hour, product, terminal and payment: rows sum to the totals, and the totals equal the projected rows', async () => {
+    it('[API15] sales by day, hour, product, terminal, cashier and payment: rows sum to the totals, and the totals equal the projected rows', async () => {
       const want = await accepted()
       expect(want).toEqual({ tickets: 3, total: 700 + 450 + 350 + 900, units: 6 })
-      for (const by of ['day', 'hour', 'product', 'terminal', 'payment']) {
+      for (const by of ['day', 'hour', 'product', 'terminal', 'cashier', 'payment']) {
         const r = await f.call('GET', `/reports/sales?by=${by}`, { token: f.admin })
         expect(r.status).toBe(200)
         expect(r.json.totals).toEqual(want)
@@ -58,6 +58,8 @@ for (const backend of testBackends()) {
       expect(day.json.rows.map((r: { key: string; tickets: number }) => [r.key, r.tickets])).toEqual([['2026-03-01', 2], ['2026-03-02', 1]])
       const pay = await f.call('GET', '/reports/sales?by=payment', { token: f.admin })
       expect(Object.fromEntries(pay.json.rows.map((r: { key: string; total: number }) => [r.key, r.total]))).toEqual({ card: 350, cash: 1150, visit: 900 })
+      const who = await f.call('GET', '/reports/sales?by=cashier', { token: f.admin })
+      expect(Object.fromEntries(who.json.rows.map((r: { key: string; total: number }) => [r.key, r.total]))).toEqual({ Ana: 2 * 350 + 450 + 2 * 450, Luis: 350 })
       const term = await f.call('GET', '/reports/sales?by=terminal&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z', { token: f.admin })
       expect(term.json.rows).toEqual([{ key: 'till-1', label: 'till-1', tickets: 2, units: 4, total: 1500 }])
       const csv = await f.call('GET', '/reports/sales?by=product&format=csv', { token: f.admin })

@@ -17,11 +17,11 @@ import { bound, resolveRange, tzParam } from '../time-range.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
 
-export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', payment: 'payment' } as const
+export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', cashier: 'cashier', payment: 'payment' } as const
 export type SalesBy = (typeof SalesBy)[keyof typeof SalesBy]
 
 const salesQuery = z.object({
-  by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.payment]).default(SalesBy.day),
+  by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.cashier, SalesBy.payment]).default(SalesBy.day),
   from: bound.optional(),
   to: bound.optional(),
   tz: tzParam.optional(),
@@ -51,6 +51,8 @@ function keyOf(by: Exclude<SalesBy, 'product'>, tz: string): { key: SQL; off: SQ
       }
     case SalesBy.terminal:
       return { key: sql`t.terminal_id`, off: zero }
+    case SalesBy.cashier:
+      return { key: sql`t.cashier`, off: zero }
     case SalesBy.payment:
       return { key: sql`t.payment_method`, off: zero }
     default: {
@@ -77,7 +79,7 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const tz = q.tz ?? ctx.core.config.reportTimeZone
     const range = await resolveRange(db, tz, q.from, q.to)
     const scope = sql`WITH t AS (
-        SELECT id, client_time, terminal_id, payment_method, total FROM tickets
+        SELECT id, client_time, terminal_id, cashier, payment_method, total FROM tickets
         WHERE store = ${store} AND status = 'accepted' AND NOT voided
           ${range.from ? sql`AND client_time >= ${range.from.toISOString()}::timestamptz` : sql``}
           ${range.to ? sql`AND client_time < ${range.to.toISOString()}::timestamptz` : sql``}),

@@ -104,7 +104,7 @@ export const en: Shape<typeof es> = {
   reports: {
     from: 'From',
     to: 'To',
-    by: { day: 'Day', hour: 'Hour', product: 'Product', terminal: 'Terminal', payment: 'Payment method' },
+    by: { day: 'Day', hour: 'Hour', product: 'Product', terminal: 'Terminal', cashier: 'Cashier', payment: 'Payment method' },
     salesBy: 'Sales by {{by}}',
     tickets: 'Tickets',
     units: 'Units',

@@ -35,7 +35,7 @@ export function ReportsScreen() {
   const rows = sales.data?.rows ?? []
   const zone = sales.data?.tz ?? tz ?? 'UTC'
   const hours = by === 'hour' ? hourLabels(rows.map((r) => r.key), lang, zone) : new Map<string, string>()
-  const label = (r: SalesRow) => (by === 'payment' ? t(`payment.${r.key}`, { defaultValue: r.key }) : by === 'hour' ? (hours.get(r.key) ?? r.key) : (r.label ?? r.key))
+  const label = (r: SalesRow) => (by === 'payment' ? t(`payment.${r.key}`, { defaultValue: r.key }) : by === 'hour' ? (hours.get(r.key) ?? r.key) : r.label || r.key || '—')
 
   const totals = sales.data?.totals
   const columns: Column<SalesRow>[] = [
