@@ -37,8 +37,8 @@ class MemoryStorage implements Storage {
   }
 }
 
-const backend = testBackends().at(-1)!
-describe(`terminal core against the relay (${backend.name})`, () => {
+// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
+for (const backend of testBackends()) describe(`terminal core against the relay (${backend.name})`, () => {
   let database: TestDatabase
   let relay: TestRelay
   let visitId = ''
