@@ -257,10 +257,13 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   let sweeping: Promise<void> | null = null
   async function sweep(force = false): Promise<void> {
     const now = Date.now()
-    const isIdle = (doc: LoadedDoc) => doc.subscribers.size === 0 && doc.inFlight === 0 && (force || now - doc.idleSince >= opts.idleUnloadMs)
-    const idle = [...docs.values()].filter(isIdle)
-    const busy = [...docs.values()].filter((d) => !isIdle(d) && d.rowsSinceSnapshot >= opts.compactAfter)
-    const compacted = await compact([...idle, ...busy])
+    const idle: LoadedDoc[] = []
+    const due: LoadedDoc[] = []
+    for (const doc of docs.values()) {
+      if (doc.subscribers.size === 0 && doc.inFlight === 0 && (force || now - doc.idleSince >= opts.idleUnloadMs)) idle.push(doc)
+      else if (doc.rowsSinceSnapshot >= opts.compactAfter) due.push(doc)
+    }
+    const compacted = await compact([...idle, ...due])
     for (const doc of idle) {
       // Only what its snapshot holds may leave memory, and only if no one came back meanwhile.
       if (compacted.has(doc) && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {

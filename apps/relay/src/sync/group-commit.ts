@@ -27,7 +27,6 @@ export interface GroupCommitter {
   append(input: AppendInput): Promise<AppendResult>
   /** Resolves when everything queued so far is committed (or failed). */
   drain(): Promise<void>
-  readonly queued: number
 }
 
 export function createGroupCommitter(
@@ -106,9 +105,6 @@ export function createGroupCommitter(
   }
 
   return {
-    get queued() {
-      return queue.length
-    },
     append(input) {
       return new Promise<AppendResult>((resolve, reject) => {
         queue.push({ input, queuedAt: performance.now(), resolve, reject })

@@ -125,10 +125,6 @@ export class LoadedDoc {
     return true
   }
 
-  stateVector(): Uint8Array {
-    return Y.encodeStateVector(this.ydoc)
-  }
-
   private encodedSv: Uint8Array | null = null
   /** The state vector acks carry; encoded once for all the acks of a commit round. */
   durableStateVector(): Uint8Array {

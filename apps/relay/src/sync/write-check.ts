@@ -140,11 +140,6 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
   return { adds, roots }
 }
 
-/** True when applying the update would add nothing: no unknown structs, no new deletions. */
-export function isNoop(doc: Y.Doc, update: Uint8Array): boolean {
-  return !analyzeUpdate(doc, Y.decodeUpdate(update)).adds
-}
-
 /**
  * Decode the update and check the role's write rules against the root types it writes.
  *

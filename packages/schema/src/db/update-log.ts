@@ -3,7 +3,7 @@
  * Drizzle serves PGlite and a real Postgres alike; `update-log.contract.ts` is the test
  * suite both must pass.
  */
-import { and, asc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, ne, sql } from 'drizzle-orm'
 import type { Database } from './open.ts'
 import { snapshots, updateLog } from './tables.ts'
 
