@@ -18,7 +18,6 @@ const VERMUT = { name: 'Vermut de grifo', category: 'Copas', priceInput: '3,20',
 const eur = (cents: number) => new Intl.NumberFormat('es-ES', { style: 'currency', currency: 'EUR' }).format(cents / 100).replace(/\s/g, ' ')
 const text = (s: string | null) => (s ?? '').replace(/\s/g, ' ').trim()
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`back office in Chromium (${backend.name})`, () => {
   let database: TestDatabase
   let stack: Stack

@@ -11,7 +11,6 @@ import { TerminalPage } from './browser.ts'
 import { P, projectedTickets, until, type Stack } from './stack.ts'
 import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`offline terminal in Chromium (${backend.name})`, () => {
   let database: TestDatabase
   let stack: Stack

@@ -10,7 +10,6 @@ import { TerminalPage } from './browser.ts'
 import { P, closeVisit, projectedTickets, until, type Stack } from './stack.ts'
 import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`refused ticket in Chromium (${backend.name})`, () => {
   let database: TestDatabase
   let stack: Stack

@@ -11,7 +11,6 @@ import { testBackends } from '@tally/schema/db/testing'
 import { launchChromium, TerminalPage } from './browser.ts'
 import { P, STORE, projectedTickets, rows, spawnStack, until, type SpawnedStack } from './stack.ts'
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`relay process SIGKILLed under a selling terminal (${backend.name})`, () => {
   let stack: SpawnedStack | undefined
   let browser: Browser | undefined

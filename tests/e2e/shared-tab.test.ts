@@ -12,7 +12,6 @@ import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 const sameQty = (a: Record<string, number>, b: Record<string, number>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v)
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`shared tab in Chromium (${backend.name})`, () => {
   let database: TestDatabase
   let stack: Stack

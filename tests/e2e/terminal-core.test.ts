@@ -37,7 +37,6 @@ class MemoryStorage implements Storage {
   }
 }
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`terminal core against the relay (${backend.name})`, () => {
   let database: TestDatabase
   let relay: TestRelay

@@ -10,7 +10,6 @@ import { TerminalPage } from './browser.ts'
 import { P, projectedTickets, until, type Stack } from './stack.ts'
 import { closeBrowserStack, openBrowserStack } from './browser-stack.ts'
 
-// Every backend: PGlite, and the real Postgres when TEST_DATABASE_URL is set.
 for (const backend of testBackends()) describe(`token expiry in Chromium (${backend.name})`, () => {
   let database: TestDatabase
   let stack: Stack

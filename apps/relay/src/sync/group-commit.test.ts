@@ -53,8 +53,11 @@ describe(`group commit on ${backend.name}`, () => {
   })
   afterAll(() => database.cleanup())
 
-  /** A committer over a held log, with two rounds in flight, recording each delivered round's ids. */
-  function twoInFlight(origin: string) {
+  /**
+   * A committer over a held log with two rounds in flight, recording each delivered
+   * round's ids; one update is appended, then a second once the first round has started.
+   */
+  async function twoRounds(origin: string, doc: string, ids: [string, string]) {
     const held = heldLog(createUpdateLog(database, origin))
     const delivered: string[][] = []
     const committer = createGroupCommitter(held.log, {
@@ -62,15 +65,15 @@ describe(`group commit on ${backend.name}`, () => {
       maxInFlight: 2,
       onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
     })
-    return { held, delivered, committer }
+    const first = committer.append(input(doc, ids[0]))
+    await held.nextCall(1)
+    const second = committer.append(input(doc, ids[1]))
+    await held.nextCall(2)
+    return { held, delivered, committer, first, second }
   }
 
   it('[RLY12] a round that commits while an earlier one is still committing is delivered after it', async () => {
-    const { held, delivered, committer } = twoInFlight('relay-a')
-    const first = committer.append(input('s/cart/g1', 'a1'))
-    await held.nextCall(1)
-    const second = committer.append(input('s/cart/g1', 'a2'))
-    await held.nextCall(2)
+    const { held, delivered, committer, first, second } = await twoRounds('relay-a', 's/cart/g1', ['a1', 'a2'])
     expect(held.calls.map((c) => c.ids)).toEqual([['a1'], ['a2']])
     // The second round's insert has committed and its append returned; the first has not.
     await held.calls[1]!.committed
@@ -88,11 +91,7 @@ describe(`group commit on ${backend.name}`, () => {
   })
 
   it('[RLY12] a failed round rejects its own updates; the round after it still commits and is delivered', async () => {
-    const { held, delivered, committer } = twoInFlight('relay-b')
-    const first = committer.append(input('s/cart/g2', 'b1'))
-    await held.nextCall(1)
-    const second = committer.append(input('s/cart/g2', 'b2'))
-    await held.nextCall(2)
+    const { held, delivered, committer, first, second } = await twoRounds('relay-b', 's/cart/g2', ['b1', 'b2'])
     held.calls[1]!.release()
     held.calls[0]!.release(new Error('connection lost'))
     await expect(first).rejects.toThrow('connection lost')
