@@ -3,7 +3,7 @@
  * messages split into "the relay's state vector" and "content to apply", and error
  * frames sorted into "not now" (retry), "this entry: never" and "this document: never".
  */
-import { ErrorCode, Mux, decodeMux, type MuxFrame } from '@tally/schema'
+import { ErrorCode, Mux, decodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
 import { parseSyncMessage, SyncStep } from './sync-message.ts'
 
 /** Codes that say "not now", not "never": the entry stays pending and is retried. */
@@ -21,7 +21,8 @@ export interface InboundHandler {
   relayState(doc: string, stateVector: Uint8Array): void
   /** Relay step 2 or update: apply with the client as origin. */
   remoteUpdate(doc: string, update: Uint8Array): void
-  ack(doc: string, updateId: string, seq: number, stateVector: Uint8Array): void
+  /** Entries committed in the log, with the relay's durable state vector after them. */
+  ack(doc: string, acks: readonly MuxAck[], stateVector: Uint8Array): void
   refusedEntry(doc: string, updateId: string, code: string, reason: string): void
   refusedDoc(doc: string, code: string, reason: string): void
   retryLater(): void
@@ -45,7 +46,7 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
       return
     }
     case Mux.ack:
-      return h.ack(frame.doc, frame.updateId, frame.seq, frame.stateVector)
+      return h.ack(frame.doc, frame.acks, frame.stateVector)
     case Mux.error:
       if (TRANSIENT_CODES.has(frame.code)) {
         if (frame.updateId !== '') h.retryLater()

@@ -85,6 +85,37 @@ for (const backend of testBackends()) {
       expect(durable && Y.decodeStateVector(durable).get(doc.clientID)).toBe(Y.decodeStateVector(Y.encodeStateVector(doc)).get(doc.clientID))
     })
 
+    it('[CLI12] edits committed in one round are acknowledged in one frame, each id with its own sequence', async () => {
+      freshIndexedDB()
+      const gate = gatedLog()
+      const relay = await relayUp({ wrapLog: gate.wrap })
+      const spy = socketSpy()
+      const c = client(relay, await relay.token(), spy)
+      const name = cartName()
+      const doc = await c.open(name)
+      await within(c.whenSynced(name), 'subscribed')
+      const acks: Array<{ updateId: string; seq: number }> = []
+      c.on('ack', (a) => acks.push({ updateId: a.updateId, seq: a.seq }))
+
+      addToCart(doc, 'term-1', beer, 1, uuidv7)
+      await within(gate.reached, 'the first round reached the log')
+      // Nine more while the first round is held: they share at most two rounds.
+      for (let i = 0; i < 9; i++) addToCart(doc, 'term-1', { ...beer, id: uuidv7() }, 1, uuidv7)
+      await until(() => spy.sent(Mux.update).length === 10, 'ten updates sent')
+      gate.open()
+      await within(c.whenDurable(name), 'durable')
+
+      const rows = await rowsOf(database, name)
+      expect(rows).toHaveLength(10)
+      const seqOf = new Map(rows.map((r) => [r.updateId, r.seq]))
+      expect(acks).toHaveLength(10)
+      for (const a of acks) expect(a.seq).toBe(seqOf.get(a.updateId))
+      const frames = spy.received(Mux.ack) as Array<Extract<MuxFrame, { type: typeof Mux.ack }>>
+      expect(frames.flatMap((f) => f.acks.map((a) => a.updateId)).sort()).toEqual([...seqOf.keys()].sort())
+      expect(frames.length).toBeLessThan(10)
+      expect(Math.max(...frames.map((f) => f.acks.length))).toBeGreaterThanOrEqual(2)
+    })
+
     it('[CLI2] a deleted cart line is pending until durable, across a reload with the relay down', async () => {
       const idb = freshIndexedDB()
       let relay = await relayUp()

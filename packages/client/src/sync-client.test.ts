@@ -86,6 +86,26 @@ describe('sync client frames', () => {
     expect(client.durableStateVector(name)).toEqual(Y.encodeStateVector(server))
   })
 
+  it('[CLI12] one ack frame naming several entries settles each; a repeated one changes nothing', async () => {
+    const { relay, client } = setup()
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    for (let i = 0; i < 3; i++) addToCart(doc, 'term-1', { ...beer, id: uuidv7() }, 1, uuidv7)
+    const ids = s.frames(Mux.update).map((f) => f.updateId)
+    expect(ids).toHaveLength(3)
+    expect(client.pending(name)).toBe(3)
+    const acked: Array<{ updateId: string; seq: number }> = []
+    client.on('ack', (a) => acked.push({ updateId: a.updateId, seq: a.seq }))
+    const frame = { type: Mux.ack, doc: name, acks: ids.map((updateId, i) => ({ updateId, seq: 10 + i })), stateVector: Y.encodeStateVector(doc) } as const
+    s.push(frame)
+    expect(client.pending(name)).toBe(0)
+    expect(acked).toEqual(ids.map((updateId, i) => ({ updateId, seq: 10 + i })))
+    s.push(frame)
+    expect(acked).toHaveLength(3)
+    await within(client.whenDurable(name), 'durable')
+  })
+
   it('[CLI4] an auth close stops reconnecting and keeps pending edits; setToken reconnects and resends', async () => {
     const { relay, client } = setup()
     const name = cartName()
@@ -105,7 +125,7 @@ describe('sync client frames', () => {
     expect(s2.url).toBe('ws://relay.test/mux?token=tok-2')
     const [update] = s2.frames(Mux.update)
     expect(update?.doc).toBe(name)
-    s2.push({ type: Mux.ack, doc: name, updateId: update?.updateId ?? '', seq: 7, stateVector: Y.encodeStateVector(doc) })
+    s2.push({ type: Mux.ack, doc: name, acks: [{ updateId: update?.updateId ?? '', seq: 7 }], stateVector: Y.encodeStateVector(doc) })
     await within(client.whenDurable(), 'durable')
   })
 
@@ -185,7 +205,7 @@ describe('sync client frames', () => {
     expect(s.frames(Mux.unsubscribe)).toHaveLength(0)
     await expect(client.drop(name)).rejects.toMatchObject({ code: 'conflict' })
     const id = s.frames(Mux.update)[0]?.updateId ?? ''
-    s.push({ type: Mux.ack, doc: name, updateId: id, seq: 1, stateVector: Y.encodeStateVector(doc) })
+    s.push({ type: Mux.ack, doc: name, acks: [{ updateId: id, seq: 1 }], stateVector: Y.encodeStateVector(doc) })
     expect(client.pending()).toBe(0)
     expect(s.frames(Mux.unsubscribe).map((f) => f.doc)).toEqual([name])
   })
@@ -212,7 +232,7 @@ describe('sync client frames', () => {
     const s = await connect(relay, client, [name])
     addToCart(doc, 'term-1', beer, 1, uuidv7)
     const id = s.frames(Mux.update)[0]?.updateId ?? ''
-    s.push({ type: Mux.ack, doc: name, updateId: id, seq: 1, stateVector: Y.encodeStateVector(doc) })
+    s.push({ type: Mux.ack, doc: name, acks: [{ updateId: id, seq: 1 }], stateVector: Y.encodeStateVector(doc) })
     client.release(name)
     await client.drop(name)
     const again = await client.open(name)
@@ -268,7 +288,7 @@ describe('sync client frames', () => {
     const s = await connect(relay, client, [name])
     addToCart(doc, 'term-1', beer, 2, uuidv7)
     const first = s.frames(Mux.update)[0]
-    s.push({ type: Mux.ack, doc: name, updateId: first?.updateId ?? '', seq: 1, stateVector: Y.encodeStateVector(doc) })
+    s.push({ type: Mux.ack, doc: name, acks: [{ updateId: first?.updateId ?? '', seq: 1 }], stateVector: Y.encodeStateVector(doc) })
     expect(client.pending()).toBe(0)
     // A pending edit is covered by its entry: no repair for it.
     addToCart(doc, 'term-1', beer, 1, uuidv7)
@@ -302,7 +322,7 @@ describe('sync client frames', () => {
     const s = await connect(relay, client, [name])
     addToCart(doc, 'term-1', beer, 2, uuidv7)
     const first = s.frames(Mux.update)[0]
-    s.push({ type: Mux.ack, doc: name, updateId: first?.updateId ?? '', seq: 1, stateVector: Y.encodeStateVector(doc) })
+    s.push({ type: Mux.ack, doc: name, acks: [{ updateId: first?.updateId ?? '', seq: 1 }], stateVector: Y.encodeStateVector(doc) })
     const relaySv = Y.encodeStateVector(doc)
     s.drop()
     // Offline edits: entries that start past clock 0, right where the relay stops.

@@ -234,15 +234,20 @@ class TallySyncClient implements SyncClient {
         // subscribe asks for everything past our state vector again.
       }
     },
-    ack: (doc, updateId, seq, stateVector) => {
+    ack: (doc, acks, stateVector) => {
       this.lastSyncAt = Date.now()
       this.retries = 0
       const e = this.loaded(doc)
       if (!e) return
       this.table.setDurable(e, stateVector)
-      if (!e.outbox.ack(updateId)) return
-      e.store.deleteEntry(updateId)
-      this.emitter.emit('ack', { doc, updateId, seq })
+      let acked = 0
+      for (const { updateId, seq } of acks) {
+        if (!e.outbox.ack(updateId)) continue // a repeated ack
+        acked++
+        e.store.deleteEntry(updateId)
+        this.emitter.emit('ack', { doc, updateId, seq })
+      }
+      if (acked === 0) return
       this.pendingChanged(doc)
       this.maybeClose(e)
     },

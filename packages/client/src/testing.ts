@@ -1,6 +1,6 @@
 /**
  * Test helpers (Node only; not exported from index.ts): a fresh fake IndexedDB per test,
- * a WebSocket class that counts sockets and the frames the client sends, and waiting on
+ * a WebSocket class that counts sockets and the frames the client sends and gets, and waiting on
  * a condition with a deadline instead of sleeping.
  */
 import 'fake-indexeddb/auto'
@@ -22,9 +22,10 @@ export function useIndexedDB(factory: IDBFactory): void {
 
 export interface SocketSpy {
   readonly WebSocket: WebSocketConstructor
-  /** Every socket made, in order, with the frames the client sent on it. */
-  readonly sockets: Array<{ ws: WebSocket; opened: boolean; sent: MuxFrame[]; messages: number }>
+  /** Every socket made, in order, with the frames the client sent and received on it. */
+  readonly sockets: Array<{ ws: WebSocket; opened: boolean; sent: MuxFrame[]; received: MuxFrame[]; messages: number }>
   sent(type?: MuxFrame['type']): MuxFrame[]
+  received(type?: MuxFrame['type']): MuxFrame[]
 }
 
 export function socketSpy(): SocketSpy {
@@ -32,9 +33,12 @@ export function socketSpy(): SocketSpy {
   class SpyWebSocket extends WebSocket {
     constructor(url: string) {
       super(url)
-      const rec = { ws: this as WebSocket, opened: false, sent: [] as MuxFrame[], messages: 0 }
+      const rec = { ws: this as WebSocket, opened: false, sent: [] as MuxFrame[], received: [] as MuxFrame[], messages: 0 }
       sockets.push(rec)
       this.on('open', () => (rec.opened = true))
+      this.on('message', (data: Buffer | ArrayBuffer) => {
+        rec.received.push(...flatten(data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
+      })
       const send = this.send.bind(this)
       this.send = ((data: Uint8Array, ...rest: unknown[]) => {
         rec.messages++
@@ -47,6 +51,7 @@ export function socketSpy(): SocketSpy {
     WebSocket: SpyWebSocket,
     sockets,
     sent: (type) => sockets.flatMap((s) => s.sent).filter((f) => type === undefined || f.type === type),
+    received: (type) => sockets.flatMap((s) => s.received).filter((f) => type === undefined || f.type === type),
   }
 }
 

@@ -8,7 +8,7 @@
  *   subscribe   n, n × (doc, stateVector)            c→s: resume many docs in one round
  *   sync        doc, y-protocols sync message        both ways (step1, step2, update)
  *   update      doc, updateId, update                c→s: an outbox entry to make durable
- *   ack         doc, updateId, seq, durableSV        s→c: the entry is committed in the log
+ *   ack         doc, n × (updateId, seq), durableSV  s→c: these entries are committed in the log
  *   error       code, reason, doc, updateId          s→c: refused; do not resend
  *   awareness   doc, awareness update                both ways
  *   unsubscribe doc                                  c→s
@@ -37,11 +37,17 @@ export type MuxFrame =
   | { type: typeof Mux.subscribe; docs: Array<{ doc: string; stateVector: Uint8Array }> }
   | { type: typeof Mux.sync; doc: string; message: Uint8Array }
   | { type: typeof Mux.update; doc: string; updateId: string; update: Uint8Array }
-  | { type: typeof Mux.ack; doc: string; updateId: string; seq: number; stateVector: Uint8Array }
+  | { type: typeof Mux.ack; doc: string; acks: MuxAck[]; stateVector: Uint8Array }
   | { type: typeof Mux.error; code: string; reason: string; doc: string; updateId: string }
   | { type: typeof Mux.awareness; doc: string; update: Uint8Array }
   | { type: typeof Mux.unsubscribe; doc: string }
   | { type: typeof Mux.subscribed; docs: string[] }
+
+/** One acknowledged outbox entry: its id and the log sequence it was committed under. */
+export interface MuxAck {
+  updateId: string
+  seq: number
+}
 
 export function encodeMux(frame: MuxFrame): Uint8Array {
   const e = encoding.createEncoder()
@@ -69,8 +75,11 @@ export function encodeMux(frame: MuxFrame): Uint8Array {
       break
     case Mux.ack:
       encoding.writeVarString(e, frame.doc)
-      encoding.writeVarString(e, frame.updateId)
-      encoding.writeVarUint(e, frame.seq)
+      encoding.writeVarUint(e, frame.acks.length)
+      for (const a of frame.acks) {
+        encoding.writeVarString(e, a.updateId)
+        encoding.writeVarUint(e, a.seq)
+      }
       encoding.writeVarUint8Array(e, frame.stateVector)
       break
     case Mux.error:
@@ -132,15 +141,14 @@ export function decodeMux(bytes: Uint8Array): Decoded<MuxFrame> {
           update: decoding.readVarUint8Array(d),
         }
         break
-      case Mux.ack:
-        frame = {
-          type,
-          doc: decoding.readVarString(d),
-          updateId: decoding.readVarString(d),
-          seq: decoding.readVarUint(d),
-          stateVector: decoding.readVarUint8Array(d),
-        }
+      case Mux.ack: {
+        const doc = decoding.readVarString(d)
+        const n = readCount(d)
+        const acks: MuxAck[] = []
+        for (let i = 0; i < n; i++) acks.push({ updateId: decoding.readVarString(d), seq: decoding.readVarUint(d) })
+        frame = { type, doc, acks, stateVector: decoding.readVarUint8Array(d) }
         break
+      }
       case Mux.error:
         frame = {
           type,

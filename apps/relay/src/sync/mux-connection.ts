@@ -5,13 +5,20 @@
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
-import { ErrorCode, Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
+import { ErrorCode, Mux, decodeMux, encodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
 import type { Connection } from './ysync-connection.ts'
 
 let nextId = 1_000_000
+
+/** Acks for one document gathered in one turn, encoded as one frame when the turn's frames leave. */
+interface AckGroup {
+  readonly doc: LoadedDoc
+  readonly acks: MuxAck[]
+  stateVector: Uint8Array
+}
 
 /** Documents one subscribe frame may name; more is a client bug or an attack. */
 export const MAX_SUBSCRIBE = 5_000
@@ -21,23 +28,32 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
    * Frames queued in one turn of the event loop leave as one message: a commit round's
    * relays and acks for this terminal cost one socket write, not one each.
    */
-  let outbox: Uint8Array[] = []
+  let outbox: Array<Uint8Array | AckGroup> = []
   /**
-   * Small frames (acks) travel together in one batch; a large one (a round's merged
-   * relay, encoded once for every subscriber) is sent as it is rather than copied into
-   * each terminal's batch. Order is kept.
+   * Acks of this turn by document. A commit round holding several of this terminal's
+   * updates to a document is answered with one ack frame naming them all, which carries
+   * the newest durable state vector.
    */
-  const BATCH_FRAME_MAX = 1024
+  let acks = new Map<LoadedDoc, AckGroup>()
+  /**
+   * A turn's frames travel in one batch: one socket write per terminal per commit round
+   * (a write costs the relay more than copying a few kilobytes). A large frame (a big
+   * merged relay, encoded once for every subscriber) is sent as it is rather than
+   * copied into each terminal's batch. Order is kept.
+   */
+  const BATCH_FRAME_MAX = 64 * 1024
   const flush = () => {
     const frames = outbox
     outbox = []
+    acks = new Map()
     let small: Uint8Array[] = []
     const sendSmall = () => {
       if (small.length === 1) ws.send(small[0] as Uint8Array)
       else if (small.length > 1) ws.send(encodeMux({ type: Mux.batch, frames: small }))
       small = []
     }
-    for (const f of frames) {
+    for (const item of frames) {
+      const f = item instanceof Uint8Array ? item : encodeMux({ type: Mux.ack, doc: item.doc.name, acks: item.acks, stateVector: item.stateVector })
       if (f.byteLength <= BATCH_FRAME_MAX) {
         small.push(f)
         continue
@@ -47,9 +63,21 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     }
     sendSmall()
   }
-  const sendBytes = (bytes: Uint8Array) => {
+  const sendBytes = (bytes: Uint8Array | AckGroup) => {
     outbox.push(bytes)
     if (outbox.length === 1) setImmediate(flush)
+  }
+  const ack = (doc: LoadedDoc, updateId: string, seq: number) => {
+    deps.metrics.acks.inc()
+    const group = acks.get(doc)
+    if (group) {
+      group.acks.push({ updateId, seq })
+      group.stateVector = doc.durableStateVector()
+      return
+    }
+    const fresh: AckGroup = { doc, acks: [{ updateId, seq }], stateVector: doc.durableStateVector() }
+    acks.set(doc, fresh)
+    sendBytes(fresh)
   }
   // Everything leaves through the outbox, in order; a close sends what is queued first.
   const socket: Socket = {
@@ -153,10 +181,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         if (!doc) return
         const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
         if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
-        out.done.then((r) => {
-          deps.metrics.acks.inc()
-          send({ type: Mux.ack, doc: doc.name, updateId: frame.updateId, seq: r.seq, stateVector: doc.durableStateVector() })
-        }, failed)
+        out.done.then((r) => ack(doc, frame.updateId, r.seq), failed)
         return
       }
       case Mux.sync: {

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import * as encoding from 'lib0/encoding'
+import { Mux, decodeMux, encodeMux, type MuxFrame } from './protocol.ts'
+
+describe('mux frames', () => {
+  it('an ack frame carries several entries, each with its sequence, and one state vector', () => {
+    const frame: MuxFrame = {
+      type: Mux.ack,
+      doc: 'store1/cart/0190f0f0-0000-7000-8000-000000000001',
+      acks: [
+        { updateId: '0190f0f0-0000-7000-8000-00000000000a', seq: 41 },
+        { updateId: '0190f0f0-0000-7000-8000-00000000000b', seq: 300_000 },
+      ],
+      stateVector: new Uint8Array([1, 200, 1, 7]),
+    }
+    expect(decodeMux(encodeMux(frame))).toEqual({ ok: true, value: frame })
+  })
+
+  it('an ack frame claiming more entries than it holds is refused, not allocated for', () => {
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, Mux.ack)
+    encoding.writeVarString(e, 'store1/cart/x')
+    encoding.writeVarUint(e, 1_000_000_000)
+    const decoded = decodeMux(encoding.toUint8Array(e))
+    expect(decoded.ok).toBe(false)
+    if (!decoded.ok) expect(decoded.error).toMatch(/count 1000000000 exceeds frame/)
+  })
+})
