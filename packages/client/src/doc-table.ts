@@ -37,6 +37,7 @@ export class DocTable {
   private readonly docs = new Map<string, DocEntry>()
   private readonly closing = new Map<string, Promise<void>>()
   private readonly detach = new Map<string, () => void>()
+  private readonly remote = new Map<string, (update: Uint8Array) => void>()
 
   constructor(
     private readonly persistence: 'indexeddb' | 'memory',
@@ -84,6 +85,13 @@ export class DocTable {
         await e.ready.catch(() => {})
       }),
     )
+  }
+
+  /** Apply an update from the relay and store it; throws if it does not decode. */
+  applyRemote(e: DocEntry, update: Uint8Array): void {
+    const apply = this.remote.get(e.name)
+    if (apply) apply(update)
+    else Y.applyUpdate(e.doc, update, this.remoteOrigin)
   }
 
   setDurable(e: DocEntry, stateVector: Uint8Array): void {
@@ -180,8 +188,38 @@ export class DocTable {
         doc.destroy()
         throw err
       }
-      doc.on('update', onUpdate)
-      this.detach.set(name, () => doc.off('update', onUpdate))
+      // Relay updates are applied with the listener off (applyRemote) and stored as the
+      // relay sent them, so Yjs does not re-encode every one of them for the 'update'
+      // event. A local edit made inside such an apply (an observer that writes) turns it
+      // back on: Yjs decides whether to encode after 'afterTransaction'.
+      let listening = false
+      const listen = () => {
+        if (listening) return
+        listening = true
+        doc.on('update', onUpdate)
+      }
+      const onTransaction = (tr: Y.Transaction) => {
+        if (tr.origin !== this.remoteOrigin) listen()
+      }
+      listen()
+      doc.on('afterTransaction', onTransaction)
+      this.remote.set(name, (update) => {
+        if (listening) {
+          listening = false
+          doc.off('update', onUpdate)
+        }
+        try {
+          Y.applyUpdate(doc, update, this.remoteOrigin)
+        } finally {
+          listen()
+        }
+        store.write(update)
+      })
+      this.detach.set(name, () => {
+        doc.off('update', onUpdate)
+        doc.off('afterTransaction', onTransaction)
+        this.remote.delete(name)
+      })
       entry.state = 'ready'
       this.hooks.onLoaded(entry)
     })()

@@ -86,6 +86,28 @@ describe('sync client frames', () => {
     expect(client.durableStateVector(name)).toEqual(Y.encodeStateVector(server))
   })
 
+  it('[CLI9] an edit an observer makes while a relay update applies is pending and sent', async () => {
+    const { relay, client } = setup()
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    const meta = doc.getMap(Root.cartMeta)
+    // An app that reacts to a remote change by writing (say, stamping who saw it last).
+    meta.observe((ev) => {
+      if (!ev.transaction.local && !meta.has('seenBy')) meta.set('seenBy', 'term-1')
+    })
+    const server = new Y.Doc()
+    server.getMap(Root.cartMeta).set('label', 'Mesa 4')
+    s.push({ type: Mux.sync, doc: name, message: syncMsg(2, Y.encodeStateAsUpdate(server)) })
+    expect(meta.get('seenBy')).toBe('term-1')
+    expect(client.pending(name)).toBe(1)
+    const [update] = s.frames(Mux.update)
+    const check = new Y.Doc()
+    Y.applyUpdate(check, Y.encodeStateAsUpdate(server))
+    Y.applyUpdate(check, update?.update ?? new Uint8Array())
+    expect(check.getMap(Root.cartMeta).get('seenBy')).toBe('term-1')
+  })
+
   it('[CLI12] one ack frame naming several entries settles each; a repeated one changes nothing', async () => {
     const { relay, client } = setup()
     const name = cartName()

@@ -228,7 +228,7 @@ class TallySyncClient implements SyncClient {
     remoteUpdate: (doc, update) => {
       const e = this.loaded(doc)
       try {
-        if (e) Y.applyUpdate(e.doc, update, this)
+        if (e) this.table.applyRemote(e, update)
       } catch {
         // A corrupt update from the relay must not take the terminal down; the next
         // subscribe asks for everything past our state vector again.
