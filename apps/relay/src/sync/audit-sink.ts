@@ -85,7 +85,15 @@ export function createAuditSink(database: Database, logger: Logger, intervalMs =
     terminal(t) {
       const key = `${t.store}\u0000${t.terminalId}`
       const prev = seen.get(key)
-      seen.set(key, { ...prev, ...t, lastSeq: Math.max(prev?.lastSeq ?? 0, t.lastSeq ?? 0) || undefined, at: new Date() } as TerminalSeen & { at: Date })
+      if (!prev) {
+        seen.set(key, { ...t, at: new Date() })
+        return
+      }
+      // Called for every committed update: change the queued entry in place.
+      if (t.connected !== undefined) prev.connected = t.connected
+      if (t.lastError !== undefined) prev.lastError = t.lastError
+      if (t.lastSeq !== undefined && t.lastSeq > (prev.lastSeq ?? 0)) prev.lastSeq = t.lastSeq
+      prev.at = new Date()
     },
     flush,
     async close() {
