@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { eq } from 'drizzle-orm'
 import { uuidv7 } from '@tally/schema'
-import { tables } from '@tally/schema/db'
+import { createUpdateLog, tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { gatedLog, startTestRelay } from '@tally/relay/testing'
 import { rawClient, until } from './helpers/raw-client.ts'
@@ -50,6 +50,44 @@ for (const backend of testBackends()) {
       const sv = Y.decodeStateVector(writer.acks[0]?.stateVector as Uint8Array)
       expect(sv.get(edit.clientID)).toBe(Y.decodeStateVector(Y.encodeStateVector(edit)).get(edit.clientID))
       await until(() => reader.doc.getMap('meta').get('label') === 'Mesa 4', 'relay to reader')
+      writer.close()
+      reader.close()
+      await relay.close()
+    })
+
+    it('[RLY15] the relay reads the log only for rows another process appended, never for its own rounds', async () => {
+      let reads = 0
+      const relay = await startTestRelay({
+        database,
+        wrapLog: (log) => ({
+          ...log,
+          channel: log.channel,
+          readSince(...args) {
+            reads++
+            return log.readSince(...args)
+          },
+        }),
+      })
+      const token = await relay.token()
+      const name = `store1/cart/${uuidv7()}`
+      const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      const reader = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+      await Promise.all([writer.synced, reader.synced])
+      const edit = new Y.Doc()
+      edit.on('update', (u: Uint8Array) => writer.sendUpdate(u))
+      for (let i = 0; i < 60; i++) edit.getMap('lines').set(`k${i}`, i)
+      await writer.waitAcks(60)
+      await until(() => reader.doc.getMap('lines').size === 60, 'every edit relayed')
+      expect(reads).toBe(0)
+
+      // A row from another process (the projector, the REST API, a second relay).
+      const other = new Y.Doc()
+      Y.applyUpdate(other, Y.encodeStateAsUpdate(edit))
+      other.getMap('meta').set('label', 'from elsewhere')
+      const bytes = Y.encodeStateAsUpdate(other, Y.encodeStateVector(edit))
+      await createUpdateLog(database, 'another-process').append([{ doc: name, store: 'store1', updateId: null, bytes, actor: 'projector' }])
+      await until(() => reader.doc.getMap('meta').get('label') === 'from elsewhere', 'the other row relayed')
+      expect(reads).toBeGreaterThan(0)
       writer.close()
       reader.close()
       await relay.close()

@@ -289,8 +289,13 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   const ready = (async () => {
     tailSeq = await opts.log.maxSeq()
     unlisten = await opts.database.listen(opts.log.channel, (payload) => {
-      if (ownNotifications.delete(Number(payload))) return
-      void catchUpSoon()
+      const seq = Number(payload)
+      if (ownNotifications.delete(seq)) return
+      // The notice of our own round can arrive before the insert's answer does: decide
+      // once the rounds in flight are delivered, instead of reading the log for nothing.
+      void committer.settled().then(() => {
+        if (!ownNotifications.delete(seq)) void catchUpSoon()
+      })
     })
   })()
 

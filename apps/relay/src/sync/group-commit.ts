@@ -27,6 +27,8 @@ export interface GroupCommitter {
   append(input: AppendInput): Promise<AppendResult>
   /** Resolves when everything queued so far is committed (or failed). */
   drain(): Promise<void>
+  /** Resolves when every round already started has been delivered (or failed). */
+  settled(): Promise<void>
 }
 
 export function createGroupCommitter(
@@ -110,6 +112,9 @@ export function createGroupCommitter(
         queue.push({ input, queuedAt: performance.now(), resolve, reject })
         kick()
       })
+    },
+    settled() {
+      return delivered.catch(() => {})
     },
     drain() {
       if (inFlight === 0 && queue.length === 0 && !scheduled) return Promise.resolve()
