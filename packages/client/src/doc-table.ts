@@ -37,7 +37,7 @@ export class DocTable {
   private readonly docs = new Map<string, DocEntry>()
   private readonly closing = new Map<string, Promise<void>>()
   private readonly detach = new Map<string, () => void>()
-  private readonly remote = new Map<string, (update: Uint8Array) => void>()
+  private readonly remote = new Map<string, (updates: readonly Uint8Array[]) => void>()
 
   constructor(
     private readonly persistence: 'indexeddb' | 'memory',
@@ -87,11 +87,12 @@ export class DocTable {
     )
   }
 
-  /** Apply an update from the relay and store it; throws if it does not decode. */
-  applyRemote(e: DocEntry, update: Uint8Array): void {
-    const apply = this.remote.get(e.name)
-    if (apply) apply(update)
-    else Y.applyUpdate(e.doc, update, this.remoteOrigin)
+  /**
+   * Apply updates from the relay in one transaction and store each that applied; one
+   * that does not decode is skipped (the next subscribe asks for it again).
+   */
+  applyRemote(e: DocEntry, updates: readonly Uint8Array[]): void {
+    this.remote.get(e.name)?.(updates)
   }
 
   setDurable(e: DocEntry, stateVector: Uint8Array): void {
@@ -203,17 +204,31 @@ export class DocTable {
       }
       listen()
       doc.on('afterTransaction', onTransaction)
-      this.remote.set(name, (update) => {
+      this.remote.set(name, (updates) => {
         if (listening) {
           listening = false
           doc.off('update', onUpdate)
         }
+        const applied: Uint8Array[] = []
         try {
-          Y.applyUpdate(doc, update, this.remoteOrigin)
+          Y.transact(
+            doc,
+            () => {
+              for (const u of updates) {
+                try {
+                  Y.applyUpdate(doc, u, this.remoteOrigin)
+                  applied.push(u)
+                } catch {
+                  // A corrupt update from the relay must not take the terminal down.
+                }
+              }
+            },
+            this.remoteOrigin,
+          )
         } finally {
           listen()
         }
-        store.write(update)
+        for (const u of applied) store.write(u)
       })
       this.detach.set(name, () => {
         doc.off('update', onUpdate)

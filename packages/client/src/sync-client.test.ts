@@ -99,6 +99,7 @@ describe('sync client frames', () => {
     const server = new Y.Doc()
     server.getMap(Root.cartMeta).set('label', 'Mesa 4')
     s.push({ type: Mux.sync, doc: name, message: syncMsg(2, Y.encodeStateAsUpdate(server)) })
+    await until(() => meta.get('label') === 'Mesa 4', 'the relay update applied')
     expect(meta.get('seenBy')).toBe('term-1')
     expect(client.pending(name)).toBe(1)
     const [update] = s.frames(Mux.update)
@@ -106,6 +107,25 @@ describe('sync client frames', () => {
     Y.applyUpdate(check, Y.encodeStateAsUpdate(server))
     Y.applyUpdate(check, update?.update ?? new Uint8Array())
     expect(check.getMap(Root.cartMeta).get('seenBy')).toBe('term-1')
+  })
+
+  it('[CLI9] relay updates arriving together apply in one transaction, in order, before the next frame', async () => {
+    const { relay, client } = setup()
+    const name = cartName()
+    const doc = await client.open(name)
+    const s = await connect(relay, client, [name])
+    const server = new Y.Doc()
+    const updates: Uint8Array[] = []
+    server.on('update', (u: Uint8Array) => updates.push(u))
+    const lines = server.getMap<number>('lines')
+    for (let i = 0; i < 5; i++) lines.set('qty', i)
+    let transactions = 0
+    doc.on('afterTransaction', () => transactions++)
+    // Five rounds in one socket read, then an ack: the ack finds them applied.
+    for (const u of updates) s.push({ type: Mux.sync, doc: name, message: syncMsg(2, u) })
+    s.push({ type: Mux.ack, doc: name, acks: [], stateVector: Y.encodeStateVector(server) })
+    expect(doc.getMap('lines').get('qty')).toBe(4)
+    expect(transactions).toBe(1)
   })
 
   it('[CLI12] one ack frame naming several entries settles each; a repeated one changes nothing', async () => {

@@ -216,6 +216,7 @@ class TallySyncClient implements SyncClient {
   /** The frame handlers (see inbound.ts for what each frame means). */
   private readonly inbound: InboundHandler = {
     relayState: (doc, stateVector) => {
+      this.applyIncoming()
       const e = this.loaded(doc)
       if (!e) return
       this.table.setDurable(e, stateVector)
@@ -227,14 +228,17 @@ class TallySyncClient implements SyncClient {
     },
     remoteUpdate: (doc, update) => {
       const e = this.loaded(doc)
-      try {
-        if (e) this.table.applyRemote(e, update)
-      } catch {
-        // A corrupt update from the relay must not take the terminal down; the next
-        // subscribe asks for everything past our state vector again.
-      }
+      if (!e) return
+      // Relays that arrive together (a socket read holding several rounds while this
+      // device was busy) apply in one transaction: observers run, and state vectors
+      // are taken, once rather than once per round.
+      const queued = this.incoming.get(e)
+      if (queued) return void queued.push(update)
+      this.incoming.set(e, [update])
+      if (this.incoming.size === 1) queueMicrotask(() => this.applyIncoming())
     },
     ack: (doc, acks, stateVector) => {
+      this.applyIncoming()
       this.lastSyncAt = Date.now()
       this.retries = 0
       const e = this.loaded(doc)
@@ -252,16 +256,19 @@ class TallySyncClient implements SyncClient {
       this.maybeClose(e)
     },
     refusedEntry: (doc, updateId, code, reason) => {
+      this.applyIncoming()
       const e = this.loaded(doc)
       if (e) this.refuse(e, updateId, code, reason)
     },
     refusedDoc: (doc, code, reason) => {
+      this.applyIncoming()
       // The whole document was refused (another store, a bad name): it will never sync.
       this.syncWaiters.rejectDoc(doc, new TallyError(code as ErrorCode, reason))
       this.recordRefusal({ doc, updateId: '', code, reason })
     },
     retryLater: () => this.scheduleRetry(),
     subscribed: (docs) => {
+      this.applyIncoming()
       this.lastSyncAt = Date.now()
       this.conn.succeeded()
       for (const doc of docs) {
@@ -272,6 +279,15 @@ class TallySyncClient implements SyncClient {
       }
       this.syncWaiters.resolveWhere((doc) => doc !== undefined && this.table.get(doc)?.synced === true)
     },
+  }
+
+  /** Relay updates not applied yet; every other frame applies them first, keeping order. */
+  private incoming = new Map<DocEntry, Uint8Array[]>()
+  private applyIncoming(): void {
+    if (this.incoming.size === 0) return
+    const all = this.incoming
+    this.incoming = new Map()
+    for (const [e, updates] of all) if (e.state === 'ready') this.table.applyRemote(e, updates)
   }
 
   private loaded(doc: string): DocEntry | undefined {
