@@ -23,6 +23,75 @@ export function checkScope(claims: Claims, name: DocName): CheckResult {
 type Decoded = ReturnType<typeof Y.decodeUpdate>
 type Struct = Decoded['structs'][number]
 
+/** What one analysis needs; module-level helpers take it instead of closures per call. */
+interface Analysis {
+  readonly store: Y.Doc['store']
+  /** The update's own items by client, in clock order, for references between them. */
+  readonly own: Map<number, Y.Item[]>
+  readonly memo: Map<Y.Item, string | null>
+  /** Root type -> its name in the document. */
+  readonly share: Map<unknown, string>
+}
+
+function rootOfIntegrated(a: Analysis, item: Y.Item): string | null {
+  let type = item.parent as { _item: Y.Item | null } | null
+  while (type && type._item) type = type._item.parent as { _item: Y.Item | null } | null
+  return type ? (a.share.get(type) ?? null) : null
+}
+
+/** The update's own item holding this id, if any. */
+function ownItem(a: Analysis, id: Y.ID): Y.Item | null {
+  const list = a.own.get(id.client)
+  if (!list) return null
+  let lo = 0
+  let hi = list.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const m = list[mid] as Y.Item
+    if (id.clock < m.id.clock) hi = mid - 1
+    else if (id.clock >= m.id.clock + m.length) lo = mid + 1
+    else return m
+  }
+  return null
+}
+
+/**
+ * Follow parent, origin or right origin until a root name or an integrated item. A
+ * loop, not recursion: an offline terminal setting one key 20,000 times sends a
+ * chain that long, and a malicious update may chain in a cycle.
+ */
+function rootOfNew(a: Analysis, start: Y.Item): string | null {
+  const path: Y.Item[] = []
+  const onPath = new Set<Y.Item>()
+  let item: Y.Item | null = start
+  let root: string | null = null
+  while (item) {
+    const known = a.memo.get(item)
+    if (known !== undefined) {
+      root = known
+      break
+    }
+    if (onPath.has(item)) break
+    onPath.add(item)
+    path.push(item)
+    const parent = item.parent as unknown
+    if (typeof parent === 'string') {
+      root = parent
+      break
+    }
+    const ref: Y.ID | null = parent instanceof Y.ID ? parent : (item.origin ?? item.rightOrigin)
+    if (!ref) break
+    if (ref.clock < Y.getState(a.store, ref.client)) {
+      const s = Y.getItem(a.store, ref) as Struct
+      root = s instanceof Y.Item ? rootOfIntegrated(a, s) : null
+      break
+    }
+    item = ownItem(a, ref)
+  }
+  for (const p of path) a.memo.set(p, root)
+  return root
+}
+
 /**
  * What an update would change in `doc`, read from its decoded structs without applying
  * it: whether it adds anything (structs past the document's state, or deletions of
@@ -33,11 +102,10 @@ type Struct = Decoded['structs'][number]
  * document nor the update holds) would stay pending when applied and change no root;
  * it counts as adding something and as touching no root, as a copy would show it.
  */
-export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = (c) => Y.getState(doc.store, c)): { adds: boolean; roots: Set<string> } {
+export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known?: KnownState): { adds: boolean; roots: Set<string> } {
   const store = doc.store
   const roots = new Set<string>()
   let adds = false
-  // The update's own items by client, in clock order, for references between them.
   const own = new Map<number, Y.Item[]>()
   for (const s of decoded.structs) {
     if (!(s instanceof Y.Item)) continue
@@ -45,77 +113,19 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
     if (list) list.push(s)
     else own.set(s.id.client, [s])
   }
-  const memo = new Map<Y.Item, string | null>()
   const share = new Map<unknown, string>()
   for (const [name, type] of doc.share) share.set(type, name)
-
-  const rootOfIntegrated = (item: Y.Item): string | null => {
-    let type = item.parent as { _item: Y.Item | null } | null
-    while (type && type._item) type = type._item.parent as { _item: Y.Item | null } | null
-    return type ? (share.get(type) ?? null) : null
-  }
-  /** The update's own item holding this id, if any. */
-  const ownItem = (id: Y.ID): Y.Item | null => {
-    const list = own.get(id.client)
-    if (!list) return null
-    let lo = 0
-    let hi = list.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1
-      const m = list[mid] as Y.Item
-      if (id.clock < m.id.clock) hi = mid - 1
-      else if (id.clock >= m.id.clock + m.length) lo = mid + 1
-      else return m
-    }
-    return null
-  }
-  /**
-   * Follow parent, origin or right origin until a root name or an integrated item. A
-   * loop, not recursion: an offline terminal setting one key 20,000 times sends a
-   * chain that long, and a malicious update may chain in a cycle.
-   */
-  const rootOfNew = (start: Y.Item): string | null => {
-    const path: Y.Item[] = []
-    const onPath = new Set<Y.Item>()
-    let item: Y.Item | null = start
-    let root: string | null = null
-    while (item) {
-      const known = memo.get(item)
-      if (known !== undefined) {
-        root = known
-        break
-      }
-      if (onPath.has(item)) break
-      onPath.add(item)
-      path.push(item)
-      const parent = item.parent as unknown
-      if (typeof parent === 'string') {
-        root = parent
-        break
-      }
-      const ref: Y.ID | null = parent instanceof Y.ID ? parent : (item.origin ?? item.rightOrigin)
-      if (!ref) break
-      if (ref.clock < Y.getState(store, ref.client)) {
-        const s = Y.getItem(store, ref) as Struct
-        root = s instanceof Y.Item ? rootOfIntegrated(s) : null
-        break
-      }
-      item = ownItem(ref)
-    }
-    for (const p of path) memo.set(p, root)
-    return root
-  }
-
+  const a: Analysis = { store, own, memo: new Map(), share }
   for (const s of decoded.structs) {
     if (!(s instanceof Y.Item)) {
       // GC and skip structs carry no content; a GC past the state still advances it.
-      if (!(s instanceof Y.GC) || s.id.clock + s.length <= known(s.id.client)) continue
+      if (!(s instanceof Y.GC) || s.id.clock + s.length <= (known ? known(s.id.client) : Y.getState(store, s.id.client))) continue
       adds = true
       continue
     }
-    if (s.id.clock + s.length <= known(s.id.client)) continue
+    if (s.id.clock + s.length <= (known ? known(s.id.client) : Y.getState(store, s.id.client))) continue
     adds = true
-    const root = rootOfNew(s)
+    const root = rootOfNew(a, s)
     if (root !== null) roots.add(root)
   }
   for (const [client, ranges] of decoded.ds.clients) {
@@ -132,7 +142,7 @@ export function analyzeUpdate(doc: Y.Doc, decoded: Decoded, known: KnownState = 
         if (s.id.clock >= end) break
         if (s.deleted || !(s instanceof Y.Item)) continue
         adds = true
-        const root = rootOfIntegrated(s)
+        const root = rootOfIntegrated(a, s)
         if (root !== null) roots.add(root)
       }
     }
@@ -181,7 +191,8 @@ export function checkUpdate(
     if (!withId && !analysis.adds) return { ok: true, empty: true, vacuous: false, decoded }
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write ${name.kind} documents` }
   }
-  const touched = forbidden.find((root) => analysis.roots.has(root))
+  let touched: string | undefined
+  for (const root of forbidden) if (analysis.roots.has(root)) touched ??= root
   if (touched !== undefined) {
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write "${touched}" of a ${name.kind}` }
   }
