@@ -93,6 +93,27 @@ for (const backend of testBackends()) {
       await relay.close()
     })
 
+    it('[RLY3] a document written while its writer was alone still relays once someone else follows it', async () => {
+      const relay = await startTestRelay({ database })
+      const token = await relay.token()
+      const name = `store1/cart/${uuidv7()}`
+      const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+      await writer.synced
+      const edit = new Y.Doc()
+      edit.on('update', (u: Uint8Array) => writer.sendUpdate(u))
+      edit.getMap('lines').set('a', 1)
+      await writer.waitAcks(1)
+      const reader = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+      await reader.synced
+      expect(reader.doc.getMap('lines').get('a')).toBe(1)
+      edit.getMap('lines').set('b', 2)
+      await writer.waitAcks(2)
+      await until(() => reader.doc.getMap('lines').get('b') === 2, 'the next edit relayed')
+      writer.close()
+      reader.close()
+      await relay.close()
+    })
+
     it('[RLY7] a resent update is a no-op: acked again, appended once', async () => {
       const relay = await startTestRelay({ database })
       const token = await relay.token()

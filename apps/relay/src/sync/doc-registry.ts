@@ -43,6 +43,11 @@ export const PROJECTION_CHECKPOINT = 'projection'
 /** Origin of a round's merged update written by several subscribers: relay to everyone. */
 const MIXED = Symbol('several subscribers')
 
+function hasOtherSubscriber(doc: LoadedDoc, origin: unknown): boolean {
+  for (const s of doc.subscribers) if (s !== origin) return true
+  return false
+}
+
 function originOf(c: Committed): Subscriber | null {
   return (c.input as { subscriber?: Subscriber | null }).subscriber ?? null
 }
@@ -78,17 +83,26 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         // The sender already has its update: skip it only when it is the round's sole author.
         const first = originOf(list[0] as Committed)
         const origin = list.every((c) => originOf(c) === first) ? first : MIXED
-        Y.transact(
-          doc.ydoc,
-          () => {
-            for (const { input, result } of list) {
-              if (!doc.applyCommitted(result.seq, input.bytes, origin)) {
-                opts.logger.error({ doc: input.doc, seq: result.seq }, 'committed update did not apply')
+        // Nobody else follows the document (a ticket its terminal just uploaded): Yjs
+        // need not encode the merged update only for the relay to send it to no one.
+        const relay = doc.relay
+        const mute = relay !== null && !hasOtherSubscriber(doc, origin)
+        if (mute) doc.ydoc.off('update', relay)
+        try {
+          Y.transact(
+            doc.ydoc,
+            () => {
+              for (const { input, result } of list) {
+                if (!doc.applyCommitted(result.seq, input.bytes, origin)) {
+                  opts.logger.error({ doc: input.doc, seq: result.seq }, 'committed update did not apply')
+                }
               }
-            }
-          },
-          origin,
-        )
+            },
+            origin,
+          )
+        } finally {
+          if (mute) doc.ydoc.on('update', relay)
+        }
       }
       opts.metrics.appends.inc(appended)
       // The append notified the log channel with its highest sequence; that
@@ -107,7 +121,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   })
 
   function attachRelay(doc: LoadedDoc): void {
-    doc.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
+    doc.relay = (update: Uint8Array, origin: unknown) => {
       const memo: EncodeMemo = new Map()
       let n = 0
       for (const s of doc.subscribers) {
@@ -116,7 +130,8 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         n++
       }
       if (n > 0) opts.metrics.relayed.inc(n)
-    })
+    }
+    doc.ydoc.on('update', doc.relay)
     doc.onAwareness = (awareness) => awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       const changed = added.concat(updated, removed)
       if (changed.length === 0) return

@@ -31,6 +31,8 @@ export interface Subscriber {
 export class LoadedDoc {
   readonly ydoc: Y.Doc
   private aware: Awareness | null = null
+  /** Set by the registry: the 'update' listener that relays to subscribers. */
+  relay: ((update: Uint8Array, origin: unknown) => void) | null = null
   /** Set by the registry: wires a newly made awareness to the subscribers. */
   onAwareness: ((a: Awareness) => void) | null = null
   readonly subscribers = new Set<Subscriber>()
