@@ -105,6 +105,11 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     deps.logger.error({ err }, 'append failed')
     session.fatal({ code: ErrorCode.unavailable, reason: 'the log is unavailable; retry' })
   }
+  const malformed = (err: unknown) => {
+    if (session.closed) return
+    deps.logger.debug({ err }, 'malformed mux message')
+    session.fatal({ code: ErrorCode.malformed, reason: 'message does not decode' })
+  }
   const refuse = (r: Refusal) => {
     session.record(r)
     socket.send(errorFrame(r))
@@ -155,17 +160,33 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     socket.send(encodeMux({ type: Mux.batch, frames: out }))
   }
 
-  async function handle(frame: MuxFrame): Promise<void> {
+  /** The frames of a batch in order; waits only where a frame has to (a document to load). */
+  function handleBatch(frames: readonly Uint8Array[], from: number): void | Promise<void> {
+    for (let i = from; i < frames.length; i++) {
+      const inner = decodeMux(frames[i] as Uint8Array)
+      if (!inner.ok || inner.value.type === Mux.batch) {
+        return session.fatal({ code: ErrorCode.malformed, reason: inner.ok ? 'nested batch' : inner.error })
+      }
+      const waiting = handle(inner.value)
+      if (waiting) return waiting.then(() => handleBatch(frames, i + 1))
+    }
+  }
+
+  function submitUpdate(doc: LoadedDoc, frame: Extract<MuxFrame, { type: typeof Mux.update }>): void {
+    const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
+    if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
+    out.done.then((r) => ack(doc, frame.updateId, r.seq), failed)
+  }
+
+  /**
+   * Handle one frame. Most finish at once (an update for a document already loaded)
+   * and return nothing; one that must wait returns its promise, and the connection's
+   * next messages wait for it.
+   */
+  function handle(frame: MuxFrame): void | Promise<void> {
     switch (frame.type) {
       case Mux.batch:
-        for (const f of frame.frames) {
-          const inner = decodeMux(f)
-          if (!inner.ok || inner.value.type === Mux.batch) {
-            return session.fatal({ code: ErrorCode.malformed, reason: inner.ok ? 'nested batch' : inner.error })
-          }
-          await handle(inner.value)
-        }
-        return
+        return handleBatch(frame.frames, 0)
       case Mux.subscribe:
         return subscribe(frame.docs)
       case Mux.unsubscribe: {
@@ -177,12 +198,11 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         return
       }
       case Mux.update: {
-        const doc = docs.get(frame.doc) ?? (await subscribeOne(frame.doc, frame.updateId))
-        if (!doc) return
-        const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
-        if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
-        out.done.then((r) => ack(doc, frame.updateId, r.seq), failed)
-        return
+        const doc = docs.get(frame.doc)
+        if (doc) return submitUpdate(doc, frame)
+        return subscribeOne(frame.doc, frame.updateId).then((loaded) => {
+          if (loaded) submitUpdate(loaded, frame)
+        })
       }
       case Mux.sync: {
         const doc = docs.get(frame.doc)
@@ -234,16 +254,15 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
 
   return {
     handleMessage(bytes) {
-      run(async () => {
+      run(() => {
         if (!session.admit(bytes.byteLength)) return
         const frame = decodeMux(bytes)
         if (!frame.ok) return session.fatal({ code: ErrorCode.malformed, reason: frame.error })
         try {
-          await handle(frame.value)
+          const waiting = handle(frame.value)
+          if (waiting) return waiting.catch(malformed)
         } catch (err) {
-          if (session.closed) return
-          deps.logger.debug({ err }, 'malformed mux message')
-          session.fatal({ code: ErrorCode.malformed, reason: 'message does not decode' })
+          malformed(err)
         }
       })
     },

@@ -143,10 +143,33 @@ export class Session {
   }
 }
 
-/** Runs async handlers one after another, so a connection's messages keep their order. */
-export function serial(onError: (err: unknown) => void): (task: () => Promise<void>) => void {
-  let chain = Promise.resolve()
+/**
+ * Runs a connection's handlers one after another, so its messages keep their order. A
+ * handler that finishes without waiting (most messages) runs at once, with no promise
+ * made for it; one that returns a promise holds back the ones after it until it settles.
+ */
+export function serial(onError: (err: unknown) => void): (task: () => void | Promise<void>) => void {
+  let tail: Promise<void> = Promise.resolve()
+  /** Handlers started or queued that have not settled. */
+  let waiting = 0
+  const done = () => {
+    waiting--
+  }
   return (task) => {
-    chain = chain.then(task).catch(onError)
+    if (waiting > 0) {
+      waiting++
+      tail = tail.then(task).catch(onError).then(done)
+      return
+    }
+    let out: void | Promise<void>
+    try {
+      out = task()
+    } catch (err) {
+      onError(err)
+      return
+    }
+    if (!(out instanceof Promise)) return
+    waiting++
+    tail = out.catch(onError).then(done)
   }
 }

@@ -63,7 +63,7 @@ export function handleSyncConnection(
     if (states.length > 0) socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, states)))
   })
 
-  async function onMessage(bytes: Uint8Array): Promise<void> {
+  function onMessage(bytes: Uint8Array): void {
     if (!doc || !session.admit(bytes.byteLength)) return
     const d = decoding.createDecoder(bytes)
     const type = decoding.readVarUint(d)
@@ -104,9 +104,9 @@ export function handleSyncConnection(
 
   return {
     handleMessage(bytes) {
-      run(async () => {
+      run(() => {
         try {
-          await onMessage(bytes)
+          onMessage(bytes)
         } catch (err) {
           if (session.closed) return
           deps.logger.debug({ err }, 'malformed message')
