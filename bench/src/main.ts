@@ -40,6 +40,7 @@ async function relay(argv: string[]): Promise<void> {
     args: argv,
     options: {
       reps: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '1' },
       workloads: { type: 'string', default: 'fanout,manydocs,crash' },
       targets: { type: 'string' },
       postgres: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? DEFAULT_PG },
@@ -69,6 +70,7 @@ async function relay(argv: string[]): Promise<void> {
   const quick = values.quick
   const opts = {
     reps: quick ? 1 : Math.max(1, Number(values.reps)),
+    warmup: quick ? 0 : Math.max(0, Number(values.warmup)),
     workloads,
     fanout: quick ? { terminals: 10, edits: 10 } : { terminals: 40, edits: 50 },
     manydocs: quick ? { terminals: 5, tickets: 10 } : { terminals: 20, tickets: 50 },
@@ -85,7 +87,7 @@ async function relay(argv: string[]): Promise<void> {
   if (!muxKit) notes.push('@tally/client createSyncClient not ready: mux client skipped')
   for (const n of notes) console.log(`note: ${n}`)
   console.log(`targets: ${targets.map((t) => t.id).join(', ')}`)
-  console.log(`workloads: ${workloads.join(', ')}  reps: ${opts.reps}\n`)
+  console.log(`workloads: ${workloads.join(', ')}  reps: ${opts.reps} (after ${opts.warmup} warm-up run${opts.warmup === 1 ? '' : 's'} per target, not counted)\n`)
 
   const started = new Date()
   const out = values.out ?? join(REPO_ROOT, 'bench/results', `relay-${stamp()}.json`)

@@ -17,6 +17,12 @@ import { type Target, Workload } from './targets.ts'
 
 export interface RelayBenchOptions {
   readonly reps: number
+  /**
+   * Runs per target and workload before rep 1, not recorded. All clients live in the
+   * bench process, so without them the first target measured pays for compiling the
+   * client code (its first fanout ran 2-3 times slower than the next).
+   */
+  readonly warmup: number
   readonly workloads: readonly Workload[]
   readonly fanout: { terminals: number; edits: number }
   readonly manydocs: { terminals: number; tickets: number }
@@ -87,6 +93,16 @@ async function runOne(target: Target, workload: Workload, rep: number, opts: Rel
 
 export async function runRelayBench(targets: readonly Target[], opts: RelayBenchOptions): Promise<RunRecord[]> {
   const records: RunRecord[] = []
+  for (let w = 1; w <= opts.warmup; w++) {
+    for (const workload of opts.workloads) {
+      if (workload === Workload.crash) continue
+      for (const target of targets) {
+        if (!target.workloads.has(workload)) continue
+        const run = await runOne(target, workload, 0, opts).catch((err: unknown) => ({ result: { ok: false, error: (err as Error).message } }) as const)
+        opts.log(`warm-up ${workload.padEnd(8)} ${target.id.padEnd(22)} ${run.result.ok ? 'done' : `FAILED: ${'error' in run.result ? run.result.error : ''}`} (not counted)`)
+      }
+    }
+  }
   for (let rep = 1; rep <= opts.reps; rep++) {
     for (const workload of opts.workloads) {
       for (const target of targets) {
