@@ -4,11 +4,13 @@ export interface RateLimiter {
   take(key: string, now?: number): { ok: true } | { ok: false; retryAfterMs: number }
 }
 
+const TAKEN = { ok: true } as const
+
 export function createRateLimiter(perSecond: number, burst: number): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>()
   return {
     take(key, now = Date.now()) {
-      if (perSecond <= 0) return { ok: true }
+      if (perSecond <= 0) return TAKEN
       let b = buckets.get(key)
       if (!b) {
         b = { tokens: burst, at: now }
@@ -19,7 +21,7 @@ export function createRateLimiter(perSecond: number, burst: number): RateLimiter
       b.at = now
       if (b.tokens >= 1) {
         b.tokens -= 1
-        return { ok: true }
+        return TAKEN
       }
       return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) / perSecond) * 1000) }
     },

@@ -3,7 +3,7 @@
  * round on connect; documents loaded later batched per tick) and outbox entries, always
  * after their document's subscribe on the same socket.
  */
-import { Mux, encodeMux } from '@tally/schema'
+import { Mux, encodeBatch, encodeMux } from '@tally/schema'
 import * as Y from 'yjs'
 import type { Connection } from './connection.ts'
 import type { DocEntry, DocTable } from './doc-table.ts'
@@ -120,7 +120,7 @@ export class Subscriptions {
     let sentWith: Array<[DocEntry, string]> = []
     let bytes = 0
     const flush = (): boolean => {
-      const ok = batch.length === 0 || this.conn.sendRaw(batch.length === 1 ? (batch[0] as Uint8Array) : encodeMux({ type: Mux.batch, frames: batch }))
+      const ok = batch.length === 0 || this.conn.sendRaw(batch.length === 1 ? (batch[0] as Uint8Array) : encodeBatch(batch))
       if (ok) for (const [e, id] of sentWith) e.outbox.markSent(id)
       batch = []
       sentWith = []

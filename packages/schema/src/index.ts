@@ -73,6 +73,6 @@ export type {
   VoidMark,
 } from './validate.ts'
 export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from './errors.ts'
-export { Mux, YMessage, decodeMux, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
+export { Mux, YMessage, decodeMux, encodeBatch, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
 export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
-import { Mux, decodeMux, encodeMux, type MuxFrame } from './protocol.ts'
+import { Mux, decodeMux, encodeBatch, encodeMux, type MuxFrame } from './protocol.ts'
 
 describe('mux frames', () => {
   it('an ack frame carries several entries, each with its sequence, and one state vector', () => {
@@ -24,5 +24,14 @@ describe('mux frames', () => {
     const decoded = decodeMux(encoding.toUint8Array(e))
     expect(decoded.ok).toBe(false)
     if (!decoded.ok) expect(decoded.error).toMatch(/count 1000000000 exceeds frame/)
+  })
+
+  it('a batch written in one buffer has the bytes of the general encoder, for frame sizes across varint widths', () => {
+    const sizes = [0, 1, 127, 128, 300, 16_383, 16_384, 70_000]
+    const frames = sizes.map((n, i) => new Uint8Array(n).fill(i + 1))
+    for (let k = 0; k <= frames.length; k++) {
+      const some = frames.slice(0, k)
+      expect(encodeBatch(some)).toEqual(encodeMux({ type: Mux.batch, frames: some }))
+    }
   })
 })

@@ -107,6 +107,43 @@ export function encodeMux(frame: MuxFrame): Uint8Array {
   return encoding.toUint8Array(e)
 }
 
+function varUintSize(n: number): number {
+  let size = 1
+  while (n > 0x7f) {
+    n = Math.floor(n / 128)
+    size++
+  }
+  return size
+}
+
+function writeVarUintAt(out: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    out[pos++] = 0x80 | (n & 0x7f)
+    n = Math.floor(n / 128)
+  }
+  out[pos++] = n
+  return pos
+}
+
+/**
+ * The same bytes as `encodeMux({ type: Mux.batch, frames })`, written into one buffer of
+ * the exact size: a relay's turn batches a round's merged update for every terminal, and
+ * the general encoder grows and then joins its buffers, copying each frame twice.
+ */
+export function encodeBatch(frames: readonly Uint8Array[]): Uint8Array {
+  let size = varUintSize(Mux.batch) + varUintSize(frames.length)
+  for (const f of frames) size += varUintSize(f.byteLength) + f.byteLength
+  const out = new Uint8Array(size)
+  let pos = writeVarUintAt(out, 0, Mux.batch)
+  pos = writeVarUintAt(out, pos, frames.length)
+  for (const f of frames) {
+    pos = writeVarUintAt(out, pos, f.byteLength)
+    out.set(f, pos)
+    pos += f.byteLength
+  }
+  return out
+}
+
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string }
 
 /** Decode untrusted bytes; never throws. */

@@ -5,7 +5,7 @@
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
-import { ErrorCode, Mux, decodeMux, encodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
+import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
@@ -49,7 +49,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     let small: Uint8Array[] = []
     const sendSmall = () => {
       if (small.length === 1) ws.send(small[0] as Uint8Array)
-      else if (small.length > 1) ws.send(encodeMux({ type: Mux.batch, frames: small }))
+      else if (small.length > 1) ws.send(encodeBatch(small))
       small = []
     }
     for (const item of frames) {
@@ -157,7 +157,8 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       names.push(doc.name)
     }
     out.push(encodeMux({ type: Mux.subscribed, docs: names }))
-    socket.send(encodeMux({ type: Mux.batch, frames: out }))
+    // Queued frame by frame: the turn's flush puts them in one batch with the rest.
+    for (const f of out) socket.send(f)
   }
 
   /** The frames of a batch in order; waits only where a frame has to (a document to load). */
