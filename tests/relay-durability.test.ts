@@ -8,9 +8,24 @@ import { eq } from 'drizzle-orm'
 import { uuidv7 } from '@tally/schema'
 import { createUpdateLog, tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { gatedLog, startTestRelay } from '@tally/relay/testing'
+import { gatedLog, startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { rawClient, until } from './helpers/raw-client.ts'
 
+/** A new cart with a writer that asks for acks, an edit document whose updates it sends, and a way to open readers. */
+async function cartWriter(relay: TestRelay) {
+  const token = await relay.token()
+  const name = `store1/cart/${uuidv7()}`
+  const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
+  await writer.synced
+  const edit = new Y.Doc()
+  edit.on('update', (u: Uint8Array) => writer.sendUpdate(u))
+  const reader = async () => {
+    const r = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
+    await r.synced
+    return r
+  }
+  return { name, writer, edit, reader }
+}
 
 for (const backend of testBackends()) {
   describe(`durable acks on ${backend.name}`, () => {
@@ -68,13 +83,8 @@ for (const backend of testBackends()) {
           },
         }),
       })
-      const token = await relay.token()
-      const name = `store1/cart/${uuidv7()}`
-      const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
-      const reader = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
-      await Promise.all([writer.synced, reader.synced])
-      const edit = new Y.Doc()
-      edit.on('update', (u: Uint8Array) => writer.sendUpdate(u))
+      const { name, writer, edit, reader: follow } = await cartWriter(relay)
+      const reader = await follow()
       for (let i = 0; i < 60; i++) edit.getMap('lines').set(`k${i}`, i)
       await writer.waitAcks(60)
       await until(() => reader.doc.getMap('lines').size === 60, 'every edit relayed')
@@ -95,16 +105,10 @@ for (const backend of testBackends()) {
 
     it('[RLY3] a document written while its writer was alone still relays once someone else follows it', async () => {
       const relay = await startTestRelay({ database })
-      const token = await relay.token()
-      const name = `store1/cart/${uuidv7()}`
-      const writer = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}&acks=1`)
-      await writer.synced
-      const edit = new Y.Doc()
-      edit.on('update', (u: Uint8Array) => writer.sendUpdate(u))
+      const { writer, edit, reader: follow } = await cartWriter(relay)
       edit.getMap('lines').set('a', 1)
       await writer.waitAcks(1)
-      const reader = await rawClient(`${relay.wsUrl}/sync/${name}?token=${token}`)
-      await reader.synced
+      const reader = await follow()
       expect(reader.doc.getMap('lines').get('a')).toBe(1)
       edit.getMap('lines').set('b', 2)
       await writer.waitAcks(2)
