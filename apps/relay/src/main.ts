@@ -16,9 +16,12 @@ import { listen } from './serve.ts'
 const config = loadConfig()
 const logger = pino({ level: config.logLevel })
 
+/** Two commit rounds in flight, document loads and the audit writer, ready before terminals come. */
+const WARM_CONNECTIONS = 4
+
 const database = await openDatabase(
   config.databaseUrl
-    ? { url: config.databaseUrl, schema: config.databaseSchema }
+    ? { url: config.databaseUrl, schema: config.databaseSchema, warm: WARM_CONNECTIONS }
     : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
 ).catch((err: unknown) => {
   // A second process on the same PGlite directory is a mistake to explain, not a crash.

@@ -40,6 +40,11 @@ export interface OpenOptions {
   schema?: string | undefined
   /** Pool size for the postgres driver. */
   max?: number | undefined
+  /**
+   * Postgres only: connections to open now rather than on first need, so the first
+   * burst after a start (every terminal reconnecting) does not wait for backends to fork.
+   */
+  warm?: number | undefined
   /** PGlite only: start from a dump (`dumpDataDir`) instead of an empty cluster (tests). */
   loadDataDir?: Blob | File | undefined
 }
@@ -50,7 +55,7 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const schema = opts.schema ?? 'public'
   if (!SCHEMA_RE.test(schema)) throw new Error(`bad schema name ${schema}`)
-  return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10) : openPglite(opts.dataDir ?? 'memory://', schema, opts.loadDataDir)
+  return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10, opts.warm ?? 0) : openPglite(opts.dataDir ?? 'memory://', schema, opts.loadDataDir)
 }
 
 async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | File): Promise<Database> {
@@ -103,7 +108,7 @@ async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | 
   }
 }
 
-async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
+async function openPostgres(url: string, schema: string, max: number, warm: number): Promise<Database> {
   if (schema !== 'public') {
     const admin = postgres(url, { max: 1, onnotice: () => {} })
     await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
@@ -112,10 +117,13 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   const sql = postgres(url, {
     max,
     onnotice: () => {},
-    connection: { search_path: schema },
+    // Named, so an operator sees which connections are Tally's, and for which schema.
+    connection: { search_path: schema, application_name: `tally/${schema}` },
   })
   const db = drizzlePostgres(sql, { schema: tables }) as unknown as Db
   await migratePostgres(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
+  // Concurrent queries make the driver open that many connections; idle ones stay open.
+  await Promise.all(Array.from({ length: Math.min(warm, max) }, () => sql`SELECT 1`))
   return {
     db,
     kind: 'postgres',
