@@ -13,11 +13,13 @@ import type { Connection } from './ysync-connection.ts'
 
 let nextId = 1_000_000
 
-/** Acks for one document gathered in one turn, encoded as one frame when the turn's frames leave. */
+/**
+ * Acks for one document gathered in one turn, encoded as one frame when the turn's frames
+ * leave, with the document's state vector then: everything in it is committed.
+ */
 interface AckGroup {
   readonly doc: LoadedDoc
   readonly acks: MuxAck[]
-  stateVector: Uint8Array
 }
 
 /** Documents one subscribe frame may name; more is a client bug or an attack. */
@@ -31,8 +33,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   let outbox: Array<Uint8Array | AckGroup> = []
   /**
    * Acks of this turn by document. A commit round holding several of this terminal's
-   * updates to a document is answered with one ack frame naming them all, which carries
-   * the newest durable state vector.
+   * updates to a document is answered with one ack frame naming them all.
    */
   let acks = new Map<LoadedDoc, AckGroup>()
   /**
@@ -53,7 +54,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       small = []
     }
     for (const item of frames) {
-      const f = item instanceof Uint8Array ? item : encodeMux({ type: Mux.ack, doc: item.doc.name, acks: item.acks, stateVector: item.stateVector })
+      const f = item instanceof Uint8Array ? item : encodeMux({ type: Mux.ack, doc: item.doc.name, acks: item.acks, stateVector: item.doc.durableStateVector() })
       if (f.byteLength <= BATCH_FRAME_MAX) {
         small.push(f)
         continue
@@ -70,12 +71,8 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   const ack = (doc: LoadedDoc, updateId: string, seq: number) => {
     deps.metrics.acks.inc()
     const group = acks.get(doc)
-    if (group) {
-      group.acks.push({ updateId, seq })
-      group.stateVector = doc.durableStateVector()
-      return
-    }
-    const fresh: AckGroup = { doc, acks: [{ updateId, seq }], stateVector: doc.durableStateVector() }
+    if (group) return void group.acks.push({ updateId, seq })
+    const fresh: AckGroup = { doc, acks: [{ updateId, seq }] }
     acks.set(doc, fresh)
     sendBytes(fresh)
   }
