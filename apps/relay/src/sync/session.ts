@@ -106,7 +106,10 @@ export class Session {
     // once everything queued for the document is durable.
     if (check.empty && updateId === null) return { ok: true, done: doc.queuedSettled().then(() => finish(doc.lastSeq)) }
     const committed = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
-    if (check.decoded) doc.noteQueued(check.decoded.structs, committed)
+    // Only updates without an id can come back as a resend the log cannot recognise (a
+    // stock client's step 2); with an id the log deduplicates, and nobody else can hold
+    // the content before it commits.
+    if (check.decoded && updateId === null) doc.noteQueued(check.decoded.structs, committed)
     return { ok: true, done: committed.then((r) => finish(r.seq)) }
   }
 
