@@ -20,6 +20,9 @@ const S = 'club3'
 const P = (slug: string) => demoProductId(S, slug)
 const SOLD_AT = '2026-01-01T21:00:00.000Z' // the fixture's clientTime
 
+/** A conflict the projector settled itself under `strategy`, with this outcome. */
+const settledBy = (strategy: Strategy, outcome: string) => ({ status: 'resolved', strategy, resolvedBy: 'projection', resolution: { strategy, outcome } })
+
 for (const backend of testBackends()) {
   describe(`conflict kinds and strategies on ${backend.name}`, () => {
     let database: TestDatabase
@@ -126,7 +129,7 @@ for (const backend of testBackends()) {
       expect((await row(s.id))?.status).toBe('refused')
       expect((await verdict(s.id))?.reasons.map((r) => r.code)).toEqual(['price_changed'])
       const c = await conflict('price_changed', s.id)
-      expect(c).toMatchObject({ status: 'resolved', strategy: 'server_wins', resolvedBy: 'projection', resolution: { strategy: 'server_wins', outcome: 'refuse' } })
+      expect(c).toMatchObject(settledBy('server_wins', 'refuse'))
       expect(c?.resolvedAt).not.toBeNull()
     })
 
@@ -139,12 +142,7 @@ for (const backend of testBackends()) {
       const verdictS = await verdict(s.id)
       expect(verdictS).toMatchObject({ status: 'accepted' })
       expect(verdictS?.reasons.map((r) => r.code)).toEqual(['visit_closed'])
-      expect(await conflict('visit_closed', s.id)).toMatchObject({
-        status: 'resolved',
-        strategy: 'terminal_wins',
-        resolvedBy: 'projection',
-        resolution: { strategy: 'terminal_wins', outcome: 'accept' },
-      })
+      expect(await conflict('visit_closed', s.id)).toMatchObject(settledBy('terminal_wins', 'accept'))
     })
 
     it('[PRJ3] merge (totals mismatch): the ticket is accepted and the conflict is settled as accept', async () => {
@@ -152,12 +150,7 @@ for (const backend of testBackends()) {
       await project([s], { totals_mismatch: 'merge' })
       expect((await row(s.id))?.status).toBe('accepted')
       expect((await verdict(s.id))?.reasons.map((r) => r.code)).toEqual(['totals_mismatch'])
-      expect(await conflict('totals_mismatch', s.id)).toMatchObject({
-        status: 'resolved',
-        strategy: 'merge',
-        resolvedBy: 'projection',
-        resolution: { strategy: 'merge', outcome: 'accept' },
-      })
+      expect(await conflict('totals_mismatch', s.id)).toMatchObject(settledBy('merge', 'accept'))
     })
 
     it('[PRJ3] last_write (price changed): a catalog change after the sale keeps the terminal price, one before it refuses; both settled by business time', async () => {
@@ -167,17 +160,9 @@ for (const backend of testBackends()) {
       const after = mk([[P('shake'), 1, 550]]) // repriced at 20:00, sold at 21:00 at the old price
       await project([before, after], { price_changed: 'last_write' })
       expect((await row(before.id))?.status).toBe('accepted')
-      expect(await conflict('price_changed', before.id)).toMatchObject({
-        status: 'resolved',
-        strategy: 'last_write',
-        resolution: { strategy: 'last_write', outcome: 'accept' },
-      })
+      expect(await conflict('price_changed', before.id)).toMatchObject(settledBy('last_write', 'accept'))
       expect((await row(after.id))?.status).toBe('refused')
-      expect(await conflict('price_changed', after.id)).toMatchObject({
-        status: 'resolved',
-        strategy: 'last_write',
-        resolution: { strategy: 'last_write', outcome: 'refuse' },
-      })
+      expect(await conflict('price_changed', after.id)).toMatchObject(settledBy('last_write', 'refuse'))
     })
 
     it('[PRJ3] last_write on a kind without a server-side time (unknown product) waits for a person like manual', async () => {
@@ -233,7 +218,7 @@ for (const backend of testBackends()) {
       expect([(await row(a.id))?.status, (await row(b.id))?.status]).toEqual(['accepted', 'accepted'])
       const over = (await database.db.select().from(tables.conflicts)).filter((c) => c.kind === 'oversold' && c.evidence.productId === P('protein-bar'))
       expect(over).toHaveLength(1)
-      expect(over[0]).toMatchObject({ status: 'resolved', strategy: 'merge', resolvedBy: 'projection', resolution: { strategy: 'merge', outcome: 'kept' } })
+      expect(over[0]).toMatchObject(settledBy('merge', 'kept'))
     })
 
     it('[PRJ3][PRJ14] a suspected duplicate under a non-manual strategy: both sales stand and the conflict is settled as kept', async () => {
@@ -244,7 +229,7 @@ for (const backend of testBackends()) {
       expect([(await row(a.id))?.status, (await row(b.id))?.status]).toEqual(['accepted', 'accepted'])
       const dup = (await database.db.select().from(tables.conflicts)).filter((c) => c.kind === 'duplicate' && c.docs.includes(ticketDocName(S, a.id)))
       expect(dup).toHaveLength(1)
-      expect(dup[0]).toMatchObject({ status: 'resolved', strategy: 'terminal_wins', resolution: { strategy: 'terminal_wins', outcome: 'kept' } })
+      expect(dup[0]).toMatchObject(settledBy('terminal_wins', 'kept'))
     })
   })
 }
