@@ -5,12 +5,7 @@ import type { Db } from '@tally/schema/db'
 /** A database or an open transaction: both run queries. */
 export type Executor = Pick<Db, 'execute' | 'select' | 'insert' | 'update' | 'delete'>
 
-/** drizzle's postgres-js `execute` returns the rows; its PGlite one returns `{ rows }`. */
-export async function query<T = Record<string, unknown>>(ex: Executor, q: SQL): Promise<T[]> {
-  const res = (await ex.execute(q)) as unknown
-  if (Array.isArray(res)) return res as T[]
-  return ((res as { rows?: T[] }).rows ?? []) as T[]
-}
+export { query, textArray } from '@tally/schema/db'
 
 /** `(a, b, c)` as a parenthesised list of parameters; callers make sure it is not empty. */
 export function list(values: readonly unknown[]): SQL {
@@ -67,13 +62,6 @@ export async function bulkInsert(
   }
 }
 
-/**
- * A text[] of the given strings, for `col = ANY(${textArray(ids)})`: one parameter, and
- * unlike `IN (subquery)` the planner uses the column's index for it.
- */
-export function textArray(values: readonly string[]): SQL {
-  return sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`
-}
 
 /** `SET col = excluded.col, ...` for an ON CONFLICT DO UPDATE. */
 export function setExcluded(columns: readonly string[]): SQL {

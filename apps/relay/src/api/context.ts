@@ -3,7 +3,6 @@
  * document writers, audit writing and the change signal the live dashboard follows.
  */
 import { EventEmitter } from 'node:events'
-import type { SQL } from 'drizzle-orm'
 import { createDocWriter, resolveStrategies, type DocWriter, type Strategies } from '@tally/projections'
 import { tables, type Database, type Db, type Tx } from '@tally/schema/db'
 import type { AuditEntry } from '@tally/schema/db'
@@ -13,11 +12,7 @@ import { createRateLimiter, type RateLimiter } from '../rate-limit.ts'
 export type Executor = Db | Tx
 
 /** Raw SQL rows on both drivers (postgres-js returns the rows, PGlite `{ rows }`). */
-export async function rows<T = Record<string, unknown>>(ex: Executor, q: SQL): Promise<T[]> {
-  const res = (await ex.execute(q)) as unknown
-  if (Array.isArray(res)) return res as T[]
-  return ((res as { rows?: T[] }).rows ?? []) as T[]
-}
+export { query as rows } from '@tally/schema/db'
 
 export interface DocWrites {
   /**

@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, gt, inArray, ne, sql } from 'drizzle-orm'
 import type { Database } from './open.ts'
+import { query, textArray } from './raw-sql.ts'
 import { snapshots, updateLog } from './tables.ts'
 
 export interface AppendInput {
@@ -71,11 +72,6 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 }
 
-/** drizzle's postgres-js `execute` returns the rows; its PGlite one returns `{ rows }`. */
-function rowsOf<T>(res: unknown): T[] {
-  if (Array.isArray(res)) return res as T[]
-  return ((res as { rows?: T[] }).rows ?? []) as T[]
-}
 
 export function logChannel(schema: string): string {
   return `tally_log_${schema}`
@@ -96,8 +92,10 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       // as one JSON parameter expanded server-side: a multi-row VALUES with thousands
       // of bind parameters cost the relay more CPU than the commit.
       const rows = batch.map((b, i) => ({ i, d: b.doc, s: b.store, u: b.updateId, b: base64(b.bytes), a: b.actor }))
-      const inserted = rowsOf<{ seq: number | string; doc: string; update_id: string | null }>(
-        await db.execute(sql`
+      const inserted = (
+        await query<{ seq: number | string; doc: string; update_id: string | null }>(
+          db,
+          sql`
           WITH ins AS (
             INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
             SELECT x.d, x.s, x.u, decode(x.b, 'base64'), x.a, ${origin}
@@ -108,7 +106,8 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
           ), note AS (
             SELECT pg_notify(${channel}, max(seq)::text) FROM ins
           )
-          SELECT seq, doc, update_id, (SELECT count(*) FROM note) AS notified FROM ins`),
+          SELECT seq, doc, update_id, (SELECT count(*) FROM note) AS notified FROM ins`,
+        )
       ).map((r) => ({ seq: Number(r.seq), doc: r.doc, updateId: r.update_id }))
       // Inserted rows come back in insertion order; ids may repeat within a batch.
       const fresh = new Map<string, number>()
@@ -163,7 +162,7 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
       if (names.length === 0) return out
       const list = [...new Set(names)]
       // One JSON parameter for the names, not one bind parameter each.
-      const nameList = sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(list)}::json))`
+      const nameList = textArray(list)
       const snaps = await db.select().from(snapshots).where(sql`${snapshots.doc} = ANY(${nameList})`)
       const bySnap = new Map(snaps.map((s) => [s.doc, s]))
       const rows = await db
@@ -213,8 +212,9 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
     async prune(list) {
       if (list.length === 0) return 0
       const rows = list.map((x) => ({ d: x.doc, u: x.uptoSeq }))
-      const gone = rowsOf<{ n: number | string }>(
-        await db.execute(sql`
+      const gone = await query<{ n: number | string }>(
+        db,
+        sql`
           WITH lim AS (
             SELECT x.d AS doc, LEAST(x.u, s.upto_seq) AS upto
             FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(d text, u bigint)
@@ -222,7 +222,7 @@ export function createUpdateLog(database: Database, origin: string): UpdateLog {
           ), del AS (
             DELETE FROM update_log l USING lim WHERE l.doc = lim.doc AND l.seq <= lim.upto RETURNING 1
           )
-          SELECT count(*) AS n FROM del`),
+          SELECT count(*) AS n FROM del`,
       )
       return Number(gone[0]?.n ?? 0)
     },
