@@ -19,8 +19,10 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
 export interface InboundHandler {
   /** Relay sync step 1: its (committed, so durable) state vector. */
   relayState(doc: string, stateVector: Uint8Array): void
-  /** Relay step 2 or update: apply with the client as origin. */
+  /** Relay step 2 or update: apply with the client as origin (may be deferred, see `settle`). */
   remoteUpdate(doc: string, update: Uint8Array): void
+  /** Called before any frame other than a relay update: deferred relay updates apply now. */
+  settle(): void
   /** Entries committed in the log, with the relay's durable state vector after them. */
   ack(doc: string, acks: readonly MuxAck[], stateVector: Uint8Array): void
   refusedEntry(doc: string, updateId: string, code: string, reason: string): void
@@ -41,13 +43,15 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
     case Mux.sync: {
       const msg = parseSyncMessage(frame.message)
       if (!msg) return
-      if (msg.step === SyncStep.step1) h.relayState(frame.doc, msg.payload)
-      else h.remoteUpdate(frame.doc, msg.payload)
-      return
+      if (msg.step !== SyncStep.step1) return h.remoteUpdate(frame.doc, msg.payload)
+      h.settle()
+      return h.relayState(frame.doc, msg.payload)
     }
     case Mux.ack:
+      h.settle()
       return h.ack(frame.doc, frame.acks, frame.stateVector)
     case Mux.error:
+      h.settle()
       if (TRANSIENT_CODES.has(frame.code)) {
         if (frame.updateId !== '') h.retryLater()
         return
@@ -56,6 +60,7 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
       if (frame.doc !== '') h.refusedDoc(frame.doc, frame.code, frame.reason)
       return
     case Mux.subscribed:
+      h.settle()
       return h.subscribed(frame.docs)
     case Mux.awareness:
     case Mux.subscribe:

@@ -216,7 +216,6 @@ class TallySyncClient implements SyncClient {
   /** The frame handlers (see inbound.ts for what each frame means). */
   private readonly inbound: InboundHandler = {
     relayState: (doc, stateVector) => {
-      this.applyIncoming()
       const e = this.loaded(doc)
       if (!e) return
       this.table.setDurable(e, stateVector)
@@ -238,7 +237,6 @@ class TallySyncClient implements SyncClient {
       if (this.incoming.size === 1) queueMicrotask(() => this.applyIncoming())
     },
     ack: (doc, acks, stateVector) => {
-      this.applyIncoming()
       this.lastSyncAt = Date.now()
       this.retries = 0
       const e = this.loaded(doc)
@@ -256,19 +254,17 @@ class TallySyncClient implements SyncClient {
       this.maybeClose(e)
     },
     refusedEntry: (doc, updateId, code, reason) => {
-      this.applyIncoming()
       const e = this.loaded(doc)
       if (e) this.refuse(e, updateId, code, reason)
     },
     refusedDoc: (doc, code, reason) => {
-      this.applyIncoming()
       // The whole document was refused (another store, a bad name): it will never sync.
       this.syncWaiters.rejectDoc(doc, new TallyError(code as ErrorCode, reason))
       this.recordRefusal({ doc, updateId: '', code, reason })
     },
     retryLater: () => this.scheduleRetry(),
+    settle: () => this.applyIncoming(),
     subscribed: (docs) => {
-      this.applyIncoming()
       this.lastSyncAt = Date.now()
       this.conn.succeeded()
       for (const doc of docs) {
@@ -281,7 +277,7 @@ class TallySyncClient implements SyncClient {
     },
   }
 
-  /** Relay updates not applied yet; every other frame applies them first, keeping order. */
+  /** Relay updates not applied yet; every other frame applies them first (`settle`), keeping order. */
   private incoming = new Map<DocEntry, Uint8Array[]>()
   private applyIncoming(): void {
     if (this.incoming.size === 0) return
