@@ -4,19 +4,19 @@ import { uuidv7 } from './ids.ts'
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 describe('uuidv7', () => {
-  it('makes RFC 9562 version-7 ids, unique across many refills of the random pool', () => {
+  it('[SCH5] makes RFC 9562 version-7 ids, unique across many refills of the random pool', () => {
     const ids = Array.from({ length: 20_000 }, () => uuidv7())
     for (const id of ids) expect(id).toMatch(V7)
     expect(new Set(ids).size).toBe(ids.length)
   })
 
-  it('sorts ids in the order they were made, even within one millisecond', () => {
+  it('[SCH5] sorts ids in the order they were made, even within one millisecond', () => {
     const ids = Array.from({ length: 20_000 }, () => uuidv7())
     const sorted = [...ids].sort()
     expect(sorted).toEqual(ids)
   })
 
-  it('carries the current time in its first 48 bits', () => {
+  it('[SCH5] carries the current time in its first 48 bits', () => {
     const before = Date.now()
     const id = uuidv7()
     const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16)
