@@ -145,6 +145,16 @@ for (const backend of testBackends()) {
       expect(await conflict('visit_closed', s.id)).toMatchObject(settledBy('terminal_wins', 'accept'))
     })
 
+    it('[PRJ3] last_write (visit closed): the sale, made after the close, is the later write: it counts and the conflict is settled as accept', async () => {
+      const v = visits[2] as { id: string; bracelet: string }
+      await database.db.update(tables.visits).set({ exitAt: new Date('2026-01-01T20:30:00Z') }).where(eq(tables.visits.id, v.id))
+      const s = mk([[P('cola'), 1, 250]], { visitId: v.id, bracelet: v.bracelet }) // sold at 21:00
+      await project([s], { visit_closed: 'last_write' })
+      expect((await row(s.id))?.status).toBe('accepted')
+      expect((await verdict(s.id))?.reasons.map((r) => r.code)).toEqual(['visit_closed'])
+      expect(await conflict('visit_closed', s.id)).toMatchObject(settledBy('last_write', 'accept'))
+    })
+
     it('[PRJ3] merge (totals mismatch): the ticket is accepted and the conflict is settled as accept', async () => {
       const s = mk([[P('cola'), 1, 250]], { payment: { method: 'card', amount: 200 } })
       await project([s], { totals_mismatch: 'merge' })
