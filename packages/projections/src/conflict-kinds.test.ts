@@ -175,11 +175,16 @@ for (const backend of testBackends()) {
       expect(await conflict('price_changed', after.id)).toMatchObject(settledBy('last_write', 'refuse'))
     })
 
-    it('[PRJ3] last_write on a kind without a server-side time (unknown product) waits for a person like manual', async () => {
-      const s = mk([['ghost', 1, 100]])
-      await project([s], { unknown_product: 'last_write' })
-      expect((await row(s.id))?.status).toBe('refused')
-      expect(await conflict('unknown_product', s.id)).toMatchObject({ status: 'open', strategy: 'last_write', resolution: null, resolvedBy: null })
+    it('[PRJ3] last_write on kinds without a server-side time (unknown product, inactive product) waits for a person like manual', async () => {
+      await database.db.update(tables.products).set({ active: false }).where(eq(tables.products.id, P('wine')))
+      const ghost = mk([['ghost', 1, 100]])
+      const wine = mk([[P('wine'), 1, 450]])
+      await project([ghost, wine], { unknown_product: 'last_write', inactive_product: 'last_write' })
+      const waiting = { status: 'open', strategy: 'last_write', resolution: null, resolvedBy: null }
+      expect((await row(ghost.id))?.status).toBe('refused')
+      expect(await conflict('unknown_product', ghost.id)).toMatchObject(waiting)
+      expect((await row(wine.id))?.status).toBe('refused')
+      expect(await conflict('inactive_product', wine.id)).toMatchObject(waiting)
     })
 
     it('[PRJ3][PRJ13] a person refusing a conflict the strategy settled as accept refuses the ticket on the next projection and gives its stock back', async () => {
