@@ -246,5 +246,30 @@ for (const backend of testBackends()) {
       expect(dup).toHaveLength(1)
       expect(dup[0]).toMatchObject(settledBy('terminal_wins', 'kept'))
     })
+
+    // Last in this file: it rebuilds the whole projection of the store.
+    it('[PRJ3] a strategy changed after its conflicts exist leaves them as they are until a rebuild, which settles the open one under the new strategy and keeps what a person decided', async () => {
+      const open = mk([[P('beer'), 1, 330]])
+      const decided = mk([[P('beer'), 1, 340]])
+      await project([open, decided], { price_changed: 'manual' })
+      expect([(await row(open.id))?.status, (await row(decided.id))?.status]).toEqual(['refused', 'refused'])
+      await database.db
+        .update(tables.conflicts)
+        .set({ status: 'resolved', resolvedBy: 'boss', resolvedAt: new Date(), resolution: { outcome: 'refuse' } })
+        .where(eq(tables.conflicts.key, `price_changed:${decided.id}`))
+
+      // The worker restarts with terminal_wins: nothing new to fold, nothing changes.
+      const restarted = createProjector({ database, strategies: { price_changed: 'terminal_wins' } })
+      await restarted.runOnce()
+      expect((await row(open.id))?.status).toBe('refused')
+      expect(await conflict('price_changed', open.id)).toMatchObject({ status: 'open', strategy: 'manual' })
+
+      await restarted.rebuild({ store: S })
+      expect((await row(open.id))?.status).toBe('accepted')
+      expect((await verdict(open.id))?.status).toBe('accepted')
+      expect(await conflict('price_changed', open.id)).toMatchObject(settledBy('terminal_wins', 'accept'))
+      expect((await row(decided.id))?.status).toBe('refused')
+      expect(await conflict('price_changed', decided.id)).toMatchObject({ status: 'resolved', resolvedBy: 'boss', resolution: { outcome: 'refuse' } })
+    })
   })
 }
