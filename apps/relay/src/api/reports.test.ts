@@ -4,6 +4,7 @@ import { demoProductId } from '@tally/projections'
 import { uuidv7 } from '@tally/schema'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { rows } from './context.ts'
+import { mergeSpellings } from './routes/reports.ts'
 import { saleLine, settle, startApiFixture, STORE, type ApiFixture } from './testing.ts'
 
 const beer = demoProductId(STORE, 'beer')
@@ -26,7 +27,7 @@ for (const backend of testBackends()) {
           { local_id: ids[1], client_time: '2026-03-01T22:40:00Z', payment_method: 'card', cashier: 'Luis', items: [saleLine(beer, 1)] },
         ] },
       })
-      await f.call('POST', '/sales/sync/upload', { token: till2, body: { sales: [{ local_id: ids[2], client_time: '2026-03-02T09:00:00Z', visit_id: visit.id, cashier: 'Ana', items: [saleLine(wine, 2)] }] } })
+      await f.call('POST', '/sales/sync/upload', { token: till2, body: { sales: [{ local_id: ids[2], client_time: '2026-03-02T09:00:00Z', visit_id: visit.id, cashier: ' ana ', items: [saleLine(wine, 2)] }] } })
       await settle(f)
     })
     afterAll(async () => {
@@ -58,6 +59,7 @@ for (const backend of testBackends()) {
       expect(day.json.rows.map((r: { key: string; tickets: number }) => [r.key, r.tickets])).toEqual([['2026-03-01', 2], ['2026-03-02', 1]])
       const pay = await f.call('GET', '/reports/sales?by=payment', { token: f.admin })
       expect(Object.fromEntries(pay.json.rows.map((r: { key: string; total: number }) => [r.key, r.total]))).toEqual({ card: 350, cash: 1150, visit: 900 })
+      // "Ana" on till-1 and " ana " on till-2 are one person, named as written on the first.
       const who = await f.call('GET', '/reports/sales?by=cashier', { token: f.admin })
       expect(Object.fromEntries(who.json.rows.map((r: { key: string; total: number }) => [r.key, r.total]))).toEqual({ Ana: 2 * 350 + 450 + 2 * 450, Luis: 350 })
       const term = await f.call('GET', '/reports/sales?by=terminal&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z', { token: f.admin })
@@ -113,3 +115,25 @@ for (const backend of testBackends()) {
     })
   })
 }
+
+describe('sales by cashier', () => {
+  const r = (key: string, tickets: number, total = tickets * 100) => ({ key, label: key, tickets, units: tickets, total })
+
+  it('[API15] one person typed three ways is one row, named after the spelling on most tickets', () => {
+    expect(mergeSpellings([r('ANA', 1), r('Ana', 3), r(' ana  ', 2), r('Luis', 1)])).toEqual([
+      { key: 'Ana', label: 'Ana', tickets: 6, units: 6, total: 600 },
+      { key: 'Luis', label: 'Luis', tickets: 1, units: 1, total: 100 },
+    ])
+  })
+
+  it('[API15] names that differ only in accent encoding, spacing or case merge; different names and the empty name do not', () => {
+    const composed = 'Jos\u00e9'
+    const decomposed = 'Jose\u0301'
+    const out = mergeSpellings([r(decomposed, 1), r(`JOS\u00c9  `, 1), r(composed, 2), r('Jose', 1), r('', 4)])
+    expect(out.map((x) => [x.key, x.tickets])).toEqual([['', 4], ['Jose', 1], [composed, 4]])
+  })
+
+  it('[API15] on a tie the spelling that sorts first names the row', () => {
+    expect(mergeSpellings([r('ana', 2), r('Ana', 2)]).map((x) => x.key)).toEqual(['Ana'])
+  })
+})

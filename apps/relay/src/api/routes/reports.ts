@@ -1,6 +1,6 @@
 /**
  * Reports from the projected rows: sales (accepted, non-voided tickets) by day, hour,
- * product, terminal or payment method, and consumption per visit; JSON or CSV.
+ * product, terminal, cashier or payment method, and consumption per visit; JSON or CSV.
  *
  * Days and hours are those of a time zone: the request's `tz` (IANA name), else the
  * relay's `reportTimeZone` (REPORT_TIME_ZONE, default UTC). Postgres and PGlite both ship
@@ -62,6 +62,49 @@ function keyOf(by: Exclude<SalesBy, 'product'>, tz: string): { key: SQL; off: SQ
   }
 }
 
+export interface SalesRow {
+  key: string
+  label: string
+  tickets: number
+  units: number
+  total: number
+}
+
+/** A typed name as shown: one Unicode form, no outer or doubled spaces. */
+const tidy = (name: string) => name.normalize('NFC').trim().replace(/\s+/g, ' ')
+
+/**
+ * Cashier names are typed on each terminal, so one person can arrive as "Ana", "ana " and
+ * "ANA". They are one row, named (key and label) after the spelling on most tickets; on a
+ * tie, the one that sorts first ("Ana" before "ana"). An empty name stays its own row.
+ */
+export function mergeSpellings(rows: readonly SalesRow[]): SalesRow[] {
+  const people = new Map<string, { row: SalesRow; spellings: Map<string, number> }>()
+  for (const r of rows) {
+    const name = tidy(r.key)
+    const person = name.toLocaleLowerCase()
+    let p = people.get(person)
+    if (!p) {
+      p = { row: { key: name, label: name, tickets: 0, units: 0, total: 0 }, spellings: new Map() }
+      people.set(person, p)
+    }
+    p.row.tickets += r.tickets
+    p.row.units += r.units
+    p.row.total += r.total
+    p.spellings.set(name, (p.spellings.get(name) ?? 0) + r.tickets)
+  }
+  const out: SalesRow[] = []
+  for (const { row, spellings } of people.values()) {
+    let best = row.key
+    for (const [name, tickets] of spellings) {
+      const top = spellings.get(best) as number
+      if (tickets > top || (tickets === top && name < best)) best = name
+    }
+    out.push({ ...row, key: best, label: best })
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
 /** A CSV download; its name and a header say which zone the days and hours are in. */
 function csv(c: ApiCtx, name: string, tz: string, text: string): Response {
   c.header('content-type', 'text/csv; charset=utf-8')
@@ -113,7 +156,8 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       db,
       sql`${scope} SELECT count(*) AS tickets, coalesce(sum(u.units), 0) AS units, coalesce(sum(t.total), 0) AS total FROM t LEFT JOIN u ON u.ticket_id = t.id`,
     )
-    const out = grouped.map((r) => ({ key: r.key, label: r.label, tickets: Number(r.tickets), units: Number(r.units), total: Number(r.total) }))
+    const exact = grouped.map((r) => ({ key: r.key, label: r.label, tickets: Number(r.tickets), units: Number(r.units), total: Number(r.total) }))
+    const out = q.by === SalesBy.cashier ? mergeSpellings(exact) : exact
     const totals = { tickets: Number(tot?.tickets ?? 0), units: Number(tot?.units ?? 0), total: Number(tot?.total ?? 0) }
     if (q.format === 'csv') {
       return csv(c, `sales-by-${q.by}`, tz, toCsv(['key', 'label', 'tickets', 'units', 'total_cents'], [...out.map((r) => [r.key, r.label, r.tickets, r.units, r.total]), ['TOTAL', '', totals.tickets, totals.units, totals.total]]))
