@@ -3,9 +3,10 @@
  * holder, and a lock left by a killed process does not keep the database shut.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DataDirBusyError, lockDataDir } from './dir-lock.ts'
 import { openDatabase } from './open.ts'
@@ -45,4 +46,31 @@ describe('PGlite data directory lock', () => {
     writeFileSync(`${dir}.lock`, `${process.pid} 1`)
     lockDataDir(dir)()
   })
+})
+
+describe('creating a PGlite cluster', () => {
+  it('[DB1] a new directory gets its cluster on first open, and the next open finds what was written', async () => {
+    const dir = join(root, 'fresh')
+    const first = await openDatabase({ dataDir: dir })
+    await first.db.execute(sql`CREATE TABLE kept (note text)`)
+    await first.db.execute(sql`INSERT INTO kept VALUES ('still here')`)
+    await first.close()
+    const again = await openDatabase({ dataDir: dir })
+    try {
+      const { rows } = (await again.db.execute(sql`SELECT note FROM kept`)) as unknown as { rows: Array<{ note: string }> }
+      expect(rows).toEqual([{ note: 'still here' }])
+    } finally {
+      await again.close()
+    }
+  }, 60_000)
+
+  it('[DB1] a directory PGlite cannot set up is refused with an error naming it, and the lock is left free', async () => {
+    const dir = join(root, 'broken')
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'global'), 'a file where initdb needs a directory')
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(`creating the PGlite cluster in ${dir} failed (exit 1): filesystem error`)
+    rmSync(join(dir, 'global'))
+    const fixed = await openDatabase({ dataDir: dir })
+    await fixed.close()
+  }, 60_000)
 })

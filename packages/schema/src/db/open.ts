@@ -4,7 +4,9 @@
  * Migrations apply on open. `schema` puts every table in its own Postgres schema, which
  * lets tests share one server without seeing each other.
  */
-import { mkdirSync } from 'node:fs'
+import { fork } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { lockDataDir } from './dir-lock.ts'
@@ -58,6 +60,29 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, schema, opts.max ?? 10, opts.warm ?? 0) : openPglite(opts.dataDir ?? 'memory://', schema, opts.loadDataDir)
 }
 
+const INITDB = fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url))
+
+/**
+ * A new data directory's cluster is made by a short-lived child process. The PGlite
+ * instance that runs initdb keeps initdb's memory for as long as it lives: opened in the
+ * relay's own process, a first start sat at about 890 MiB resident against 450 MiB for
+ * every later start (measured).
+ */
+function createCluster(dataDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(INITDB, [dataDir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] })
+    let stderr = ''
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2_000)
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (code === 0) return resolve()
+      reject(new Error(`creating the PGlite cluster in ${dataDir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
+    })
+  })
+}
+
 async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | File): Promise<Database> {
   let unlock = () => {}
   if (!dataDir.startsWith('memory://')) {
@@ -66,6 +91,7 @@ async function openPglite(dataDir: string, schema: string, loadDataDir?: Blob | 
   }
   let client: PGlite
   try {
+    if (!dataDir.startsWith('memory://') && !loadDataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createCluster(dataDir)
     client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
   } catch (err) {
     unlock()
