@@ -22,7 +22,7 @@ const WARM_CONNECTIONS = 4
 const database = await openDatabase(
   config.databaseUrl
     ? { url: config.databaseUrl, schema: config.databaseSchema, warm: WARM_CONNECTIONS }
-    : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },
+    : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema, warmUp: true },
 ).catch((err: unknown) => {
   // A second process on the same PGlite directory is a mistake to explain, not a crash.
   if (!(err instanceof DataDirBusyError)) throw err
