@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DataDirBusyError, lockDataDir } from './dir-lock.ts'
 import { openDatabase } from './open.ts'
+import { query } from './raw-sql.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'tally-lock-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -57,8 +58,7 @@ describe('creating a PGlite cluster', () => {
     await first.close()
     const again = await openDatabase({ dataDir: dir })
     try {
-      const { rows } = (await again.db.execute(sql`SELECT note FROM kept`)) as unknown as { rows: Array<{ note: string }> }
-      expect(rows).toEqual([{ note: 'still here' }])
+      expect(await query(again.db, sql`SELECT note FROM kept`)).toEqual([{ note: 'still here' }])
     } finally {
       await again.close()
     }

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import postgres from 'postgres'
 import { sql } from 'drizzle-orm'
 import { dropSchema, openDatabase, type Database } from './open.ts'
+import { query } from './raw-sql.ts'
 
 const url = process.env.TEST_DATABASE_URL
 
@@ -40,11 +41,10 @@ describe('opening PGlite with warmUp', () => {
   it('[DB3] the warm-up rounds leave nothing behind: no table, no rows, and the log starts at sequence 1', async () => {
     const db = await openDatabase({ dataDir: 'memory://', warmUp: true })
     try {
-      const tables = (await db.db.execute(sql`SELECT relname FROM pg_class WHERE relname LIKE 'tally_warm%'`)) as unknown as { rows: unknown[] }
-      expect(tables.rows).toEqual([])
+      expect(await query(db.db, sql`SELECT relname FROM pg_class WHERE relname LIKE 'tally_warm%'`)).toEqual([])
       await db.db.execute(sql`INSERT INTO update_log (doc, store, update_id, bytes, actor, origin) VALUES ('s/cart/x', 's', 'u1', decode('00', 'hex'), 't', 'test')`)
-      const seq = (await db.db.execute(sql`SELECT seq FROM update_log`)) as unknown as { rows: Array<{ seq: unknown }> }
-      expect(seq.rows.map((r) => Number(r.seq))).toEqual([1])
+      const seq = await query<{ seq: unknown }>(db.db, sql`SELECT seq FROM update_log`)
+      expect(seq.map((r) => Number(r.seq))).toEqual([1])
     } finally {
       await db.close()
     }
