@@ -110,14 +110,15 @@ async function warmUpPglite(client: PGlite): Promise<void> {
 }
 
 async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | File | undefined, warmUp: boolean): Promise<Database> {
+  const onDisk = !dataDir.startsWith('memory://')
   let unlock = () => {}
-  if (!dataDir.startsWith('memory://')) {
+  if (onDisk) {
     mkdirSync(dataDir, { recursive: true })
     unlock = lockDataDir(dataDir)
   }
   let client: PGlite
   try {
-    if (!dataDir.startsWith('memory://') && !loadDataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createCluster(dataDir)
+    if (onDisk && !loadDataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createCluster(dataDir)
     client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
   } catch (err) {
     unlock()
