@@ -79,30 +79,23 @@ const tidy = (name: string) => name.normalize('NFC').trim().replace(/\s+/g, ' ')
  * tie, the one that sorts first ("Ana" before "ana"). An empty name stays its own row.
  */
 export function mergeSpellings(rows: readonly SalesRow[]): SalesRow[] {
-  const people = new Map<string, { row: SalesRow; spellings: Map<string, number> }>()
+  const people = new Map<string, { tickets: number; units: number; total: number; spellings: Map<string, number> }>()
   for (const r of rows) {
     const name = tidy(r.key)
     const person = name.toLocaleLowerCase()
-    let p = people.get(person)
-    if (!p) {
-      p = { row: { key: name, label: name, tickets: 0, units: 0, total: 0 }, spellings: new Map() }
-      people.set(person, p)
-    }
-    p.row.tickets += r.tickets
-    p.row.units += r.units
-    p.row.total += r.total
+    const p = people.get(person) ?? { tickets: 0, units: 0, total: 0, spellings: new Map<string, number>() }
+    people.set(person, p)
+    p.tickets += r.tickets
+    p.units += r.units
+    p.total += r.total
     p.spellings.set(name, (p.spellings.get(name) ?? 0) + r.tickets)
   }
-  const out: SalesRow[] = []
-  for (const { row, spellings } of people.values()) {
-    let best = row.key
-    for (const [name, tickets] of spellings) {
-      const top = spellings.get(best) as number
-      if (tickets > top || (tickets === top && name < best)) best = name
-    }
-    out.push({ ...row, key: best, label: best })
-  }
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  const out = [...people.values()].map(({ spellings, ...sums }) => {
+    const [name] = [...spellings].sort(([a, n], [b, m]) => m - n || byName(a, b))[0] as [string, number]
+    return { key: name, label: name, ...sums }
+  })
+  return out.sort((a, b) => byName(a.key, b.key))
 }
 
 /** A CSV download; its name and a header say which zone the days and hours are in. */
