@@ -21,6 +21,7 @@ import {
   ticketDocName,
   uuidv7,
   visitDocName,
+  recordCheckout,
   writeCartMeta,
   writeSale,
 } from '@tally/schema'
@@ -72,9 +73,9 @@ function simulate(store: string, seed: number, products: ReadonlyArray<{ id: str
   const now = () => new Date(clock + ++tick * 1000).toISOString()
   const checkout = (terminal: string, cartId: string, cart: Y.Doc) => {
     if (readCartLines(cart).length === 0) return
-    const s = saleFromCart(cart, { cartId, storeId: store, terminalId: terminal, cashier: terminal, clientTime: now(), method: 'card' })
+    const s = saleFromCart(cart, { ticketId: cartId, cartId, storeId: store, terminalId: terminal, cashier: terminal, clientTime: now(), method: 'card' })
     writeSale(replica(terminal, ticketDocName(store, cartId)), s)
-    writeCartMeta(cart, { checkedOut: cartId })
+    recordCheckout(cart, { ticketId: cartId, terminalId: terminal, at: s.clientTime, total: s.total })
     if (s.visitId) addConsumption(replica(terminal, visitDocName(store, s.visitId)), cartId, { amount: s.total, terminalId: terminal, at: s.clientTime })
   }
   for (let c = r.int(1, 5); c > 0; c--) {

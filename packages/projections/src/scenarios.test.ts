@@ -12,6 +12,7 @@ import {
   ticketDocName,
   uuidv7,
   visitDocName,
+  recordCheckout,
   writeCartMeta,
   writeSale,
 } from '@tally/schema'
@@ -84,8 +85,8 @@ for (const backend of testBackends()) {
       const ta = new Y.Doc()
       const tb = new Y.Doc()
       for (const [term, cart, ticket] of [['ta', a, ta], ['tb', b, tb]] as const) {
-        writeSale(ticket, saleFromCart(cart, { cartId, storeId: S, terminalId: term, cashier: term, clientTime: new Date().toISOString(), method: 'card' }))
-        writeCartMeta(cart, { checkedOut: cartId })
+        writeSale(ticket, saleFromCart(cart, { ticketId: cartId, cartId, storeId: S, terminalId: term, cashier: term, clientTime: new Date().toISOString(), method: 'card' }))
+        recordCheckout(cart, { ticketId: cartId, terminalId: term, at: new Date().toISOString(), total: 0 })
       }
       await appendDoc(log, ticketDocName(S, cartId), S, tb, 'tb')
       await appendDoc(log, ticketDocName(S, cartId), S, ta, 'ta')

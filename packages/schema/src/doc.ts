@@ -6,13 +6,14 @@
  * Root types per kind (the relay's write rules refer to these names):
  *   catalog: products, stock, partners              (server only)
  *   roster:  visits                                 (server only)
- *   cart:    meta, lines                            (any terminal of the store)
+ *   cart:    meta, lines, checkouts                 (any terminal of the store)
  *   ticket:  ticket (terminal), server (server), void (admin)
- *   visit:   consumption (terminals), closing (server)
+ *   visit:   consumption, tabs (terminals), closing (server)
  */
 import * as Y from 'yjs'
 import type { DocKind } from './names.ts'
 import {
+  checkoutSchema,
   closingSchema,
   consumptionSchema,
   partnerSchema,
@@ -21,6 +22,7 @@ import {
   saleSchema,
   validate,
   verdictSchema,
+  visitTabSchema,
   voidSchema,
   type Closing,
   type Consumption,
@@ -40,10 +42,14 @@ export const Root = {
   visits: 'visits',
   cartMeta: 'meta',
   cartLines: 'lines',
+  /** Cart: ticketId -> CheckoutRecord, one entry per checkout (never one register). */
+  checkouts: 'checkouts',
   ticket: 'ticket',
   server: 'server',
   void: 'void',
   consumption: 'consumption',
+  /** Visit: cartId -> VisitTabEntry, the tabs opened for the visit (fresh UUIDv7 each). */
+  tabs: 'tabs',
   closing: 'closing',
 } as const
 
@@ -143,8 +149,14 @@ export interface CartMeta {
   visitId: string | null
   bracelet: string | null
   label: string
-  /** Ticket id once checked out (the ticket takes the cart's id). */
+  /**
+   * The first ticket made from this cart, or null while it is open. Derived from the
+   * `checkouts` map (every checkout is its own entry, so two checkouts never overwrite
+   * each other); a cart written before that map keeps its old `meta.checkedOut` value.
+   */
   checkedOut: string | null
+  /** The cart this one was merged into (a person merged two tabs of one visit), or null. */
+  mergedInto: string | null
 }
 
 export interface CartLine {
@@ -163,9 +175,17 @@ export function readCartMeta(doc: Y.Doc): CartMeta {
     const v = m.get(k)
     return typeof v === 'string' ? v : null
   }
-  return { visitId: str('visitId'), bracelet: str('bracelet'), label: str('label') ?? '', checkedOut: str('checkedOut') }
+  const first = readCheckouts(doc)[0]
+  return {
+    visitId: str('visitId'),
+    bracelet: str('bracelet'),
+    label: str('label') ?? '',
+    checkedOut: first?.ticketId ?? str('checkedOut'),
+    mergedInto: str('mergedInto'),
+  }
 }
-export function writeCartMeta(doc: Y.Doc, meta: Partial<CartMeta>): void {
+/** Meta fields a writer may set; `checkedOut` is not one of them (see recordCheckout). */
+export function writeCartMeta(doc: Y.Doc, meta: Partial<Omit<CartMeta, 'checkedOut'>>): void {
   const m = doc.getMap<unknown>(Root.cartMeta)
   doc.transact(() => {
     for (const [k, v] of Object.entries(meta)) if (v !== undefined) m.set(k, v)
@@ -247,6 +267,61 @@ export function removeCartLine(doc: Y.Doc, lineId: string): void {
   doc.getMap(Root.cartLines).delete(lineId)
 }
 
+/** One checkout of a cart: the ticket it made. Keyed by ticket id in the cart's `checkouts`. */
+export interface CheckoutRecord {
+  ticketId: string
+  terminalId: string
+  at: string
+  total: number
+}
+
+/** Every checkout of this cart, oldest ticket id (= earliest UUIDv7) first. */
+export function readCheckouts(doc: Y.Doc): CheckoutRecord[] {
+  const out: CheckoutRecord[] = []
+  for (const [ticketId, v] of doc.getMap<unknown>(Root.checkouts).entries()) {
+    const r = validate(checkoutSchema, v)
+    if (r.ok) out.push({ ...r.value, ticketId })
+  }
+  return out.sort((a, b) => (a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0))
+}
+/** Record that this cart made ticket `ticketId`. Each checkout is its own key: none is lost. */
+export function recordCheckout(doc: Y.Doc, rec: CheckoutRecord): void {
+  const { ticketId, ...value } = rec
+  doc.getMap<unknown>(Root.checkouts).set(ticketId, value)
+}
+
+/**
+ * Merge the lines of `source` into `target` (two tabs of one visit opened apart during a
+ * partition). Lines keep their ids and each terminal's quantity entry is copied as it is,
+ * so two terminals merging at once, or one merging again after more was added to the
+ * source, write the same keys with the same values: nothing counts twice. The source is
+ * marked `mergedInto` and is closed for selling. A source already checked out is left alone.
+ */
+export function mergeCartInto(target: Y.Doc, source: Y.Doc, targetCartId: string): boolean {
+  if (readCartMeta(source).checkedOut !== null) return false
+  const from = source.getMap<unknown>(Root.cartLines)
+  const to = target.getMap<unknown>(Root.cartLines)
+  target.transact(() => {
+    for (const [lineId, l] of from.entries()) {
+      if (!(l instanceof Y.Map)) continue
+      const q = l.get('qty')
+      if (!(q instanceof Y.Map)) continue
+      let line = to.get(lineId)
+      if (!(line instanceof Y.Map)) {
+        const fresh = new Y.Map<unknown>()
+        to.set(lineId, fresh)
+        for (const k of ['productId', 'name', 'unitPrice', 'taxRate'] as const) fresh.set(k, l.get(k))
+        fresh.set('qty', new Y.Map<number>())
+        line = fresh
+      }
+      const tq = (line as Y.Map<unknown>).get('qty') as Y.Map<number>
+      for (const [terminal, n] of q.entries()) if (typeof n === 'number' && tq.get(terminal) !== n) tq.set(terminal, n)
+    }
+  })
+  writeCartMeta(source, { mergedInto: targetCartId })
+  return true
+}
+
 export function cartTotal(lines: readonly CartLine[]): number {
   return lines.reduce((s, l) => s + l.qty * l.unitPrice, 0)
 }
@@ -276,10 +351,22 @@ export function writeVoid(doc: Y.Doc, v: VoidMark): void {
   doc.getMap(Root.void).set('mark', { ...v })
 }
 
-/** Freeze a cart into a sale. The ticket takes the cart's id: two checkouts, one ticket. */
+/**
+ * Freeze a cart into a sale. Every checkout is a new ticket with its own fresh id
+ * (`ticketId`); the sale names its cart, so the projection sees two checkouts of one
+ * cart as two tickets and decides whether they are one sale (identical content) or two.
+ */
 export function saleFromCart(
   cartDoc: Y.Doc,
-  args: { cartId: string; storeId: string; terminalId: string; cashier: string; clientTime: string; method: Sale['payment']['method'] },
+  args: {
+    ticketId: string
+    cartId: string
+    storeId: string
+    terminalId: string
+    cashier: string
+    clientTime: string
+    method: Sale['payment']['method']
+  },
 ): Sale {
   const meta = readCartMeta(cartDoc)
   const lines = readCartLines(cartDoc).map((l) => ({
@@ -293,7 +380,7 @@ export function saleFromCart(
   }))
   const total = lines.reduce((s, l) => s + l.total, 0)
   return {
-    id: args.cartId,
+    id: args.ticketId,
     storeId: args.storeId,
     terminalId: args.terminalId,
     cashier: args.cashier,
@@ -323,6 +410,30 @@ export function readConsumption(doc: Y.Doc): Array<Consumption & { ticketId: str
 }
 export function consumedTotal(doc: Y.Doc): number {
   return readConsumption(doc).reduce((s, c) => s + c.amount, 0)
+}
+/** A tab opened for a visit, keyed by its cart id in the visit's `tabs`. */
+export interface VisitTabEntry {
+  cartId: string
+  terminalId: string
+  openedAt: string
+}
+/**
+ * List a new tab in its visit. Tab ids are fresh UUIDv7s, never derived from the visit:
+ * two partitioned terminals make two tabs that cannot collide, and online terminals find
+ * the open one here and join it.
+ */
+export function listVisitTab(doc: Y.Doc, entry: VisitTabEntry): void {
+  const { cartId, ...value } = entry
+  doc.getMap<unknown>(Root.tabs).set(cartId, value)
+}
+/** The visit's tabs, oldest first. */
+export function readVisitTabs(doc: Y.Doc): VisitTabEntry[] {
+  const out: VisitTabEntry[] = []
+  for (const [cartId, v] of doc.getMap<unknown>(Root.tabs).entries()) {
+    const r = validate(visitTabSchema, v)
+    if (r.ok) out.push({ ...r.value, cartId })
+  }
+  return out.sort((a, b) => (a.cartId < b.cartId ? -1 : a.cartId > b.cartId ? 1 : 0))
 }
 export function readClosing(doc: Y.Doc): Closing | undefined {
   return readOne(doc.getMap(Root.closing).get('closing'), (v) => validate(closingSchema, v))

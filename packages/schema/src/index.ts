@@ -21,8 +21,11 @@ export {
   consumedTotal,
   findVisitByBracelet,
   forbiddenRoots,
+  listVisitTab,
+  mergeCartInto,
   readCartLines,
   readCartMeta,
+  readCheckouts,
   readClosing,
   readConsumption,
   readPartners,
@@ -32,7 +35,9 @@ export {
   readRoster,
   readSale,
   readVerdict,
+  readVisitTabs,
   readVoid,
+  recordCheckout,
   removeCartLine,
   removeRosterVisit,
   saleFromCart,
@@ -45,10 +50,11 @@ export {
   writeVerdict,
   writeVoid,
 } from './doc.ts'
-export type { CartLine, CartMeta } from './doc.ts'
+export type { CartLine, CartMeta, CheckoutRecord, VisitTabEntry } from './doc.ts'
 export {
   PaymentMethod,
   VerdictStatus,
+  checkoutSchema,
   closingSchema,
   consumptionSchema,
   partnerSchema,
@@ -58,6 +64,7 @@ export {
   saleSchema,
   validate,
   verdictSchema,
+  visitTabSchema,
   voidSchema,
 } from './validate.ts'
 export type {

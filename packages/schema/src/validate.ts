@@ -72,11 +72,15 @@ export const saleSchema = z.object({
 })
 export type Sale = z.infer<typeof saleSchema>
 
-export const VerdictStatus = { accepted: 'accepted', refused: 'refused' } as const
+/**
+ * `review`: the sale waits for a person (a conflict under the manual strategy); like a
+ * refusal it moves no stock and is not in the takings until someone accepts it.
+ */
+export const VerdictStatus = { accepted: 'accepted', refused: 'refused', review: 'review' } as const
 export type VerdictStatus = (typeof VerdictStatus)[keyof typeof VerdictStatus]
 
 export const verdictSchema = z.object({
-  status: z.enum([VerdictStatus.accepted, VerdictStatus.refused]),
+  status: z.enum([VerdictStatus.accepted, VerdictStatus.refused, VerdictStatus.review]),
   reasons: z.array(z.object({ code: z.string(), message: z.string() })),
   /** Log sequence of the ticket state the verdict was made on. */
   seq: z.number().int(),
@@ -93,6 +97,9 @@ export const consumptionSchema = z.object({
   at: isoTime,
 })
 export type Consumption = z.infer<typeof consumptionSchema>
+
+export const checkoutSchema = z.object({ terminalId: id, at: isoTime, total: signedCents })
+export const visitTabSchema = z.object({ terminalId: id, openedAt: isoTime })
 
 export const closingSchema = z.object({ closedAt: isoTime, by: z.string() })
 export type Closing = z.infer<typeof closingSchema>

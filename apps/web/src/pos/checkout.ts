@@ -1,8 +1,8 @@
 /**
- * Checkout: freeze the cart into a ticket document named by the cart's id, charge the
- * visit (a consumption entry keyed by the ticket id) and mark the cart checked out.
- * Two terminals checking out the same tab write the same ticket id, so the server ends
- * with one ticket; a retried checkout overwrites its own consumption entry, never adds.
+ * Checkout: freeze the cart into a new ticket document with a fresh id, charge the visit
+ * (a consumption entry keyed by the ticket id) and record the checkout in the cart's
+ * `checkouts` map. Two terminals checking out the same tab make two tickets naming the
+ * same cart; the projection counts them once when identical and raises a conflict when not.
  */
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
@@ -10,11 +10,11 @@ import {
   addConsumption,
   readCartLines,
   readCartMeta,
-  readSale,
+  recordCheckout,
   saleFromCart,
   ticketDocName,
+  uuidv7,
   visitDocName,
-  writeCartMeta,
   writeSale,
   type PaymentMethod,
   type Sale,
@@ -32,27 +32,28 @@ export async function checkoutCart(
   if (readCartLines(cart).length === 0) return { ok: false, error: 'empty' }
   if (args.method === 'visit' && meta.visitId === null) return { ok: false, error: 'no_visit' }
 
-  const ticketName = ticketDocName(store, cartId)
+  // Every checkout is a new ticket with a fresh id: a second checkout of this cart made
+  // elsewhere is another ticket, and the projection decides whether it is the same sale.
+  const ticketId = uuidv7()
+  const ticketName = ticketDocName(store, ticketId)
   const ticket = await client.open(ticketName)
-  // Another terminal may have checked this tab out already (we merged its ticket): keep it.
-  let sale = readSale(ticket)
-  if (sale === undefined) {
-    sale = saleFromCart(cart, {
-      cartId,
-      storeId: store,
-      terminalId: args.terminalId,
-      cashier: args.cashier,
-      clientTime: new Date().toISOString(),
-      method: args.method,
-    })
-    writeSale(ticket, sale)
-  }
+  const sale = saleFromCart(cart, {
+    ticketId,
+    cartId,
+    storeId: store,
+    terminalId: args.terminalId,
+    cashier: args.cashier,
+    clientTime: new Date().toISOString(),
+    method: args.method,
+  })
+  writeSale(ticket, sale)
+  client.release(ticketName)
   if (sale.visitId !== null) {
     const visitName = visitDocName(store, sale.visitId)
     const visit = await client.open(visitName)
     addConsumption(visit, sale.id, { amount: sale.total, terminalId: sale.terminalId, at: sale.clientTime })
     client.release(visitName)
   }
-  writeCartMeta(cart, { checkedOut: sale.id })
+  recordCheckout(cart, { ticketId, terminalId: sale.terminalId, at: sale.clientTime, total: sale.total })
   return { ok: true, sale }
 }

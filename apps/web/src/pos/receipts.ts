@@ -53,7 +53,7 @@ export function ticketState(args: {
   pending: number
   durable: boolean
   refusedByRelay: ReadonlyArray<{ code: string; reason: string }>
-  verdict: { status: 'accepted' | 'refused'; reasons: Array<{ code: string; message: string }> } | undefined
+  verdict: { status: 'accepted' | 'refused' | 'review'; reasons: Array<{ code: string; message: string }> } | undefined
 }): { state: TicketState; reasons: Array<{ code: string; message: string }> } {
   if (args.refusedByRelay.length > 0) {
     return { state: TicketState.rejected, reasons: args.refusedByRelay.map((r) => ({ code: r.code, message: r.reason })) }
