@@ -1,57 +1,16 @@
 /**
- * Builds apps/web once for all e2e files (vitest may run them in parallel workers): a
- * directory lock, and a stamp so an up-to-date dist is not rebuilt.
+ * The e2e tests serve the same build `npm start` serves: apps/web/scripts/build.ts builds
+ * once per set of inputs (a lock per input hash, so parallel workers build once) and
+ * points apps/web/dist at the finished build.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildWeb, ROOT, WEB_DIST } from '../../apps/web/scripts/build.ts'
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-export const WEB_DIST = join(ROOT, 'apps/web/dist')
-// index.html is written last by `vite build` (CI's `npm run build:web` counts too).
-const STAMP = join(WEB_DIST, 'index.html')
-const LOCK = join(ROOT, 'apps/web/.e2e-build-lock')
-const INPUTS = ['apps/web/src', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/schema/src', 'packages/client/src']
-
-function newest(path: string): number {
-  const st = statSync(path)
-  if (!st.isDirectory()) return st.mtimeMs
-  return readdirSync(path).reduce((m, f) => Math.max(m, newest(join(path, f))), st.mtimeMs)
-}
-
-function upToDate(): boolean {
-  if (!existsSync(STAMP) || !existsSync(join(WEB_DIST, 'sw.js'))) return false
-  const built = statSync(STAMP).mtimeMs
-  return INPUTS.every((p) => !existsSync(join(ROOT, p)) || newest(join(ROOT, p)) <= built)
-}
+export { ROOT, WEB_DIST }
 
 export async function buildWebOnce(): Promise<string> {
-  const deadline = Date.now() + 180_000
-  for (;;) {
-    if (upToDate()) return WEB_DIST
-    try {
-      mkdirSync(LOCK)
-      break
-    } catch {
-      // Another worker is building; a lock older than 3 minutes is stale.
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 180_000) rmSync(LOCK, { recursive: true, force: true })
-      if (Date.now() > deadline) throw new Error('timed out waiting for the web build lock')
-      await new Promise((r) => setTimeout(r, 250))
-    }
-  }
-  try {
-    if (!upToDate()) {
-      // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-      execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
-        cwd: join(ROOT, 'apps/web'),
-        stdio: 'inherit',
-        env: { ...process.env, NODE_ENV: 'production' },
-      })
-    }
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true })
-  }
+  await buildWeb()
   return WEB_DIST
 }
 
