@@ -30,12 +30,13 @@ import {
 } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const WEB = join(ROOT, 'apps/web')
 export const WEB_DIST = join(WEB, 'dist')
 export const BUILDS = join(WEB, 'builds')
-const INPUTS = ['apps/web/src', 'apps/web/public', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/schema/src', 'packages/client/src', 'package-lock.json']
+const INPUTS = ['apps/web/scripts/build.ts', 'apps/web/src', 'apps/web/public', 'apps/web/index.html', 'apps/web/vite.config.ts', 'packages/schema/src', 'packages/client/src', 'package-lock.json']
 /** Files a build must contain to be served: the shell and the service worker. */
 export const REQUIRED = ['index.html', 'sw.js', 'manifest.webmanifest']
 const COMPLETE = '.complete'
@@ -141,6 +142,23 @@ function prune(current: string): void {
   }
 }
 
+const COMPRESSIBLE = /\.(js|css|html|svg|webmanifest|json)$/
+/**
+ * Brotli and gzip copies beside every text asset, made once at build time so the relay
+ * serves them by content negotiation without compressing on each request. A copy that
+ * saves less than a tenth is not worth a second file.
+ */
+function precompress(dir: string): void {
+  for (const f of files(dir)) {
+    if (!COMPRESSIBLE.test(f)) continue
+    const raw = readFileSync(f)
+    const br = brotliCompressSync(raw, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length } })
+    if (br.length < raw.length * 0.9) writeFileSync(`${f}.br`, br)
+    const gz = gzipSync(raw, { level: 9 })
+    if (gz.length < raw.length * 0.9) writeFileSync(`${f}.gz`, gz)
+  }
+}
+
 export interface BuildResult {
   dir: string
   built: boolean
@@ -173,6 +191,7 @@ export async function buildWeb(opts: { salt?: string; log?: (msg: string) => voi
       })
       const missing = REQUIRED.filter((f) => !existsSync(join(tmp, f)))
       if (missing.length > 0) throw new Error(`web build is incomplete: ${missing.join(', ')} missing in ${tmp}`)
+      precompress(tmp)
       writeFileSync(join(tmp, COMPLETE), new Date().toISOString())
       renameSync(tmp, dir)
       built = true
