@@ -67,4 +67,27 @@ describe('web app served by the relay', () => {
       expect(r.headers['cache-control'], path).toBe('no-cache')
     }
   })
+
+  it('[WEB4] the manifest installs as a full PWA: id, lang, 192 and 512 PNG icons, a maskable one, and an apple-touch-icon', async () => {
+    const m = JSON.parse((await get(`${relay.httpUrl}/manifest.webmanifest`)).body.toString()) as {
+      id: string
+      lang: string
+      icons: Array<{ src: string; sizes: string; type: string; purpose: string }>
+    }
+    expect(m.id).toBe('/pos')
+    expect(m.lang).toBe('es')
+    const shell = (await get(`${relay.httpUrl}/pos`)).body.toString()
+    const touch = /<link rel="apple-touch-icon" href="([^"]+)"/.exec(shell)?.[1]
+    expect(touch).toBeDefined()
+    const pngs = [...m.icons.filter((i) => i.type === 'image/png'), { src: touch!, sizes: '180x180', type: 'image/png', purpose: 'any' }]
+    for (const size of ['192x192', '512x512']) expect(pngs.some((i) => i.sizes === size && i.purpose === 'any'), size).toBe(true)
+    expect(pngs.some((i) => i.purpose === 'maskable')).toBe(true)
+    for (const icon of pngs) {
+      const r = await get(relay.httpUrl + icon.src)
+      expect(r.status, icon.src).toBe(200)
+      expect(r.headers['content-type'], icon.src).toBe('image/png')
+      // The PNG header says its real size (IHDR: width and height, big-endian, at 16 and 20).
+      expect(`${r.body.readUInt32BE(16)}x${r.body.readUInt32BE(20)}`, icon.src).toBe(icon.sizes)
+    }
+  })
 })

@@ -15,8 +15,12 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'script-defer',
-      includeAssets: ['icon.svg'],
+      includeAssets: ['icon.svg', 'icon-192.png', 'icon-512.png', 'icon-maskable-512.png', 'apple-touch-icon.png'],
       manifest: {
+        // A stable identity, so an update of start_url is the same installed app.
+        id: '/pos',
+        lang: 'es',
+        dir: 'ltr',
         name: 'Tally',
         short_name: 'Tally',
         description: 'Terminal de venta que sigue vendiendo sin conexión',
@@ -25,10 +29,17 @@ export default defineConfig({
         display: 'standalone',
         background_color: '#f8fafc',
         theme_color: '#14532d',
-        icons: [{ src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+        // PNGs from public/icon.svg (rsvg-convert); the maskable one is full-bleed with the
+        // glyph inside the 80 % safe zone, so launchers may crop it to any shape.
+        icons: [
+          { src: '/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+          { src: '/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
         navigateFallback: '/index.html',
         // The websocket, the REST API and metrics are never answered from the cache.
         navigateFallbackDenylist: [/^\/api\//, /^\/mux/, /^\/sync\//, /^\/metrics/, /^\/health/],
