@@ -16,6 +16,8 @@ export interface Connection {
   handleClose(): void
   /** The peer is not reading: this many bytes wait to be sent. */
   handleOverflow(bufferedBytes: number): void
+  /** Something (a frame, a pong) arrived: the peer is there. */
+  handleHeard?(): void
 }
 
 let nextId = 1
@@ -117,6 +119,7 @@ export function handleSyncConnection(
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync`, doc: info.docName })
     },
+    handleHeard: () => deps.terminals.heard(session),
     handleClose() {
       session.closed = true
       run(async () => {
