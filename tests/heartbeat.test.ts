@@ -12,8 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
-import { createSyncClient, Status, type SyncClient, type WebSocketConstructor } from '@tally/client'
-import { Mux, addToCart, uuidv7 } from '@tally/schema'
+import { createSyncClient, Status, type WebSocketConstructor } from '@tally/client'
+import { ErrorCode, Mux, addToCart, decodeMux, encodeMux, uuidv7, type MuxFrame } from '@tally/schema'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { gatedLog, startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { blackholeProxy, type BlackholeProxy } from './helpers/blackhole-proxy.ts'
@@ -192,6 +192,26 @@ for (const backend of testBackends()) {
       expect(body.terminals.find((t) => t.terminalId === 'till-report')).toMatchObject({ connected: true, pending: 0, pendingChanges: 0 })
     })
 
+    it('[RLY32] a status report with figures out of range is refused with bad_request; the connection stays and answers pings', async () => {
+      const relay = await relayUp()
+      const ws = new WebSocket(`${relay.wsUrl}/mux?token=${await relay.token({ sub: 'till-liar' })}`)
+      const frames: MuxFrame[] = []
+      ws.on('message', (d: Buffer) => {
+        const f = decodeMux(new Uint8Array(d))
+        if (f.ok) frames.push(...(f.value.type === Mux.batch ? f.value.frames.map((x) => decodeMux(x)).flatMap((x) => (x.ok ? [x.value] : [])) : [f.value]))
+      })
+      cleanups.push(() => ws.close())
+      await new Promise((r) => ws.once('open', r))
+      await until(() => connectionsOf(relay, 'till-liar') === 1, 'authenticated')
+      ws.send(encodeMux({ type: Mux.status, pendingChanges: 1, pendingSales: -7 }))
+      await until(() => frames.some((f) => f.type === Mux.error), 'an error frame')
+      expect(frames.find((f) => f.type === Mux.error)).toMatchObject({ code: ErrorCode.badRequest })
+      expect(relay.relay.core.terminals.list('store1').find((t) => t.terminalId === 'till-liar')?.report).toBeNull()
+      ws.send(encodeMux({ type: Mux.ping }))
+      await until(() => frames.some((f) => f.type === Mux.pong), 'a pong')
+      expect(ws.readyState).toBe(WebSocket.OPEN)
+    })
+
     it('[CLI21][RLY33] a healthy idle connection stays open over many heartbeat intervals, on /mux and on /sync', async () => {
       const relay = await relayUp()
       const proxy = await proxyTo(relay)
@@ -245,6 +265,3 @@ for (const backend of testBackends()) {
     })
   })
 }
-
-/** Keep the SyncClient type import used when the file is read alone. */
-export type { SyncClient }
