@@ -11,9 +11,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
+import { and, eq } from 'drizzle-orm'
 import { WebsocketProvider } from 'y-websocket'
 import { createSyncClient, Status, type WebSocketConstructor } from '@tally/client'
 import { ErrorCode, Mux, addToCart, decodeMux, encodeMux, uuidv7, type MuxFrame } from '@tally/schema'
+import { tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { gatedLog, startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { blackholeProxy, type BlackholeProxy } from './helpers/blackhole-proxy.ts'
@@ -190,6 +192,25 @@ for (const backend of testBackends()) {
       const r = await fetch(`${relay.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${await relay.token({ role: 'admin', sub: 'manager' })}` } })
       const body = (await r.json()) as { terminals: LiveTerminal[] }
       expect(body.terminals.find((t) => t.terminalId === 'till-report')).toMatchObject({ connected: true, pending: 0, pendingChanges: 0 })
+    })
+
+    it('[RLY32][API30] a connected terminal\'s presence row is refreshed every interval; one left connected by a relay that died shows offline', async () => {
+      const relay = await relayUp()
+      // What a relay killed with -9 leaves behind: connected, and never refreshed again.
+      await database.db.insert(tables.terminals).values({ store: 'store1', terminalId: 'till-ghost', connected: true, lastSeen: new Date(Date.now() - 60_000) })
+      const { client } = terminal(relay.wsUrl, await relay.token({ sub: 'till-row' }))
+      await client.open(cartName())
+      const row = async (id: string) => {
+        await relay.relay.core.audit.flush()
+        return (await database.db.select().from(tables.terminals).where(and(eq(tables.terminals.store, 'store1'), eq(tables.terminals.terminalId, id))))[0]
+      }
+      await until(async () => (await row('till-row'))?.connected === true, 'presence row written')
+      const first = (await row('till-row'))?.lastSeen.getTime() ?? 0
+      await until(async () => ((await row('till-row'))?.lastSeen.getTime() ?? 0) >= first + 2 * HB, 'presence refreshed while idle')
+      const r = await fetch(`${relay.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${await relay.token({ role: 'admin', sub: 'manager' })}` } })
+      const body = (await r.json()) as { terminals: LiveTerminal[] }
+      expect(body.terminals.find((t) => t.terminalId === 'till-ghost')).toMatchObject({ connected: false })
+      expect(body.terminals.find((t) => t.terminalId === 'till-row')).toMatchObject({ connected: true })
     })
 
     it('[RLY32] a status report with figures out of range is refused with bad_request; the connection stays and answers pings', async () => {

@@ -71,7 +71,7 @@ export function createRelay(deps: RelayDeps): Relay {
     compactAfter: config.compactAfter,
   })
   const audit = createAuditSink(database, logger)
-  const terminals = createTerminalBoard(audit)
+  const terminals = createTerminalBoard(audit, config.heartbeatMs)
   const sessionDeps: SessionDeps = {
     registry,
     audit,

@@ -5,7 +5,7 @@
  * A terminal's pending figures are the ones it reported itself over /mux (see
  * sync/terminal-board.ts); nothing on the server can count sales still on a device.
  * Unknown (null) until the terminal reports after this relay started. Online means a
- * live connection to this relay, or the presence row another relay wrote.
+ * live connection to this relay, or a presence row another relay keeps refreshing.
  */
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { projectionCheckpoint } from '@tally/projections'
@@ -62,7 +62,7 @@ export async function dashboardFor(ctx: ApiContext, store: string, now = Date.no
     sql`SELECT count(*) AS n FROM stock_levels l JOIN products p ON p.id = l.product_id AND p.store = l.store WHERE l.store = ${store} AND l.level < 0 AND p.track_stock`,
   )
 
-  const terminals = mergeTerminals(terms, ctx.core.terminals.list(store))
+  const terminals = mergeTerminals(terms, ctx.core.terminals.list(store), staleBefore(ctx.core.config.heartbeatMs, now))
   const alerts: Dashboard['alerts'] = []
   if (lagSeconds >= LAG_ERROR_SECONDS) alerts.push({ level: 'error', message: `projection is ${lagSeconds} s behind (${lagRows} log rows)` })
   else if (lagSeconds >= LAG_WARN_SECONDS) alerts.push({ level: 'warning', message: `projection is ${lagSeconds} s behind (${lagRows} log rows)` })
@@ -88,8 +88,18 @@ export async function dashboardFor(ctx: ApiContext, store: string, now = Date.no
 
 type TerminalRow = typeof tables.terminals.$inferSelect
 
+/**
+ * A presence row still `connected` but not refreshed for this long (relays refresh it
+ * every heartbeat interval, see terminal-board.ts) was left by a relay that died.
+ */
+export const STALE_PRESENCE_INTERVALS = 4
+
+function staleBefore(heartbeatMs: number, now: number): number {
+  return heartbeatMs > 0 ? now - STALE_PRESENCE_INTERVALS * heartbeatMs : Number.NEGATIVE_INFINITY
+}
+
 /** Presence rows (every relay's) joined with what this relay sees live and was told. */
-function mergeTerminals(rowsIn: readonly TerminalRow[], live: readonly TerminalLive[]): DashboardTerminal[] {
+function mergeTerminals(rowsIn: readonly TerminalRow[], live: readonly TerminalLive[], staleBeforeMs: number): DashboardTerminal[] {
   const byId = new Map(live.map((l) => [l.terminalId, l]))
   const out: DashboardTerminal[] = rowsIn.map((t) => {
     const l = byId.get(t.terminalId)
@@ -97,7 +107,7 @@ function mergeTerminals(rowsIn: readonly TerminalRow[], live: readonly TerminalL
     return {
       terminalId: t.terminalId,
       // This relay's own view wins: it terminated the dead socket, or holds a live one.
-      connected: l ? l.connections > 0 : t.connected,
+      connected: l ? l.connections > 0 : t.connected && t.lastSeen.getTime() >= staleBeforeMs,
       lastSeen: t.lastSeen.toISOString(),
       lastSeq: t.lastSeq,
       pending: l?.report?.pendingSales ?? null,

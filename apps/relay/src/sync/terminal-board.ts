@@ -8,6 +8,10 @@
  * connection instead, a dead socket terminated by the heartbeat after the terminal had
  * already reconnected would mark a connected terminal offline.
  *
+ * While a terminal is connected its row's `last_seen` is refreshed about once a
+ * heartbeat interval, so a row left `connected` by a relay that was killed (no close
+ * ever ran) goes stale and the dashboard can tell (dashboard-data.ts).
+ *
  * A terminal's last report is kept after it disconnects (the manager wants "offline,
  * 4 pending" rather than nothing), for the most recent MAX_KEPT terminals; a restarted
  * relay knows no figures until terminals report again (the dashboard says unknown).
@@ -54,10 +58,12 @@ interface Term {
   terminalId: string
   conns: Set<Conn>
   lastContact: number
+  /** When its presence row was last written (ms). */
+  written: number
   report: (StatusFigures & { at: number }) | null
 }
 
-export function createTerminalBoard(audit: Pick<AuditSink, 'terminal'>): TerminalBoard {
+export function createTerminalBoard(audit: Pick<AuditSink, 'terminal'>, refreshMs = 0): TerminalBoard {
   const conns = new Map<object, Conn>()
   /** By store, then terminal id; insertion order is recency (re-inserted on change). */
   const terms = new Map<string, Term>()
@@ -84,11 +90,12 @@ export function createTerminalBoard(audit: Pick<AuditSink, 'terminal'>): Termina
       const c: Conn = { store, terminalId, report: null }
       conns.set(key, c)
       const k = keyOf(store, terminalId)
-      const t = terms.get(k) ?? { store, terminalId, conns: new Set<Conn>(), lastContact: 0, report: null }
+      const t = terms.get(k) ?? { store, terminalId, conns: new Set<Conn>(), lastContact: 0, written: 0, report: null }
       t.conns.add(c)
       t.lastContact = Date.now()
       touch(t)
       if (t.conns.size === 1) {
+        t.written = t.lastContact
         audit.terminal({ store, terminalId, connected: true })
         changed(store)
       }
@@ -97,7 +104,12 @@ export function createTerminalBoard(audit: Pick<AuditSink, 'terminal'>): Termina
       const c = conns.get(key)
       if (!c) return
       const t = terms.get(keyOf(c.store, c.terminalId))
-      if (t) t.lastContact = Date.now()
+      if (!t) return
+      t.lastContact = Date.now()
+      if (refreshMs > 0 && t.lastContact - t.written >= refreshMs) {
+        t.written = t.lastContact
+        audit.terminal({ store: t.store, terminalId: t.terminalId, connected: true })
+      }
     },
     report(key, figures) {
       const c = conns.get(key)
