@@ -149,6 +149,10 @@ for (const backend of testBackends()) {
       await until(() => proxy.upstreamClosed.length > closedBefore, 'the relay to drop the stock socket', 10_000)
       expect((proxy.upstreamClosed[closedBefore] as number) - t0).toBeLessThanOrEqual(BOUND_MS)
       await until(() => connectionsOf(relay, 'stock-half-open') === 0, 'presence removed')
+      // The terminal's history says the connection died silently.
+      await relay.relay.core.audit.flush()
+      const rowsOf = await database.db.select().from(tables.audit).where(and(eq(tables.audit.kind, 'heartbeat_timeout'), eq(tables.audit.actor, 'terminal:stock-half-open')))
+      expect(rowsOf).toHaveLength(1)
     })
 
     it('[RLY32][API30] the terminal reports pending sales and changes to the live dashboard; behind a dead path it shows offline within the bound with its last figures, and the 4 changes made offline once it is back', async () => {

@@ -82,7 +82,13 @@ export function attachWebSockets(
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') target.onTooLarge(url, req)
       })
       ws.on('close', () => conn.handleClose())
-      keepAlive(ws, heartbeatMs, { onHeard: () => conn.handleHeard?.(), onDead: () => target.onSilent?.(url, req) })
+      keepAlive(ws, heartbeatMs, {
+        onHeard: () => conn.handleHeard?.(),
+        onDead: () => {
+          conn.handleSilent?.()
+          target.onSilent?.(url, req)
+        },
+      })
     })
   })
 

@@ -9,7 +9,7 @@ import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type Mu
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
-import { isPing, PONG, statusFigures } from './terminal-status.ts'
+import { isPing, PONG, recordSilent, statusFigures } from './terminal-status.ts'
 import type { Connection } from './ysync-connection.ts'
 
 let nextId = 1_000_000
@@ -284,6 +284,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync` })
     },
     handleHeard: () => deps.terminals.heard(session),
+    handleSilent: () => recordSilent(session),
     handleClose() {
       session.closed = true
       run(async () => {

@@ -295,6 +295,7 @@ export const en: Shape<typeof es> = {
     kinds: {
       connect: 'Connect',
       disconnect: 'Disconnect',
+      heartbeat_timeout: 'Connection lost (no answer)',
       refusal: 'Refusal',
       login: 'Login',
       'master-data': 'Master data',

@@ -292,6 +292,7 @@ export const es = {
     kinds: {
       connect: 'Conexión',
       disconnect: 'Desconexión',
+      heartbeat_timeout: 'Conexión perdida (sin respuesta)',
       refusal: 'Rechazo',
       login: 'Acceso',
       'master-data': 'Datos maestros',
