@@ -15,6 +15,7 @@ import { createRateLimiter } from './rate-limit.ts'
 import { createAuditSink, type AuditSink } from './sync/audit-sink.ts'
 import { createDocRegistry, type DocRegistry } from './sync/doc-registry.ts'
 import { handleMuxConnection } from './sync/mux-connection.ts'
+import { createTerminalBoard, type TerminalBoard } from './sync/terminal-board.ts'
 import type { SessionDeps, Socket } from './sync/session.ts'
 import { handleSyncConnection, type Connection } from './sync/ysync-connection.ts'
 import { serveWeb } from './web.ts'
@@ -39,6 +40,8 @@ export interface RelayCore {
   readonly config: RelayConfig
   readonly logger: Logger
   readonly origin: string
+  /** Terminals connected to this relay and what they last reported (the dashboard reads it). */
+  readonly terminals: TerminalBoard
   handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string }): Connection
 }
 
@@ -68,6 +71,7 @@ export function createRelay(deps: RelayDeps): Relay {
     compactAfter: config.compactAfter,
   })
   const audit = createAuditSink(database, logger)
+  const terminals = createTerminalBoard(audit, config.heartbeatMs)
   const sessionDeps: SessionDeps = {
     registry,
     audit,
@@ -76,6 +80,7 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     jwtSecret: config.jwtSecret,
     maxMessageBytes: config.maxMessageBytes,
+    terminals,
   }
 
   const core: RelayCore = {
@@ -87,6 +92,7 @@ export function createRelay(deps: RelayDeps): Relay {
     config,
     logger,
     origin,
+    terminals,
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)
@@ -126,6 +132,9 @@ export function createRelay(deps: RelayDeps): Relay {
             return core.handleConnection(socket, { path: 'sync', docName, token, acks: url.searchParams.get('acks') === '1', remote })
           },
           route: (url) => api.route(url),
+          onSilent(url, req) {
+            logger.info({ path: url.pathname, remote: req.socket.remoteAddress }, 'terminated a socket that answered no heartbeat')
+          },
           onTooLarge(url) {
             metrics.refusals.inc({ reason: ErrorCode.tooLarge })
             audit.add({ kind: 'refusal', code: ErrorCode.tooLarge, doc: url.pathname, detail: { reason: `message over ${config.maxMessageBytes} bytes` } })
@@ -133,6 +142,7 @@ export function createRelay(deps: RelayDeps): Relay {
         },
         config.maxMessageBytes,
         config.maxBufferedBytes,
+        config.heartbeatMs,
       )
     },
     async close() {

@@ -19,6 +19,11 @@ export const DEFAULT_GROUP_COMMIT_MAX = 512
 export const DEFAULT_COMPACT_AFTER = 200
 export const DEFAULT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 export const DEFAULT_REPORT_TIME_ZONE = 'UTC'
+/**
+ * WebSocket ping interval. A socket that answers nothing for two intervals is
+ * terminated, so a silently dead terminal shows offline within three (30 s).
+ */
+export const DEFAULT_HEARTBEAT_MS = 10_000
 
 /**
  * An IANA time zone name the runtime knows: 'UTC' or Area/Location ('Europe/Madrid').
@@ -58,6 +63,8 @@ export interface RelayConfig {
   readonly demo: boolean
   /** The zone reports bucket days and hours in when a request names none (IANA name). */
   readonly reportTimeZone: string
+  /** ws ping interval for /mux, /sync and the live feed; 0 turns the heartbeat off. */
+  readonly heartbeatMs: number
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -80,6 +87,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     logLevel: 'info',
     demo: true,
     reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
+    heartbeatMs: DEFAULT_HEARTBEAT_MS,
   })
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -138,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     logLevel: env.LOG_LEVEL || 'info',
     demo: bool(env, 'DEMO', true),
     reportTimeZone: timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE),
+    heartbeatMs: int(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
   })
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ErrorCode } from '@tally/schema'
+import { keepAlive } from './heartbeat.ts'
 import type { Connection } from './sync/ysync-connection.ts'
 import type { Socket } from './sync/session.ts'
 
@@ -14,6 +15,8 @@ export interface UpgradeTarget {
   connect(url: URL, req: IncomingMessage, socket: Socket): Connection | null
   /** A message over the size limit: ws closes the socket itself (1009); we record it. */
   onTooLarge(url: URL, req: IncomingMessage): void
+  /** A sync socket was terminated for answering no heartbeat. */
+  onSilent?(url: URL, req: IncomingMessage): void
   /** Other paths (the REST API's /api/v1/live feed): their handler, or null. */
   route?(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
 }
@@ -24,6 +27,8 @@ export function attachWebSockets(
   maxPayload: number,
   /** Unread bytes after which a connection is closed as a slow consumer. */
   maxBuffered = Number.POSITIVE_INFINITY,
+  /** ws ping interval; a socket silent for two of them is terminated. 0: off. */
+  heartbeatMs = 0,
 ): { close(code: number, reason: string): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false })
 
@@ -31,7 +36,10 @@ export function attachWebSockets(
     const url = new URL(req.url ?? '/', 'http://relay.invalid')
     const other = target.route?.(url) ?? null
     if (other) {
-      wss.handleUpgrade(req, sock, head, (ws: WebSocket) => other(ws, req))
+      wss.handleUpgrade(req, sock, head, (ws: WebSocket) => {
+        keepAlive(ws, heartbeatMs)
+        other(ws, req)
+      })
       return
     }
     if (!url.pathname.startsWith('/sync/') && url.pathname !== '/mux') {
@@ -74,6 +82,13 @@ export function attachWebSockets(
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') target.onTooLarge(url, req)
       })
       ws.on('close', () => conn.handleClose())
+      keepAlive(ws, heartbeatMs, {
+        onHeard: () => conn.handleHeard?.(),
+        onDead: () => {
+          conn.handleSilent?.()
+          target.onSilent?.(url, req)
+        },
+      })
     })
   })
 

@@ -3,12 +3,19 @@
  * nothing about documents: it reports open, frames and status, and stops for good on an
  * auth close (an expired token must not turn into a reconnect storm, and must not cost
  * the terminal its pending edits: the client keeps them until setToken()).
+ *
+ * Liveness: browsers cannot send WebSocket pings, so every heartbeat interval in which
+ * the relay said nothing the client sends a one-byte `ping` frame, which the relay
+ * answers at once; a socket that brings nothing for two intervals (or a connect that
+ * does not open in that time) is dropped and replaced (see heartbeat.ts).
  */
-import { AUTH_CLOSE_CODES, CloseCode, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
+import { AUTH_CLOSE_CODES, CloseCode, Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
 import { backoffDelay, type BackoffOptions } from './backoff.ts'
+import { Beat, HeartbeatClock } from './heartbeat.ts'
 import { Status, type SocketLike, type WebSocketConstructor } from './types.ts'
 
 const OPEN = 1
+const PING = encodeMux({ type: Mux.ping })
 
 export interface ConnectionHandlers {
   /** The socket is open: (re)subscribe and resend. */
@@ -30,6 +37,8 @@ export interface ConnectionOptions {
    */
   answerTimeoutMs: number
   awaitingAnswer: () => boolean
+  /** Heartbeat interval; 0 turns the heartbeat off. */
+  heartbeatMs: number
 }
 
 export class Connection {
@@ -40,6 +49,8 @@ export class Connection {
   private succeededThisSocket = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private watchdog: ReturnType<typeof setTimeout> | undefined
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+  private clock: HeartbeatClock | undefined
   private stopped = false
   private token: string
   private readonly onOnline = () => this.reconnectNow()
@@ -73,8 +84,10 @@ export class Connection {
     socket.binaryType = 'arraybuffer'
     this.socket = socket
     this.succeededThisSocket = false
+    this.startHeartbeat()
     socket.onopen = () => {
       if (this.socket !== socket) return
+      this.clock?.heard()
       this.setStatus(Status.online)
       this.handlers.onOpen()
     }
@@ -82,6 +95,7 @@ export class Connection {
       if (this.socket !== socket) return
       const bytes = toBytes(ev.data)
       if (!bytes) return
+      this.clock?.heard()
       this.armWatchdog()
       const decoded = decodeMux(bytes)
       // A frame we cannot read is the relay's bug or a newer protocol; skipping it is
@@ -93,6 +107,7 @@ export class Connection {
       if (this.socket !== socket) return
       this.socket = undefined
       this.disarmWatchdog()
+      this.stopHeartbeat()
       if (!this.succeededThisSocket) this.failures++
       this.handlers.onClose()
       if (AUTH_CLOSE_CODES.has(ev.code)) {
@@ -164,8 +179,39 @@ export class Connection {
     this.watchdog = undefined
   }
 
+  /**
+   * One clock per socket, started before it opens: a connect whose packets vanish
+   * (blackholed SYN) hangs in CONNECTING for minutes otherwise.
+   */
+  private startHeartbeat(): void {
+    this.stopHeartbeat()
+    const interval = this.opts.heartbeatMs
+    if (!(interval > 0)) return
+    const clock = new HeartbeatClock(interval, Date.now(), false)
+    this.clock = clock
+    this.heartbeat = setInterval(() => {
+      const socket = this.socket
+      if (!socket || this.clock !== clock) return
+      const beat = clock.tick(Date.now())
+      if (beat === Beat.dead) {
+        if (!this.succeededThisSocket) this.failures++
+        this.dropSocket(CloseCode.goingAway, 'no heartbeat from the relay')
+        this.scheduleReconnect()
+        return
+      }
+      if (beat === Beat.ping && this.isOpen) socket.send(PING)
+    }, interval)
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    this.clock = undefined
+  }
+
   private dropSocket(code: number, reason: string): void {
     this.disarmWatchdog()
+    this.stopHeartbeat()
     const socket = this.socket
     if (!socket) return
     this.socket = undefined

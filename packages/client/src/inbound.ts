@@ -62,7 +62,11 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
     case Mux.subscribed:
       h.settle()
       return h.subscribed(frame.docs)
+    case Mux.pong:
+      return // liveness only: the connection noted that the relay spoke
     case Mux.awareness:
+    case Mux.ping:
+    case Mux.status:
     case Mux.subscribe:
     case Mux.update:
     case Mux.unsubscribe:

@@ -1,9 +1,11 @@
-export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, createSyncClient } from './sync-client.ts'
+export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_MESSAGE_BYTES, createSyncClient } from './sync-client.ts'
+export { STATUS_MIN_INTERVAL_MS } from './status-report.ts'
 export { Status } from './types.ts'
 export type {
   AckEvent,
   Refusal,
   SocketLike,
+  StatusReport,
   SyncClient,
   SyncClientEvent,
   SyncClientEvents,

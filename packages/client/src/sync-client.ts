@@ -19,13 +19,16 @@ import type { OutboxEntry } from './outbox.ts'
 import { RefusalLog } from './refusal-log.ts'
 import { idbRegistry, memoryRegistry } from './registry.ts'
 import { missingOnRelay } from './repair.ts'
+import { StatusReporter } from './status-report.ts'
 import { Subscriptions } from './subscriptions.ts'
 import { Waiters } from './waiters.ts'
-import type { Refusal, Status, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
+import type { Refusal, Status, StatusReport, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
 import { Status as S } from './types.ts'
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000
+/** Heartbeat interval: a silently dead socket is replaced within three of these. */
+export const DEFAULT_HEARTBEAT_MS = 10_000
 /** Room for the frame header around an update (type, doc name, update id). */
 const FRAME_OVERHEAD = 512
 
@@ -40,6 +43,7 @@ class TallySyncClient implements SyncClient {
   private readonly conn: Connection
   private readonly table: DocTable
   private readonly subs: Subscriptions
+  private readonly reporter: StatusReporter
   private readonly refusals = new RefusalLog()
   private readonly syncWaiters = new Waiters()
   private readonly durableWaiters = new Waiters()
@@ -65,10 +69,12 @@ class TallySyncClient implements SyncClient {
         backoff: opts.backoff ?? {},
         answerTimeoutMs: opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
         awaitingAnswer: () => this.pending() > 0,
+        heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       },
       {
         onOpen: () => {
           if (!this.subs.resume()) this.conn.succeeded()
+          this.reporter.opened()
         },
         onFrame: (f) => handleInbound(f, this.inbound),
         onClose: () => this.onSocketClose(),
@@ -79,6 +85,7 @@ class TallySyncClient implements SyncClient {
       },
     )
     this.subs = new Subscriptions(this.conn, this.table)
+    this.reporter = new StatusReporter(this.conn, () => this.pending())
     // Documents with edits the relay never acknowledged (maybe from before a reload)
     // are loaded and resent whether or not the app opens them again.
     this.ready = this.table.loadRegistered().then(() => {
@@ -155,6 +162,11 @@ class TallySyncClient implements SyncClient {
     this.conn.setToken(token)
   }
 
+  setStatusReport(report: StatusReport): void {
+    if (this.destroyed) return
+    this.reporter.setSales(report.pendingSales)
+  }
+
   whenSynced(docName: string): Promise<void> {
     if (this.table.get(docName)?.synced) return Promise.resolve()
     return this.syncWaiters.wait(docName)
@@ -170,6 +182,7 @@ class TallySyncClient implements SyncClient {
     if (this.destroyed) return
     this.destroyed = true
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.reporter.stop()
     this.conn.stop()
     await this.ready.catch(() => {})
     await this.table.closeAll()
@@ -315,6 +328,7 @@ class TallySyncClient implements SyncClient {
   }
 
   private pendingChanged(doc: string): void {
+    this.reporter.changed()
     this.emitter.emit('pending', this.pending(), doc)
     this.checkDurable()
   }

@@ -50,6 +50,19 @@ export interface SyncClientOptions {
    * (a half-open TCP connection looks "online" forever) and replaced. Default 30000 ms.
    */
   ackTimeoutMs?: number
+  /**
+   * Heartbeat interval. Each interval in which the relay said nothing, the client sends a
+   * one-byte ping that the relay answers; a socket that brings nothing for two intervals
+   * (or does not open in that time) is closed and replaced, so a silently dead
+   * connection leaves 'online' within three intervals. Default 10000 ms; 0 turns it off.
+   */
+  heartbeatMs?: number
+}
+
+/** What the terminal app reports about itself; the relay shows it in the back office. */
+export interface StatusReport {
+  /** Sales on this device not yet safe on the server (the app's own count, not changes). */
+  pendingSales: number
 }
 
 /** An outbox entry (or a whole document, updateId '') the relay refused. */
@@ -99,6 +112,12 @@ export interface SyncClient {
   on<E extends SyncClientEvent>(event: E, fn: SyncClientEvents[E]): () => void
   /** Reconnect now if offline; resend the outbox if online. */
   syncNow(): void
+  /**
+   * The app's figures for the back office. Sent to the relay with the client's own
+   * pending() count on every (re)connect and whenever either changes (at most once a
+   * second). Throws RangeError unless pendingSales is a non-negative integer.
+   */
+  setStatusReport(report: StatusReport): void
   /** After re-pairing: reconnect with the new token and resend pending edits. */
   setToken(token: string): void
   /** Resolves when the relay has answered this document's subscription on the current connection. */

@@ -34,4 +34,16 @@ describe('mux frames', () => {
       expect(encodeBatch(some)).toEqual(encodeMux({ type: Mux.batch, frames: some }))
     }
   })
+
+  it('heartbeat and status frames round-trip; a status without a sales figure carries -1', () => {
+    const frames: MuxFrame[] = [
+      { type: Mux.ping },
+      { type: Mux.pong },
+      { type: Mux.status, pendingChanges: 4, pendingSales: 2 },
+      { type: Mux.status, pendingChanges: 300_000, pendingSales: -1 },
+    ]
+    for (const frame of frames) expect(decodeMux(encodeMux(frame))).toEqual({ ok: true, value: frame })
+    // A ping is one byte: it is sent every heartbeat interval by every idle terminal.
+    expect(encodeMux({ type: Mux.ping }).byteLength).toBe(1)
+  })
 })

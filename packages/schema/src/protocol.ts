@@ -13,6 +13,10 @@
  *   awareness   doc, awareness update                both ways
  *   unsubscribe doc                                  c→s
  *   subscribed  n, n × doc                           s→c: the docs of a subscribe are loaded and answered
+ *   ping                                             c→s: "are you there?" (browsers cannot send ws pings)
+ *   pong                                             s→c: the answer, sent at once, ahead of queued work
+ *   status      pendingChanges, pendingSales         c→s: the terminal's own report; pendingSales is a
+ *                                                    varInt, -1 when the app has reported none
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -29,6 +33,9 @@ export const Mux = {
   awareness: 6,
   unsubscribe: 7,
   subscribed: 8,
+  ping: 9,
+  pong: 10,
+  status: 11,
 } as const
 export type MuxType = (typeof Mux)[keyof typeof Mux]
 
@@ -42,6 +49,9 @@ export type MuxFrame =
   | { type: typeof Mux.awareness; doc: string; update: Uint8Array }
   | { type: typeof Mux.unsubscribe; doc: string }
   | { type: typeof Mux.subscribed; docs: string[] }
+  | { type: typeof Mux.ping }
+  | { type: typeof Mux.pong }
+  | { type: typeof Mux.status; pendingChanges: number; pendingSales: number }
 
 /** One acknowledged outbox entry: its id and the log sequence it was committed under. */
 export interface MuxAck {
@@ -98,6 +108,13 @@ export function encodeMux(frame: MuxFrame): Uint8Array {
     case Mux.subscribed:
       encoding.writeVarUint(e, frame.docs.length)
       for (const d of frame.docs) encoding.writeVarString(e, d)
+      break
+    case Mux.ping:
+    case Mux.pong:
+      break
+    case Mux.status:
+      encoding.writeVarUint(e, frame.pendingChanges)
+      encoding.writeVarInt(e, frame.pendingSales)
       break
     default: {
       const never: never = frame
@@ -208,6 +225,13 @@ export function decodeMux(bytes: Uint8Array): Decoded<MuxFrame> {
         frame = { type, docs }
         break
       }
+      case Mux.ping:
+      case Mux.pong:
+        frame = { type }
+        break
+      case Mux.status:
+        frame = { type, pendingChanges: decoding.readVarUint(d), pendingSales: decoding.readVarInt(d) }
+        break
       default:
         return { ok: false, error: `unknown frame type ${type}` }
     }

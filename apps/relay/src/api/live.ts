@@ -3,8 +3,9 @@
  * pushes `{ type: 'dashboard', data }` (text frames) whenever the store's dashboard
  * changes. Nothing polls from the browser. Changes are noticed from the log's NOTIFY
  * (appends, presence), the projection's NOTIFY (batches, conflicts), API mutations,
- * and a one-second server-side check, because the relay's presence writes (connect,
- * disconnect) carry no event of their own. A push is sent only when the JSON differs.
+ * the relay's terminal board (a terminal connecting, leaving, timed out by the
+ * heartbeat or reporting new pending figures), and a one-second server-side check for
+ * presence rows other relays write. A push is sent only when the JSON differs.
  */
 import type { WebSocket } from 'ws'
 import { projectionChannel } from '@tally/projections'
@@ -91,8 +92,11 @@ export function createLiveFeed(ctx: ApiContext): LiveFeed {
     s.ws.send(json)
   }
 
+  let offBoard: (() => void) | null = null
   function start(): void {
     ctx.events.on('changed', onChanged)
+    // A terminal coming, going (a heartbeat timeout included) or reporting new figures.
+    offBoard = ctx.core.terminals.onChange(onChanged)
     const listen = (channel: string) =>
       ctx.database.listen(channel, () => markAll()).catch((err: unknown) => {
         ctx.core.logger.warn({ err, channel }, 'live feed cannot listen; the periodic check still runs')
@@ -105,6 +109,8 @@ export function createLiveFeed(ctx: ApiContext): LiveFeed {
 
   function stop(): void {
     ctx.events.off('changed', onChanged)
+    offBoard?.()
+    offBoard = null
     if (check !== null) clearInterval(check)
     check = null
     const pending = unlisten

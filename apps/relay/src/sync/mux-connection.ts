@@ -9,6 +9,7 @@ import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type Mu
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
+import { isPing, PONG, recordSilent, statusFigures } from './terminal-status.ts'
 import type { Connection } from './ysync-connection.ts'
 
 let nextId = 1_000_000
@@ -224,9 +225,18 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         if (doc) applyAwarenessUpdate(doc.awareness, frame.update, subscriber)
         return
       }
+      case Mux.ping:
+        return socket.send(PONG)
+      case Mux.status: {
+        const figures = statusFigures(frame)
+        if (!figures.ok) return refuse(figures.refusal)
+        if (session.claims?.role === 'terminal') deps.terminals.report(session, figures.value)
+        return
+      }
       case Mux.ack:
       case Mux.error:
       case Mux.subscribed:
+      case Mux.pong:
         return refuse({ code: ErrorCode.unknownMessage, reason: `frame type ${frame.type} is server-to-client` })
       default: {
         const never: never = frame
@@ -252,6 +262,12 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
 
   return {
     handleMessage(bytes) {
+      // Answered at once, not behind a slow subscribe in the queue: a terminal that
+      // hears nothing for two heartbeat intervals drops the socket and reconnects.
+      if (isPing(bytes)) {
+        if (session.admit(bytes.byteLength)) ws.send(PONG)
+        return
+      }
       run(() => {
         if (!session.admit(bytes.byteLength)) return
         const frame = decodeMux(bytes)
@@ -267,6 +283,8 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync` })
     },
+    handleHeard: () => deps.terminals.heard(session),
+    handleSilent: () => recordSilent(session),
     handleClose() {
       session.closed = true
       run(async () => {

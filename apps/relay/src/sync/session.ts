@@ -9,6 +9,7 @@ import type { RelayMetrics } from '../metrics.ts'
 import type { AuditSink } from './audit-sink.ts'
 import type { DocRegistry } from './doc-registry.ts'
 import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
+import type { TerminalBoard } from './terminal-board.ts'
 import { checkScope, checkUpdate } from './write-check.ts'
 import type { Logger } from 'pino'
 
@@ -25,6 +26,8 @@ export interface SessionDeps {
   logger: Logger
   jwtSecret: string
   maxMessageBytes: number
+  /** Live terminals; writes their connected/disconnected presence. */
+  terminals: TerminalBoard
 }
 
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
@@ -55,7 +58,7 @@ export class Session {
     this.claims = r.claims
     this.deps.metrics.connections.inc()
     this.deps.audit.add({ store: r.claims.store, actor: this.actor, kind: 'connect', detail: { remote: this.remote } })
-    if (r.claims.role === 'terminal') this.deps.audit.terminal({ store: r.claims.store, terminalId: r.claims.sub, connected: true })
+    if (r.claims.role === 'terminal') this.deps.terminals.open(this, r.claims.store, r.claims.sub)
     return true
   }
 
@@ -141,7 +144,7 @@ export class Session {
     if (!wasOpen || !this.claims) return
     this.deps.metrics.connections.dec()
     this.deps.audit.add({ store: this.claims.store, actor: this.actor, kind: 'disconnect', detail: { remote: this.remote } })
-    if (this.claims.role === 'terminal') this.deps.audit.terminal({ store: this.claims.store, terminalId: this.claims.sub, connected: false })
+    if (this.claims.role === 'terminal') this.deps.terminals.close(this)
     this.claims = null
   }
 }

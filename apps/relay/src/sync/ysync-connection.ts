@@ -10,12 +10,17 @@ import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/sche
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
+import { recordSilent } from './terminal-status.ts'
 
 export interface Connection {
   handleMessage(bytes: Uint8Array): void
   handleClose(): void
   /** The peer is not reading: this many bytes wait to be sent. */
   handleOverflow(bufferedBytes: number): void
+  /** Something (a frame, a pong) arrived: the peer is there. */
+  handleHeard?(): void
+  /** The peer answered no heartbeat; the socket is being terminated (handleClose follows). */
+  handleSilent?(): void
 }
 
 let nextId = 1
@@ -117,6 +122,8 @@ export function handleSyncConnection(
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync`, doc: info.docName })
     },
+    handleHeard: () => deps.terminals.heard(session),
+    handleSilent: () => recordSilent(session),
     handleClose() {
       session.closed = true
       run(async () => {

@@ -4,7 +4,13 @@ export interface TerminalStatus {
   connected: boolean
   lastSeen: string | null
   lastSeq: number
-  pending: number
+  /** Pending sales as the terminal reported them; null: it has not reported to this relay. */
+  pending: number | null
+  /** The sync client's unacknowledged changes, as reported; null: unknown. */
+  pendingChanges?: number | null
+  reportedAt?: string | null
+  /** Last frame or heartbeat answer the relay got from it. */
+  lastContact?: string | null
   lastError: string | null
 }
 

@@ -36,7 +36,9 @@ export function DashboardScreen() {
     )
   }
   const online = d.terminals.filter((x) => x.connected).length
-  const pending = d.terminals.reduce((s, x) => s + x.pending, 0)
+  // Pending is what each terminal says it holds; one that has not reported is not a 0.
+  const pending = d.terminals.reduce((s, x) => s + (x.pending ?? 0), 0)
+  const unreported = d.terminals.filter((x) => x.pending === null).length
   const lag = d.projection
   const lagBad = lag.lagRows > 0 && lag.lagSeconds > 30
   const lang = i18n.language
@@ -65,11 +67,34 @@ export function DashboardScreen() {
     },
     {
       key: 'lastSeen',
-      header: t('dashboard.lastSeen'),
-      cell: (r) => <span title={formatDateTime(r.lastSeen, lang)}>{r.connected ? t('dashboard.now') : formatAgo(secondsSince(r.lastSeen, now), lang)}</span>,
-      csv: (r) => r.lastSeen,
+      header: t('dashboard.lastContact'),
+      cell: (r) => {
+        const at = r.lastContact ?? r.lastSeen
+        return <span title={formatDateTime(at, lang)}>{r.connected ? t('dashboard.now') : formatAgo(secondsSince(at, now), lang)}</span>
+      },
+      csv: (r) => r.lastContact ?? r.lastSeen,
     },
-    { key: 'pending', header: t('dashboard.pending'), numeric: true, cell: (r) => <span className={r.pending > 10 ? 'adm-warn-text' : undefined}>{r.pending}</span>, csv: (r) => r.pending },
+    {
+      key: 'pending',
+      header: t('dashboard.pending'),
+      numeric: true,
+      cell: (r) =>
+        r.pending === null ? (
+          <span className="hint">{t('dashboard.notReported')}</span>
+        ) : (
+          <span className={r.pending > 10 ? 'adm-warn-text' : undefined} title={r.reportedAt ? t('dashboard.reportedAgo', { ago: formatAgo(secondsSince(r.reportedAt, now), lang) }) : undefined}>
+            {r.pending}
+          </span>
+        ),
+      csv: (r) => r.pending,
+    },
+    {
+      key: 'pendingChanges',
+      header: t('dashboard.pendingChanges'),
+      numeric: true,
+      cell: (r) => (r.pendingChanges === null || r.pendingChanges === undefined ? '—' : r.pendingChanges),
+      csv: (r) => r.pendingChanges ?? null,
+    },
     { key: 'lastSeq', header: t('dashboard.lastSeq'), numeric: true, cell: (r) => r.lastSeq, csv: (r) => r.lastSeq },
     { key: 'lastError', header: t('dashboard.lastError'), cell: (r) => (r.lastError ? <span className="adm-danger-text">{r.lastError}</span> : '—'), csv: (r) => r.lastError },
   ]
@@ -78,7 +103,13 @@ export function DashboardScreen() {
       <h1>{t('nav.dashboard')}</h1>
       <div className="adm-cards">
         <Card label={t('dashboard.terminalsOnline')} value={`${online} / ${d.terminals.length}`} testId="card-online" tone={online < d.terminals.length ? 'warn' : 'ok'} />
-        <Card label={t('dashboard.pendingTotal')} value={String(pending)} testId="card-pending" tone={pending > 10 ? 'warn' : 'ok'} />
+        <Card
+          label={t('dashboard.pendingTotal')}
+          value={String(pending)}
+          {...(unreported > 0 ? { sub: t('dashboard.pendingTotalSub', { unknown: unreported }) } : {})}
+          testId="card-pending"
+          tone={pending > 10 ? 'warn' : 'ok'}
+        />
         <Card
           label={t('dashboard.lag')}
           value={t('dashboard.lagValue', { rows: lag.lagRows, seconds: Math.round(lag.lagSeconds) })}
@@ -131,7 +162,12 @@ export function DashboardScreen() {
         rowKey={(r) => r.terminalId}
         csvName="terminals"
         testId="terminals-table"
-        rowProps={(r) => ({ 'data-terminal': r.terminalId, 'data-connected': String(r.connected), 'data-pending': String(r.pending) })}
+        rowProps={(r) => ({
+          'data-terminal': r.terminalId,
+          'data-connected': String(r.connected),
+          'data-pending': String(r.pending),
+          'data-pending-changes': String(r.pendingChanges ?? null),
+        })}
         empty={t('dashboard.noTerminals')}
       />
       <p className="hint" data-testid="live-at">
