@@ -76,7 +76,7 @@ describe('web build swapped in beside what is served', () => {
     for (const s of salts) rmSync(join(BUILDS, inputsHash(s)), { recursive: true, force: true })
   })
 
-  it('[WEB1] two starts building at once leave /sw.js and the shell served at every moment, and build once', async () => {
+  it('[APP1] two starts building at once leave /sw.js and the shell served at every moment, and build once', async () => {
     const salt = newSalt()
     const poller = pollServed(relay.httpUrl)
     const [a, b] = await Promise.all([startBuild(salt).done, startBuild(salt).done])
@@ -91,7 +91,7 @@ describe('web build swapped in beside what is served', () => {
     expect(existsSync(join(WEB_DIST, 'sw.js'))).toBe(true)
   })
 
-  it('[WEB2] a start killed in the middle of its build leaves the previous build served; the next start cleans up and swaps', async () => {
+  it('[APP2] a start killed in the middle of its build leaves the previous build served; the next start cleans up and swaps', async () => {
     const before = readlinkSync(WEB_DIST)
     const salt = newSalt()
     const hash = inputsHash(salt)

@@ -40,7 +40,7 @@ describe('web app served by the relay', () => {
     await database?.cleanup()
   })
 
-  it('[WEB3] a hashed asset comes back brotli- or gzip-encoded as negotiated, identical once decoded, and cached immutable', async () => {
+  it('[APP3] a hashed asset comes back brotli- or gzip-encoded as negotiated, identical once decoded, and cached immutable', async () => {
     const raw = readFileSync(join(WEB_DIST, 'assets', entry))
     const url = `${relay.httpUrl}/assets/${entry}`
     const br = await get(url, { 'accept-encoding': 'gzip, deflate, br' })
@@ -60,7 +60,7 @@ describe('web app served by the relay', () => {
     expect(plain.body.equals(raw)).toBe(true)
   })
 
-  it('[WEB3] the shell, the service worker and the manifest are revalidated on every load (no-cache)', async () => {
+  it('[APP3] the shell, the service worker and the manifest are revalidated on every load (no-cache)', async () => {
     for (const path of ['/pos', '/admin', '/sw.js', '/manifest.webmanifest', '/registerSW.js']) {
       const r = await get(relay.httpUrl + path, { 'accept-encoding': 'br' })
       expect(r.status, path).toBe(200)
@@ -68,7 +68,7 @@ describe('web app served by the relay', () => {
     }
   })
 
-  it('[WEB4] the manifest installs as a full PWA: id, lang, 192 and 512 PNG icons, a maskable one, and an apple-touch-icon', async () => {
+  it('[APP4] the manifest installs as a full PWA: id, lang, 192 and 512 PNG icons, a maskable one, and an apple-touch-icon', async () => {
     const m = JSON.parse((await get(`${relay.httpUrl}/manifest.webmanifest`)).body.toString()) as {
       id: string
       lang: string

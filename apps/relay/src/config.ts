@@ -3,7 +3,7 @@
  * Only main.ts and the CLIs call `loadConfig`; everything else receives values.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 export const DEFAULT_PORT = 8787
@@ -24,6 +24,10 @@ export const DEFAULT_REPORT_TIME_ZONE = 'UTC'
  * terminated, so a silently dead terminal shows offline within three (30 s).
  */
 export const DEFAULT_HEARTBEAT_MS = 10_000
+/** Largest REST request body, checked before it is read (login has its own 4 KiB). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
+/** Largest REST sale upload body (up to 500 sales). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 
 /**
  * An IANA time zone name the runtime knows: 'UTC' or Area/Location ('Europe/Madrid').
@@ -65,6 +69,14 @@ export interface RelayConfig {
   readonly reportTimeZone: string
   /** ws ping interval for /mux, /sync and the live feed; 0 turns the heartbeat off. */
   readonly heartbeatMs: number
+  /** REST body limits in bytes (413 `too_large` above them). */
+  readonly maxBodyBytes: number
+  readonly maxUploadBytes: number
+  /**
+   * Proxies in front of the relay (TLS termination) that append to X-Forwarded-For; 0
+   * means the socket's address is the client's. Login throttling counts per address.
+   */
+  readonly trustProxy: number
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -88,6 +100,9 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     demo: true,
     reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
     heartbeatMs: DEFAULT_HEARTBEAT_MS,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+    trustProxy: 0,
   })
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -113,13 +128,18 @@ function timeZone(env: NodeJS.ProcessEnv, name: string, fallback: string): strin
 
 /**
  * The JWT secret: JWT_SECRET, or one generated on first start and kept in the data
- * directory so tokens survive restarts.
+ * directory so tokens survive restarts. Anyone who reads it can sign an admin token, so
+ * the directory is 0700 and the file 0600, an older, looser one included.
  */
 function jwtSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
   if (env.JWT_SECRET) return env.JWT_SECRET
   const file = join(dataDir, 'jwt-secret')
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(dataDir, 0o700)
+  if (existsSync(file)) {
+    chmodSync(file, 0o600)
+    return readFileSync(file, 'utf8').trim()
+  }
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(file, secret + '\n', { mode: 0o600 })
   return secret
@@ -147,5 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     demo: bool(env, 'DEMO', true),
     reportTimeZone: timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE),
     heartbeatMs: int(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES),
+    trustProxy: int(env, 'TRUST_PROXY', 0),
   })
 }

@@ -5,15 +5,19 @@
  */
 import { join } from 'node:path'
 import pino from 'pino'
-import { DataDirBusyError, openDatabase } from '@tally/schema/db'
+import { DataDirBusyError, openDatabase, restrictTree, restrictUmask } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
-import { DEMO_ADMIN, upsertUser } from './api/users.ts'
+import { ensureDemoAdmin, type DemoAdmin } from './api/demo-admin.ts'
 import { createRelay } from './app.ts'
 import { signToken } from './auth.ts'
 import { loadConfig } from './config.ts'
 import { listen } from './serve.ts'
 
+// Everything this process writes is its owner's only (DATA_DIR holds password hashes,
+// the logs and the JWT secret); a directory an older start left readable is repaired.
+restrictUmask()
 const config = loadConfig()
+restrictTree(config.dataDir)
 const logger = pino({ level: config.logLevel })
 
 /** Two commit rounds in flight, document loads and the audit writer, ready before terminals come. */
@@ -29,10 +33,11 @@ const database = await openDatabase(
   process.stderr.write(`Tally cannot start: ${err.message}\n`)
   process.exit(1)
 })
+let demoAdmin: DemoAdmin | null = null
 if (config.demo) {
   const demo = await seedDemo(database, 'demo')
   logger.debug({ demo }, 'demo data ready')
-  await upsertUser(database, DEMO_ADMIN)
+  demoAdmin = await ensureDemoAdmin(database)
 }
 const relay = createRelay({ database, config, logger })
 const server = await listen(relay, config.port, config.host)
@@ -42,8 +47,22 @@ const projector = config.projector
 void projector?.follow()
 
 const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`
-const token = await signToken(config.jwtSecret, { role: 'terminal', store: 'demo', sub: 'terminal-1' })
 const where = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `PGlite in ${join(config.dataDir, 'pg')}`
+// Demo mode prints what it made; a production start (DEMO=0) prints no credential at all.
+const demoLines = demoAdmin
+  ? [
+      ...(demoAdmin.password
+        ? [
+            `  Admin login: ${demoAdmin.email} / ${demoAdmin.password}   (${base}/admin)`,
+            '               generated now and shown only this once; change it with',
+            `               npm run user -- --email ${demoAdmin.email} --password NEW --store ${demoAdmin.store} --update`,
+          ]
+        : []),
+      '',
+      'Terminal token (store "demo", terminal "terminal-1"); paste it into the terminal:',
+      await signToken(config.jwtSecret, { role: 'terminal', store: 'demo', sub: 'terminal-1' }),
+    ]
+  : ['  Demo data:   off (DEMO=0); add users with npm run user, terminal tokens with npm run token']
 process.stdout.write(
   [
     '',
@@ -53,10 +72,7 @@ process.stdout.write(
     `  Back office: ${base}/admin`,
     `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
     `  Projection:  ${projector ? 'running in this process' : 'off (PROJECTOR=0): run npm run project -- --follow'}`,
-    ...(config.demo ? [`  Admin login: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}   (${base}/admin)`] : []),
-    '',
-    'Terminal token (store "demo", terminal "terminal-1"); paste it into the terminal:',
-    token,
+    ...demoLines,
     '',
   ].join('\n') + '\n',
 )

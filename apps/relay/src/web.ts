@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Context, Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
 import { serveStatic } from '@hono/node-server/serve-static'
 
 /**
@@ -14,12 +15,36 @@ export function cacheControl(path: string): string {
   return /\/assets\/|\/workbox-[0-9a-f]{8}\.js$/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'
 }
 
+/**
+ * The app's Content-Security-Policy. The build has no inline script or style (Vite
+ * emits files; the service worker registers from /registerSW.js), and the sync socket,
+ * the API and the live feed are all this origin, so 'self' covers everything: an
+ * injected script from anywhere else does not run, and no other site may frame the
+ * terminal (clickjacking a checkout). Data and blob images are the icon and CSV exports.
+ */
+export const WEB_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  workerSrc: ["'self'"],
+  manifestSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+}
+
 export function serveWeb(app: Hono, dist: string): void {
   const index = join(dist, 'index.html')
   const shell = (c: Context) => {
     c.header('Cache-Control', 'no-cache')
     return existsSync(index) ? c.html(readFileSync(index, 'utf8')) : c.text('web app not built: run npm run build:web', 503)
   }
+  // Registered after the API, so these run for the web app's paths (the API sets its own).
+  app.use('/*', secureHeaders({ contentSecurityPolicy: WEB_CSP, xFrameOptions: 'DENY', referrerPolicy: 'same-origin' }))
   app.get('/', (c) => c.redirect('/pos'))
   app.use('/*', serveStatic({ root: dist, precompressed: true, onFound: (path, c) => c.header('Cache-Control', cacheControl(path)) }))
   // Client-side routes fall back to the app shell.

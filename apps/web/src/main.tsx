@@ -1,3 +1,5 @@
+// First: zod must know before any schema is built that the page's CSP forbids eval.
+import '@tally/schema/jitless'
 import { createRoot } from 'react-dom/client'
 import { App } from './app.tsx'
 import { initI18n } from './i18n/index.ts'

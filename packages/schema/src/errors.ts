@@ -16,6 +16,8 @@ export const ErrorCode = {
   slowConsumer: 'slow_consumer',
   unknownMessage: 'unknown_message',
   badRequest: 'bad_request',
+  /** A JSON route was sent a body without `content-type: application/json` (REST 415). */
+  unsupportedMediaType: 'unsupported_media_type',
   notFound: 'not_found',
   conflict: 'conflict',
   unavailable: 'unavailable',
@@ -64,6 +66,7 @@ export function closeCodeFor(code: ErrorCode): CloseCode {
     case ErrorCode.malformed:
     case ErrorCode.unknownMessage:
     case ErrorCode.badRequest:
+    case ErrorCode.unsupportedMediaType:
     case ErrorCode.conflict:
       return CloseCode.malformed
     case ErrorCode.unavailable:

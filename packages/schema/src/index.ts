@@ -83,3 +83,4 @@ export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from
 export { Mux, YMessage, decodeMux, encodeBatch, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
 export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
+export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'

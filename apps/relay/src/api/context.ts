@@ -8,6 +8,7 @@ import { tables, type Database, type Db, type Tx } from '@tally/schema/db'
 import type { AuditEntry } from '@tally/schema/db'
 import type { RelayCore } from '../app.ts'
 import { createRateLimiter, type RateLimiter } from '../rate-limit.ts'
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts'
 
 export type Executor = Db | Tx
 
@@ -28,6 +29,10 @@ export interface ApiContext {
   readonly core: RelayCore
   readonly database: Database
   readonly limiter: RateLimiter
+  /** Wrong-password backoff per account, per address and per both (login-throttle.ts). */
+  readonly logins: LoginThrottle
+  /** Refusal rows per actor (token or client address): a flood of 401s or 403s cannot fill the table. */
+  readonly refusalAudit: RateLimiter
   readonly writes: DocWrites
   readonly strategies: Strategies
   /** update_log.origin of API appends: differs from the relay's, so the relay relays them. */
@@ -37,6 +42,9 @@ export interface ApiContext {
 }
 
 const MAX_WRITERS = 64
+/** Per actor: 60 refusal rows at once, then one a second (the rest are counted in the next row). */
+const REFUSAL_AUDIT_PER_SECOND = 1
+const REFUSAL_AUDIT_BURST = 60
 
 function createDocWrites(database: Database, origin: string): DocWrites {
   const writers = new Map<string, { writer: DocWriter; chain: Promise<unknown> }>()
@@ -77,6 +85,8 @@ export function createApiContext(core: RelayCore): ApiContext {
     core,
     database: core.database,
     limiter: createRateLimiter(core.config.ratePerSecond, core.config.rateBurst),
+    logins: createLoginThrottle(),
+    refusalAudit: createRateLimiter(REFUSAL_AUDIT_PER_SECOND, REFUSAL_AUDIT_BURST),
     writes: createDocWrites(core.database, origin),
     strategies: resolveStrategies(),
     origin,

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { z } from 'zod'
-import { ErrorCode, TallyError } from '@tally/schema'
+import { ErrorCode, TallyError, csvLines, type CsvValue } from '@tally/schema'
 import type { Claims } from '../auth.ts'
 
 export type ApiEnv = { Variables: { claims: Claims } }
@@ -28,6 +28,13 @@ export class ApiError extends TallyError {
   ) {
     super(code, message, status)
   }
+
+  /** The route wrote its own audit row (a failed login): the generic refusal row is skipped. */
+  audited = false
+  markAudited(): this {
+    this.audited = true
+    return this
+  }
 }
 
 export const notFound = (what: string): ApiError => new ApiError(ErrorCode.notFound, `${what} not found`, 404)
@@ -50,7 +57,15 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what: 
   return r.data
 }
 
+/** `application/json`, with or without parameters (`; charset=utf-8`). */
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i
+
 export async function body<T extends z.ZodType>(c: ApiCtx, schema: T): Promise<z.infer<T>> {
+  // A body of another type is refused, not guessed at: a form post from another site
+  // (text/plain needs no CORS preflight) must never be read as this API's JSON.
+  if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError(ErrorCode.unsupportedMediaType, 'the body must be JSON sent with content-type: application/json', 415)
+  }
   let raw: unknown
   try {
     raw = await c.req.json()
@@ -79,11 +94,7 @@ export function errorResponse(err: unknown, c: Context, log: (err: unknown) => v
   return c.json({ error: { code: ErrorCode.internal, message: 'internal error' } }, 500)
 }
 
-/** A CSV document (RFC 4180 quoting) from rows of plain values. */
-export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
-  const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v)
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-  }
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n'
+/** A CSV document (RFC 4180 quoting, spreadsheet formulas neutralised: @tally/schema csv.ts). */
+export function toCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<CsvValue>>): string {
+  return csvLines(header, rows)
 }

@@ -5,13 +5,16 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
 import type { WebSocket } from 'ws'
 import { ErrorCode } from '@tally/schema'
 import type { RelayCore } from '../app.ts'
+import { limitBodies } from './body-limits.ts'
 import { createApiContext, type ApiContext } from './context.ts'
 import { authenticate } from './guard.ts'
 import { ApiError, errorResponse, type ApiEnv } from './http.ts'
 import { createLiveFeed, LIVE_PATH } from './live.ts'
+import { createRefusalAudit } from './refusal-audit.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { loginRoutes, meRoutes } from './routes/auth.ts'
 import { conflictRoutes } from './routes/conflicts.ts'
@@ -34,7 +37,15 @@ export interface MountedApi {
 
 export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   const api = new Hono<ApiEnv>()
-  api.onError((err, c) => errorResponse(err, c, (e) => ctx.core.logger.error({ err: e }, 'api request failed')))
+  const noteRefusal = createRefusalAudit(ctx)
+  api.onError(async (err, c) => {
+    await noteRefusal(err, c).catch((e: unknown) => ctx.core.logger.error({ err: e }, 'refusal audit failed'))
+    return errorResponse(err, c, (e) => ctx.core.logger.error({ err: e }, 'api request failed'))
+  })
+  // JSON only, never a page: nothing may frame, sniff or run it.
+  api.use('*', secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }, xFrameOptions: 'DENY' }))
+  // First of all: a body over its route's limit is refused before anyone reads it.
+  api.use('*', limitBodies(API_BASE, ctx.core.config))
   loginRoutes(api, ctx)
   api.use('*', authenticate(ctx))
   meRoutes(api)

@@ -14,11 +14,12 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import * as Y from 'yjs'
 import { z } from 'zod'
 import { judgeTicket, snapshotFromRows } from '@tally/projections'
-import { PaymentMethod, Role, addConsumption, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
+import { ErrorCode, PaymentMethod, Role, addConsumption, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
 import { logChannel, tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from './context.ts'
 import { fieldErrors } from './http.ts'
+import { cleanText } from './refusal-audit.ts'
 
 export const UPLOAD_MAX_SALES = 500
 export const UploadStatus = { success: 'success', error: 'error', conflict: 'conflict', alreadySynced: 'already_synced' } as const
@@ -29,6 +30,8 @@ export interface UploadResult {
   status: UploadStatus
   ticket_id?: string
   reason?: string
+  /** Set when the sale was refused as something no honest client sends (forbidden_write). */
+  code?: ErrorCode
   /** The projection's expected verdict and what it flagged (conflicts, settled findings). */
   findings?: Array<{ kind: string; status: string }>
 }
@@ -115,6 +118,11 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   const parsed = uploadSaleSchema.safeParse(camel(raw))
   if (!parsed.success) return fail(localIdOf(raw), fieldErrors(parsed.error).map((e) => `${e.field}: ${e.message}`).join('; '))
   const s = parsed.data
+  // A terminal uploads as itself: a body naming another till is refused, not rewritten.
+  if (who.role === Role.terminal && s.terminalId !== undefined && s.terminalId !== who.sub) {
+    const r = await fail(s.localId, `terminal_id ${s.terminalId} is not this token's terminal ${who.sub}`, { code: ErrorCode.forbiddenWrite, terminalId: cleanText(s.terminalId) })
+    return { ...r, code: ErrorCode.forbiddenWrite }
+  }
   const ticketId = s.localId
   const name = ticketDocName(who.store, ticketId)
   if (await docExists(db, name)) {

@@ -28,7 +28,11 @@ export interface ApiFixture {
   terminal: string
   otherAdmin: string
   token(role: Role, opts?: { store?: string; sub?: string; ttlSeconds?: number }): Promise<string>
-  call(method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Called>
+  /**
+   * `address` is the client's socket address as the Node adapter would report it;
+   * `contentType: null` sends a body without a content type.
+   */
+  call(method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string>; address?: string; contentType?: string | null }): Promise<Called>
   close(): Promise<void>
 }
 
@@ -52,8 +56,10 @@ export async function startApiFixture(database: TestDatabase, overrides: Partial
       let payload: string | undefined
       if (o.raw !== undefined) payload = o.raw
       else if (o.body !== undefined) payload = JSON.stringify(o.body)
-      if (payload !== undefined) headers['content-type'] = 'application/json'
-      const res = await relay.relay.app.request(`/api/v1${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) })
+      const type = o.contentType === undefined ? 'application/json' : o.contentType
+      if (payload !== undefined && type !== null) headers['content-type'] = type
+      const env = o.address !== undefined ? { incoming: { socket: { remoteAddress: o.address } } } : undefined
+      const res = await relay.relay.app.request(`/api/v1${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) }, env)
       const text = await res.text()
       let json: unknown = undefined
       try {

@@ -30,12 +30,27 @@ function validLocal(m: RegExpExecArray): boolean {
   return at.getUTCFullYear() === Number(y) && at.getUTCMonth() === Number(mo) - 1 && at.getUTCDate() === Number(d) && at.getUTCHours() === Number(h) && at.getUTCMinutes() === Number(mi) && at.getUTCSeconds() === Number(se)
 }
 
+/**
+ * An instant: ISO 8601 with a 4-digit year and a UTC offset, nothing else. `Date.parse`
+ * alone is far too lenient: it read "' OR '1'='1" as a date, and "99999-01-01" as a year
+ * Postgres then refused with an error that blamed the time zone.
+ */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):?(\d{2}))$/i
+
+function validInstant(m: RegExpExecArray): boolean {
+  const [, oh = '0', om = '0'] = [m[7], m[8], m[9]]
+  return validLocal(m) && Number(oh) <= 14 && Number(om) < 60
+}
+
 export const bound = z
   .string()
+  .max(40, 'is too long for a date or time')
   .refine((s) => {
-    const m = LOCAL.exec(s)
-    return m ? validLocal(m) : !Number.isNaN(Date.parse(s))
-  }, 'must be a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM) or an ISO instant')
+    const local = LOCAL.exec(s)
+    if (local) return validLocal(local)
+    const instant = INSTANT.exec(s)
+    return instant !== null && validInstant(instant) && !Number.isNaN(Date.parse(s))
+  }, 'must be a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM) or an ISO instant with an offset (…Z, …+02:00)')
   .transform((s): Bound => (LOCAL.test(s) ? { local: s } : { instant: new Date(s) }))
 
 /**

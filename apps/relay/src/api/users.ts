@@ -2,14 +2,12 @@
  * Back-office users: created by `npm run user` (and the demo admin at `npm start`),
  * looked up at login. Emails are stored lower-cased, so login is case-insensitive.
  */
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { Role, isStoreId, uuidv7 } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
 import { hashPassword } from './password.ts'
 
 export const MIN_PASSWORD_LENGTH = 8
-/** Created (once) by `npm start` with demo data; printed in the banner. */
-export const DEMO_ADMIN = Object.freeze({ email: 'admin@demo.local', password: 'demo1234', store: 'demo', role: Role.admin })
 
 export interface User {
   id: string
@@ -64,6 +62,19 @@ export async function upsertUser(
     return { user: strip(now), created: false, updated: false }
   }
   return { user: { id, email, role, store: input.store }, created: true, updated: false }
+}
+
+/**
+ * Swap a user's hash only if it is still `oldHash` (a password changed meanwhile by
+ * `npm run user --update` wins). True when it was replaced.
+ */
+export async function replacePasswordHash(database: Database, id: string, oldHash: string, newHash: string): Promise<boolean> {
+  const r = await database.db
+    .update(tables.users)
+    .set({ passwordHash: newHash })
+    .where(and(eq(tables.users.id, id), eq(tables.users.passwordHash, oldHash)))
+    .returning({ id: tables.users.id })
+  return r.length > 0
 }
 
 function strip(u: User & { passwordHash: string }): User {

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Role } from '@tally/schema'
-import { openDatabase } from '@tally/schema/db'
+import { openDatabase, restrictUmask } from '@tally/schema/db'
 import { checkUserInput, upsertUser } from '../api/users.ts'
 import { loadConfig } from '../config.ts'
 
@@ -26,6 +26,7 @@ if (!values.email || !values.password || !checked.ok) {
   console.error(checked.ok ? 'usage: npm run user -- --email E --password P --store S [--role admin] [--update]' : checked.error)
   process.exit(2)
 }
+restrictUmask()
 const config = loadConfig()
 const database = await openDatabase(
   config.databaseUrl ? { url: config.databaseUrl, schema: config.databaseSchema } : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema },

@@ -4,17 +4,14 @@
  * RFC 4180 says comma, and spreadsheets in Spanish locales import it through the dialog.
  * Money columns are exported in euros with a dot (machine-readable), not localized.
  */
+import { csvCell } from '@tally/schema'
+
+/** Formula neutralising and quoting are the relay's too: one function (@tally/schema csv.ts). */
+export { csvCell }
+
 export interface CsvColumn<T> {
   header: string
   value: (row: T) => string | number | boolean | null | undefined
-}
-
-export function csvCell(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return ''
-  const s = String(v)
-  // Quote when needed; a leading = + - @ would be run as a formula by spreadsheets.
-  const guarded = /^[=+\-@]/.test(s) && typeof v === 'string' ? `'${s}` : s
-  return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded
 }
 
 export function toCsv<T>(rows: readonly T[], columns: readonly CsvColumn<T>[]): string {

@@ -49,7 +49,7 @@ export function lockDataDir(dir: string): () => void {
   const me = `${process.pid} ${startTime(process.pid)}`
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, 'wx')
+      const fd = openSync(path, 'wx', 0o600)
       writeSync(fd, me)
       closeSync(fd)
       return () => {

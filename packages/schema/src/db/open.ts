@@ -5,11 +5,12 @@
  * lets tests share one server without seeing each other.
  */
 import { fork } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { lockDataDir } from './dir-lock.ts'
+import { ensurePrivateDir, restrictTree, restrictUmask } from './private-dir.ts'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
@@ -113,7 +114,9 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
   const onDisk = !dataDir.startsWith('memory://')
   let unlock = () => {}
   if (onDisk) {
-    mkdirSync(dataDir, { recursive: true })
+    // Before anything is written: password hashes and the logs live here (private-dir.ts).
+    restrictUmask()
+    ensurePrivateDir(dataDir)
     unlock = lockDataDir(dataDir)
   }
   let client: PGlite
@@ -131,6 +134,9 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
   try {
     await migratePglite(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
     if (warmUp) await warmUpPglite(client)
+    // The cluster the initdb child made, an older start's files, and what PGlite wrote
+    // while opening (it rewrites pg_internal.init with a mode of its own).
+    if (onDisk) restrictTree(dataDir)
   } catch (err) {
     await client.close().catch(() => {})
     unlock()
@@ -152,6 +158,7 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
     async close() {
       try {
         await client.close()
+        if (onDisk) restrictTree(dataDir)
       } finally {
         unlock()
       }

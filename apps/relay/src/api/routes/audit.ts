@@ -3,15 +3,21 @@
  * sync history (connects, disconnects, refusals: the relay's rows for that terminal).
  */
 import type { Hono } from 'hono'
-import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
+import { ErrorCode, Role } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import type { ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
-import { claims, notFound, query, type ApiEnv } from '../http.ts'
+import { ApiError, claims, notFound, query, type ApiEnv } from '../http.ts'
 import { bound, resolveRange, tzParam } from '../time-range.ts'
 
 const listQuery = z.object({
+  /**
+   * `global`: the operator log, rows no store owns (anonymous refusals, logins of
+   * unknown emails). Service tokens only: an operator's, not a shop admin's.
+   */
+  scope: z.enum(['store', 'global']).default('store'),
   kind: z.string().max(50).optional(),
   actor: z.string().max(200).optional(),
   terminal: z.string().max(100).optional(),
@@ -34,11 +40,14 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   const { db } = ctx.database
 
   api.get('/audit', allow(ADMIN_ROLES), async (c) => {
-    const { store } = claims(c)
+    const who = claims(c)
     const q = query(c, listQuery)
+    if (q.scope === 'global' && who.role !== Role.service) {
+      throw new ApiError(ErrorCode.forbiddenWrite, 'the global operator log (scope=global) needs a service token', 403)
+    }
     const range = await resolveRange(db, q.tz ?? ctx.core.config.reportTimeZone, q.from, q.to)
     const where = [
-      eq(tables.audit.store, store),
+      q.scope === 'global' ? isNull(tables.audit.store) : eq(tables.audit.store, who.store),
       ...(q.kind ? [eq(tables.audit.kind, q.kind)] : []),
       ...(q.actor ? [eq(tables.audit.actor, q.actor)] : []),
       ...(q.terminal ? [aboutTerminal(q.terminal)] : []),
