@@ -8,8 +8,9 @@
  * - Two such ticks in a row mean the peer is gone: at most three intervals after the
  *   last thing heard, never fewer than two.
  * - A tick that comes late (this process was stalled: a long GC, a busy event loop, a
- *   starved CPU) does not count as silence: the answer may be sitting unread in the
- *   socket, and the stall says nothing about the peer.
+ *   starved CPU, a background tab whose timers the browser throttles to once a minute)
+ *   does not count as silence: the answer may be sitting unread in the socket, and the
+ *   stall says nothing about the peer.
  */
 export const Beat = { ok: 'ok', ping: 'ping', dead: 'dead' } as const
 export type Beat = (typeof Beat)[keyof typeof Beat]
