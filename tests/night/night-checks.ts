@@ -4,8 +4,9 @@
  * the ledger alone (never from the projection's code):
  *   - checkouts of one tab with identical content are one sale, with different content
  *     two sales (and a double_checkout conflict listing every ticket of the tab);
- *   - a sale counts when accepted and not voided; the scenario breaks no business rule
- *     (open visits, active products, catalog prices), so every sale must be accepted;
+ *   - a sale counts when accepted and not voided; the scenario breaks one business rule
+ *     only (a sale on a visit after the back office closed it: refused or waiting for a
+ *     person, and listed in a visit_closed conflict), so every other sale must be accepted;
  *   - stock = level counted at opening + adjustments - units of counted sales; a level
  *     below zero is an oversold conflict listing every competing ticket (stock.ts rule:
  *     the sales after the last moment, in business time, the level covered the deficit).
@@ -24,6 +25,8 @@ export interface NightFacts {
   /** Back-office adjustments during the night; `at` is when the API answered. */
   adjustments: ReadonlyArray<{ productId: string; delta: number; at: Date }>
   voided: ReadonlySet<string>
+  /** Visits the back office closed during the night, with the server's exit time. */
+  closed: ReadonlyMap<string, Date>
   /** What each terminal's ticket list shows at the end, by terminal name. */
   screens: ReadonlyMap<string, ReadonlyArray<{ id: string; state: string; total: number }>>
 }
@@ -32,6 +35,8 @@ export interface Finding {
   rule: string
   detail: string
 }
+
+export const CLOSE_SLACK_MS = 50
 
 export const eur = (cents: number): string => `€${(cents / 100).toFixed(2)}`
 
@@ -82,22 +87,46 @@ export async function checkNight(database: Database, f: NightFacts): Promise<Fin
   const made = new Map(f.sales.map((s) => [s.ticketId, s]))
   const describe = (s: SaleRecord): string => `${s.ticketId} (${s.terminal}, ${eur(s.total)} ${s.method}, cart ${s.cartId}, step #${s.step})`
 
+  const conflicts = await query<{ kind: string; docs: unknown; evidence: unknown; status: string }>(db, sql`SELECT kind, docs, evidence, status FROM conflicts WHERE store = ${f.store}`)
+  const docsOf = (c: { docs: unknown }): string[] => (typeof c.docs === 'string' ? (JSON.parse(c.docs) as string[]) : (c.docs as string[]))
+  const evidenceOf = (c: { evidence: unknown }): Record<string, unknown> => (typeof c.evidence === 'string' ? JSON.parse(c.evidence) : c.evidence) as Record<string, unknown>
+
   // No sale missing, none that no terminal made.
   for (const s of f.sales) if (!byId.has(s.ticketId)) find('sale missing from Postgres', describe(s))
   for (const t of byId.values()) if (!made.has(t.id)) find('ticket no terminal sold', `${t.id} (${t.terminal_id}, ${eur(t.total)}, ${t.status})`)
 
-  // Each sale counted exactly once.
+  // Each sale counted exactly once; a sale on a closed visit not at all. A sale within
+  // CLOSE_SLACK_MS of the close may fall either side (terminal and server clocks).
+  const closedAfter = (s: SaleRecord): 'before' | 'after' | 'either' => {
+    const exit = s.visitId === null ? undefined : f.closed.get(s.visitId)
+    if (exit === undefined) return 'before'
+    const d = Date.parse(s.clientTime) - exit.getTime()
+    return Math.abs(d) <= CLOSE_SLACK_MS ? 'either' : d > 0 ? 'after' : 'before'
+  }
   const groups = expectedSales(f.sales)
   let expectedTotal = 0
   for (const g of groups) {
     const voided = g.tickets.some((s) => f.voided.has(s.ticketId))
-    if (!voided) expectedTotal += g.total
+    const when = g.tickets.map(closedAfter)
     const counted = g.tickets.filter((s) => counts(byId.get(s.ticketId)))
-    const want = voided ? 0 : 1
-    if (counted.length === want) continue
+    const [lo, hi] = voided ? [0, 0] : when.includes('before') ? [1, 1] : when.includes('either') ? [0, 1] : [0, 0]
+    if (lo === 1 || (hi === 1 && counted.length === 1)) expectedTotal += g.total
+    if (counted.length >= lo && counted.length <= hi) continue
     const states = g.tickets.map((s) => `${s.ticketId}=${byId.get(s.ticketId)?.status ?? 'absent'}${byId.get(s.ticketId)?.voided ? '/voided' : ''} ${JSON.stringify(byId.get(s.ticketId)?.reasons ?? [])}`)
-    if (counted.length > want) find('sale counted twice', `cart ${g.cartId} [${g.signature}] ${eur(g.total)}: ${counted.length} tickets count: ${states.join('; ')}`)
+    if (hi === 0 && !voided) find('sale on a closed visit counted', `cart ${g.cartId} [${g.signature}] ${eur(g.total)} on visit ${g.visitId}: ${states.join('; ')}`)
+    else if (counted.length > hi) find('sale counted twice', `cart ${g.cartId} [${g.signature}] ${eur(g.total)}: ${counted.length} tickets count: ${states.join('; ')}`)
     else find('sale not counted', `cart ${g.cartId} [${g.signature}] ${eur(g.total)}: ${states.join('; ')}`)
+  }
+  for (const s of f.sales.filter((x) => closedAfter(x) === 'after')) {
+    const c = conflicts.find((x) => x.kind === 'visit_closed' && docsOf(x).includes(ticketDocName(f.store, s.ticketId)))
+    if (c === undefined) find('sale on a closed visit without a conflict', describe(s))
+  }
+  /** Whether the ledger says this sale counts (a borderline close: as Postgres decided). */
+  function expectCounted(g: Group): boolean {
+    if (g.tickets.some((s) => f.voided.has(s.ticketId))) return false
+    const when = g.tickets.map(closedAfter)
+    if (when.includes('before')) return true
+    return when.includes('either') && g.tickets.some((s) => counts(byId.get(s.ticketId)))
   }
   const pgTotal = [...byId.values()].filter(counts).reduce((s, t) => s + t.total, 0)
   if (pgTotal !== expectedTotal) {
@@ -109,7 +138,7 @@ export async function checkNight(database: Database, f: NightFacts): Promise<Fin
   for (const v of visits) {
     const consumed = Number(v.consumed)
     const pgSum = [...byId.values()].filter((t) => t.visit_id === v.id && counts(t)).reduce((s, t) => s + t.total, 0)
-    const ledger = groups.filter((g) => g.visitId === v.id && !g.tickets.some((s) => f.voided.has(s.ticketId))).reduce((s, g) => s + g.total, 0)
+    const ledger = groups.filter((g) => g.visitId === v.id && expectCounted(g)).reduce((s, g) => s + g.total, 0)
     if (consumed !== pgSum || consumed !== ledger) {
       find('visit consumed', `visit ${v.id}: consumed ${eur(consumed)}, Σ its accepted non-voided tickets ${eur(pgSum)}, Σ the terminals' sales on it ${eur(ledger)}`)
     }
@@ -121,10 +150,7 @@ export async function checkNight(database: Database, f: NightFacts): Promise<Fin
     sql`SELECT product_id, adjusted, sold, level FROM stock_levels WHERE store = ${f.store}`,
   )
   const levelOf = new Map(levels.map((l) => [l.product_id, { adjusted: Number(l.adjusted), sold: Number(l.sold), level: Number(l.level) }]))
-  const conflicts = await query<{ kind: string; docs: unknown; evidence: unknown; status: string }>(db, sql`SELECT kind, docs, evidence, status FROM conflicts WHERE store = ${f.store}`)
-  const docsOf = (c: { docs: unknown }): string[] => (typeof c.docs === 'string' ? (JSON.parse(c.docs) as string[]) : (c.docs as string[]))
-  const evidenceOf = (c: { evidence: unknown }): Record<string, unknown> => (typeof c.evidence === 'string' ? JSON.parse(c.evidence) : c.evidence) as Record<string, unknown>
-  const countedSales = groups.filter((g) => !g.tickets.some((s) => f.voided.has(s.ticketId))).map((g) => g.tickets[0]!)
+  const countedSales = groups.filter(expectCounted).map((g) => g.tickets[0]!)
   for (const [productId, open] of f.opening) {
     const adjusted = f.adjustments.filter((a) => a.productId === productId).reduce((s, a) => s + a.delta, 0)
     const soldBy = countedSales.flatMap((s) => s.lines.filter((l) => l.productId === productId).map((l) => ({ s, qty: l.qty })))

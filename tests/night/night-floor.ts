@@ -72,6 +72,10 @@ export class Floor {
   readonly sales: SaleRecord[] = []
   readonly adds: AddRecord[] = []
   readonly adjustments: Array<{ productId: string; delta: number; at: Date }> = []
+  /** Visits the back office closed, with the exit time the server recorded. */
+  readonly closed = new Map<string, Date>()
+  /** Back-office steps that came while the relay was down; they run once it is back. */
+  private deferred: Step[] = []
   /** Every step as it ran, with what came of it (printed on failure). */
   readonly log: string[] = []
   private step = -1
@@ -176,17 +180,15 @@ export class Floor {
         if (step.action === 'up') await this.relay.start()
         else await this.relay.stop(step.action)
         this.note(desc)
+        if (this.relay.running) for (const d of this.deferred.splice(0)) await this.backOffice(d)
         break
-      case 'adjust': {
+      case 'adjust':
+      case 'closeVisit':
         if (!this.relay.running) {
-          this.note(`${desc}: skipped (relay down)`)
-          break
-        }
-        await this.relay.api('POST', '/stock/adjustments', { productId: step.product, delta: step.delta, note: `night step ${this.step}` })
-        this.adjustments.push({ productId: step.product, delta: step.delta, at: new Date() })
-        this.note(desc)
+          this.deferred.push(step)
+          this.note(`${desc}: deferred (relay down)`)
+        } else await this.backOffice(step)
         break
-      }
       case 'rush':
         this.rush = true
         return
@@ -196,6 +198,22 @@ export class Floor {
       }
     }
     if (!rushed && step.kind !== 'relay' && step.kind !== 'net') await this.quiet()
+  }
+
+  private async backOffice(step: Step): Promise<void> {
+    const desc = describeStep(step)
+    if (step.kind === 'adjust') {
+      await this.relay.api('POST', '/stock/adjustments', { productId: step.product, delta: step.delta, note: `night step ${this.step}` })
+      this.adjustments.push({ productId: step.product, delta: step.delta, at: new Date() })
+      this.note(desc)
+    } else if (step.kind === 'closeVisit') {
+      const visits = await this.relay.api<Array<{ id: string; bracelets: string[]; exitAt: string | null }>>('GET', '/visits')
+      const v = visits.find((x) => x.bracelets.includes(step.bracelet) && x.exitAt === null)
+      if (v === undefined) throw new Error(`no open visit wears ${step.bracelet}`)
+      const closed = await this.relay.api<{ exitAt: string }>('POST', `/visits/${v.id}/close`)
+      this.closed.set(v.id, new Date(closed.exitAt))
+      this.note(`${desc}: visit ${v.id} closed at ${closed.exitAt}`)
+    }
   }
 
   /**
@@ -260,6 +278,7 @@ export class Floor {
   async healAll(): Promise<void> {
     for (const s of this.stations) s.proxy.heal()
     await this.relay.start()
+    for (const d of this.deferred.splice(0)) await this.backOffice(d)
     this.note('heal all')
   }
 

@@ -23,6 +23,8 @@ export type Step =
   | { kind: 'reload'; t: number }
   | { kind: 'relay'; action: 'kill9' | 'clean' | 'up' }
   | { kind: 'adjust'; product: string; delta: number }
+  /** The back office closes a visit; terminals that have not heard still sell on it. */
+  | { kind: 'closeVisit'; bracelet: string }
   /** Do not wait for the previous step's edits to reach the relay before the next one. */
   | { kind: 'rush' }
 
@@ -37,6 +39,8 @@ export interface PlanOptions {
   /** Relay deaths: SIGKILL and clean restarts, each followed by an outage of a few episodes. */
   kill9: number
   clean: number
+  /** A visit the back office closes around the middle of the night, if any. */
+  closing?: string
 }
 
 export function planNight(rng: Rng, o: PlanOptions): Step[] {
@@ -58,7 +62,9 @@ export function planNight(rng: Rng, o: PlanOptions): Step[] {
     deaths.set(Math.max(1, Math.min(o.episodes - 2, slot)), how)
   })
   let upAt = -1
+  const closeAt = o.closing === undefined ? -1 : Math.floor(o.episodes * (0.45 + rng.next() * 0.2))
   for (let e = 0; e < o.episodes; e++) {
+    if (e === closeAt && o.closing !== undefined) steps.push({ kind: 'closeVisit', bracelet: o.closing })
     const how = deaths.get(e)
     if (how !== undefined && upAt < 0) {
       steps.push({ kind: 'relay', action: how })
@@ -70,13 +76,13 @@ export function planNight(rng: Rng, o: PlanOptions): Step[] {
     }
     const t = rng.int(0, o.terminals - 1)
     const r = rng.next()
-    if (r < 0.12) {
+    if (r < 0.15) {
       // A link breaks or heals; stalls and blackholes are the cruel ones.
       const state = rng.weighted({ cut: 3, blackhole: 2, stall: 2, open: 4 } as const)
       steps.push({ kind: 'net', t, state })
-    } else if (r < 0.16) {
+    } else if (r < 0.2) {
       steps.push({ kind: 'reload', t })
-    } else if (r < 0.19) {
+    } else if (r < 0.23) {
       steps.push({ kind: 'adjust', product: rng.pick(o.scarce), delta: rng.int(1, 3) })
     }
     if (rng.chance(0.45)) {
@@ -87,6 +93,13 @@ export function planNight(rng: Rng, o: PlanOptions): Step[] {
       steps.push({ kind: 'join', t: u, from: t })
       if (rng.chance(0.5)) steps.push({ kind: 'net', t: u, state: rng.weighted({ cut: 2, blackhole: 1, stall: 1 } as const) })
       adds(u, rng.int(0, 2))
+      if (o.terminals > 2 && rng.chance(0.3)) {
+        // A third bartender on the same member's tab.
+        const w = [...Array(o.terminals).keys()].filter((x) => x !== t && x !== u)[rng.int(0, o.terminals - 3)]!
+        steps.push({ kind: 'join', t: w, from: t })
+        adds(w, rng.int(1, 2))
+        if (rng.chance(0.5)) steps.push({ kind: 'checkout', t: w })
+      }
       adds(t, rng.int(0, 1))
       if (rng.chance(0.4)) steps.push({ kind: 'checkoutBoth', t, other: u })
       else {
@@ -128,6 +141,8 @@ export function describeStep(s: Step): string {
       return `relay ${s.action}`
     case 'adjust':
       return `adjust ${s.product} +${s.delta}`
+    case 'closeVisit':
+      return `close the visit of ${s.bracelet}`
     case 'rush':
       return 'rush'
     default: {
