@@ -229,10 +229,34 @@ export async function checkNight(database: Database, f: NightFacts): Promise<Fin
   return out
 }
 
+/** Money first, then conflicts, then what the screens say. */
+const RULE_ORDER = [
+  'sale missing from Postgres',
+  'ticket no terminal sold',
+  'sale counted twice',
+  'sale not counted',
+  'sale on a closed visit counted',
+  'takings',
+  'visit consumed',
+  'stock',
+  'units never billed',
+  'double checkout without a conflict',
+  'double checkout conflict misses tickets',
+  'oversell without a conflict',
+  'oversell conflict misses tickets',
+  'sale on a closed visit without a conflict',
+  'screen lost a sale',
+  'screen disagrees with the server',
+]
+const rank = (rule: string): number => {
+  const i = RULE_ORDER.indexOf(rule)
+  return i < 0 ? RULE_ORDER.length : i
+}
+
 /** The findings as a report: grouped by rule, each with a bounded list of examples. */
 export function formatFindings(findings: readonly Finding[], max = 12): string {
   const by = new Map<string, string[]>()
-  for (const x of findings) by.set(x.rule, [...(by.get(x.rule) ?? []), x.detail])
+  for (const x of [...findings].sort((a, b) => rank(a.rule) - rank(b.rule))) by.set(x.rule, [...(by.get(x.rule) ?? []), x.detail])
   return [...by.entries()]
     .map(([rule, ds]) => [`${rule}: ${ds.length}`, ...ds.slice(0, max).map((d) => `    ${d}`), ...(ds.length > max ? [`    … ${ds.length - max} more`] : [])].join('\n'))
     .join('\n')

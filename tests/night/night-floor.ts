@@ -89,18 +89,25 @@ export class Floor {
   ) {}
 
   static async open(relay: NightRelay, store: string, n: number): Promise<Floor> {
-    const stations: Station[] = []
-    for (let i = 0; i < n; i++) {
-      const name = `night-${i}`
-      const device = new Device(name)
-      const proxy = await startTcpProxy(relay.port)
-      const terminal = await Floor.boot(relay, device, proxy, name)
-      stations.push({ name, device, proxy, terminal, sold: new Set() })
-    }
-    const floor = new Floor(relay, store, stations)
-    for (const s of stations) {
-      const ok = await waitUntil(() => s.terminal.catalog !== null && readProducts(s.terminal.catalog).length > 0 && s.terminal.roster !== null, 20_000)
-      if (!ok) throw new Error(`${s.name}: no catalog or roster from the relay`)
+    const floor = new Floor(relay, store, [])
+    try {
+      for (let i = 0; i < n; i++) {
+        const name = `night-${i}`
+        const device = new Device(name)
+        const proxy = await startTcpProxy(relay.port)
+        const terminal = await Floor.boot(relay, device, proxy, name).catch(async (err: unknown) => {
+          await proxy.close()
+          throw err
+        })
+        floor.stations.push({ name, device, proxy, terminal, sold: new Set() })
+      }
+      for (const s of floor.stations) {
+        const ok = await waitUntil(() => s.terminal.catalog !== null && readProducts(s.terminal.catalog).length > 0 && s.terminal.roster !== null, 20_000)
+        if (!ok) throw new Error(`${s.name}: no catalog or roster from the relay`)
+      }
+    } catch (err) {
+      await floor.close()
+      throw err
     }
     return floor
   }
