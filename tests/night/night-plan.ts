@@ -67,7 +67,11 @@ export function planNight(rng: Rng, o: PlanOptions): Step[] {
     if (e === closeAt && o.closing !== undefined) steps.push({ kind: 'closeVisit', bracelet: o.closing })
     const how = deaths.get(e)
     if (how !== undefined && upAt < 0) {
-      steps.push({ kind: 'relay', action: how })
+      // The relay dies right after a checkout, while its updates are still in flight.
+      const t = rng.int(0, o.terminals - 1)
+      open(t)
+      adds(t, rng.int(1, 2))
+      steps.push({ kind: 'rush' }, { kind: 'checkout', t }, { kind: 'relay', action: how })
       upAt = e + rng.int(1, 3)
     }
     if (e === upAt) {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'vitest'
 import { testBackends } from '@tally/schema/db/testing'
+import { unroutedIndexedDB } from '../helpers/node-terminal.ts'
 import { checkNight, eur, formatFindings, type Finding } from './night-checks.ts'
 import { Floor, waitUntil } from './night-floor.ts'
 import { planNight } from './night-plan.ts'
@@ -135,6 +136,7 @@ for (const backend of testBackends()) {
         const database = await relay.finish()
         findings.push(...(await checkNight(database, { store: STORE, sales, adds, opening, adjustments, voided, closed, screens })))
         phase('checks')
+        if (unroutedIndexedDB.count > 0) findings.push({ rule: 'harness', detail: `${unroutedIndexedDB.count} IndexedDB calls from outside any terminal` })
 
         const takings = sales.reduce((n, s) => n + s.total, 0)
         const summary =
