@@ -192,21 +192,23 @@ export async function checkNight(database: Database, f: NightFacts): Promise<Fin
     }
   }
 
-  // Every unit a bartender put on a tab was billed. Two sales of one tab may overlap (the
-  // second terminal saw the first one's lines) or not (it was cut off), so a unit counts
-  // as lost only when even all of a product's distinct sales together bill fewer units than
-  // were put on tabs; billing more is the double-checkout conflict's business (above).
+  // Every unit a bartender put on a tab is in the books: per product, the tickets Postgres
+  // accepted (voided ones included: a person decided) plus the sales refused for a closed
+  // visit (a conflict for a person) bill at least what was put on tabs. Checked against
+  // what the server kept, not the ledger's idea of a sale, so a real second round that
+  // looks like a duplicate (same products on one tab) and is dropped shows up here.
   const qtyOf = (s: SaleRecord, p: string): number => s.lines.filter((l) => l.productId === p).reduce((n, l) => n + l.qty, 0)
+  const inBooks = f.sales.filter((s) => byId.get(s.ticketId)?.status === 'accepted' || (byId.has(s.ticketId) && closedAfter(s) !== 'before'))
   const put = new Map<string, number>()
   for (const a of f.adds) put.set(a.productId, (put.get(a.productId) ?? 0) + a.qty)
   for (const [p, n] of put) {
-    const billed = groups.reduce((sum, g) => sum + qtyOf(g.tickets[0]!, p), 0)
+    const billed = inBooks.reduce((sum, s) => sum + qtyOf(s, p), 0)
     if (n <= billed) continue
     const carts = [...new Set(f.adds.filter((x) => x.productId === p).map((x) => x.cartId))]
       .map((cartId) => {
         const mine = f.adds.filter((x) => x.productId === p && x.cartId === cartId)
         const units = mine.reduce((s, x) => s + x.qty, 0)
-        const sold = groups.filter((g) => g.cartId === cartId).reduce((sum, g) => sum + qtyOf(g.tickets[0]!, p), 0)
+        const sold = inBooks.filter((s) => s.cartId === cartId).reduce((sum, s) => sum + qtyOf(s, p), 0)
         return units <= sold ? null : `cart ${cartId}: put ${units} (${mine.map((x) => `${x.terminal}@#${x.step}`).join(' ')}), billed ${sold}`
       })
       .filter((x) => x !== null)
