@@ -88,12 +88,14 @@ export class Terminal {
     /** Who is selling on this terminal now; written into each ticket it makes. */
     public cashier: string,
     private readonly storage: Storage = localStorage,
+    /** The clock the ticket-follow rule reads (tests move it forward). */
+    now: () => number = Date.now,
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
     this.tabs = this.local.get<TabRef[]>('tabs', [])
     this.closedTabs = new Set(this.local.get<string[]>('closedTabs', []))
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
-    this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.inUse(name))
+    this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.inUse(name), now)
   }
 
   private get store(): string {
@@ -473,6 +475,8 @@ export class Terminal {
         },
         ticketDoc,
       )
+      // The charged cart is not needed on this device once its edits are durable.
+      this.tickets.dropLater(cartDocName(this.store, cur.cartId))
       this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.afterCheckout(cur)
       return true

@@ -88,7 +88,7 @@ export class TicketTracker {
   }
 
   /** Stop following what ticket-follow says is done, and drop its documents. */
-  private settleDue(): void {
+  settleDue(): void {
     const due = new Set(toSettle(this.receiptList, this.now()))
     if (due.size === 0) return
     let list = this.receiptList
@@ -104,6 +104,7 @@ export class TicketTracker {
       list = upsertReceipt(list, { ...r, settled: true })
       if (dropsDocuments(r)) {
         this.dropLater(name)
+        // Usually dropped at checkout already; receipts from before that still name it here.
         this.dropLater(cartDocName(this.store, r.cartId ?? r.id))
       }
     }
