@@ -207,10 +207,9 @@ export class Terminal {
 
   private show(ref: TabRef, cart: Y.Doc, session: VisitSession | null, walkIn: string | null): void {
     const prev = this.current
-    // An untouched walk-in tab is not worth keeping in the list once we leave it.
-    if (prev !== null && prev.cartId !== ref.cartId && prev.visitId === null && isEmptyCart(prev.cart)) {
-      this.tabs = this.tabs.filter((t) => t.cartId !== prev.cartId)
-    }
+    // An untouched walk-in tab is not worth keeping, in the list or on the device.
+    const untouched = prev !== null && prev.cartId !== ref.cartId && prev.visitId === null && isEmptyCart(prev.cart) ? prev.cartId : null
+    if (untouched !== null) this.tabs = this.tabs.filter((t) => t.cartId !== untouched)
     if (this.walkIn !== null && this.walkIn.name !== walkIn) {
       this.walkIn.off()
       this.client.release(this.walkIn.name)
@@ -231,6 +230,7 @@ export class Terminal {
     this.current = { ...ref, cart, visit: session?.visit ?? null }
     this.tabs = [ref, ...this.tabs.filter((t) => t.cartId !== ref.cartId && (ref.visitId === null || t.visitId !== ref.visitId))]
     this.saveTabs()
+    if (untouched !== null) this.tickets.dropLater(cartDocName(this.store, untouched))
     this.bump()
   }
 
