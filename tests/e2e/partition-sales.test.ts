@@ -110,4 +110,42 @@ for (const backend of testBackends()) describe(`two terminals offline on one bra
       await b.close()
     }
   }, 300_000)
+
+  it('[POS4] after a partition the panel shows both open tabs of the visit; merging moves the other terminal too', async () => {
+    const a = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-m1'))
+    const b = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-m2'))
+    try {
+      await Promise.all([a.waitCatalog(), b.waitCatalog()])
+      await until('both online', async () => (await a.status()) === 'online' && (await b.status()) === 'online')
+      await Promise.all([a.net.setOnline(false), b.net.setOnline(false)])
+      await until('both offline', async () => (await a.status()) !== 'online' && (await b.status()) !== 'online')
+      await a.scan('B-1003')
+      await b.scan('B-1003')
+      const [tabA, tabB] = [await a.cartId(), await b.cartId()]
+      expect(tabA).not.toBe(tabB)
+      await a.add(P.beer.name, 1)
+      await b.add(P.water.name, 2)
+
+      await Promise.all([a.net.setOnline(true), b.net.setOnline(true)])
+      const other = (t: TerminalPage, id: string) => t.page.locator(`[data-testid="other-tab"][data-cart-id="${id}"]`)
+      await until('each terminal shows the other tab', async () => (await other(a, tabB).count()) === 1 && (await other(b, tabA).count()) === 1)
+      expect(Number(await other(a, tabB).getAttribute('data-cents'))).toBe(2 * P.water.price)
+      await a.screenshot('partition-two-tabs')
+      await other(a, tabB).getByTestId('merge-tab').click()
+      await until('B follows to the merged tab', async () => (await b.cartId()) === tabA)
+      const want = { [P.beer.id]: 1, [P.water.id]: 2 }
+      await until('both show the merged lines', async () => {
+        const [qa, qb] = await Promise.all([a.cartQty(), b.cartQty()])
+        return JSON.stringify(qa) === JSON.stringify(want) && JSON.stringify(qb) === JSON.stringify(want)
+      })
+      expect(await a.page.getByTestId('other-tab').count()).toBe(0)
+      const id = await a.checkout('visit')
+      await a.showTickets()
+      await until('the merged sale accepted', async () => (await stateOf(a, id)) === 'accepted')
+      expect((await a.tickets()).find((x) => x.id === id)?.total).toBe(P.beer.price + 2 * P.water.price)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  }, 300_000)
 })

@@ -16,7 +16,7 @@ import { MemoryStorage } from '../../apps/web/src/pos/pos-testing.ts'
 import { FOLLOW_MS } from '../../apps/web/src/pos/ticket-follow.ts'
 import { ticketDocName } from '@tally/schema'
 import { nodeNetwork, type NodeNetwork } from './node-net.ts'
-import { P, STORE, projectedTickets, rows, seedDemo, until } from './stack.ts'
+import { P, STORE, closeVisit, projectedTickets, rows, seedDemo, until } from './stack.ts'
 
 const beer = { id: P.beer.id, name: P.beer.name, price: P.beer.price, taxRate: 1000 }
 const gin = { id: P.gin.id, name: P.gin.name, price: P.gin.price, taxRate: 2100 }
@@ -175,5 +175,31 @@ for (const backend of testBackends()) describe(`terminal core against the relay 
     expect(t.tickets.receipts[0]).toMatchObject({ id, state: 'accepted', settled: true })
     await until('ticket and cart dropped', () => t.local.get<string[]>('dropQueue', []).length === 0)
     expect(t.client.pending(ticketDocName(STORE, id))).toBe(0)
+  }, 120_000)
+
+  it('[POS7] a person\'s later resolution reaches the receipt: a sale waiting for review becomes accepted', async () => {
+    const { t, net } = await terminal('resolve-t')
+    await t.scanBracelet('B-1001')
+    net.setOnline(false)
+    await until('offline', () => t.client.status !== 'online')
+    // Meanwhile the member leaves and the back office closes the visit.
+    await closeVisit(database, visits.get('B-1001')!, new Date(Date.now() - 1000))
+    t.addProduct(gin)
+    expect(await t.checkout('visit')).toBe(true)
+    const id = t.tickets.receipts[0]!.id
+    net.setOnline(true)
+    t.client.syncNow()
+    const judged = await until('judged', () => {
+      const s = t.tickets.receipts.find((r) => r.id === id)!.state
+      return s === 'review' || s === 'refused' ? s : undefined
+    })
+    const conflict = await until('the open conflict', async () => {
+      const list = (await admin('GET', '/conflicts?status=open')) as Array<{ id: number; kind: string; docs: string[] }>
+      return list.find((c) => c.kind === 'visit_closed' && c.docs.includes(ticketDocName(STORE, id)))
+    })
+    await admin('POST', `/conflicts/${conflict.id}/resolve`, { strategy: 'manual', outcome: 'accept', note: 'the member paid at the door' })
+    await until('accepted on the terminal', () => t.tickets.receipts.find((r) => r.id === id)?.state === 'accepted')
+    // Server side: under the manual strategy the sale waits for a person (review), it is not refused.
+    expect(judged).toBe('review')
   }, 120_000)
 })
