@@ -8,7 +8,7 @@ import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
 import { addToCart, cartDocName, isUuid, readCartMeta, uuidv7, writeCartMeta, type Product } from '@tally/schema'
 import type { LocalStore } from './local-store.ts'
-import { mergeTabs } from './tab-merge.ts'
+import { breakMergeLoop, mergeTabs } from './tab-merge.ts'
 import type { TicketTracker } from './ticket-tracker.ts'
 import { VisitSession } from './visit-session.ts'
 import { isEmptyCart, isOpenCart, openVisitTab, preferredTab } from './visit-tab.ts'
@@ -60,6 +60,9 @@ export class TabDesk {
   private openSeq = 0
   /** A tab a person picked: stay on it even while it is empty (see followTabs). */
   private pinned: string | null = null
+  /** followTabs writes (a merge), and writes call it back: run it once, then again if asked. */
+  private following = false
+  private followAgain = false
 
   constructor(private readonly host: DeskHost) {
     this.tabs = host.local.get<TabRef[]>('tabs', [])
@@ -267,11 +270,35 @@ export class TabDesk {
    * elsewhere, and move off an empty tab when the visit has a better one.
    */
   followTabs(): void {
+    if (this.following) {
+      this.followAgain = true
+      return
+    }
+    this.following = true
+    try {
+      // Bounded: a chain of merges is short; a loop is broken on the first pass.
+      for (let i = 0; i < 8; i++) {
+        this.followAgain = false
+        this.followOnce()
+        if (!this.followAgain) break
+      }
+    } finally {
+      this.following = false
+    }
+  }
+
+  private followOnce(): void {
     const cur = this.current
     if (cur === null || this.opening !== null) return
     const meta = readCartMeta(cur.cart)
     const s = this.visitSession
     if (meta.mergedInto !== null && s !== null) {
+      const stays = breakMergeLoop(s.held(), cur.cartId)
+      if (stays !== null) {
+        if (stays !== cur.cartId) this.switchInSession(stays)
+        this.followAgain = true
+        return
+      }
       const target = s.cart(meta.mergedInto)
       if (target === undefined) {
         void s.hold(meta.mergedInto) // followTabs runs again once it is held
@@ -280,7 +307,8 @@ export class TabDesk {
       mergeTabs(target, cur.cart, meta.mergedInto)
       this.host.say('info', 'notice.mergedInto', { label: cur.label })
       this.switchInSession(meta.mergedInto)
-      return this.followTabs()
+      this.followAgain = true
+      return
     }
     if (meta.checkedOut !== null) {
       if (this.host.checkingOut) return

@@ -6,7 +6,7 @@
  * rewrites the source's mark each time, so it is called only when something would change.
  */
 import * as Y from 'yjs'
-import { Root, mergeCartInto, readCartMeta } from '@tally/schema'
+import { Root, mergeCartInto, readCartMeta, writeCartMeta } from '@tally/schema'
 
 /** Some quantity entry of `source` is missing from `target` or smaller there. */
 export function mergeNeeded(target: Y.Doc, source: Y.Doc): boolean {
@@ -32,4 +32,36 @@ export function mergeTabs(target: Y.Doc, source: Y.Doc, targetCartId: string): b
   if (meta.checkedOut !== null) return false
   if (meta.mergedInto === targetCartId && !mergeNeeded(target, source)) return true
   return mergeCartInto(target, source, targetCartId)
+}
+
+/**
+ * Two people merging two tabs into each other at once close both (each is merged into
+ * the other), and following the merges would go round for ever. Every terminal that
+ * sees such a loop repairs it the same way: the loop's smallest (oldest) cart id not
+ * charged stays,
+ * every other tab of the loop is merged into it (copying is idempotent, so terminals
+ * doing it at once write the same values) and its own mark is cleared. Returns the tab
+ * that stays, or null when the chain from `startId` has no loop (or leaves `carts`).
+ */
+export function breakMergeLoop(carts: ReadonlyMap<string, Y.Doc>, startId: string): string | null {
+  const seen: string[] = []
+  let id: string | null = startId
+  while (id !== null && !seen.includes(id)) {
+    seen.push(id)
+    const cart = carts.get(id)
+    if (cart === undefined) return null
+    id = readCartMeta(cart).mergedInto
+  }
+  if (id === null) return null
+  // A tab of the loop charged meanwhile cannot stay open: the smallest other one does.
+  const loop = seen.slice(seen.indexOf(id))
+  const survivor = loop.filter((x) => readCartMeta(carts.get(x)!).checkedOut === null).sort()[0]
+  if (survivor === undefined) return null
+  const target = carts.get(survivor)!
+  for (const other of loop) {
+    const source = carts.get(other)!
+    if (other !== survivor && (readCartMeta(source).mergedInto !== survivor || mergeNeeded(target, source))) mergeCartInto(target, source, survivor)
+  }
+  writeCartMeta(target, { mergedInto: null })
+  return survivor
 }

@@ -32,6 +32,15 @@ afterEach(async () => {
   for (const t of open.splice(0)) await closeTerminal(t)
 })
 
+/** Bounded wait on a condition (no sleeps as synchronisation). */
+async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 const qty = (doc: Y.Doc): Record<string, number> =>
   Object.fromEntries(readCartLines(doc).map((l) => [l.productId, l.qty]))
 
@@ -128,6 +137,29 @@ describe('visit tabs on a partitioned terminal', () => {
     expect(t.current!.cartId).toBe(targetId)
     expect(qty(t.current!.cart)).toEqual({ [BEER.id]: 2, [GIN.id]: 1 })
     expect(t.notice?.key).toBe('notice.mergedInto')
+  })
+
+  it('[POS4] two people merging two tabs into each other at once end on one open tab with every line', async () => {
+    const t = await terminal('barra-1')
+    await t.scanBracelet(VISIT.bracelet)
+    const mine = t.current!
+    t.addProduct(BEER)
+    const otherId = await listedTab(t, 'barra-9', { lines: 0 })
+    const other = await t.client.open(cartDocName(STORE, otherId))
+    addToCart(other, 'barra-9', GIN, 1, uuidv7)
+    // Elsewhere (concurrently, unseen by each other) one merged ours into theirs, one theirs into ours.
+    const [ra, rb, rc, rd] = [new Y.Doc(), new Y.Doc(), new Y.Doc(), new Y.Doc()]
+    Y.applyUpdate(ra, Y.encodeStateAsUpdate(mine.cart))
+    Y.applyUpdate(rb, Y.encodeStateAsUpdate(other))
+    Y.applyUpdate(rc, Y.encodeStateAsUpdate(mine.cart))
+    Y.applyUpdate(rd, Y.encodeStateAsUpdate(other))
+    mergeCartInto(rb, ra, otherId)
+    mergeCartInto(rc, rd, mine.cartId)
+    for (const [doc, from] of [[other, rb], [mine.cart, ra], [mine.cart, rc], [other, rd]] as const) Y.applyUpdate(doc, Y.encodeStateAsUpdate(from), 'net')
+    const survivor = [mine.cartId, otherId].sort()[0]!
+    await waitFor(() => t.current!.cartId === survivor && readCartMeta(t.current!.cart).mergedInto === null)
+    expect(qty(t.current!.cart)).toEqual({ [BEER.id]: 1, [GIN.id]: 1 })
+    expect(t.visitTabs().map((x) => x.cartId)).toEqual([survivor])
   })
 
   it('[POS6] a tab merged elsewhere cannot be charged', async () => {

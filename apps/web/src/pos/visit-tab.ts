@@ -9,7 +9,7 @@
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
 import { cartDocName, listVisitTab, readCartLines, readCartMeta, readCheckouts, readVisitTabs, uuidv7, visitDocName, writeCartMeta } from '@tally/schema'
-import { mergeTabs } from './tab-merge.ts'
+import { breakMergeLoop, mergeTabs } from './tab-merge.ts'
 
 /** How long to wait for the relay's answer before trusting the local copy. */
 export const SYNC_WAIT_MS = 1500
@@ -86,6 +86,9 @@ export async function openVisitTab(
       return { cartId, cart }
     }),
   )
+  // Two tabs merged into each other at once are both closed: reopen one (see breakMergeLoop).
+  const all = new Map(opened.map((o) => [o.cartId, o.cart]))
+  for (const o of opened) if (readCartMeta(o.cart).mergedInto !== null) breakMergeLoop(all, o.cartId)
   const tabs = new Map<string, Y.Doc>()
   const closed: Array<{ cartId: string; cart: Y.Doc }> = []
   for (const o of opened) (isOpenCart(o.cart) ? tabs.set(o.cartId, o.cart) : closed.push(o))
