@@ -6,8 +6,9 @@
  */
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
-import { addToCart, cartDocName, isUuid, readCartMeta, uuidv7, writeCartMeta, type Product } from '@tally/schema'
+import { cartDocName, isUuid, readCartMeta, uuidv7 } from '@tally/schema'
 import type { LocalStore } from './local-store.ts'
+import { Openings, applyTap, type Opening, type TabRef, type Tap } from './tab-opening.ts'
 import { breakMergeLoop, mergeTabs } from './tab-merge.ts'
 import type { TicketTracker } from './ticket-tracker.ts'
 import { VisitSession } from './visit-session.ts'
@@ -16,23 +17,8 @@ import { isEmptyCart, isOpenCart, openVisitTab, preferredTab } from './visit-tab
 /** Checked-out tabs remembered so a scan need not open them again to know. */
 const CLOSED_TABS_MAX = 500
 
-export interface TabRef {
-  cartId: string
-  label: string
-  visitId: string | null
-  bracelet: string | null
-}
-export interface Tap {
-  product: Pick<Product, 'id' | 'name' | 'price' | 'taxRate'>
-  delta: number
-}
-/** A tab being opened; taps made meanwhile wait here and go onto it once it is open. */
-export interface Opening {
-  readonly seq: number
-  readonly label: string
-  readonly visitId: string | null
-  readonly taps: Tap[]
-}
+export type { Opening, TabRef, Tap } from './tab-opening.ts'
+
 export interface CurrentTab extends TabRef {
   cart: Y.Doc
   visit: Y.Doc | null
@@ -54,10 +40,9 @@ export class TabDesk {
   tabs: TabRef[]
   current: CurrentTab | null = null
   visitSession: VisitSession | null = null
-  opening: Opening | null = null
   private readonly closedTabs: Set<string>
   private walkIn: { name: string; off: () => void } | null = null
-  private openSeq = 0
+  private readonly openings: Openings
   /** A tab a person picked: stay on it even while it is empty (see followTabs). */
   private pinned: string | null = null
   /** followTabs writes (a merge), and writes call it back: run it once, then again if asked. */
@@ -67,6 +52,12 @@ export class TabDesk {
   constructor(private readonly host: DeskHost) {
     this.tabs = host.local.get<TabRef[]>('tabs', [])
     this.closedTabs = new Set(host.local.get<string[]>('closedTabs', []))
+    this.openings = new Openings(host.terminalId, () => host.say('error', 'notice.openFailed'), () => host.bump())
+  }
+
+  /** The tab being opened, with the taps waiting for it (POS14). */
+  get opening(): Opening | null {
+    return this.openings.current
   }
 
   private get client(): SyncClient {
@@ -108,25 +99,9 @@ export class TabDesk {
 
   // ---- opening ---------------------------------------------------------------------
 
-  private beginOpening(label: string, visitId: string | null): Opening {
-    const op: Opening = { seq: ++this.openSeq, label, visitId, taps: [] }
-    this.opening = op
-    this.host.bump()
-    return op
-  }
-  private isLatest(op: Opening): boolean {
-    return op.seq === this.openSeq
-  }
-  /** The tab is open (or could not be): its waiting taps go onto it, never onto another. */
-  private endOpening(op: Opening, ref: TabRef | null, cart: Y.Doc | null): void {
-    if (ref !== null && cart !== null) for (const tap of op.taps.splice(0)) this.applyTap(ref, cart, tap)
-    else if (op.taps.length > 0) this.host.say('error', 'notice.openFailed')
-    if (this.opening === op) this.opening = null
-    this.host.bump()
-  }
   /** A later scan or pick superseded this opening: its taps still go onto its own tab. */
   private abandon(op: Opening, ref: TabRef, cart: Y.Doc, name: string): void {
-    this.endOpening(op, ref, cart)
+    this.openings.end(op, ref, cart)
     this.client.release(name)
   }
 
@@ -169,7 +144,7 @@ export class TabDesk {
     const ref = this.tabs.find((t) => t.cartId === cartId)
     if (ref?.visitId) return this.openVisit(ref.visitId, ref.label, ref.bracelet, cartId, op)
     const label = ref?.label ?? `#${cartId.slice(-4)}`
-    const opening = op ?? this.beginOpening(label, null)
+    const opening = op ?? this.openings.begin(label, null)
     const name = cartDocName(this.store, cartId)
     const cart = await this.client.open(name)
     const meta = readCartMeta(cart)
@@ -184,21 +159,21 @@ export class TabDesk {
       return this.newTab(opening)
     }
     const tab = ref ?? { cartId, label: meta.label || label, visitId: null, bracelet: null }
-    if (!this.isLatest(opening)) return this.abandon(opening, tab, cart, name)
+    if (!this.openings.isLatest(opening)) return this.abandon(opening, tab, cart, name)
     this.show(tab, cart, null, name)
-    this.endOpening(opening, tab, cart)
+    this.openings.end(opening, tab, cart)
   }
 
   /** A walk-in tab. */
   async newTab(op?: Opening): Promise<void> {
     const cartId = uuidv7()
     const ref: TabRef = { cartId, label: `#${cartId.slice(-4)}`, visitId: null, bracelet: null }
-    const opening = op ?? this.beginOpening(ref.label, null)
+    const opening = op ?? this.openings.begin(ref.label, null)
     const name = cartDocName(this.store, cartId)
     const cart = await this.client.open(name)
-    if (!this.isLatest(opening)) return this.abandon(opening, ref, cart, name)
+    if (!this.openings.isLatest(opening)) return this.abandon(opening, ref, cart, name)
     this.show(ref, cart, null, name)
-    this.endOpening(opening, ref, cart)
+    this.openings.end(opening, ref, cart)
   }
 
   /** Join a tab another terminal opened (its id is shown on that terminal). */
@@ -218,7 +193,7 @@ export class TabDesk {
   /** A bracelet was scanned: the visit's tab everyone sells on, or a new one. */
   async openVisit(visitId: string, label: string, bracelet: string | null, prefer?: string, op?: Opening): Promise<void> {
     if (prefer === undefined) this.pinned = null
-    const opening = op ?? this.beginOpening(label, visitId)
+    const opening = op ?? this.openings.begin(label, visitId)
     let opened
     try {
       opened = await openVisitTab(this.client, {
@@ -231,7 +206,7 @@ export class TabDesk {
         ...(prefer !== undefined ? { prefer } : {}),
       })
     } catch {
-      return this.endOpening(opening, null, null)
+      return this.openings.end(opening, null, null)
     }
     for (const id of opened.checkedOut) {
       this.rememberClosed(id)
@@ -240,12 +215,12 @@ export class TabDesk {
     const session: VisitSession = new VisitSession(this.client, this.store, visitId, opened, () => this.onSession(session), this.skip)
     const cart = session.cart(opened.cartId)!
     const ref: TabRef = { cartId: opened.cartId, label, visitId, bracelet }
-    if (!this.isLatest(opening)) {
-      this.endOpening(opening, ref, cart)
+    if (!this.openings.isLatest(opening)) {
+      this.openings.end(opening, ref, cart)
       return session.destroy()
     }
     this.show(ref, cart, session, null)
-    this.endOpening(opening, ref, cart)
+    this.openings.end(opening, ref, cart)
     this.followTabs()
   }
 
@@ -342,30 +317,11 @@ export class TabDesk {
     await this.newTab()
   }
 
-  // ---- taps ------------------------------------------------------------------------
-
   /** A product tapped: onto the tab being opened if there is one, else the tab on screen. */
   tap(tap: Tap): void {
-    if (this.opening !== null) {
-      this.opening.taps.push(tap)
-      this.host.bump()
-      return
-    }
+    if (this.openings.queue(tap)) return
     const cur = this.current
-    if (cur !== null && isOpenCart(cur.cart)) this.applyTap(cur, cur.cart, tap)
-  }
-
-  /** Write the tab's meta with its first line, so other terminals know whose tab it is. */
-  private applyTap(ref: TabRef, cart: Y.Doc, tap: Tap): void {
-    const meta = readCartMeta(cart)
-    if (meta.label === '' || (ref.visitId !== null && meta.visitId === null)) {
-      writeCartMeta(cart, {
-        visitId: meta.visitId ?? ref.visitId ?? undefined,
-        bracelet: meta.bracelet ?? ref.bracelet ?? undefined,
-        label: meta.label || ref.label,
-      })
-    }
-    addToCart(cart, this.host.terminalId, tap.product, tap.delta, uuidv7)
+    if (cur !== null && isOpenCart(cur.cart)) applyTap(this.host.terminalId, cur, cur.cart, tap)
   }
 
   destroy(): void {

@@ -24,7 +24,7 @@ import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.
 import { TicketTracker } from './ticket-tracker.ts'
 import type { VisitSession } from './visit-session.ts'
 
-export type { Opening, TabRef, Tap } from './tab-desk.ts'
+export type { Opening, TabRef, Tap } from './tab-opening.ts'
 
 /** Where the device keeps who is selling (shared by every paired store on it). */
 export const CASHIER_KEY = 'tally.cashier'
