@@ -108,7 +108,7 @@ function PosScreen() {
   }, [])
 
   const authRequired = term.client.status === 'auth-required'
-  const unsettled = term.tickets.receipts.filter((r) => r.state === 'local').length
+  const unsettled = term.pendingSales
   return (
     <div className="pos" data-testid="pos">
       <header className="topbar">
