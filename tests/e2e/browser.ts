@@ -136,15 +136,33 @@ export class TerminalPage {
     )
   }
 
-  async checkout(method: 'cash' | 'card' | 'visit' = 'cash'): Promise<void> {
+  /** Charge the tab; returns the new ticket's id (every checkout is a fresh UUIDv7). */
+  async checkout(method: 'cash' | 'card' | 'visit' = 'cash'): Promise<string> {
     const before = await this.cartId()
     await this.page.getByTestId(`method-${method}`).click()
     await this.page.getByTestId('checkout').click()
     await until('the next tab after checkout', async () => (await this.cartId()) !== before)
+    return this.lastTicketId()
   }
 
+  /** The ticket the last "charged" notice names. */
+  async lastTicketId(): Promise<string> {
+    return until('the sold notice', async () => (await this.page.locator('[data-testid="notice"][data-key="notice.sold"]').getAttribute('data-ticket-id')) ?? undefined)
+  }
+
+  /** Pending changes (every edit not yet acknowledged by the relay). */
   async pending(): Promise<number> {
-    return Number(await this.page.getByTestId('status').getAttribute('data-pending'))
+    return Number(await this.page.getByTestId('status').getAttribute('data-pending-changes'))
+  }
+
+  /** Pending sales (what the status widget shows a bartender). */
+  async pendingSales(): Promise<number> {
+    return Number(await this.page.getByTestId('status').getAttribute('data-pending-sales'))
+  }
+
+  /** The visit's consumed amount as shown on the tab, in cents. */
+  async consumed(): Promise<number> {
+    return Number(await this.page.getByTestId('consumed').getAttribute('data-cents'))
   }
 
   async status(): Promise<string> {

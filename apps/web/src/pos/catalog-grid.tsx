@@ -2,6 +2,7 @@ import { useState, type KeyboardEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
 import { readProducts, type Product } from '@tally/schema'
 import { formatMoney } from './money.ts'
+import { shownStock, unconfirmedSold } from './stock-view.ts'
 import { useTerminal } from './use-terminal.ts'
 
 /** Accent- and case-insensitive, so "cana" finds "Caña". */
@@ -14,7 +15,9 @@ export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputEleme
   const { t, i18n } = useTranslation()
   const [query, setQuery] = useState('')
   const [category, setCategory] = useState<string | null>(null)
-  const products = term.catalog === null ? [] : readProducts(term.catalog).filter((p) => p.active)
+  // The level shown counts this terminal's sales the server has not judged yet (POS15).
+  const sold = unconfirmedSold(term.tickets.receipts)
+  const products = term.catalog === null ? [] : readProducts(term.catalog).filter((p) => p.active).map((p) => ({ ...p, stock: shownStock(p, sold) }))
   const categories = [...new Set(products.map((p) => p.category || t('catalog.other')))].sort((a, b) => a.localeCompare(b))
   const q = fold(query.trim())
   const shown = products
@@ -77,7 +80,7 @@ function ProductButton({ p, locale, onAdd }: { p: Product; locale: string; onAdd
       <span className="product-name">{p.name}</span>
       <span className="product-price">{formatMoney(p.price, locale)}</span>
       {p.stock !== null && (
-        <span className="product-stock" data-testid="stock">
+        <span className="product-stock" data-testid="stock" data-stock={p.stock}>
           {p.stock <= 0 ? t('catalog.soldOut') : t('catalog.stock', { count: p.stock })}
         </span>
       )}

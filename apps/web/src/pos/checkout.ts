@@ -1,7 +1,7 @@
 /**
  * Checkout: freeze the cart into a new ticket document with a fresh id, charge the visit
  * (a consumption entry keyed by the ticket id) and record the checkout in the cart's
- * `checkouts` map. Two terminals checking out the same tab make two tickets naming the
+ * `checkouts` map. A tab merged into another is not charged (its lines went there). Two terminals checking out the same tab make two tickets naming the
  * same cart; the projection counts them once when identical and raises a conflict when not.
  */
 import type * as Y from 'yjs'
@@ -20,7 +20,7 @@ import {
   type Sale,
 } from '@tally/schema'
 
-export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'no_visit' }
+export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' }
 
 export async function checkoutCart(
   client: SyncClient,
@@ -29,6 +29,8 @@ export async function checkoutCart(
   const { store, cartId, cart } = args
   const meta = readCartMeta(cart)
   if (meta.checkedOut !== null) return { ok: false, error: 'checked_out' }
+  // Its lines now belong to the tab it was merged into: charging both would sell them twice.
+  if (meta.mergedInto !== null) return { ok: false, error: 'merged' }
   if (readCartLines(cart).length === 0) return { ok: false, error: 'empty' }
   if (args.method === 'visit' && meta.visitId === null) return { ok: false, error: 'no_visit' }
 

@@ -28,7 +28,7 @@ export function wsBase(loc: Location = location): string {
 declare global {
   interface Window {
     /** For end-to-end tests and the engineer on call: read-only sync facts. */
-    __tally?: { pending: () => number; status: () => string }
+    __tally?: { pending: () => number; pendingSales: () => number; status: () => string }
   }
 }
 
@@ -54,7 +54,7 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   useEffect(() => {
     const client = createSyncClient({ url: wsBase(), token: session.token })
     const tm = new Terminal(session, client, localStorage.getItem(CASHIER_KEY) ?? '')
-    window.__tally = { pending: () => client.pending(), status: () => client.status }
+    window.__tally = { pending: () => client.pending(), pendingSales: () => tm.pendingSales, status: () => client.status }
     let live = true
     tm.start().then(
       () => live && setTerm(tm),
@@ -108,7 +108,7 @@ function PosScreen() {
   }, [])
 
   const authRequired = term.client.status === 'auth-required'
-  const unsettled = term.tickets.receipts.filter((r) => r.state === 'local').length
+  const unsettled = term.pendingSales
   return (
     <div className="pos" data-testid="pos">
       <header className="topbar">
@@ -163,7 +163,14 @@ function PosScreen() {
         </button>
       </header>
       {term.notice !== null && (
-        <div className={`notice notice-${term.notice.kind}`} role="status" data-testid="notice" onClick={() => term.clearNotice()}>
+        <div
+          className={`notice notice-${term.notice.kind}`}
+          role="status"
+          data-testid="notice"
+          data-key={term.notice.key}
+          data-ticket-id={term.notice.params?.ticketId}
+          onClick={() => term.clearNotice()}
+        >
           {t(term.notice.key, {
             ...term.notice.params,
             total: typeof term.notice.params?.total === 'number' ? formatMoney(term.notice.params.total, i18n.language) : undefined,

@@ -7,7 +7,7 @@ const receipt = (id: string, at: string, settled: boolean): Receipt => ({
 })
 
 describe('ticket state', () => {
-  const none = { pending: 0, durable: true, refusedByRelay: [], verdict: undefined }
+  const none = { pending: 0, durable: true, refusedByRelay: [], verdict: undefined, voided: false }
   it('[POS7] pending edits mean the ticket is only on this device', () => {
     expect(ticketState({ ...none, pending: 2, durable: false }).state).toBe('local')
     // Even with a verdict seen, an edit still pending keeps it local.

@@ -1,8 +1,8 @@
 /**
  * The terminal's ticket list. Each checkout leaves a small receipt record; the ticket's
- * Yjs document is kept only until it is durable on the server and judged by the
- * projection, then dropped (one IndexedDB database per document would otherwise grow
- * all night). The receipt keeps what the list shows: total, payment, state, reasons.
+ * Yjs document is followed while its state can still change (see ticket-follow.ts), then
+ * dropped (one IndexedDB database per document would otherwise grow all night). The
+ * receipt keeps what the list shows: total, payment, state, reasons.
  */
 import type { PaymentMethod } from '@tally/schema'
 
@@ -13,24 +13,40 @@ export const TicketState = {
   durable: 'durable',
   /** Projected and accepted by the server. */
   accepted: 'accepted',
+  /** Projected; waits for a person (a conflict under the manual strategy). */
+  review: 'review',
   /** Projected and refused by the server (business rule), with reasons. */
   refused: 'refused',
+  /** An admin voided it after the sale. */
+  voided: 'voided',
   /** The relay refused the upload itself (never retried). */
   rejected: 'rejected',
 } as const
 export type TicketState = (typeof TicketState)[keyof typeof TicketState]
+export const TICKET_STATES: readonly TicketState[] = Object.values(TicketState)
+
+export interface ReceiptItem {
+  /** Absent on receipts written before the terminal kept it. */
+  productId?: string
+  name: string
+  qty: number
+  unitPrice?: number
+}
 
 export interface Receipt {
+  /** The ticket id (a fresh UUIDv7 per checkout). */
   id: string
+  /** The cart it was made from; absent on receipts from when the ticket took the cart's id. */
+  cartId?: string
   at: string
   total: number
   method: PaymentMethod
   label: string
   visitId: string | null
-  items: Array<{ name: string; qty: number }>
+  items: ReceiptItem[]
   state: TicketState
   reasons: Array<{ code: string; message: string }>
-  /** The verdict is in and the document was dropped: nothing left to watch. */
+  /** No longer followed: its document was dropped and its state will not change here. */
   settled: boolean
 }
 
@@ -54,16 +70,18 @@ export function ticketState(args: {
   durable: boolean
   refusedByRelay: ReadonlyArray<{ code: string; reason: string }>
   verdict: { status: 'accepted' | 'refused' | 'review'; reasons: Array<{ code: string; message: string }> } | undefined
+  /** An admin's void mark is on the ticket. */
+  voided: boolean
 }): { state: TicketState; reasons: Array<{ code: string; message: string }> } {
   if (args.refusedByRelay.length > 0) {
     return { state: TicketState.rejected, reasons: args.refusedByRelay.map((r) => ({ code: r.code, message: r.reason })) }
   }
   if (args.pending > 0) return { state: TicketState.local, reasons: [] }
+  // A void comes after the verdict and overrides it: the sale no longer counts.
+  if (args.voided) return { state: TicketState.voided, reasons: args.verdict?.reasons ?? [] }
   if (args.verdict !== undefined) {
-    return {
-      state: args.verdict.status === 'accepted' ? TicketState.accepted : TicketState.refused,
-      reasons: args.verdict.reasons,
-    }
+    const state = args.verdict.status === 'accepted' ? TicketState.accepted : args.verdict.status === 'review' ? TicketState.review : TicketState.refused
+    return { state, reasons: args.verdict.reasons }
   }
   return { state: args.durable ? TicketState.durable : TicketState.local, reasons: [] }
 }

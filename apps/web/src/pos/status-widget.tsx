@@ -18,7 +18,9 @@ export function StatusWidget() {
   const now = useNow(5_000)
   const { client } = term
   const status = client.status
-  const pending = client.pending()
+  // A bartender counts sales; the changes they are made of are shown apart, smaller.
+  const pending = term.pendingSales
+  const changes = client.pending()
   const alerts = syncAlerts({ status, pending, lastSyncAt: term.lastSyncAt, startedAt, failures: client.failures, now })
   const worst = alerts.find((a) => a.level === 'error') ?? alerts.find((a) => a.level === 'danger') ?? alerts[0]
   return (
@@ -26,16 +28,23 @@ export function StatusWidget() {
       className={`status status-${status} ${worst ? `alert-${worst.level}` : ''}`}
       data-testid="status"
       data-status={status}
-      data-pending={pending}
+      data-pending={changes}
+      data-pending-sales={pending}
+      data-pending-changes={changes}
       aria-live="polite"
     >
       <span className="status-dot" aria-hidden="true" />
       <span className="status-label" data-testid="status-label">
         {t(`status.${status}`)}
       </span>
-      <span className={`status-pending ${pending > 0 ? 'has-pending' : ''}`} title={t('status.pendingHelp')}>
-        <b data-testid="pending-count">{pending}</b> {t('status.pending')}
+      <span className={`status-pending ${pending > 0 ? 'has-pending' : ''}`} title={t('status.pendingSalesHelp')}>
+        <b data-testid="pending-count">{pending}</b> {t('status.pendingSales', { count: pending })}
       </span>
+      {changes > 0 && (
+        <small className="status-changes" data-testid="pending-changes" title={t('status.changesHelp')}>
+          {t('status.changes', { count: changes })}
+        </small>
+      )}
       <span className="status-last" data-testid="last-sync">
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>

@@ -1,5 +1,5 @@
 /**
- * The status widget's alerts (issue 4): red over 10 pending, a warning after an hour
+ * The status widget's alerts (issue 4): red over 10 pending sales, a warning after an hour
  * without a sync, an error after repeated connection failures. Pure, so it is tested
  * without a browser.
  */
@@ -15,6 +15,7 @@ export interface SyncAlert {
 
 export function syncAlerts(s: {
   status: string
+  /** Pending sales (not internal changes: one sale is several of those). */
   pending: number
   lastSyncAt: number | null
   startedAt: number

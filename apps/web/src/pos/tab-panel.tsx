@@ -1,8 +1,9 @@
 import { useState, type FormEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
-import { cartTotal, consumedTotal, readCartLines, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
+import { cartTotal, readCartLines, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
 import { formatMoney } from './money.ts'
 import { useTerminal } from './use-terminal.ts'
+import { shownConsumed } from './visit-consumed.ts'
 
 const METHODS: readonly PaymentMethod[] = ['cash', 'card', 'visit']
 
@@ -28,7 +29,11 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   const [joinId, setJoinId] = useState('')
   const [method, setMethod] = useState<PaymentMethod>('cash')
   const cur = term.current
-  const lines = cur === null ? [] : groupLines(readCartLines(cur.cart))
+  const opening = term.opening
+  // While a tab opens, the previous tab's lines are not on screen: taps wait for the new one.
+  const lines = cur === null || opening !== null ? [] : groupLines(readCartLines(cur.cart))
+  const queued = opening === null ? [] : groupLines(opening.taps.map((x, i) => ({ lineId: String(i), productId: x.product.id, name: x.product.name, unitPrice: x.product.price, taxRate: x.product.taxRate, qty: x.delta })))
+  const others = opening === null && cur !== null ? term.visitTabs().filter((x) => x.cartId !== cur.cartId && readCartLines(x.cart).length > 0) : []
   const total = cartTotal(lines)
   const onVisit = cur !== null && cur.visitId !== null
   // The roster is the server's word on open visits: warn when this tab's visit left it.
@@ -82,7 +87,17 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
         </button>
       </nav>
 
-      {cur !== null && (
+      {opening !== null && (
+        <div className="opening" data-testid="opening" data-label={opening.label} data-queued={opening.taps.length}>
+          <b>{t('tab.opening', { label: opening.label })}</b>
+          {queued.length > 0 && (
+            <p className="hint">
+              {t('tab.queued', { count: opening.taps.reduce((s, x) => s + x.delta, 0) })}: {queued.map((l) => `${l.qty}× ${l.name}`).join(', ')}
+            </p>
+          )}
+        </div>
+      )}
+      {cur !== null && opening === null && (
         <div className="tab-head" data-testid="tab" data-cart-id={cur.cartId}>
           <div>
             <h2 data-testid="tab-label">{cur.label}</h2>
@@ -93,7 +108,9 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
           {cur.visit !== null && (
             <div className="visit" data-testid="visit">
               <span>{t('tab.consumed')}</span>
-              <b data-testid="consumed">{money(consumedTotal(cur.visit))}</b>
+              <b data-testid="consumed" data-cents={shownConsumed(cur.visit, term.tickets.receipts)}>
+                {money(shownConsumed(cur.visit, term.tickets.receipts))}
+              </b>
             </div>
           )}
         </div>
@@ -103,7 +120,35 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
           {t('tab.visitClosed')}
         </p>
       )}
-      {term.busy && <p className="hint">{t('tab.opening')}</p>}
+      {others.length > 0 && (
+        <section className="other-tabs" data-testid="other-tabs">
+          <b>{t('tab.otherTabs')}</b>
+          <ul>
+            {others.map((o) => {
+              const ls = readCartLines(o.cart)
+              return (
+                <li key={o.cartId} data-testid="other-tab" data-cart-id={o.cartId} data-cents={cartTotal(ls)}>
+                  <span>
+                    {t('tab.otherTab', {
+                      id: `#${o.cartId.slice(-4)}`,
+                      items: t('tab.items', { count: ls.reduce((s, l) => s + l.qty, 0) }),
+                      total: money(cartTotal(ls)),
+                    })}
+                  </span>
+                  <span>
+                    <button type="button" className="btn btn-small" data-testid="go-tab" onClick={() => void term.selectTab(o.cartId)}>
+                      {t('tab.openOther')}
+                    </button>{' '}
+                    <button type="button" className="btn btn-small btn-primary" data-testid="merge-tab" onClick={() => void term.mergeTab(o.cartId)}>
+                      {t('tab.mergeHere')}
+                    </button>
+                  </span>
+                </li>
+              )
+            })}
+          </ul>
+        </section>
+      )}
 
       <ul className="lines" data-testid="cart-lines">
         {lines.length === 0 && <li className="empty">{t('tab.empty')}</li>}

@@ -1,23 +1,18 @@
 /**
- * The terminal's state outside React: the sync client, the catalog and roster, the open
- * tabs and the ticket list. Components read it and call its actions; every document
- * update or client event bumps `version`, which React subscribes to.
+ * The terminal's state outside React: the sync client, the catalog and roster, the tabs
+ * (TabDesk), selling and checkout, and the ticket list. Components read it and call its
+ * actions; every document update or client event bumps `version`, which React
+ * subscribes to.
  */
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
 import {
-  addToCart,
   cartDocName,
   catalogDocName,
   findVisitByBracelet,
-  isUuid,
-  readCartLines,
-  readCartMeta,
   removeCartLine,
   rosterDocName,
-  uuidv7,
-  visitDocName,
-  writeCartMeta,
+  ticketDocName,
   type CartLine,
   type PaymentMethod,
   type Product,
@@ -25,18 +20,14 @@ import {
 import { checkoutCart } from './checkout.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
+import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.ts'
 import { TicketTracker } from './ticket-tracker.ts'
-import { openVisitTab } from './visit-tab.ts'
+import type { VisitSession } from './visit-session.ts'
+
+export type { Opening, TabRef, Tap } from './tab-opening.ts'
 
 /** Where the device keeps who is selling (shared by every paired store on it). */
 export const CASHIER_KEY = 'tally.cashier'
-
-export interface TabRef {
-  cartId: string
-  label: string
-  visitId: string | null
-  bracelet: string | null
-}
 
 export interface Notice {
   kind: 'info' | 'error'
@@ -44,25 +35,18 @@ export interface Notice {
   params?: Record<string, string | number>
 }
 
-interface CurrentTab extends TabRef {
-  cart: Y.Doc
-  visit: Y.Doc | null
-}
-
 export class Terminal {
   readonly local: LocalStore
   readonly tickets: TicketTracker
+  readonly desk: TabDesk
   catalog: Y.Doc | null = null
   roster: Y.Doc | null = null
-  tabs: TabRef[]
-  current: CurrentTab | null = null
   notice: Notice | null = null
-  busy = false
   lastSyncAt: number | null
+  checkingOut = false
   private version = 0
   private readonly listeners = new Set<() => void>()
   private readonly offs: Array<() => void> = []
-  private checkingOut = false
 
   constructor(
     readonly session: TerminalSession,
@@ -70,20 +54,66 @@ export class Terminal {
     /** Who is selling on this terminal now; written into each ticket it makes. */
     public cashier: string,
     private readonly storage: Storage = localStorage,
+    /** The clock the ticket-follow rule reads (tests move it forward). */
+    now: () => number = Date.now,
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
-    this.tabs = this.local.get<TabRef[]>('tabs', [])
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
-    this.tickets = new TicketTracker(
+    this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.desk.inUse(name), now)
+    const host = this
+    this.desk = new TabDesk({
       client,
-      session.store,
-      this.local,
-      () => this.bump(),
-      (name) => this.current !== null && name === cartDocName(session.store, this.current.cartId),
-    )
+      store: session.store,
+      terminalId: session.terminalId,
+      local: this.local,
+      tickets: this.tickets,
+      say: (kind, key, params) => this.say(kind, key, params),
+      bump: () => this.bump(),
+      get checkingOut() {
+        return host.checkingOut
+      },
+    })
   }
 
-  /** Change who is selling: kept on the device, used from the next ticket on. */
+  get current(): CurrentTab | null {
+    return this.desk.current
+  }
+  get tabs(): readonly TabRef[] {
+    return this.desk.tabs
+  }
+  get opening(): Opening | null {
+    return this.desk.opening
+  }
+  get visitSession(): VisitSession | null {
+    return this.desk.visitSession
+  }
+  /** A tab is opening: checkout waits, taps are queued for it. */
+  get busy(): boolean {
+    return this.desk.opening !== null
+  }
+  /** Sales of this terminal the relay has not acknowledged yet (what "pending" means to a bartender). */
+  get pendingSales(): number {
+    return this.tickets.receipts.filter((r) => r.state === 'local').length
+  }
+  visitTabs(): Array<{ cartId: string; cart: Y.Doc }> {
+    return this.desk.visitTabs()
+  }
+  selectTab(cartId: string): Promise<void> {
+    return this.desk.selectTab(cartId)
+  }
+  newTab(): Promise<void> {
+    return this.desk.newTab()
+  }
+  openTabById(raw: string): Promise<void> {
+    return this.desk.openTabById(raw)
+  }
+  closeTab(cartId: string): void {
+    this.desk.closeTab(cartId)
+  }
+  async mergeTab(sourceId: string): Promise<boolean> {
+    return this.desk.mergeTab(sourceId)
+  }
+
   setCashier(name: string): void {
     this.cashier = name.slice(0, 100)
     this.storage.setItem(CASHIER_KEY, this.cashier)
@@ -115,38 +145,17 @@ export class Terminal {
     }
     this.catalog = await this.openWatched(catalogDocName(this.session.store))
     this.roster = await this.openWatched(rosterDocName(this.session.store))
-    const saved = this.local.get<string | null>('currentTab', null)
-    const ref = this.tabs.find((t) => t.cartId === saved) ?? this.tabs[0]
-    if (ref !== undefined) await this.selectTab(ref.cartId)
-    else await this.newTab()
+    await this.desk.restore()
     await this.tickets.resume()
     this.bump()
   }
 
-  /** Refcounted: the same document can back the current tab and a tab being opened. */
-  private readonly watched = new Map<Y.Doc, { count: number; off: () => void }>()
   private async openWatched(name: string): Promise<Y.Doc> {
     const doc = await this.client.open(name)
-    this.watchDoc(doc)
-    return doc
-  }
-  private watchDoc(doc: Y.Doc): void {
-    const w = this.watched.get(doc)
-    if (w !== undefined) {
-      w.count++
-      return
-    }
     const fn = (): void => this.bump()
     doc.on('update', fn)
-    this.watched.set(doc, { count: 1, off: () => doc.off('update', fn) })
-  }
-  private closeWatched(name: string, doc: Y.Doc): void {
-    const w = this.watched.get(doc)
-    if (w !== undefined && --w.count === 0) {
-      w.off()
-      this.watched.delete(doc)
-    }
-    this.client.release(name)
+    this.offs.push(() => doc.off('update', fn))
+    return doc
   }
 
   private say(kind: Notice['kind'], key: string, params?: Notice['params']): void {
@@ -155,81 +164,6 @@ export class Terminal {
   }
   clearNotice(): void {
     this.notice = null
-    this.bump()
-  }
-
-  private saveTabs(): void {
-    this.local.set('tabs', this.tabs)
-    this.local.set('currentTab', this.current?.cartId ?? null)
-  }
-
-  private releaseCurrent(): void {
-    const cur = this.current
-    if (cur === null) return
-    cur.cart.off('update', this.onCartUpdate)
-    this.closeWatched(cartDocName(this.session.store, cur.cartId), cur.cart)
-    if (cur.visit !== null && cur.visitId !== null) this.closeWatched(visitDocName(this.session.store, cur.visitId), cur.visit)
-    this.current = null
-  }
-
-  /** Another terminal checked out the tab we are on: follow it to the next tab. */
-  private readonly onCartUpdate = (): void => {
-    const cur = this.current
-    if (cur === null || this.checkingOut) return
-    if (readCartMeta(cur.cart).checkedOut !== null) {
-      this.say('info', 'notice.checkedOutElsewhere', { label: cur.label })
-      void this.afterCheckout(cur)
-    }
-  }
-
-  private async show(ref: TabRef, cart: Y.Doc, visit: Y.Doc | null): Promise<void> {
-    // An untouched walk-in tab is not worth keeping in the list once we leave it.
-    const prev = this.current
-    if (prev !== null && prev.cartId !== ref.cartId && prev.visitId === null && readCartLines(prev.cart).length === 0) {
-      this.tabs = this.tabs.filter((t) => t.cartId !== prev.cartId)
-    }
-    this.releaseCurrent()
-    this.current = { ...ref, cart, visit }
-    cart.on('update', this.onCartUpdate)
-    this.tabs = [ref, ...this.tabs.filter((t) => t.cartId !== ref.cartId && (ref.visitId === null || t.visitId !== ref.visitId))]
-    this.saveTabs()
-    this.bump()
-  }
-
-  async selectTab(cartId: string): Promise<void> {
-    const ref = this.tabs.find((t) => t.cartId === cartId)
-    if (ref?.visitId) return this.openVisit(ref.visitId, ref.label, ref.bracelet)
-    const cart = await this.openWatched(cartDocName(this.session.store, cartId))
-    const meta = readCartMeta(cart)
-    if (meta.checkedOut !== null) {
-      this.tabs = this.tabs.filter((t) => t.cartId !== cartId)
-      return this.newTab()
-    }
-    await this.show(ref ?? { cartId, label: meta.label || `#${cartId.slice(-4)}`, visitId: null, bracelet: null }, cart, null)
-  }
-
-  /** A walk-in tab. Nothing is written until the first line, so idle tabs cost nothing. */
-  async newTab(): Promise<void> {
-    const cartId = uuidv7()
-    const cart = await this.openWatched(cartDocName(this.session.store, cartId))
-    await this.show({ cartId, label: `#${cartId.slice(-4)}`, visitId: null, bracelet: null }, cart, null)
-  }
-
-  /** Join a tab another terminal opened (its id is shown on that terminal). */
-  async openTabById(raw: string): Promise<void> {
-    const id = raw.trim().toLowerCase()
-    if (!isUuid(id)) return this.say('error', 'notice.badTabId')
-    await this.selectTab(id)
-    const meta = readCartMeta(this.current!.cart)
-    if (meta.visitId !== null && this.current!.visitId === null) await this.openVisit(meta.visitId, meta.label, meta.bracelet)
-  }
-
-  closeTab(cartId: string): void {
-    this.tabs = this.tabs.filter((t) => t.cartId !== cartId)
-    if (this.current?.cartId === cartId) {
-      this.releaseCurrent()
-      void this.newTab()
-    } else this.saveTabs()
     this.bump()
   }
 
@@ -242,39 +176,12 @@ export class Terminal {
       return false
     }
     this.notice = null
-    await this.openVisit(visit.id, visit.partnerName, b)
+    await this.desk.openVisit(visit.id, visit.partnerName, b)
     return true
   }
 
-  private async openVisit(visitId: string, label: string, bracelet: string | null): Promise<void> {
-    this.busy = true
-    this.bump()
-    try {
-      const tab = await openVisitTab(this.client, this.session.store, visitId)
-      this.watchDoc(tab.cart)
-      this.watchDoc(tab.visit)
-      await this.show({ cartId: tab.cartId, label, visitId, bracelet }, tab.cart, tab.visit)
-    } finally {
-      this.busy = false
-      this.bump()
-    }
-  }
-  /** Write the tab's meta with its first line, so other terminals know whose tab it is. */
-  private ensureMeta(cur: CurrentTab): void {
-    const meta = readCartMeta(cur.cart)
-    if (meta.label !== '' && (cur.visitId === null || meta.visitId !== null)) return
-    writeCartMeta(cur.cart, {
-      visitId: meta.visitId ?? cur.visitId ?? undefined,
-      bracelet: meta.bracelet ?? cur.bracelet ?? undefined,
-      label: meta.label || cur.label,
-    })
-  }
-
   addProduct(p: Pick<Product, 'id' | 'name' | 'price' | 'taxRate'>, delta = 1): void {
-    const cur = this.current
-    if (cur === null || readCartMeta(cur.cart).checkedOut !== null) return
-    this.ensureMeta(cur)
-    addToCart(cur.cart, this.session.terminalId, p, delta, uuidv7)
+    this.desk.tap({ product: { id: p.id, name: p.name, price: p.price, taxRate: p.taxRate }, delta })
   }
 
   changeLine(line: CartLine, delta: number): void {
@@ -282,11 +189,15 @@ export class Terminal {
   }
 
   removeLine(lineId: string): void {
-    if (this.current !== null) removeCartLine(this.current.cart, lineId)
+    if (this.current !== null && this.opening === null) removeCartLine(this.current.cart, lineId)
   }
 
   async checkout(method: PaymentMethod): Promise<boolean> {
     const cur = this.current
+    if (this.opening !== null) {
+      this.say('error', 'notice.checkout_opening')
+      return false
+    }
     if (cur === null || this.checkingOut) return false
     this.checkingOut = true
     try {
@@ -303,39 +214,34 @@ export class Terminal {
         return false
       }
       const { sale } = r
-      const ticketDoc = await this.client.open(`${this.session.store}/ticket/${sale.id}`)
-      this.client.release(`${this.session.store}/ticket/${sale.id}`)
+      this.desk.rememberClosed(cur.cartId)
+      const ticketDoc = await this.client.open(ticketDocName(this.session.store, sale.id))
       await this.tickets.add(
         {
           id: sale.id,
+          cartId: cur.cartId,
           at: sale.clientTime,
           total: sale.total,
           method: sale.payment.method,
           label: cur.label,
           visitId: sale.visitId,
-          items: sale.lines.map((l) => ({ name: l.name, qty: l.qty })),
+          items: sale.lines.map((l) => ({ productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice })),
           state: 'local',
           reasons: [],
           settled: false,
         },
         ticketDoc,
       )
-      this.say('info', 'notice.sold', { total: sale.total, label: cur.label })
-      await this.afterCheckout(cur)
+      // The charged cart is not needed on this device once its edits are durable.
+      this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
+      this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
+      await this.desk.afterCheckout(cur)
       return true
     } finally {
       this.checkingOut = false
+      // A checkout refused because the tab was merged meanwhile: go to where it went.
+      if (this.current === cur) this.desk.followTabs()
     }
-  }
-
-  /**
-   * The checked-out tab leaves the list and a fresh walk-in tab starts: the next customer
-   * is rarely the same member, and charging the wrong visit is worse than one more scan
-   * (scanning the bracelet again opens the visit's next tab, the same on every terminal).
-   */
-  private async afterCheckout(cur: CurrentTab): Promise<void> {
-    this.tabs = this.tabs.filter((t) => t.cartId !== cur.cartId)
-    await this.newTab()
   }
 
   async rePair(session: TerminalSession): Promise<void> {
@@ -344,10 +250,8 @@ export class Terminal {
   }
 
   destroy(): void {
-    this.releaseCurrent()
+    this.desk.destroy()
     this.tickets.destroy()
     for (const off of this.offs) off()
-    for (const w of this.watched.values()) w.off()
-    this.watched.clear()
   }
 }

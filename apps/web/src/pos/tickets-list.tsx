@@ -1,18 +1,23 @@
 import { useTranslation } from 'react-i18next'
+import { readProducts } from '@tally/schema'
 import { formatMoney } from './money.ts'
+import { reasonText, type Translate } from './reason-text.ts'
+import { TICKET_STATES } from './receipts.ts'
 import { useTerminal } from './use-terminal.ts'
 
 export function TicketsList() {
   const term = useTerminal()
   const { t, i18n } = useTranslation()
   const receipts = term.tickets.receipts
+  const products = term.catalog === null ? [] : readProducts(term.catalog)
+  const money = (c: number): string => formatMoney(c, i18n.language)
   const counts = receipts.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.state]: (acc[r.state] ?? 0) + 1 }), {})
   return (
     <section className="tickets" aria-label={t('tickets.title')}>
       <header className="tickets-head">
         <h2>{t('tickets.title')}</h2>
         <p className="tickets-summary" data-testid="tickets-summary">
-          {(['local', 'durable', 'accepted', 'refused', 'rejected'] as const).map((s) => (
+          {TICKET_STATES.map((s) => (
             <span key={s} className={`badge state-${s}`} data-state={s} data-count={counts[s] ?? 0}>
               {t(`ticketState.${s}`)}: {counts[s] ?? 0}
             </span>
@@ -48,8 +53,9 @@ export function TicketsList() {
                   {r.reasons.length > 0 && (
                     <ul className="reasons" data-testid="reasons">
                       {r.reasons.map((x, i) => (
-                        <li key={i} data-code={x.code}>
-                          <b>{t(`reason.${x.code}`, { defaultValue: x.code })}</b> · {x.message}
+                        // The server's message (cents, field names) is for the engineer on call, not shown.
+                        <li key={i} data-code={x.code} data-message={x.message}>
+                          {reasonText(x, { receipt: r, products, money, t: t as Translate })}
                         </li>
                       ))}
                     </ul>

@@ -1,0 +1,67 @@
+/**
+ * Merging two open tabs of one visit (POS4): after a partition heals a visit may have
+ * a tab per side; a person merges one into the other. `mergeCartInto` copies each
+ * terminal's quantity entry as it is, so merging again is idempotent and carries over
+ * what was added to the merged tab afterwards (a terminal still offline on it). It
+ * rewrites the source's mark each time, so it is called only when something would change.
+ */
+import * as Y from 'yjs'
+import { Root, mergeCartInto, readCartMeta, writeCartMeta } from '@tally/schema'
+
+/** Some quantity entry of `source` is missing from `target` or smaller there. */
+export function mergeNeeded(target: Y.Doc, source: Y.Doc): boolean {
+  const from = source.getMap<unknown>(Root.cartLines)
+  const to = target.getMap<unknown>(Root.cartLines)
+  for (const [lineId, l] of from.entries()) {
+    const q = l instanceof Y.Map ? l.get('qty') : undefined
+    if (!(q instanceof Y.Map)) continue
+    const line = to.get(lineId)
+    const tq = line instanceof Y.Map ? line.get('qty') : undefined
+    if (!(tq instanceof Y.Map)) return true
+    for (const [terminal, n] of q.entries()) {
+      const have = tq.get(terminal)
+      if (typeof n === 'number' && (typeof have !== 'number' || have < n)) return true
+    }
+  }
+  return false
+}
+
+/** Merge `source` into `target` unless it is already merged there with nothing new. */
+export function mergeTabs(target: Y.Doc, source: Y.Doc, targetCartId: string): boolean {
+  const meta = readCartMeta(source)
+  if (meta.checkedOut !== null) return false
+  if (meta.mergedInto === targetCartId && !mergeNeeded(target, source)) return true
+  return mergeCartInto(target, source, targetCartId)
+}
+
+/**
+ * Two people merging two tabs into each other at once close both (each is merged into
+ * the other), and following the merges would go round for ever. Every terminal that
+ * sees such a loop repairs it the same way: the loop's smallest (oldest) cart id not
+ * charged stays,
+ * every other tab of the loop is merged into it (copying is idempotent, so terminals
+ * doing it at once write the same values) and its own mark is cleared. Returns the tab
+ * that stays, or null when the chain from `startId` has no loop (or leaves `carts`).
+ */
+export function breakMergeLoop(carts: ReadonlyMap<string, Y.Doc>, startId: string): string | null {
+  const seen: string[] = []
+  let id: string | null = startId
+  while (id !== null && !seen.includes(id)) {
+    seen.push(id)
+    const cart = carts.get(id)
+    if (cart === undefined) return null
+    id = readCartMeta(cart).mergedInto
+  }
+  if (id === null) return null
+  // A tab of the loop charged meanwhile cannot stay open: the smallest other one does.
+  const loop = seen.slice(seen.indexOf(id))
+  const survivor = loop.filter((x) => readCartMeta(carts.get(x)!).checkedOut === null).sort()[0]
+  if (survivor === undefined) return null
+  const target = carts.get(survivor)!
+  for (const other of loop) {
+    const source = carts.get(other)!
+    if (other !== survivor && (readCartMeta(source).mergedInto !== survivor || mergeNeeded(target, source))) mergeCartInto(target, source, survivor)
+  }
+  writeCartMeta(target, { mergedInto: null })
+  return survivor
+}
