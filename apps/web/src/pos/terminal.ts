@@ -125,8 +125,15 @@ export class Terminal {
     return () => this.listeners.delete(fn)
   }
   getVersion = (): number => this.version
+  private reportedSales = -1
   bump(): void {
     this.version++
+    // The back office's "pending" per terminal is this figure, as the terminal reports it.
+    const pending = this.pendingSales
+    if (pending !== this.reportedSales) {
+      this.reportedSales = pending
+      this.client.setStatusReport({ pendingSales: pending })
+    }
     for (const fn of [...this.listeners]) fn()
   }
 
