@@ -1,0 +1,209 @@
+/**
+ * Documents that cannot be projected. When the database refuses a document's rows (a
+ * value past a column's range that validation missed, a constraint, a bug in a fold),
+ * that document is set aside, never a reason to stop the others: the worker isolates it
+ * (worker.ts), and here it is recorded in the same transaction that moves the checkpoint
+ * past it:
+ *
+ * - a conflict row of kind `unprojectable` for its store (key `unprojectable:{doc}`),
+ *   with the error and what the document says, so it shows in the back office queue;
+ * - for a ticket, a refused verdict (`unprojectable`) in its `server` root, so the
+ *   terminal stops waiting and says why; a row projected from an earlier state of the
+ *   ticket is marked refused too and its stock movements are taken back, because the
+ *   sale as it now stands is not counted.
+ *
+ * The projection owns these rows: the next update of the document folds it again (a
+ * person fixed it, or a rebuild after a fix), and when that projects, the row goes.
+ * Errors that say nothing about the document (connection lost, serialisation failure,
+ * disk full, our own SQL wrong) are never a quarantine: the batch is retried whole.
+ */
+import { sql } from 'drizzle-orm'
+import { isStorableText, parseDocName, readRawSale, readVerdict, writeVerdict } from '@tally/schema'
+import type { Database } from '@tally/schema/db'
+import type { CachedDoc } from './doc-store.ts'
+import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
+import { publishLevels } from './project-batch.ts'
+import { query, textArray, type Executor } from './sql-util.ts'
+import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
+import { upsertConflicts } from './conflicts-sql.ts'
+import type { Strategies } from './strategies.ts'
+import { ReasonCode } from './validate-ticket.ts'
+import { productKey, type ProductKey } from './write-rows.ts'
+
+export const UNPROJECTABLE = 'unprojectable'
+export const quarantineKey = (doc: string): string => `${UNPROJECTABLE}:${doc}`
+
+/**
+ * SQLSTATE classes that are about the server or our code, not the data: 08 connection,
+ * 25 transaction state, 40 rollback (serialisation, deadlock), 42 syntax or access (a
+ * missing migration), 53 resources, 54 limits, 55 object state (lock not available),
+ * 57 operator (shutdown, cancel), 58 system, XX internal.
+ */
+const NOT_THE_DOCUMENT = new Set(['08', '25', '40', '42', '53', '54', '55', '57', '58', 'XX'])
+/** Driver-side codes of a connection that went away (postgres, node). */
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+])
+
+interface ErrorFacts {
+  sqlstate: string | null
+  code: string | null
+  message: string
+  detail?: string
+  table?: string
+  column?: string
+  constraint?: string
+}
+
+/** The innermost error with a code (drizzle wraps the driver's error as `cause`). */
+function facts(e: unknown): ErrorFacts {
+  let cur: unknown = e
+  let best: ErrorFacts = { sqlstate: null, code: null, message: e instanceof Error ? e.message : String(e) }
+  for (let depth = 0; cur && depth < 5; depth++) {
+    const o = cur as { code?: unknown; message?: unknown; detail?: unknown; table?: unknown; column?: unknown; constraint?: unknown; table_name?: unknown; column_name?: unknown; constraint_name?: unknown; cause?: unknown }
+    if (typeof o.code === 'string') {
+      const sqlstate = /^[0-9A-Z]{5}$/.test(o.code) ? o.code : null
+      const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
+      best = {
+        sqlstate,
+        code: o.code,
+        message: typeof o.message === 'string' ? o.message : best.message,
+        ...pick({ detail: str(o.detail), table: str(o.table) ?? str(o.table_name), column: str(o.column) ?? str(o.column_name), constraint: str(o.constraint) ?? str(o.constraint_name) }),
+      }
+    }
+    cur = o.cause
+  }
+  return best
+}
+function pick(o: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+/** True when the error is the document's own (its data), so isolating it helps. */
+export function isDocumentError(e: unknown): boolean {
+  const f = facts(e)
+  if (f.sqlstate !== null) return !NOT_THE_DOCUMENT.has(f.sqlstate.slice(0, 2))
+  if (f.code !== null && CONNECTION_CODES.has(f.code)) return false
+  // PGlite closed under us, or a driver that lost its connection without a code.
+  if (/\b(PGlite is closed|connection (terminated|closed|ended))\b/i.test(f.message)) return false
+  return true
+}
+
+/** Text a jsonb column stores, at most `max` characters. */
+function clean(s: string, max: number): string {
+  const safe = isStorableText(s) ? s : s.replace(/\u0000/g, '\u2400').replace(/[\uD800-\uDFFF]/g, '\uFFFD')
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe
+}
+/** A copy of a value fit for jsonb, bounded in size. */
+function storableCopy(v: unknown, budget = 4000): unknown {
+  let json: string
+  try {
+    json = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? clean(x, 500) : x)) ?? 'null'
+  } catch {
+    return null
+  }
+  return json.length <= budget ? (JSON.parse(json) as unknown) : { truncated: clean(json, budget) }
+}
+
+export interface Unprojectable {
+  doc: string
+  error: unknown
+}
+
+export interface QuarantineDeps {
+  database: Database
+  writer: DocWriter
+  origin: string
+  strategies: Strategies
+  /** Rebuild: stock levels are recomputed once at the end. */
+  deferStock?: boolean | undefined
+}
+
+/** The sentence a person reads (the terminal shows it as the refusal reason). */
+export function quarantineMessage(kind: string, error: unknown): string {
+  const what = kind === 'ticket' ? 'This sale' : kind === 'visit' ? 'This visit' : 'This tab'
+  return `${what} could not be stored by the server (${clean(facts(error).message.split('\n')[0] ?? '', 200)}). It is set aside for a manager to check in the back office; nothing else is held up.`
+}
+
+/**
+ * Record the quarantine of documents whose rows could not be written, inside the
+ * batch's transaction. `load` gives each document as the log has it (fresh, not a copy a
+ * failed attempt touched). Returns the log seqs of the verdicts it appended.
+ */
+export async function quarantine(
+  deps: QuarantineDeps,
+  ex: Executor,
+  items: readonly Unprojectable[],
+  load: (names: string[]) => Promise<ReadonlyMap<string, CachedDoc>>,
+  opts: { recordOnly?: boolean } = {},
+): Promise<number[]> {
+  if (items.length === 0) return []
+  const docs = await load(items.map((i) => i.doc))
+  const now = new Date().toISOString()
+  const appends: PendingAppend[] = []
+  const conflicts: Array<Record<string, unknown>> = []
+  const touched = new Set<ProductKey>()
+  for (const { doc: name, error } of items) {
+    const p = parseDocName(name)
+    if (!p.ok) continue
+    const { storeId: store, kind, id } = p.value
+    const cached = docs.get(name)
+    const seq = cached?.seq ?? 0
+    const f = facts(error)
+    const message = quarantineMessage(kind, error)
+    // Every root of these kinds is a map.
+    const says = cached ? (kind === 'ticket' ? { sale: readRawSale(cached.doc) } : Object.fromEntries([...cached.doc.share.keys()].map((k) => [k, cached.doc.getMap(k).toJSON()]))) : null
+    conflicts.push({
+      key: quarantineKey(name),
+      store,
+      kind: UNPROJECTABLE,
+      docs: [name],
+      evidence: {
+        doc: name,
+        seq,
+        terminal: storableCopy(says),
+        server: { error: clean(f.message, 1000), sqlstate: f.sqlstate, ...Object.fromEntries(Object.entries(pick({ detail: f.detail, table: f.table, column: f.column, constraint: f.constraint })).map(([k, v]) => [k, clean(v, 500)])) },
+        reason: message,
+      },
+    })
+    if (opts.recordOnly || kind !== 'ticket' || id === undefined || !cached) continue
+    const reasons = [{ code: ReasonCode.unprojectable, message }]
+    // A row from an earlier state of this ticket no longer stands: refused, stock back.
+    await ex.execute(sql`UPDATE tickets SET status = 'refused', reasons = ${JSON.stringify(reasons)}::jsonb, projected_at = now() WHERE id = ${id} AND store = ${store}`)
+    const gone = await query<{ store: string; product_id: string }>(ex, sql`DELETE FROM stock_movements WHERE ticket_id = ${id} AND store = ${store} RETURNING store, product_id`)
+    for (const g of gone) touched.add(productKey(g.store, g.product_id))
+    const current = readVerdict(cached.doc)
+    if (current?.status === 'refused' && JSON.stringify(current.reasons) === JSON.stringify(reasons)) continue
+    const bytes = captureChange(cached.doc, (d) => writeVerdict(d, { status: 'refused', reasons, seq, at: now }))
+    if (bytes) appends.push({ doc: name, store, bytes })
+  }
+  await ex.execute(sql`INSERT INTO conflicts (key, store, kind, docs, evidence, status, strategy)
+    SELECT x.key, x.store, x.kind, x.docs, x.evidence, 'open', 'manual'
+    FROM jsonb_to_recordset(${JSON.stringify(conflicts)}::jsonb) AS x(key text, store text, kind text, docs jsonb, evidence jsonb)
+    ON CONFLICT (key) DO UPDATE SET docs = excluded.docs, evidence = excluded.evidence, status = 'open', strategy = 'manual',
+      resolution = NULL, resolved_by = NULL, resolved_at = NULL`)
+  if (touched.size > 0 && !deps.deferStock) {
+    const changes = await recomputeLevels(ex, touched)
+    await upsertConflicts(ex, (await oversoldConflicts(ex, touched, deps.strategies)).rows)
+    const tracked = await query<{ store: string; id: string; track_stock: boolean }>(
+      ex,
+      sql`SELECT store, id, track_stock FROM products WHERE id = ANY(${textArray(changes.map((c) => c.productId))})`,
+    )
+    await publishLevels(deps.writer, ex, changes, new Map(tracked.map((t) => [productKey(t.store, t.id), t.track_stock])))
+  }
+  return appendUpdates(ex, deps.database.schema, appends, PROJECTION_ACTOR, deps.origin)
+}
+
+/** Documents that projected: whatever quarantine they were in is over. */
+export async function release(ex: Executor, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return
+  await ex.execute(sql`DELETE FROM conflicts WHERE kind = ${UNPROJECTABLE} AND key = ANY(${textArray(names.map(quarantineKey))})`)
+}
