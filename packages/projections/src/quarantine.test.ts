@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { eq, sql } from 'drizzle-orm'
-import { readVerdict, ticketDocName, uuidv7, writeSale, type Sale } from '@tally/schema'
+import { addConsumption, readVerdict, ticketDocName, uuidv7, visitDocName, writeSale, type Sale } from '@tally/schema'
 import { createUpdateLog, tables, type UpdateLog } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '../../schema/src/db/testing.ts'
 import { isDocumentError, quarantineKey, UNPROJECTABLE } from './quarantine.ts'
@@ -169,6 +169,25 @@ for (const backend of testBackends()) {
         expect((await quarantined(A)).filter((c) => c.docs.includes(ticketDocName(A, id)))).toHaveLength(1)
       } finally {
         await database.db.execute(sql`ALTER TABLE tickets DROP CONSTRAINT IF EXISTS quarantine_test_poison3`)
+      }
+    })
+
+    it('[PRJ21] a visit that cannot be stored is quarantined too, its evidence kept even when the document holds NUL in its keys', async () => {
+      await database.db.execute(sql`ALTER TABLE visit_consumption ADD CONSTRAINT quarantine_test_poison4 CHECK (amount <> 666)`)
+      try {
+        const visitId = uuidv7()
+        const visit = new Y.Doc()
+        addConsumption(visit, uuidv7(), { amount: 666, terminalId: 't1', at: '2026-01-01T21:00:00Z' })
+        addConsumption(visit, 'key\u0000with-nul', { amount: 100, terminalId: 't1\u0000', at: '2026-01-01T21:00:00Z' })
+        const seq = (await log.append([{ doc: visitDocName(A, visitId), store: A, updateId: null, bytes: Y.encodeStateAsUpdate(visit), actor: 't1' }]))[0]?.seq ?? 0
+        const p = createProjector({ database, onError: () => {}, onQuarantine: () => {} })
+        await p.runOnce()
+        expect(p.checkpoint()).toBeGreaterThanOrEqual(seq)
+        const [q] = (await quarantined(A)).filter((c) => c.docs.includes(visitDocName(A, visitId)))
+        expect(q?.evidence).toMatchObject({ seq, server: { sqlstate: '23514', constraint: 'quarantine_test_poison4' } })
+        expect(JSON.stringify(q?.evidence.terminal)).toContain('key\u2400with-nul')
+      } finally {
+        await database.db.execute(sql`ALTER TABLE visit_consumption DROP CONSTRAINT IF EXISTS quarantine_test_poison4`)
       }
     })
 

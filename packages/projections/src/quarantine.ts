@@ -102,14 +102,19 @@ function clean(s: string, max: number): string {
   const safe = isStorableText(s) ? s : s.replace(/\u0000/g, '\u2400').replace(/[\uD800-\uDFFF]/g, '\uFFFD')
   return safe.length > max ? `${safe.slice(0, max)}…` : safe
 }
-/** A copy of a value fit for jsonb, bounded in size. */
+/**
+ * A copy of a value fit for jsonb, bounded in size. JSON.stringify writes NUL and lone
+ * surrogates as escapes, in keys as well as values; jsonb refuses both, so they are
+ * rewritten in the text (to U+2400 and U+FFFD) before it is parsed back.
+ */
 function storableCopy(v: unknown, budget = 4000): unknown {
   let json: string
   try {
-    json = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? clean(x, 500) : x)) ?? 'null'
+    json = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.length > 500 ? `${x.slice(0, 500)}…` : x)) ?? 'null'
   } catch {
     return null
   }
+  json = json.replace(/\\u0000/g, '\\u2400').replace(/\\ud[89a-f][0-9a-f]{2}/gi, '\\ufffd')
   return json.length <= budget ? (JSON.parse(json) as unknown) : { truncated: clean(json, budget) }
 }
 
@@ -169,7 +174,7 @@ export async function quarantine(
       evidence: {
         doc: name,
         seq,
-        terminal: storableCopy(says),
+        terminal: opts.recordOnly ? null : storableCopy(says),
         server: { error: clean(f.message, 1000), sqlstate: f.sqlstate, ...Object.fromEntries(Object.entries(pick({ detail: f.detail, table: f.table, column: f.column, constraint: f.constraint })).map(([k, v]) => [k, clean(v, 500)])) },
         reason: message,
       },
