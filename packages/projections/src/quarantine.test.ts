@@ -85,7 +85,9 @@ for (const backend of testBackends()) {
         // Its neighbours in the same batch, of its own store and another, are projected.
         expect(await ticket(goodA)).toMatchObject({ status: 'accepted' })
         expect(await ticket(goodB)).toMatchObject({ status: 'accepted' })
-        expect(await ticket(poison)).toBeUndefined()
+        // Visible as a refused ticket, with no lines; the row holds no unstorable value.
+        expect(await ticket(poison)).toMatchObject({ store: A, status: 'refused', cashier: '', reasons: [{ code: 'unprojectable' }] })
+        expect(await database.db.select().from(tables.ticketLines).where(eq(tables.ticketLines.ticketId, poison))).toEqual([])
         const [q, ...more] = await quarantined()
         expect(more).toHaveLength(0)
         expect(q).toMatchObject({
@@ -138,7 +140,7 @@ for (const backend of testBackends()) {
         }
         const p = createProjector({ database, batchSize: 100, onError: () => {}, onQuarantine: () => {} })
         await p.runOnce()
-        for (const id of ids) expect(Boolean(await ticket(id)), id).toBe(id !== bad)
+        for (const id of ids) expect((await ticket(id))?.status, id).toBe(id === bad ? 'refused' : 'accepted')
         const q = await quarantined(A)
         expect(q.map((c) => c.docs)).toEqual([[ticketDocName(A, bad)]])
       } finally {

@@ -8,9 +8,10 @@
  * - a conflict row of kind `unprojectable` for its store (key `unprojectable:{doc}`),
  *   with the error and what the document says, so it shows in the back office queue;
  * - for a ticket, a refused verdict (`unprojectable`) in its `server` root, so the
- *   terminal stops waiting and says why; a row projected from an earlier state of the
- *   ticket is marked refused too and its stock movements are taken back, because the
- *   sale as it now stands is not counted.
+ *   terminal stops waiting and says why, and a refused ticket row (what of the sale is
+ *   plainly storable, no lines) so the back office and `/sales/sync/status` show it; a
+ *   row projected from an earlier state is refused and its stock movements are taken
+ *   back, because the sale as it now stands is not counted.
  *
  * The projection owns these rows: the next update of the document folds it again (a
  * person fixed it, or a rebuild after a fix), and when that projects, the row goes.
@@ -18,8 +19,8 @@
  * disk full, our own SQL wrong) are never a quarantine: the batch is retried whole.
  */
 import { sql } from 'drizzle-orm'
-import { isStorableText, parseDocName, readRawSale, readVerdict, writeVerdict } from '@tally/schema'
-import type { Database } from '@tally/schema/db'
+import { MAX_CENTS, isIntIn, isStorableText, isStorableTime, parseDocName, readRawSale, readVerdict, writeVerdict } from '@tally/schema'
+import type { Database, Tx } from '@tally/schema/db'
 import type { CachedDoc } from './doc-store.ts'
 import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
 import { publishLevels } from './project-batch.ts'
@@ -118,6 +119,20 @@ function storableCopy(v: unknown, budget = 4000): unknown {
   return json.length <= budget ? (JSON.parse(json) as unknown) : { truncated: clean(json, budget) }
 }
 
+/** The columns of a ticket row, from a raw sale, each only if its column surely takes it. */
+function fallbackRow(raw: unknown): { terminalId: string; cashier: string; clientTime: string; total: number; paymentMethod: string } {
+  const r = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+  const payment = (r.payment !== null && typeof r.payment === 'object' ? r.payment : {}) as Record<string, unknown>
+  const text = (v: unknown) => (typeof v === 'string' && v.length <= 100 && isStorableText(v) ? v : '')
+  return {
+    terminalId: text(r.terminalId),
+    cashier: text(r.cashier),
+    clientTime: typeof r.clientTime === 'string' && isStorableTime(r.clientTime) ? new Date(r.clientTime).toISOString() : new Date().toISOString(),
+    total: isIntIn(r.total, -MAX_CENTS, MAX_CENTS) ? r.total : 0,
+    paymentMethod: payment.method === 'cash' || payment.method === 'card' || payment.method === 'visit' ? payment.method : '',
+  }
+}
+
 export interface Unprojectable {
   doc: string
   error: unknown
@@ -145,7 +160,7 @@ export function quarantineMessage(kind: string, error: unknown): string {
  */
 export async function quarantine(
   deps: QuarantineDeps,
-  ex: Executor,
+  ex: Tx,
   items: readonly Unprojectable[],
   load: (names: string[]) => Promise<ReadonlyMap<string, CachedDoc>>,
   opts: { recordOnly?: boolean } = {},
@@ -181,8 +196,24 @@ export async function quarantine(
     })
     if (opts.recordOnly || kind !== 'ticket' || id === undefined || !cached) continue
     const reasons = [{ code: ReasonCode.unprojectable, message }]
-    // A row from an earlier state of this ticket no longer stands: refused, stock back.
-    await ex.execute(sql`UPDATE tickets SET status = 'refused', reasons = ${JSON.stringify(reasons)}::jsonb, projected_at = now() WHERE id = ${id} AND store = ${store}`)
+    // The ticket stays visible as a refused row (like a malformed sale): a row from an
+    // earlier state of it is refused and gives its stock back; a new one gets a row of
+    // whatever of the sale is plainly storable, and no lines.
+    // The sale's own values may be what the table refuses: then a row with none of them.
+    for (const r of [fallbackRow(readRawSale(cached.doc)), fallbackRow(null)]) {
+      const written = await ex
+        .transaction(async (sp) => {
+          await sp.execute(sql`INSERT INTO tickets (id, store, terminal_id, cashier, client_time, total, payment_method, status, reasons, seq)
+            VALUES (${id}, ${store}, ${r.terminalId}, ${r.cashier}, ${r.clientTime}::timestamptz, ${r.total}, ${r.paymentMethod}, 'refused', ${JSON.stringify(reasons)}::jsonb, ${seq})
+            ON CONFLICT (id) DO UPDATE SET status = 'refused', reasons = excluded.reasons, seq = excluded.seq, projected_at = now()`)
+          return true
+        })
+        .catch((e: unknown) => {
+          if (isDocumentError(e)) return false
+          throw e
+        })
+      if (written) break
+    }
     const gone = await query<{ store: string; product_id: string }>(ex, sql`DELETE FROM stock_movements WHERE ticket_id = ${id} AND store = ${store} RETURNING store, product_id`)
     for (const g of gone) touched.add(productKey(g.store, g.product_id))
     const current = readVerdict(cached.doc)
