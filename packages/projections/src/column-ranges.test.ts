@@ -128,7 +128,7 @@ for (const backend of testBackends()) {
       }
     }
 
-    it(`[SCH6] what validation accepts Postgres stores through the projection; what Postgres refuses validation refuses with a typed reason (seed ${SEED})`, async () => {
+    it(`[SCH6][PRJ20] what validation accepts Postgres stores through the projection; what Postgres refuses validation refuses with a typed reason (seed ${SEED})`, async () => {
       const accepted: Array<{ id: string; field: Field; v: unknown }> = []
       let refusedByBoth = 0
       for (const field of FIELDS) {
@@ -173,7 +173,7 @@ for (const backend of testBackends()) {
       }
     })
 
-    it('[SCH6] cart and visit entries past their columns are left out by the readers; the rest projects', async () => {
+    it('[SCH6][PRJ20] cart and visit entries past their columns are left out by the readers; the rest projects', async () => {
       const cartId = uuidv7()
       const cart = new Y.Doc()
       let n = 0
