@@ -193,6 +193,23 @@ for (const backend of testBackends()) {
       }
     })
 
+    it('[PRJ21] bytes Yjs cannot apply in a cached document cost only that document', async () => {
+      const broken = uuidv7()
+      const good = uuidv7()
+      const p = createProjector({ database, onError: () => {}, onQuarantine: () => {} })
+      // First projected normally, so the document is in the worker's cache...
+      await append(A, broken, saleIn(A, broken))
+      await p.runOnce()
+      expect(await ticket(broken)).toMatchObject({ status: 'accepted' })
+      // ...then a row whose bytes are not a Yjs update (the log takes bytes as they come).
+      await log.append([{ doc: ticketDocName(A, broken), store: A, updateId: null, bytes: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01]), actor: 't1' }])
+      const seq = await append(B, good, saleIn(B, good))
+      await p.runOnce()
+      expect(p.checkpoint()).toBeGreaterThanOrEqual(seq)
+      expect(await ticket(good)).toMatchObject({ status: 'accepted' })
+      expect((await quarantined(A)).filter((c) => c.docs.includes(ticketDocName(A, broken)))).toHaveLength(1)
+    })
+
     it('[PRJ21] only errors of the document quarantine it: a lost connection or a serialisation failure is retried', async () => {
       const pgError = async (q: ReturnType<typeof sql>) => {
         try {

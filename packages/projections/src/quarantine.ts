@@ -166,7 +166,13 @@ export async function quarantine(
   opts: { recordOnly?: boolean } = {},
 ): Promise<number[]> {
   if (items.length === 0) return []
-  const docs = await load(items.map((i) => i.doc))
+  // One at a time: a document whose very bytes cannot be applied is recorded without them.
+  const docs = new Map<string, CachedDoc>()
+  for (const { doc } of items) {
+    const one = await load([doc]).catch(() => null)
+    const cached = one?.get(doc)
+    if (cached) docs.set(doc, cached)
+  }
   const now = new Date().toISOString()
   const appends: PendingAppend[] = []
   const conflicts: Array<Record<string, unknown>> = []
