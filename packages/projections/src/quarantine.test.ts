@@ -143,6 +143,12 @@ for (const backend of testBackends()) {
         for (const id of ids) expect((await ticket(id))?.status, id).toBe(id === bad ? 'refused' : 'accepted')
         const q = await quarantined(A)
         expect(q.map((c) => c.docs)).toEqual([[ticketDocName(A, bad)]])
+        // The cause fixed, a rebuild projects it like any other and ends its quarantine.
+        await database.db.execute(sql`ALTER TABLE ticket_lines DROP CONSTRAINT quarantine_test_poison2`)
+        await p.rebuild({ store: A })
+        expect(await ticket(bad)).toMatchObject({ status: 'accepted', reasons: [] })
+        expect(await verdictOf(A, bad)).toMatchObject({ status: 'accepted', reasons: [] })
+        expect(await quarantined(A)).toEqual([])
       } finally {
         await database.db.execute(sql`ALTER TABLE ticket_lines DROP CONSTRAINT IF EXISTS quarantine_test_poison2`)
       }
