@@ -147,10 +147,14 @@ export interface QuarantineDeps {
   deferStock?: boolean | undefined
 }
 
-/** The sentence a person reads (the terminal shows it as the refusal reason). */
-export function quarantineMessage(kind: string, error: unknown): string {
+/**
+ * The sentence a person reads (the terminal shows it as the refusal reason). The
+ * database's own words stay in the conflict's evidence, which only the store's admins
+ * see: table and constraint names are nothing a till needs to be told.
+ */
+export function quarantineMessage(kind: string): string {
   const what = kind === 'ticket' ? 'This sale' : kind === 'visit' ? 'This visit' : 'This tab'
-  return `${what} could not be stored by the server (${clean(facts(error).message.split('\n')[0] ?? '', 200)}). It is set aside for a manager to check in the back office; nothing else is held up.`
+  return `${what} could not be stored by the server and is set aside for a manager to check in the back office; it does not count until it is corrected. Nothing else is held up.`
 }
 
 /**
@@ -184,7 +188,7 @@ export async function quarantine(
     const cached = docs.get(name)
     const seq = cached?.seq ?? 0
     const f = facts(error)
-    const message = quarantineMessage(kind, error)
+    const message = quarantineMessage(kind)
     // Every root of these kinds is a map.
     const says = cached ? (kind === 'ticket' ? { sale: readRawSale(cached.doc) } : Object.fromEntries([...cached.doc.share.keys()].map((k) => [k, cached.doc.getMap(k).toJSON()]))) : null
     conflicts.push({
