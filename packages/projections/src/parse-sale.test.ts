@@ -9,6 +9,9 @@ const edgy = fc.oneof(
   fc.constantFrom(undefined, null, '', 'x', 'x'.repeat(10), 'x'.repeat(40), 'x'.repeat(41), 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(200), 'x'.repeat(201)),
   fc.constantFrom(0, -0, 1, -1, 0.5, 10_000, 10_001, 100_000_000_00, 100_000_000_01, -100_000_000_00, -100_000_000_01, Number.MAX_SAFE_INTEGER, 2 ** 53, NaN, Infinity, -Infinity),
   fc.constantFrom('cash', 'card', 'visit', 'cheque', [], {}, true, new Date(0), Object.create(null) as object),
+  // What the columns cannot store (limits.ts): NUL, lone surrogates, int4 and business-time edges.
+  fc.constantFrom('a\u0000b', '\u0000', 'x\uD800', '\uDC00y', '\uD83D\uDE00', 100_000, 100_001, -100_000, -100_001, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1),
+  fc.constantFrom('+275760-09-13T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2000-01-01T00:00:00.000Z', '2099-12-31T23:59:59.999Z', '2100-01-01T00:00:00.000Z', 'not a time at all'),
   fc.string({ maxLength: 120 }),
   fc.integer(),
   fc.double(),

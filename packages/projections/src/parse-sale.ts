@@ -5,9 +5,7 @@
  * result (value or error message) is always the schema's: the hand check only ever
  * accepts inputs the schema accepts, with the same output (parse-sale.test.ts).
  */
-import { saleSchema, validate, type Sale, type Validated } from '@tally/schema'
-
-const MAX_CENTS = 100_000_000_00
+import { MAX_CENTS, MAX_QTY, MAX_TAX_RATE, isStorableText, isStorableTime, saleSchema, validate, type Sale, type Validated } from '@tally/schema'
 
 type Obj = Record<string, unknown>
 const isPlain = (v: unknown): v is Obj => {
@@ -15,7 +13,7 @@ const isPlain = (v: unknown): v is Obj => {
   const proto = Object.getPrototypeOf(v) as unknown
   return proto === Object.prototype || proto === null
 }
-const str = (v: unknown, min: number, max: number): v is string => typeof v === 'string' && v.length >= min && v.length <= max
+const str = (v: unknown, min: number, max: number): v is string => typeof v === 'string' && v.length >= min && v.length <= max && isStorableText(v)
 const int = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
 const id = (v: unknown): v is string => str(v, 1, 100)
 const cents = (v: unknown): v is number => int(v, -MAX_CENTS, MAX_CENTS)
@@ -23,7 +21,7 @@ const cents = (v: unknown): v is number => int(v, -MAX_CENTS, MAX_CENTS)
 function quick(raw: unknown): Sale | null {
   if (!isPlain(raw)) return null
   const { lines, payment } = raw
-  if (!id(raw.id) || !id(raw.storeId) || !id(raw.terminalId) || !str(raw.clientTime, 10, 40) || !cents(raw.total)) return null
+  if (!id(raw.id) || !id(raw.storeId) || !id(raw.terminalId) || !str(raw.clientTime, 10, 40) || !isStorableTime(raw.clientTime) || !cents(raw.total)) return null
   const cashier = raw.cashier === undefined ? '' : raw.cashier
   if (!str(cashier, 0, 100)) return null
   const visitId = raw.visitId === undefined ? null : raw.visitId
@@ -40,8 +38,8 @@ function quick(raw: unknown): Sale | null {
   for (const l of lines as unknown[]) {
     if (!isPlain(l)) return null
     const taxRate = l.taxRate === undefined ? 0 : l.taxRate
-    if (!id(l.lineId) || !id(l.productId) || !str(l.name, 0, 200) || !int(l.qty, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) return null
-    if (!cents(l.unitPrice) || !int(taxRate, 0, 10_000) || !cents(l.total)) return null
+    if (!id(l.lineId) || !id(l.productId) || !str(l.name, 0, 200) || !int(l.qty, -MAX_QTY, MAX_QTY)) return null
+    if (!cents(l.unitPrice) || !int(taxRate, 0, MAX_TAX_RATE) || !cents(l.total)) return null
     out.push({ lineId: l.lineId, productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice, taxRate, total: l.total })
   }
   return {

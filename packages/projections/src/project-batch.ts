@@ -5,7 +5,7 @@
  * can never leave rows committed without their verdict (or the reverse).
  */
 import { inArray, sql } from 'drizzle-orm'
-import { catalogDocName, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
+import { catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
 import { projectCart, type CartRow } from './cart-rows.ts'
 import { snapshotFromRows } from './catalog-snapshot.ts'
@@ -66,7 +66,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   const visitIds = new Set<string>()
   for (const t of tickets) {
     const raw = t.cached.doc.getMap('ticket').get('sale') as { visitId?: unknown } | undefined
-    if (raw && typeof raw.visitId === 'string') visitIds.add(raw.visitId)
+    if (raw && typeof raw.visitId === 'string' && isStorableText(raw.visitId)) visitIds.add(raw.visitId)
   }
   const productRows = stores.length ? await ex.select().from(tables.products).where(inArray(tables.products.store, stores)) : []
   const visitRows = visitIds.size

@@ -4,7 +4,7 @@
  * moves no stock; a voided ticket moves no stock either.
  */
 import type * as Y from 'yjs'
-import { readRawSale, readVoid } from '@tally/schema'
+import { isBusinessTime, isStorableText, readRawSale, readVoid } from '@tally/schema'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
@@ -52,11 +52,12 @@ export interface TicketProjection {
   findings: Finding[]
 }
 
-const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback)
+// The malformed fallback keeps only what its columns can store (a refused row must be writable).
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' && v.length <= 200 && isStorableText(v) ? v : fallback)
 const int = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0)
 const time = (v: unknown): Date => {
   const t = typeof v === 'string' ? Date.parse(v) : Number.NaN
-  return new Date(Number.isNaN(t) ? 0 : t)
+  return new Date(isBusinessTime(t) ? t : 0)
 }
 
 /** Null while the ticket document holds no sale yet (nothing to project). */

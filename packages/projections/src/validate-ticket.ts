@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import type { Sale } from '@tally/schema'
+import { IssueCode, type Sale, type ValidationIssue } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import { parseSale } from './parse-sale.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
@@ -20,6 +20,16 @@ export const ReasonCode = {
   totalsMismatch: 'totals_mismatch',
   unknownVisit: 'unknown_visit',
   visitClosed: 'visit_closed',
+  // A value its column could not store (see @tally/schema limits.ts): typed, so the
+  // terminal can say which.
+  outOfRange: IssueCode.outOfRange,
+  tooLong: IssueCode.tooLong,
+  nulCharacter: IssueCode.nulCharacter,
+  illFormedText: IssueCode.illFormedText,
+  notATime: IssueCode.notATime,
+  timeOutOfRange: IssueCode.timeOutOfRange,
+  /** Judged, but its rows could not be written: quarantined (quarantine.ts). */
+  unprojectable: 'unprojectable',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -57,9 +67,7 @@ export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${
 
 export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: JudgeContext): Judgement {
   const parsed = parseSale(raw)
-  if (!parsed.ok) {
-    return { status: 'refused', reasons: [{ code: ReasonCode.malformed, message: parsed.error }], findings: [], sale: null }
-  }
+  if (!parsed.ok) return { status: 'refused', reasons: issueReasons(parsed.issues), findings: [], sale: null }
   const sale = parsed.value
   const hard: Reason[] = []
   const findings: Finding[] = []
@@ -149,4 +157,15 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   }
   const status = hard.length === 0 ? 'accepted' : 'refused'
   return { status, reasons: status === 'accepted' ? soft : [...hard, ...soft], findings, sale }
+}
+
+/** One reason per kind of issue, in the order they were found, each listing its values. */
+export function issueReasons(issues: readonly ValidationIssue[]): Reason[] {
+  const byCode = new Map<string, string[]>()
+  for (const i of issues) {
+    const list = byCode.get(i.code) ?? []
+    list.push(`${i.path}: ${i.message}`)
+    byCode.set(i.code, list)
+  }
+  return [...byCode].map(([code, messages]) => ({ code, message: messages.join('; ') }))
 }

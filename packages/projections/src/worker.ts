@@ -7,11 +7,12 @@
 import { sql } from 'drizzle-orm'
 import { parseDocName } from '@tally/schema'
 import { logChannel, type Database } from '@tally/schema/db'
-import { createDocStore, type CachedDoc, type KnownRows } from './doc-store.ts'
+import { createDocStore, type KnownRows } from './doc-store.ts'
 import { createDocWriter, PROJECTION_ACTOR, type DocWriter } from './doc-writer.ts'
 import { createLogTail, type TailRow } from './log-tail.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
-import { projectDocs, publishLevels } from './project-batch.ts'
+import { projectIsolating } from './isolate.ts'
+import { publishLevels } from './project-batch.ts'
 import { resetProjection, stockKeys } from './rebuild.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
@@ -37,6 +38,8 @@ export interface ProjectorOptions {
   gapTimeoutMs?: number
   cacheDocs?: number
   onError?: (error: unknown) => void
+  /** A document set aside because its rows could not be written (quarantine.ts). */
+  onQuarantine?: (info: { doc: string; error: unknown }) => void
   onBatch?: (info: { projected: number; checkpoint: number; verdicts: number; ms: number }) => void
 }
 
@@ -67,6 +70,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
   const onError = opts.onError ?? ((e: unknown) => console.error('[projection]', e))
+  const onQuarantine = opts.onQuarantine ?? ((q: { doc: string; error: unknown }) => console.warn('[projection] quarantined', q.doc, q.error))
   const writer = createDocWriter(database, { origin })
   const docs = createDocStore(opts.cacheDocs ?? DEFAULT_CACHE_DOCS)
   const channel = projectionChannel(database.schema)
@@ -114,8 +118,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
         // transaction still finishing on the server) must not interleave its deletes and
         // inserts with ours. Statements after the lock see what the other committed.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
-        const loaded = await docs.loadMany(tx, names, known)
-        const r = names.length ? await projectDocs({ database, strategies, writer, origin, deferStock }, tx, loaded as Map<string, CachedDoc>) : null
+        const r = names.length ? await projectIsolating({ database, strategies, writer, origin, deferStock, docs }, tx, names, known) : null
         if (newCheckpoint !== null) {
           await writeCheckpoint(tx, CHECKPOINT, newCheckpoint, channel)
         }
@@ -123,6 +126,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
       })
       for (const seq of out?.ownSeqs ?? []) ownSeqs.add(seq)
       if (newCheckpoint !== null) advanced(newCheckpoint)
+      for (const q of out?.quarantined ?? []) onQuarantine(q)
       opts.onBatch?.({ projected: names.length, checkpoint, verdicts: out?.verdicts ?? 0, ms: Date.now() - started })
       return names.length
     } catch (e) {
@@ -153,7 +157,15 @@ export function createProjector(opts: ProjectorOptions): Projector {
       count += rows.length
       for (const r of rows) {
         if (ownSeqs.delete(r.seq)) docs.advance(r.doc, r.seq)
-        else docs.apply(r.doc, r.seq, r.bytes)
+        else {
+          try {
+            docs.apply(r.doc, r.seq, r.bytes)
+          } catch {
+            // Bytes Yjs cannot apply: let the document load inside its own attempt, where
+            // the failure is isolated (isolate.ts) instead of stopping every batch.
+            docs.delete(r.doc)
+          }
+        }
         const list = read.get(r.doc)
         if (list) list.push(r)
         else read.set(r.doc, [r])

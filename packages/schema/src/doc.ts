@@ -11,6 +11,7 @@
  *   visit:   consumption, tabs (terminals), closing (server)
  */
 import * as Y from 'yjs'
+import { isIntIn, isStorableText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE } from './limits.ts'
 import type { DocKind } from './names.ts'
 import {
   checkoutSchema,
@@ -171,9 +172,10 @@ export interface CartLine {
 
 export function readCartMeta(doc: Y.Doc): CartMeta {
   const m = doc.getMap<unknown>(Root.cartMeta)
+  // What the carts row stores (text columns): no NUL, no lone surrogate, a sane length.
   const str = (k: string): string | null => {
     const v = m.get(k)
-    return typeof v === 'string' ? v : null
+    return typeof v === 'string' && v.length <= 200 && isStorableText(v) ? v : null
   }
   const first = readCheckouts(doc)[0]
   return {
@@ -196,7 +198,9 @@ function lineQty(line: Y.Map<unknown>): number {
   const q = line.get('qty')
   if (!(q instanceof Y.Map)) return 0
   let sum = 0
-  for (const v of q.values()) if (typeof v === 'number' && Number.isInteger(v)) sum += v
+  // Entries past a line's bound are not quantities a till makes; skipping them keeps the
+  // sum (and the cart total) exact and inside its columns.
+  for (const v of q.values()) if (isIntIn(v, -MAX_QTY, MAX_QTY)) sum += v
   return Math.max(0, sum)
 }
 
@@ -208,15 +212,15 @@ export function readCartLines(doc: Y.Doc): CartLine[] {
     const name = line.get('name')
     const unitPrice = line.get('unitPrice')
     const taxRate = line.get('taxRate')
-    if (typeof productId !== 'string' || typeof unitPrice !== 'number' || !Number.isInteger(unitPrice)) continue
+    if (typeof productId !== 'string' || !isStorableText(productId) || !isIntIn(unitPrice, -MAX_CENTS, MAX_CENTS)) continue
     const qty = lineQty(line)
-    if (qty === 0) continue
+    if (qty === 0 || qty > MAX_QTY) continue
     out.push({
       lineId,
       productId,
-      name: typeof name === 'string' ? name : productId,
+      name: typeof name === 'string' && isStorableText(name) ? name : productId,
       unitPrice,
-      taxRate: typeof taxRate === 'number' ? taxRate : 0,
+      taxRate: isIntIn(taxRate, 0, MAX_TAX_RATE) ? taxRate : 0,
       qty,
     })
   }
@@ -280,7 +284,7 @@ export function readCheckouts(doc: Y.Doc): CheckoutRecord[] {
   const out: CheckoutRecord[] = []
   for (const [ticketId, v] of doc.getMap<unknown>(Root.checkouts).entries()) {
     const r = validate(checkoutSchema, v)
-    if (r.ok) out.push({ ...r.value, ticketId })
+    if (r.ok && isStorableText(ticketId)) out.push({ ...r.value, ticketId })
   }
   return out.sort((a, b) => (a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0))
 }
@@ -404,7 +408,8 @@ export function readConsumption(doc: Y.Doc): Array<Consumption & { ticketId: str
   const out: Array<Consumption & { ticketId: string }> = []
   for (const [ticketId, v] of doc.getMap(Root.consumption).entries()) {
     const r = validate(consumptionSchema, v)
-    if (r.ok) out.push({ ...r.value, ticketId })
+    // The key is the row's ticket_id (text): it must be storable too.
+    if (r.ok && isStorableText(ticketId)) out.push({ ...r.value, ticketId })
   }
   return out.sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1))
 }

@@ -54,6 +54,8 @@ export type { CartLine, CartMeta, CheckoutRecord, VisitTabEntry } from './doc.ts
 export {
   PaymentMethod,
   VerdictStatus,
+  businessTime,
+  cents,
   checkoutSchema,
   closingSchema,
   consumptionSchema,
@@ -62,6 +64,9 @@ export {
   rosterVisitSchema,
   saleLineSchema,
   saleSchema,
+  signedCents,
+  storable,
+  text,
   validate,
   verdictSchema,
   visitTabSchema,
@@ -76,9 +81,27 @@ export type {
   Sale,
   SaleLine,
   Validated,
+  ValidationIssue,
   Verdict,
   VoidMark,
 } from './validate.ts'
+export {
+  EARLIEST_TIME,
+  INT4_MAX,
+  INT4_MIN,
+  IssueCode,
+  LATEST_TIME,
+  MAX_CENTS,
+  MAX_QTY,
+  MAX_TAX_RATE,
+  hasNul,
+  isBusinessTime,
+  isIntIn,
+  isStorableText,
+  isStorableTime,
+  isWellFormedText,
+  parseTime,
+} from './limits.ts'
 export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from './errors.ts'
 export { Mux, YMessage, decodeMux, encodeBatch, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
 export type { Decoded, MuxFrame, MuxType } from './protocol.ts'

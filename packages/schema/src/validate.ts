@@ -2,33 +2,59 @@
  * Runtime shapes of everything that crosses a trust boundary: document contents
  * (read back from Yjs, where any client could have written anything) and REST bodies.
  * Money is integer cents; tax rates are basis points (2100 = 21 %).
+ *
+ * Whatever a schema here accepts, the column it lands in accepts too (limits.ts): a
+ * refusal is a typed issue (`IssueCode`) the verdict or the HTTP answer carries.
  */
 import { z } from 'zod'
+import { hasNul, INT4_MAX, INT4_MIN, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
 
-export const cents = z.number().int().min(0).max(100_000_000_00)
-export const signedCents = z.number().int().min(-100_000_000_00).max(100_000_000_00)
-const id = z.string().min(1).max(100)
-const isoTime = z.string().min(10).max(40)
+export const cents = z.number().int().min(0).max(MAX_CENTS)
+export const signedCents = z.number().int().min(-MAX_CENTS).max(MAX_CENTS)
+/** A line's quantity; negative ones parse (and are refused by the projection as bad_qty, lines kept). */
+export const lineQty = z.number().int().min(-MAX_QTY).max(MAX_QTY)
+export const taxRate = z.number().int().min(0).max(MAX_TAX_RATE)
+
+/** Refinements every stored string passes: Postgres text holds neither NUL nor lone surrogates. */
+export function storable<T extends z.ZodType<string>>(schema: T): T {
+  return schema
+    .refine((s) => !hasNul(s), { message: 'must not contain the NUL character (U+0000)', params: { reason: IssueCode.nulCharacter } })
+    .refine(isWellFormedText, { message: 'is not well-formed text (a lone UTF-16 surrogate)', params: { reason: IssueCode.illFormedText } }) as unknown as T
+}
+/** A stored string of at most `max` (and at least `min`) characters. */
+export const text = (max: number, min = 0) => storable(z.string().min(min).max(max))
+/** A business time: parses, and falls in 2000-01-01 .. 2099-12-31 UTC (see limits.ts). */
+export const businessTime = z
+  .string()
+  .min(10)
+  .max(40)
+  .refine((s) => !Number.isNaN(parseTime(s)), { message: 'is not a time', params: { reason: IssueCode.notATime } })
+  .refine((s) => Number.isNaN(parseTime(s)) || isBusinessTime(parseTime(s)), {
+    message: 'must fall between 2000-01-01 and 2099-12-31 (UTC); is the terminal clock wrong?',
+    params: { reason: IssueCode.timeOutOfRange },
+  })
+const id = text(100, 1)
+const isoTime = businessTime
 
 export const PaymentMethod = { cash: 'cash', card: 'card', visit: 'visit' } as const
 export type PaymentMethod = (typeof PaymentMethod)[keyof typeof PaymentMethod]
 
 export const productSchema = z.object({
   id,
-  name: z.string().min(1).max(200),
-  category: z.string().max(100).default(''),
+  name: text(200, 1),
+  category: text(100).default(''),
   price: cents,
-  taxRate: z.number().int().min(0).max(10_000).default(0),
+  taxRate: taxRate.default(0),
   active: z.boolean().default(true),
-  /** Published stock level; null when the product is not stock-tracked. */
-  stock: z.number().int().nullable().default(null),
+  /** Published stock level (an int4 column); null when the product is not stock-tracked. */
+  stock: z.number().int().min(INT4_MIN).max(INT4_MAX).nullable().default(null),
 })
 export type Product = z.infer<typeof productSchema>
 
 export const partnerSchema = z.object({
   id,
-  name: z.string().min(1).max(200),
-  memberNo: z.string().max(50).default(''),
+  name: text(200, 1),
+  memberNo: text(50).default(''),
   active: z.boolean().default(true),
 })
 export type Partner = z.infer<typeof partnerSchema>
@@ -36,8 +62,8 @@ export type Partner = z.infer<typeof partnerSchema>
 export const rosterVisitSchema = z.object({
   id,
   partnerId: id,
-  partnerName: z.string().max(200),
-  bracelets: z.array(z.string().min(1).max(100)).max(20),
+  partnerName: text(200),
+  bracelets: z.array(text(100, 1)).max(20),
   entryAt: isoTime,
   exitAt: isoTime.nullable(),
 })
@@ -46,10 +72,10 @@ export type RosterVisit = z.infer<typeof rosterVisitSchema>
 export const saleLineSchema = z.object({
   lineId: id,
   productId: id,
-  name: z.string().max(200),
-  qty: z.number().int(),
+  name: text(200),
+  qty: lineQty,
   unitPrice: signedCents,
-  taxRate: z.number().int().min(0).max(10_000).default(0),
+  taxRate: taxRate.default(0),
   total: signedCents,
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
@@ -58,7 +84,7 @@ export const saleSchema = z.object({
   id,
   storeId: id,
   terminalId: id,
-  cashier: z.string().max(100).default(''),
+  cashier: text(100).default(''),
   clientTime: isoTime,
   lines: z.array(saleLineSchema).max(500),
   total: signedCents,
@@ -67,7 +93,7 @@ export const saleSchema = z.object({
     amount: signedCents,
   }),
   visitId: id.nullable().default(null),
-  bracelet: z.string().max(100).nullable().default(null),
+  bracelet: text(100).nullable().default(null),
   cartId: id.nullable().default(null),
 })
 export type Sale = z.infer<typeof saleSchema>
@@ -88,7 +114,7 @@ export const verdictSchema = z.object({
 })
 export type Verdict = z.infer<typeof verdictSchema>
 
-export const voidSchema = z.object({ by: z.string(), at: isoTime, reason: z.string().max(500) })
+export const voidSchema = z.object({ by: text(200), at: isoTime, reason: text(500) })
 export type VoidMark = z.infer<typeof voidSchema>
 
 export const consumptionSchema = z.object({
@@ -101,14 +127,40 @@ export type Consumption = z.infer<typeof consumptionSchema>
 export const checkoutSchema = z.object({ terminalId: id, at: isoTime, total: signedCents })
 export const visitTabSchema = z.object({ terminalId: id, openedAt: isoTime })
 
-export const closingSchema = z.object({ closedAt: isoTime, by: z.string() })
+export const closingSchema = z.object({ closedAt: isoTime, by: text(200) })
 export type Closing = z.infer<typeof closingSchema>
 
-export type Validated<T> = { ok: true; value: T } | { ok: false; error: string }
+export interface ValidationIssue {
+  /** Dotted path of the value (`lines.0.qty`), `(root)` for the whole input. */
+  path: string
+  code: IssueCode
+  message: string
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; error: string; issues: ValidationIssue[] }
+
+function issueCode(i: z.core.$ZodIssue): IssueCode {
+  switch (i.code) {
+    case 'too_big':
+      return i.origin === 'string' || i.origin === 'array' ? IssueCode.tooLong : IssueCode.outOfRange
+    case 'too_small':
+      return i.origin === 'string' || i.origin === 'array' ? IssueCode.malformed : IssueCode.outOfRange
+    case 'invalid_type':
+      // Infinity and NaN are numbers to JSON's eyes neither, but they are a range question.
+      return (i as { received?: unknown }).received === 'Infinity' ? IssueCode.outOfRange : IssueCode.malformed
+    case 'custom': {
+      const reason = (i.params as { reason?: unknown } | undefined)?.reason
+      return Object.values(IssueCode).includes(reason as IssueCode) ? (reason as IssueCode) : IssueCode.malformed
+    }
+    default:
+      return IssueCode.malformed
+  }
+}
 
 /** Parse untrusted input; never throws. */
 export function validate<T>(schema: z.ZodType<T>, input: unknown): Validated<T> {
   const r = schema.safeParse(input)
   if (r.success) return { ok: true, value: r.data }
-  return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') }
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', code: issueCode(i), message: i.message }))
+  return { ok: false, error: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues }
 }

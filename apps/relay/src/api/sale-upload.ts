@@ -14,7 +14,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import * as Y from 'yjs'
 import { z } from 'zod'
 import { judgeTicket, snapshotFromRows } from '@tally/projections'
-import { ErrorCode, PaymentMethod, Role, addConsumption, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
+import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, storable, text, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
 import { logChannel, tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from './context.ts'
@@ -57,27 +57,30 @@ function camel(v: unknown): unknown {
 }
 
 /** Quantities arrive as numbers or decimal strings ("5", "5.000"); only whole units count. */
-const qty = z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.0+)?\s*$/.test(v) ? Number(v) : v), z.number().int('quantity must be a whole number').min(1, 'quantity must be greater than 0').max(100_000))
+const qty = z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.0+)?\s*$/.test(v) ? Number(v) : v), z.number().int('quantity must be a whole number').min(1, 'quantity must be greater than 0').max(MAX_QTY, `quantity must be at most ${MAX_QTY}`))
 const cents = z.number().int('amounts are integer cents').min(0).max(10_000_000_00)
+// Every string lands in a text column: no NUL, no lone surrogate (@tally/schema limits.ts).
+const id = text(100, 1)
 const lineSchema = z.object({
-  lineId: z.string().min(1).max(100).optional(),
-  productId: z.string().min(1).max(100),
-  name: z.string().max(200).optional(),
+  lineId: id.optional(),
+  productId: id,
+  name: text(200).optional(),
   qty,
   unitPrice: cents.optional(),
-  taxRate: z.number().int().min(0).max(10_000).optional(),
+  taxRate: z.number().int().min(0).max(MAX_TAX_RATE).optional(),
 })
 export const uploadSaleSchema = z.object({
   localId: z.string().trim().toLowerCase().uuid('local_id must be a UUID'),
-  clientTime: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'client_time must be an ISO time').optional(),
-  terminalId: z.string().min(1).max(100).optional(),
-  cashier: z.string().max(100).default(''),
+  // Parses, and falls in the business window the timestamptz column is held to.
+  clientTime: businessTime.optional(),
+  terminalId: id.optional(),
+  cashier: text(100).default(''),
   lines: z.array(lineSchema).min(1, 'a sale needs at least one item').max(500),
   paymentMethod: z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit]).optional(),
   payment: z.object({ method: z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit]), amount: cents.optional() }).optional(),
   total: cents.optional(),
-  visitId: z.string().min(1).max(100).nullable().optional(),
-  bracelet: z.string().trim().min(1).max(100).nullable().optional(),
+  visitId: id.nullable().optional(),
+  bracelet: storable(z.string().trim().min(1).max(100)).nullable().optional(),
 })
 export const uploadBody = z.object({ sales: z.array(z.unknown()).min(1).max(UPLOAD_MAX_SALES) })
 

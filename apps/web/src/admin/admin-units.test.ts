@@ -6,7 +6,10 @@ import { parseBracelets } from './bracelets.ts'
 import { centsToCsv, csvCell, toCsv } from './csv.ts'
 import { centsToInput, formatMoney, parseMoney } from './format.ts'
 import { backoffMs, liveUrl } from './live.ts'
+import { en } from './i18n/en.ts'
+import { es } from './i18n/es.ts'
 import { hrefFor, parseRoute } from './router.ts'
+import { UNPROJECTABLE } from './screens/conflicts.tsx'
 import { clearSession, loadSession, makeSession, saveSession, tokenExpiry } from './session.ts'
 
 class MemoryStorage {
@@ -25,6 +28,19 @@ const storage = () => new MemoryStorage() as unknown as Storage
 const jwt = (payload: object) => `h.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.s`
 
 describe('admin units', () => {
+  it('[ADM3] every conflict kind, the quarantine of an unstorable document included, has a label and an explanation in Spanish and English', () => {
+    for (const lang of [en, es]) {
+      const kinds = Object.keys(lang.conflicts.kind)
+      expect(kinds).toContain(UNPROJECTABLE)
+      expect(Object.keys(lang.conflicts.explain).sort()).toEqual(kinds.sort())
+      expect(lang.conflicts.unprojectableHelp.length).toBeGreaterThan(20)
+      // The evidence of a quarantine reads as words, not field names.
+      for (const k of ['reason', 'doc', 'seq', 'sale', 'error', 'sqlstate', 'constraint']) expect(lang.evidence).toHaveProperty(k)
+    }
+    expect(Object.keys(es.conflicts.kind).sort()).toEqual(Object.keys(en.conflicts.kind).sort())
+    expect(es.conflicts.kind.unprojectable).not.toBe(en.conflicts.kind.unprojectable)
+  })
+
   it('[ADM7] money: integer cents in, EUR out; typed amounts parse both decimal separators', () => {
     expect(formatMoney(250, 'es-ES').replace(/\s/g, ' ')).toBe('2,50 €')
     expect(formatMoney(123456, 'en-GB')).toBe('€1,234.56')

@@ -2,6 +2,8 @@
  * The one place the relational model is defined. Migrations in ../../drizzle are
  * generated from this file (`npm run db:generate -w @tally/schema`).
  * Money columns are integer cents (bigint in mode number: exact up to 2^53).
+ * What validation lets into each column (int4 ranges, business-window times, text with
+ * no NUL) is in ../limits.ts: change a column type here, change its limit there.
  */
 import { sql } from 'drizzle-orm'
 import {
@@ -263,7 +265,12 @@ export const conflicts = pgTable(
     /** Stable identity of the conflict (e.g. oversold:store:product), so detection is idempotent. */
     key: text('key').notNull().unique(),
     store: text('store').notNull(),
-    /** oversold | visit_closed | unknown_product | inactive_product | price_changed | totals_mismatch | duplicate */
+    /**
+     * oversold | visit_closed | unknown_product | inactive_product | price_changed | totals_mismatch | duplicate
+     * | unprojectable: a document whose rows the database refused, quarantined (key
+     * `unprojectable:{doc}`; evidence: doc, seq, the error, what the document says). The
+     * projection owns these rows: the document's next successful projection deletes it.
+     */
     kind: text('kind').notNull(),
     docs: jsonb('docs').$type<string[]>().notNull(),
     evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull(),

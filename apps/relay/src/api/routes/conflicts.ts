@@ -3,7 +3,7 @@ import type { Hono } from 'hono'
 import { and, desc, eq, inArray } from 'drizzle-orm'
 import { z } from 'zod'
 import { Strategy } from '@tally/projections'
-import { parseDocName } from '@tally/schema'
+import { parseDocName, storable } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import type { ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
@@ -13,7 +13,7 @@ import { resolveConflict, type ConflictRow } from '../resolve.ts'
 export const strategySchema = z.enum([Strategy.lastWrite, Strategy.serverWins, Strategy.terminalWins, Strategy.merge, Strategy.manual])
 export const resolveBody = z.object({
   strategy: strategySchema,
-  note: z.string().trim().max(1000).default(''),
+  note: storable(z.string().trim().max(1000)).default(''),
   outcome: z.enum(['accept', 'refuse']).optional(),
   counted: z.number().int().min(0).max(1_000_000).optional(),
 })

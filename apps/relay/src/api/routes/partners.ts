@@ -2,7 +2,7 @@
 import type { Hono } from 'hono'
 import { and, asc, eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { catalogDocName, uuidv7 } from '@tally/schema'
+import { catalogDocName, storable, uuidv7 } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf } from '../../auth.ts'
 import { audit, type ApiContext } from '../context.ts'
@@ -11,8 +11,9 @@ import { badRequest, body, claims, notFound, type ApiEnv } from '../http.ts'
 import { publishCatalogAs } from '../publishing.ts'
 
 const fields = {
-  name: z.string().trim().min(1).max(200),
-  memberNo: z.string().trim().max(50),
+  // Text columns: no NUL, no lone surrogate (storable).
+  name: storable(z.string().trim().min(1).max(200)),
+  memberNo: storable(z.string().trim().max(50)),
   active: z.boolean(),
 }
 const createBody = z.object({ ...fields, memberNo: fields.memberNo.default(''), active: fields.active.default(true) })

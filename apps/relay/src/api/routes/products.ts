@@ -5,7 +5,7 @@
 import type { Hono } from 'hono'
 import { and, asc, eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { catalogDocName, uuidv7 } from '@tally/schema'
+import { catalogDocName, storable, uuidv7 } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf } from '../../auth.ts'
 import { audit, type ApiContext, type Executor } from '../context.ts'
@@ -14,8 +14,9 @@ import { badRequest, body, claims, notFound, type ApiEnv } from '../http.ts'
 import { publishCatalogAs } from '../publishing.ts'
 
 const fields = {
-  name: z.string().trim().min(1).max(200),
-  category: z.string().trim().max(100),
+  // Text columns: no NUL, no lone surrogate (storable).
+  name: storable(z.string().trim().min(1).max(200)),
+  category: storable(z.string().trim().max(100)),
   /** Integer cents. */
   price: z.number().int().min(0).max(10_000_000_00),
   /** Basis points: 2100 = 21 %. */

@@ -5,7 +5,7 @@
 import type { Hono } from 'hono'
 import { and, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { Role, Root, readSale, ticketDocName } from '@tally/schema'
+import { Role, Root, readSale, storable, ticketDocName } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../../auth.ts'
 import { rows, type ApiContext } from '../context.ts'
@@ -22,7 +22,7 @@ const resolveBody = z.object({
   local_id: uuid,
   // Document 004 says client_wins; we call it terminal_wins.
   resolution: z.preprocess((v) => (v === 'client_wins' ? 'terminal_wins' : v), strategySchema),
-  notes: z.string().trim().max(1000).default(''),
+  notes: storable(z.string().trim().max(1000)).default(''),
   outcome: z.enum(['accept', 'refuse']).optional(),
 })
 

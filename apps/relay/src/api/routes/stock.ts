@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { catalogDocName, uuidv7 } from '@tally/schema'
+import { catalogDocName, storable, text, uuidv7 } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from '../context.ts'
@@ -15,9 +15,9 @@ import { badRequest, body, claims, notFound, type ApiEnv } from '../http.ts'
 import { refreshStockAs } from '../publishing.ts'
 import { productOf } from './products.ts'
 
-const note = z.string().trim().max(500).default('')
-const adjustBody = z.object({ productId: z.string().min(1).max(100), delta: z.number().int().min(-1_000_000).max(1_000_000).refine((d) => d !== 0, 'delta must not be 0'), note })
-const countBody = z.object({ productId: z.string().min(1).max(100), counted: z.number().int().min(0).max(1_000_000), note })
+const note = storable(z.string().trim().max(500)).default('')
+const adjustBody = z.object({ productId: text(100, 1), delta: z.number().int().min(-1_000_000).max(1_000_000).refine((d) => d !== 0, 'delta must not be 0'), note })
+const countBody = z.object({ productId: text(100, 1), counted: z.number().int().min(0).max(1_000_000), note })
 
 /** Level from the source rows (adjustments minus sold units), as the projection computes it. */
 export async function currentLevel(ex: Executor, store: string, productId: string): Promise<{ adjusted: number; sold: number; level: number }> {

@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { isUuid, readSale, readVerdict, readVoid, ticketDocName, writeVoid } from '@tally/schema'
+import { isUuid, readSale, readVerdict, readVoid, storable, ticketDocName, writeVoid } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf } from '../../auth.ts'
 import { audit, type ApiContext } from '../context.ts'
@@ -23,7 +23,7 @@ const listQuery = z.object({
   tz: tzParam.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 })
-const voidBody = z.object({ reason: z.string().trim().min(1).max(500) })
+const voidBody = z.object({ reason: storable(z.string().trim().min(1).max(500)) })
 
 type TicketRow = typeof tables.tickets.$inferSelect
 export const ticketView = (t: TicketRow) => ({

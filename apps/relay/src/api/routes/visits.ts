@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { and, desc, eq, isNull, ne } from 'drizzle-orm'
 import { z } from 'zod'
-import { rosterDocName, uuidv7, visitDocName, writeClosing } from '@tally/schema'
+import { rosterDocName, storable, text, uuidv7, visitDocName, writeClosing } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf } from '../../auth.ts'
 import { audit, type ApiContext, type Executor } from '../context.ts'
@@ -15,11 +15,11 @@ import { badRequest, body, claims, conflict, notFound, query, type ApiEnv } from
 import { publishRosterAs } from '../publishing.ts'
 
 const bracelets = z
-  .array(z.string().trim().min(1).max(100))
+  .array(storable(z.string().trim().min(1).max(100)))
   .min(1)
   .max(20)
   .refine((l) => new Set(l).size === l.length, 'bracelets must be distinct')
-const createBody = z.object({ partnerId: z.string().min(1).max(100), bracelets })
+const createBody = z.object({ partnerId: text(100, 1), bracelets })
 const patchBody = z.object({ bracelets })
 const listQuery = z.object({ open: z.enum(['0', '1', 'true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) })
 

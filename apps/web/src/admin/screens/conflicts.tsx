@@ -14,6 +14,9 @@ import { useLoad } from '../ui/use-load.ts'
 import { Money } from '../ui/money.tsx'
 import { EvidenceView } from './evidence-view.tsx'
 
+/** The conflict kind of a document the server could not store (projections quarantine.ts). */
+export const UNPROJECTABLE = 'unprojectable'
+
 export function ConflictsScreen({ selected }: { selected: string | null }) {
   const { t, i18n } = useTranslation('admin')
   const { api, live } = useAdmin()
@@ -147,7 +150,12 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
           </ul>
         </details>
       ) : null}
-      {conflict.status === 'open' ? (
+      {conflict.status === 'open' && conflict.kind === UNPROJECTABLE ? (
+        // The projection owns these: they clear when the document projects again.
+        <p className="adm-resolved" data-testid="unprojectable-help">
+          {t('conflicts.unprojectableHelp')}
+        </p>
+      ) : conflict.status === 'open' ? (
         <form onSubmit={submit} className="adm-form" data-testid="resolve-form">
           <h3>{t('conflicts.resolve')}</h3>
           <fieldset className="adm-strategies">
