@@ -295,31 +295,59 @@ export function recordCheckout(doc: Y.Doc, rec: CheckoutRecord): void {
 }
 
 /**
- * Merge the lines of `source` into `target` (two tabs of one visit opened apart during a
- * partition). Lines keep their ids and each terminal's quantity entry is copied as it is,
- * so two terminals merging at once, or one merging again after more was added to the
- * source, write the same keys with the same values: nothing counts twice. The source is
- * marked `mergedInto` and is closed for selling. A source already checked out is left alone.
+ * The quantity entries `source` contributes to `target` when merged: each of the source's
+ * entries is copied under a key of its own, `{entry}@{sourceCartId}`, that nobody selling
+ * on the target ever writes (they write their terminal id), so a later sale on the target
+ * and a repeated merge never overwrite each other. Entries the source got from the target
+ * itself (two tabs merged into each other at once) are not copied back.
  */
-export function mergeCartInto(target: Y.Doc, source: Y.Doc, targetCartId: string): boolean {
+function* mergedEntries(source: Y.Doc, targetCartId: string, sourceCartId: string): Generator<{ lineId: string; line: Y.Map<unknown>; key: string; n: number }> {
+  for (const [lineId, l] of source.getMap<unknown>(Root.cartLines).entries()) {
+    if (!(l instanceof Y.Map)) continue
+    const q = l.get('qty')
+    if (!(q instanceof Y.Map)) continue
+    for (const [entry, n] of q.entries()) {
+      if (typeof n !== 'number' || entry.split('@').slice(1).includes(targetCartId)) continue
+      yield { lineId, line: l, key: `${entry}@${sourceCartId}`, n }
+    }
+  }
+}
+
+/** Whether merging `source` into `target` would change the target (something new to carry over). */
+export function cartMergePending(target: Y.Doc, source: Y.Doc, targetCartId: string, sourceCartId: string): boolean {
+  const to = target.getMap<unknown>(Root.cartLines)
+  for (const { lineId, key, n } of mergedEntries(source, targetCartId, sourceCartId)) {
+    const line = to.get(lineId)
+    const tq = line instanceof Y.Map ? line.get('qty') : undefined
+    if (!(tq instanceof Y.Map) || tq.get(key) !== n) return true
+  }
+  return false
+}
+
+/**
+ * Merge the lines of `source` into `target` (two tabs of one visit opened apart during a
+ * partition). Lines keep their ids (so the projection sees a merged line charged twice as
+ * a double checkout) and the source's quantities land under keys of their own (see
+ * mergedEntries): two terminals merging at once write the same keys with the same values,
+ * merging again carries over what was added to the source since, and nothing counts
+ * twice. The source is marked `mergedInto` and is closed for selling. A source already
+ * checked out is left alone.
+ */
+export function mergeCartInto(target: Y.Doc, source: Y.Doc, targetCartId: string, sourceCartId: string): boolean {
   if (readCartMeta(source).checkedOut !== null) return false
-  const from = source.getMap<unknown>(Root.cartLines)
   const to = target.getMap<unknown>(Root.cartLines)
   target.transact(() => {
-    for (const [lineId, l] of from.entries()) {
-      if (!(l instanceof Y.Map)) continue
-      const q = l.get('qty')
-      if (!(q instanceof Y.Map)) continue
+    for (const { lineId, line: from, key, n } of mergedEntries(source, targetCartId, sourceCartId)) {
       let line = to.get(lineId)
       if (!(line instanceof Y.Map)) {
         const fresh = new Y.Map<unknown>()
         to.set(lineId, fresh)
-        for (const k of ['productId', 'name', 'unitPrice', 'taxRate'] as const) fresh.set(k, l.get(k))
+        for (const k of ['productId', 'name', 'unitPrice', 'taxRate'] as const) fresh.set(k, from.get(k))
         fresh.set('qty', new Y.Map<number>())
         line = fresh
       }
       const tq = (line as Y.Map<unknown>).get('qty') as Y.Map<number>
-      for (const [terminal, n] of q.entries()) if (typeof n === 'number' && tq.get(terminal) !== n) tq.set(terminal, n)
+      if (tq.get(key) !== n) tq.set(key, n)
     }
   })
   writeCartMeta(source, { mergedInto: targetCartId })

@@ -17,6 +17,7 @@ export {
   Root,
   addConsumption,
   addToCart,
+  cartMergePending,
   cartTotal,
   consumedTotal,
   findVisitByBracelet,

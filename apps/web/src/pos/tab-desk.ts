@@ -279,7 +279,7 @@ export class TabDesk {
         void s.hold(meta.mergedInto) // followTabs runs again once it is held
         return
       }
-      mergeTabs(target, cur.cart, meta.mergedInto)
+      mergeTabs(target, cur.cart, meta.mergedInto, cur.cartId)
       this.host.say('info', 'notice.mergedInto', { label: cur.label })
       this.switchInSession(meta.mergedInto)
       this.followAgain = true
@@ -302,7 +302,7 @@ export class TabDesk {
     const cur = this.current
     const source = this.visitSession?.cart(sourceId)
     if (cur === null || cur.visitId === null || source === undefined || sourceId === cur.cartId || !isOpenCart(source)) return false
-    if (!mergeTabs(cur.cart, source, cur.cartId)) return false
+    if (!mergeTabs(cur.cart, source, cur.cartId, sourceId)) return false
     this.visitSession?.releaseClosed(cur.cartId)
     this.host.say('info', 'notice.merged')
     return true

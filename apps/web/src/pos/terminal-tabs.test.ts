@@ -130,7 +130,7 @@ describe('visit tabs on a partitioned terminal', () => {
     Y.applyUpdate(remoteSource, Y.encodeStateAsUpdate(source.cart))
     Y.applyUpdate(remoteTarget, Y.encodeStateAsUpdate(target))
     t.addProduct(BEER)
-    mergeCartInto(remoteTarget, remoteSource, targetId)
+    mergeCartInto(remoteTarget, remoteSource, targetId, source.cartId)
     // The merge reaches this terminal (the network healed).
     Y.applyUpdate(target, Y.encodeStateAsUpdate(remoteTarget), 'net')
     Y.applyUpdate(source.cart, Y.encodeStateAsUpdate(remoteSource), 'net')
@@ -153,8 +153,8 @@ describe('visit tabs on a partitioned terminal', () => {
     Y.applyUpdate(rb, Y.encodeStateAsUpdate(other))
     Y.applyUpdate(rc, Y.encodeStateAsUpdate(mine.cart))
     Y.applyUpdate(rd, Y.encodeStateAsUpdate(other))
-    mergeCartInto(rb, ra, otherId)
-    mergeCartInto(rc, rd, mine.cartId)
+    mergeCartInto(rb, ra, otherId, mine.cartId)
+    mergeCartInto(rc, rd, mine.cartId, otherId)
     for (const [doc, from] of [[other, rb], [mine.cart, ra], [mine.cart, rc], [other, rd]] as const) Y.applyUpdate(doc, Y.encodeStateAsUpdate(from), 'net')
     const survivor = [mine.cartId, otherId].sort()[0]!
     await waitFor(() => t.current!.cartId === survivor && readCartMeta(t.current!.cart).mergedInto === null)

@@ -94,10 +94,10 @@ export async function openVisitTab(
   for (const o of opened) (isOpenCart(o.cart) ? tabs.set(o.cartId, o.cart) : closed.push(o))
   // A merged tab may have got lines after the merge (a terminal offline on it): merging
   // again is idempotent and carries them over to the open tab.
-  for (const { cart } of closed) {
+  for (const { cart, cartId: id } of closed) {
     const into = readCartMeta(cart).mergedInto
     const target = into === null ? undefined : tabs.get(into)
-    if (target !== undefined && into !== null) mergeTabs(target, cart, into)
+    if (target !== undefined && into !== null) mergeTabs(target, cart, into, id)
   }
   const checkedOut = closed.filter((c) => readCartMeta(c.cart).checkedOut !== null).map((c) => c.cartId)
   for (const c of closed) client.release(cartDocName(store, c.cartId))
