@@ -1,10 +1,12 @@
 /**
  * Ticket document -> ticket row, line rows, stock movements and verdict. Pure.
- * A refused ticket keeps its row and lines (nothing is dropped, it stays visible) but
- * moves no stock; a voided ticket moves no stock either.
+ * A refused ticket, or one under review (waiting for a person), keeps its row and lines
+ * (nothing is dropped, it stays visible) but moves no stock; a voided ticket moves no
+ * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { readRawSale, readVoid } from '@tally/schema'
+import { readRawSale, readVoid, type VerdictStatus } from '@tally/schema'
+import { saleClaims } from './double-checkout.ts'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
@@ -17,10 +19,14 @@ export interface TicketRow {
   paymentMethod: string
   visitId: string | null
   bracelet: string | null
-  status: 'accepted' | 'refused'
+  status: VerdictStatus
   reasons: Reason[]
   voided: boolean
   seq: number
+  /** The cart the sale names (null: a REST upload, or a malformed sale). */
+  cartId: string | null
+  /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts). */
+  claims: string[]
 }
 
 export interface TicketLineRow {
@@ -48,7 +54,7 @@ export interface TicketProjection {
   ticket: TicketRow
   lines: TicketLineRow[]
   movements: StockMovementRow[]
-  verdict: { status: 'accepted' | 'refused'; reasons: Reason[] }
+  verdict: { status: VerdictStatus; reasons: Reason[] }
   findings: Finding[]
 }
 
@@ -89,6 +95,8 @@ export function projectTicket(
         reasons: j.reasons,
         voided,
         seq: input.seq,
+        cartId: null,
+        claims: [],
       },
       lines: [],
       movements: [],
@@ -134,6 +142,8 @@ export function projectTicket(
       reasons: j.reasons,
       voided,
       seq: input.seq,
+      cartId: sale.cartId,
+      claims: saleClaims(input.store, sale),
     },
     lines,
     movements,

@@ -4,9 +4,11 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import type { Sale } from '@tally/schema'
+import type { Sale, VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
+import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
+import { hadPrice, priceInForce, type PriceEntry } from './price-history.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
 
 export const ReasonCode = {
@@ -20,6 +22,14 @@ export const ReasonCode = {
   totalsMismatch: 'totals_mismatch',
   unknownVisit: 'unknown_visit',
   visitClosed: 'visit_closed',
+  /** A unit price the product never had in the catalog up to the sale. */
+  unknownPrice: 'unknown_price',
+  /** This ticket repeats an earlier checkout of the same tab with identical content: one sale. */
+  sameSale: 'same_sale',
+  /** The same tab was also charged as another, different ticket (on an accepted or review verdict). */
+  doubleCheckout: 'double_checkout',
+  /** A REST resend of this sale's local_id carried different content. */
+  resendChanged: 'resend_changed',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -38,8 +48,9 @@ export interface Finding {
 }
 
 export interface Judgement {
-  status: 'accepted' | 'refused'
-  /** Why it was refused; on an accepted ticket, what was flagged and settled. */
+  /** refused: a hard problem or a strategy refused it; review: a conflict waits for a person. */
+  status: VerdictStatus
+  /** Why it was refused or waits; on an accepted ticket, what was flagged and settled. */
   reasons: Reason[]
   findings: Finding[]
   /** The parsed sale, when it parsed at all. */
@@ -51,6 +62,15 @@ export interface JudgeContext {
   strategies: Strategies
   /** Decisions a person recorded on this ticket's conflicts, by conflict key. */
   human?: ReadonlyMap<string, HumanOutcome> | undefined
+  /** Other checkouts of the same tab (double-checkout.ts). */
+  checkout?: CheckoutContext | undefined
+}
+
+export interface CheckoutContext {
+  /** The earlier ticket with identical content this one repeats: then it is refused as same_sale. */
+  repeats?: Repeats | undefined
+  /** The other, different sales of the same tab that still stand. */
+  alsoCharged?: readonly Repeats[] | undefined
 }
 
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
@@ -63,6 +83,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const sale = parsed.value
   const hard: Reason[] = []
   const findings: Finding[] = []
+  const held: Reason[] = []
   const soft: Reason[] = []
   if (sale.id !== ticketId || sale.storeId !== store) {
     hard.push({ code: ReasonCode.wrongDocument, message: `sale ${sale.id}@${sale.storeId} written into ticket ${ticketId}@${store}` })
@@ -75,6 +96,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
   const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
+  const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
+  const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
   for (const line of sale.lines) {
     if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
@@ -85,7 +108,12 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     if (p === undefined || p.store !== store) unknown.push(line)
     else {
       if (!p.active) inactive.push(line)
-      if (p.price !== line.unitPrice) repriced.push({ line, price: p.price, updatedAt: p.updatedAt })
+      // Judged against the price in force when the sale was made, not today's.
+      const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
+      if (inForce.price !== line.unitPrice) {
+        if (hadPrice(p.prices, line.unitPrice, soldAt)) repriced.push({ line, price: inForce.price, updatedAt: inForce.from })
+        else unlisted.push({ line, price: inForce.price, prices: p.prices })
+      }
     }
   }
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
@@ -97,7 +125,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     const strategy = ctx.strategies[kind]
     const outcome = outcomeFor(kind, strategy, { terminalLater, human: ctx.human?.get(key) })
     findings.push({ kind, key, evidence, strategy, outcome })
-    ;(outcome.ticket === 'refuse' ? hard : soft).push({ code, message })
+    ;(outcome.ticket === 'refuse' ? hard : outcome.ticket === 'review' ? held : soft).push({ code, message })
   }
   if (unknown.length > 0) {
     add(ConflictKind.unknownProduct, ReasonCode.unknownProduct, `unknown product ${unknown.map((l) => `${l.productId} (${l.name})`).join(', ')}`, {
@@ -127,6 +155,17 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       changedAfterSale,
     )
   }
+  if (unlisted.length > 0) {
+    add(
+      ConflictKind.unknownPrice,
+      ReasonCode.unknownPrice,
+      unlisted.map((r) => `${r.line.name}: sold at ${r.line.unitPrice}, a price it never had (catalog ${r.price})`).join('; '),
+      {
+        terminal: unlisted.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, unitPrice: r.line.unitPrice, clientTime: sale.clientTime })),
+        server: unlisted.map((r) => ({ productId: r.line.productId, price: r.price, prices: r.prices })),
+      },
+    )
+  }
   if (badTotals.length > 0) {
     add(ConflictKind.totalsMismatch, ReasonCode.totalsMismatch, badTotals.join('; '), {
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
@@ -147,6 +186,18 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       )
     }
   }
-  const status = hard.length === 0 ? 'accepted' : 'refused'
-  return { status, reasons: status === 'accepted' ? soft : [...hard, ...soft], findings, sale }
+  const repeats = ctx.checkout?.repeats
+  if (repeats) {
+    // One sale, counted on the ticket that stands: its conflicts are that ticket's, not these.
+    hard.unshift({ code: ReasonCode.sameSale, message: `same sale as ticket ${repeats.ticketId} made on terminal ${repeats.terminalId}` })
+    findings.length = 0
+    held.length = 0
+    soft.length = 0
+  } else if (ctx.checkout?.alsoCharged?.length) {
+    const others = ctx.checkout.alsoCharged.map((o) => `ticket ${o.ticketId} on terminal ${o.terminalId}`).join(', ')
+    soft.push({ code: ReasonCode.doubleCheckout, message: `the same tab was also charged as ${others}; a person decides which stands` })
+  }
+  const status: VerdictStatus = hard.length > 0 ? 'refused' : held.length > 0 ? 'review' : 'accepted'
+  const reasons = status === 'accepted' ? soft : status === 'review' ? [...held, ...soft] : [...hard, ...held, ...soft]
+  return { status, reasons, findings, sale }
 }

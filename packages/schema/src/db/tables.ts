@@ -111,6 +111,23 @@ export const products = pgTable(
   (t) => [index('products_store').on(t.store)],
 )
 
+/**
+ * Every price a product has had, from when (written wherever a price is set). A ticket is
+ * judged against the price in force at its sale time, and a price the product never had
+ * is told apart from one the catalog changed while the terminal was offline.
+ */
+export const productPrices = pgTable(
+  'product_prices',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    price: cents('price').notNull(),
+    validFrom: at('valid_from').notNull().defaultNow(),
+  },
+  (t) => [index('product_prices_product').on(t.store, t.productId, t.validFrom)],
+)
+
 export const partners = pgTable(
   'partners',
   {
@@ -133,7 +150,7 @@ export const visits = pgTable(
     bracelets: jsonb('bracelets').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     entryAt: at('entry_at').notNull().defaultNow(),
     exitAt: at('exit_at'),
-    /** Projected sum of the visit document's consumption entries. */
+    /** Projected: the sum of the totals of the visit's accepted, non-voided tickets. */
     consumed: cents('consumed').notNull().default(0),
   },
   (t) => [index('visits_store_entry').on(t.store, t.entryAt)],
@@ -162,14 +179,25 @@ export const tickets = pgTable(
     paymentMethod: text('payment_method').notNull(),
     visitId: text('visit_id'),
     bracelet: text('bracelet'),
-    /** accepted | refused */
+    /** accepted | refused | review (waits for a person; counts nowhere until accepted) */
     status: text('status').notNull(),
     reasons: jsonb('reasons').$type<Array<{ code: string; message: string }>>().notNull(),
     voided: boolean('voided').notNull().default(false),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     projectedAt: at('projected_at').notNull().defaultNow(),
+    /** The cart this ticket was checked out from (null for REST uploads). */
+    cartId: text('cart_id'),
+    /**
+     * What the sale claims, store-scoped: its cart (`{store}/cart/{id}`) and each cart line
+     * (`{store}/line/{id}`). Two tickets sharing a claim are two checkouts of one tab.
+     */
+    claims: text('claims').array().notNull().default(sql`'{}'::text[]`),
   },
-  (t) => [index('tickets_store_time').on(t.store, t.clientTime)],
+  (t) => [
+    index('tickets_store_time').on(t.store, t.clientTime),
+    index('tickets_store_visit').on(t.store, t.visitId),
+    index('tickets_claims').using('gin', t.claims),
+  ],
 )
 
 export const ticketLines = pgTable(
@@ -263,7 +291,10 @@ export const conflicts = pgTable(
     /** Stable identity of the conflict (e.g. oversold:store:product), so detection is idempotent. */
     key: text('key').notNull().unique(),
     store: text('store').notNull(),
-    /** oversold | visit_closed | unknown_product | inactive_product | price_changed | totals_mismatch | duplicate */
+    /**
+     * oversold | visit_closed | unknown_product | inactive_product | price_changed |
+     * unknown_price | totals_mismatch | duplicate | double_checkout | resend_changed
+     */
     kind: text('kind').notNull(),
     docs: jsonb('docs').$type<string[]>().notNull(),
     evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull(),
