@@ -7,6 +7,7 @@
 import type * as Y from 'yjs'
 import { readRawSale, readVoid, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
+import { readResends } from './resends.ts'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
@@ -73,7 +74,8 @@ export function projectTicket(
   const raw = readRawSale(input.doc)
   if (raw === undefined || raw === null) return null
   const voided = readVoid(input.doc) !== undefined
-  const j = judgeTicket(input.store, input.ticketId, raw, ctx)
+  const resends = readResends(input.doc)
+  const j = judgeTicket(input.store, input.ticketId, raw, resends.length ? { ...ctx, resends } : ctx)
   const verdict = { status: j.status, reasons: j.reasons }
   const sale = j.sale
   if (sale === null) {

@@ -9,6 +9,7 @@ import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
 import { hadPrice, priceInForce, type PriceEntry } from './price-history.ts'
+import { uploadContent, type Resend } from './resends.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
 
 export const ReasonCode = {
@@ -64,6 +65,8 @@ export interface JudgeContext {
   human?: ReadonlyMap<string, HumanOutcome> | undefined
   /** Other checkouts of the same tab (double-checkout.ts). */
   checkout?: CheckoutContext | undefined
+  /** REST resends of this sale's local_id kept beside it (resends.ts). */
+  resends?: readonly Resend[] | undefined
 }
 
 export interface CheckoutContext {
@@ -171,6 +174,16 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
       server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
     })
+  }
+  const changed = (ctx.resends ?? []).filter((r) => uploadContent(r.sale) !== uploadContent(sale))
+  if (changed.length > 0) {
+    const side = (s: Sale) => ({ total: s.total, payment: s.payment, visitId: s.visitId, clientTime: s.clientTime, lines: s.lines.map((l) => ({ lineId: l.lineId, productId: l.productId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) })
+    add(
+      ConflictKind.resendChanged,
+      ReasonCode.resendChanged,
+      `sent again with different content (${changed.map((r) => `total ${r.sale.total}`).join(', ')}; stored total ${sale.total})`,
+      { terminal: changed.map((r) => ({ ...side(r.sale), at: r.at, by: r.by })), server: side(sale) },
+    )
   }
   if (sale.visitId !== null) {
     const v = ctx.snapshot.visits.get(sale.visitId)
