@@ -60,6 +60,11 @@ for (const backend of testBackends()) {
 
     it('[API14] price changed offline: terminal_wins is automatic; server_wins from the back office refuses the ticket and the report drops it', async () => {
       const id = uuidv7()
+      // Beer cost 300 until ten minutes ago; the offline terminal still had that price.
+      await database.db.insert(tables.productPrices).values([
+        { store: STORE, productId: beer, price: 300, validFrom: new Date(Date.now() - 86_400_000 * 7) },
+        { store: STORE, productId: beer, price: 350, validFrom: new Date(Date.now() - 600_000) },
+      ])
       const up = await upload(f.terminal, [{ local_id: id, items: [saleLine(beer, 2, { unit_price: 300 })] }])
       expect(up.json.results[0]).toMatchObject({ status: 'success', findings: [{ kind: 'price_changed', status: 'resolved' }] })
       await settle(f)
