@@ -100,7 +100,7 @@ for (const backend of testBackends()) {
       return c
     }
 
-    it('[PRJ7] two checkouts of one tab with identical content are one sale: the earliest ticket stands, the later is refused as same_sale naming the ticket and terminal it repeats, and counts nowhere', async () => {
+    it('[PRJ7][SCH0] two checkouts of one tab with identical content are one sale: the earliest ticket stands, the later is refused as same_sale naming the ticket and terminal it repeats, and counts nowhere', async () => {
       const visit = visits[0] as { id: string; bracelet: string }
       const cartId = uuidv7()
       const a = visitTab(visit)
@@ -135,7 +135,7 @@ for (const backend of testBackends()) {
       expect(await projectedRows(database)).toEqual(before)
     })
 
-    it('[PRJ20] two checkouts of one tab with different content are two sales plus one double_checkout conflict listing both, with each side; voiding one settles it', async () => {
+    it('[PRJ20][SCH0] two checkouts of one tab with different content are two sales plus one double_checkout conflict listing both, with each side; voiding one settles it', async () => {
       const visit = visits[1] as { id: string; bracelet: string }
       const cartId = uuidv7()
       const a = visitTab(visit)

@@ -91,4 +91,16 @@ describe('judgeTicket', () => {
     expect(codes(judgeTicket('other', T, sale(T, [['beer', 1, 350]]), ctx))).toContain('wrong_document')
     expect(codes(judgeTicket(STORE, 'x', sale(T, [['beer', 1, 350]]), ctx))).toEqual(['wrong_document'])
   })
+
+  it('[PRJ23] a REST resend kept beside the sale with different content puts it under review with a resend_changed conflict; an identical one changes nothing', () => {
+    const s = sale(T, [['cola', 1, 250]])
+    const same = { sale: { ...s, clientTime: '2026-01-01T21:05:00.000Z' }, at: '2026-01-01T22:00:00.000Z', by: 'till' }
+    expect(judgeTicket(STORE, T, s, { ...ctx, resends: [same] })).toMatchObject({ status: 'accepted', reasons: [] })
+    const changed = { sale: sale(T, [['cola', 2, 250]]), at: '2026-01-01T22:01:00.000Z', by: 'till' }
+    const j = judgeTicket(STORE, T, s, { ...ctx, resends: [same, changed] })
+    expect(j.status).toBe('review')
+    expect(codes(j)).toEqual(['resend_changed'])
+    expect(j.findings[0]).toMatchObject({ kind: 'resend_changed', key: `resend_changed:${T}`, outcome: { ticket: 'review', status: 'open' } })
+    expect(j.findings[0]?.evidence).toMatchObject({ server: { total: 250 }, terminal: [{ total: 500, by: 'till' }] })
+  })
 })
