@@ -124,6 +124,8 @@ for (const backend of testBackends()) {
       expect(v?.reasons.map((r) => r.code)).toEqual(['same_sale'])
       expect(v?.reasons[0]?.message).toContain(first.id)
       expect(v?.reasons[0]?.message).toContain('bar-a')
+      // What a terminal needs to say it in the bartender's language.
+      expect(v?.reasons[0]?.params).toEqual({ ticketId: first.id, terminalId: 'bar-a' })
       expect((await verdict(first.id))?.status).toBe('accepted')
       expect(await takings([first.id, second.id])).toBe(700)
       expect((await movements([first.id, second.id])).map((m) => [m.ticketId, m.qty])).toEqual([[first.id, 2]])
@@ -161,6 +163,8 @@ for (const backend of testBackends()) {
         [sb.id, 'bar-b', 'bar-b-cashier', sb.clientTime, 470],
       ])
       expect((sides[1]?.lines as unknown[]).length).toBe(2)
+      const va = await verdict(sa.id)
+      expect(va).toMatchObject({ status: 'accepted', reasons: [{ code: 'double_checkout', params: { tickets: [sb.id], terminals: ['bar-b'] } }] })
       expect((c.evidence as { cartIds: string[] }).cartIds).toEqual([cartId])
 
       // A person voids the one that was not really sold: the other stands, the conflict is settled.

@@ -58,6 +58,7 @@ describe('judgeTicket', () => {
       expect(codes(j)).toEqual(['unknown_price'])
       expect(j.findings[0]).toMatchObject({ kind: 'unknown_price', key: `unknown_price:${T}`, strategy: 'manual', outcome: { ticket: 'review', status: 'open' } })
       expect(j.findings[0]?.evidence).toMatchObject({ terminal: [{ lineId: 'l0', productId: 'beer', unitPrice: price }], server: [{ productId: 'beer', price: 350 }] })
+      expect(j.reasons[0]?.params).toEqual({ lines: [{ lineId: 'l0', productId: 'beer', name: 'beer', unitPrice: price, catalogPrice: 350 }] })
     }
     const allowed = judgeTicket(STORE, T, sale(T, [['beer', 1, 0]]), { ...ctx, strategies: resolveStrategies({ unknown_price: 'terminal_wins' }) })
     expect(allowed.status).toBe('accepted')

@@ -37,6 +37,13 @@ export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 export interface Reason {
   code: string
   message: string
+  /**
+   * Facts for a terminal to phrase the reason in its own language (money in cents):
+   * same_sale `{ ticketId, terminalId }`; double_checkout `{ tickets: string[], terminals: string[] }`;
+   * price_changed and unknown_price `{ lines: [{ lineId, productId, name, unitPrice, catalogPrice }] }`;
+   * resend_changed `{ storedTotal, resentTotals: number[] }`.
+   */
+  params?: Record<string, unknown>
 }
 
 /** A ticket-level conflict found while judging, with the strategy already applied. */
@@ -123,13 +130,16 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
   if (sale.payment.amount !== sale.total) badTotals.push(`payment ${sale.payment.amount} != total ${sale.total}`)
 
-  const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined) => {
+  const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined, params?: Record<string, unknown>) => {
     const key = conflictKey(kind, ticketId)
     const strategy = ctx.strategies[kind]
     const outcome = outcomeFor(kind, strategy, { terminalLater, human: ctx.human?.get(key) })
     findings.push({ kind, key, evidence, strategy, outcome })
-    ;(outcome.ticket === 'refuse' ? hard : outcome.ticket === 'review' ? held : soft).push({ code, message })
+    ;(outcome.ticket === 'refuse' ? hard : outcome.ticket === 'review' ? held : soft).push(params ? { code, message, params } : { code, message })
   }
+  const priceLines = (list: ReadonlyArray<{ line: Sale['lines'][number]; price: number }>) => ({
+    lines: list.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, name: r.line.name, unitPrice: r.line.unitPrice, catalogPrice: r.price })),
+  })
   if (unknown.length > 0) {
     add(ConflictKind.unknownProduct, ReasonCode.unknownProduct, `unknown product ${unknown.map((l) => `${l.productId} (${l.name})`).join(', ')}`, {
       terminal: unknown.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name })),
@@ -156,6 +166,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
         server: repriced.map((r) => ({ productId: r.line.productId, price: r.price, updatedAt: r.updatedAt })),
       },
       changedAfterSale,
+      priceLines(repriced),
     )
   }
   if (unlisted.length > 0) {
@@ -167,6 +178,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
         terminal: unlisted.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, unitPrice: r.line.unitPrice, clientTime: sale.clientTime })),
         server: unlisted.map((r) => ({ productId: r.line.productId, price: r.price, prices: r.prices })),
       },
+      undefined,
+      priceLines(unlisted),
     )
   }
   if (badTotals.length > 0) {
@@ -183,6 +196,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       ReasonCode.resendChanged,
       `sent again with different content (${changed.map((r) => `total ${r.sale.total}`).join(', ')}; stored total ${sale.total})`,
       { terminal: changed.map((r) => ({ ...side(r.sale), at: r.at, by: r.by })), server: side(sale) },
+      undefined,
+      { storedTotal: sale.total, resentTotals: changed.map((r) => r.sale.total) },
     )
   }
   if (sale.visitId !== null) {
@@ -202,13 +217,21 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const repeats = ctx.checkout?.repeats
   if (repeats) {
     // One sale, counted on the ticket that stands: its conflicts are that ticket's, not these.
-    hard.unshift({ code: ReasonCode.sameSale, message: `same sale as ticket ${repeats.ticketId} made on terminal ${repeats.terminalId}` })
+    hard.unshift({
+      code: ReasonCode.sameSale,
+      message: `same sale as ticket ${repeats.ticketId} made on terminal ${repeats.terminalId}`,
+      params: { ticketId: repeats.ticketId, terminalId: repeats.terminalId },
+    })
     findings.length = 0
     held.length = 0
     soft.length = 0
   } else if (ctx.checkout?.alsoCharged?.length) {
     const others = ctx.checkout.alsoCharged.map((o) => `ticket ${o.ticketId} on terminal ${o.terminalId}`).join(', ')
-    soft.push({ code: ReasonCode.doubleCheckout, message: `the same tab was also charged as ${others}; a person decides which stands` })
+    soft.push({
+      code: ReasonCode.doubleCheckout,
+      message: `the same tab was also charged as ${others}; a person decides which stands`,
+      params: { tickets: ctx.checkout.alsoCharged.map((o) => o.ticketId), terminals: ctx.checkout.alsoCharged.map((o) => o.terminalId) },
+    })
   }
   const status: VerdictStatus = hard.length > 0 ? 'refused' : held.length > 0 ? 'review' : 'accepted'
   const reasons = status === 'accepted' ? soft : status === 'review' ? [...held, ...soft] : [...hard, ...held, ...soft]
