@@ -3,14 +3,16 @@
  * (cart or cart line) with it, directly or through each other, loaded and projected so
  * the whole group is judged together. A ticket arriving late can change the verdict of
  * one projected long ago (its earlier twin arrives: the later one becomes same_sale),
- * so those are projected again in this batch. Usually the lookup finds nothing: one
- * index probe (GIN on tickets.claims) per batch.
+ * so those are projected again in this batch. Usually the lookup finds nothing: btree
+ * probes on tickets.cart_id and ticket_lines.line_id, one statement per batch. (A GIN
+ * index on an array of claims was tried: Postgres took seconds for a batch's thousands
+ * of keys, or chose a sequential scan.)
  */
 import type * as Y from 'yjs'
 import { sql } from 'drizzle-orm'
 import { ticketDocName } from '@tally/schema'
 import { createDocStore } from './doc-store.ts'
-import { doubleCheckoutEvidence, counts, findCheckoutGroups, type CheckoutGroup, type CheckoutTicket } from './double-checkout.ts'
+import { doubleCheckoutEvidence, counts, findCheckoutGroups, saleClaims, type CheckoutGroup, type CheckoutTicket } from './double-checkout.ts'
 import type { ConflictRow } from './conflicts-sql.ts'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
 import { query, textArray, type Executor } from './sql-util.ts'
@@ -39,33 +41,55 @@ export async function loadOutsideMembers(
 ): Promise<JudgedTicket[]> {
   const known = new Set(batch.map((t) => t.id))
   const seen = new Set<string>()
-  let wanted = batch.flatMap((t) => t.p.ticket.claims)
+  // Also the claims the batch's tickets had when last projected, so a ticket that no
+  // longer shares anything with them is judged again too.
+  const old = known.size
+    ? await query<{ store: string; cart_id: string; line_id: string | null }>(
+        ex,
+        sql`SELECT t.store, t.cart_id, l.line_id FROM tickets t LEFT JOIN ticket_lines l ON l.ticket_id = t.id
+            WHERE t.id = ANY(${textArray([...known])}) AND t.cart_id IS NOT NULL`,
+      )
+    : []
+  let wanted = [
+    ...new Set([
+      ...batch.flatMap((t) => t.p.ticket.claims),
+      ...old.flatMap((o) => saleClaims(o.store, { cartId: o.cart_id, lines: o.line_id ? [{ lineId: o.line_id }] : [] })),
+    ]),
+  ]
   const out: JudgedTicket[] = []
-  // The first round also follows the claims the batch's tickets had when last projected,
-  // so a ticket that no longer shares anything with them is judged again too.
-  let withOld = batch.length > 0
-  for (let round = 0; round < MAX_ROUNDS && (wanted.length > 0 || withOld); round++) {
+  for (let round = 0; round < MAX_ROUNDS && wanted.length > 0; round++) {
     for (const c of wanted) seen.add(c)
-    const old = withOld
-      ? sql`|| coalesce((SELECT array_agg(c) FROM tickets b, unnest(b.claims) c WHERE b.id = ANY(${textArray([...known])})), '{}'::text[])`
-      : sql``
-    withOld = false
-    const found = await query<{ id: string; store: string }>(
+    const carts = new Set<string>()
+    const lines = new Set<string>()
+    for (const c of wanted) {
+      const m = /^(.*)\/(cart|line)\/([^/]+)$/.exec(c)
+      if (m) (m[2] === 'cart' ? carts : lines).add(m[3] as string)
+    }
+    // Btree probes (tickets.cart_id, ticket_lines.line_id); the store is checked on the claim.
+    const rows = await query<{ id: string; store: string; cart_id: string | null; line_id: string | null }>(
       ex,
-      sql`SELECT id, store FROM tickets WHERE claims && (${textArray(wanted)} ${old}) AND id <> ALL(${textArray([...known])})`,
+      sql`SELECT id, store, cart_id, NULL::text AS line_id FROM tickets WHERE cart_id = ANY(${textArray([...carts])}) AND id <> ALL(${textArray([...known])})
+          UNION ALL
+          SELECT ticket_id, store, NULL::text, line_id FROM ticket_lines WHERE line_id = ANY(${textArray([...lines])}) AND ticket_id <> ALL(${textArray([...known])})`,
     )
-    if (found.length === 0) break
-    const names = found.map((f) => ticketDocName(f.store, f.id))
+    const want = new Set(wanted)
+    const found = new Map<string, string>()
+    for (const r of rows) {
+      const claim = r.cart_id !== null ? `${r.store}/cart/${r.cart_id}` : `${r.store}/line/${r.line_id}`
+      if (want.has(claim)) found.set(r.id, r.store)
+    }
+    if (found.size === 0) break
+    const names = [...found].map(([id, store]) => ticketDocName(store, id))
     const loaded = await createDocStore(names.length + 1).loadMany(ex, names)
     const next: string[] = []
-    for (const f of found) {
-      known.add(f.id)
-      const name = ticketDocName(f.store, f.id)
+    for (const [id, store] of found) {
+      known.add(id)
+      const name = ticketDocName(store, id)
       const cached = loaded.get(name)
       if (!cached) continue
-      const p = project({ name, store: f.store, id: f.id, doc: cached.doc, seq: cached.seq })
+      const p = project({ name, store, id, doc: cached.doc, seq: cached.seq })
       if (!p) continue
-      out.push({ name, store: f.store, id: f.id, doc: cached.doc, seq: cached.seq, outside: true, p })
+      out.push({ name, store, id, doc: cached.doc, seq: cached.seq, outside: true, p })
       for (const c of p.ticket.claims) if (!seen.has(c)) next.push(c)
     }
     wanted = [...new Set(next)]

@@ -47,7 +47,7 @@ describe('double checkouts', () => {
   it('[PRJ7] only a shared cart or a shared UUID line id groups tickets: REST uploads (no cart) and local line ids like line-1 never do', () => {
     const rest = (id: string) => t(id, { cartId: null, claims: [], lines: [{ lineId: 'line-1', productId: 'beer', name: 'Beer', qty: 2, unitPrice: 350 }] })
     expect(findCheckoutGroups([rest('a'), rest('b')])).toEqual([])
-    expect(saleClaims('s', { cartId: 'x', lines: [{ lineId: 'line-1', productId: 'p', name: '', qty: 1, unitPrice: 1, taxRate: 0, total: 1 }] })).toEqual(['s/cart/x'])
+    expect(saleClaims('s', { cartId: 'x', lines: [{ lineId: 'line-1' }] })).toEqual(['s/cart/x'])
     // A merged tab: another cart, one shared line.
     const merged = t('m', { cartId: 'other-cart', claims: [`s/cart/other-cart`, `s/line/${line(1)}`] })
     expect(findCheckoutGroups([t('a'), merged])[0]?.tickets.map((x) => x.ticketId)).toEqual(['a', 'm'])

@@ -45,7 +45,7 @@ export interface CheckoutGroup {
  * UUIDv7 made on the terminal): an id like REST's `line-1` is local to its ticket and
  * proves nothing. A sale that names no cart claims nothing.
  */
-export function saleClaims(store: string, sale: Pick<Sale, 'cartId' | 'lines'>): string[] {
+export function saleClaims(store: string, sale: { cartId: Sale['cartId']; lines: ReadonlyArray<{ lineId: string }> }): string[] {
   if (sale.cartId === null || sale.cartId === undefined) return []
   const out = new Set<string>([`${store}/cart/${sale.cartId}`])
   for (const l of sale.lines) if (isUuid(l.lineId)) out.add(`${store}/line/${l.lineId}`)

@@ -26,7 +26,7 @@ export interface TicketRow {
   seq: number
   /** The cart the sale names (null: a REST upload, or a malformed sale). */
   cartId: string | null
-  /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts). */
+  /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts); not stored. */
   claims: string[]
 }
 

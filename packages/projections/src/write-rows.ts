@@ -29,7 +29,6 @@ const TICKET_COLS = {
   seq: 'bigint',
   projected_at: 'timestamptz',
   cart_id: 'text',
-  claims: 'text[]',
 } as const
 const LINE_COLS = {
   ticket_id: 'text',
@@ -90,7 +89,6 @@ export async function writeTickets(
           seq: r.seq,
           projected_at: now,
           cart_id: r.cartId,
-          claims: r.claims,
         })),
         TICKET_COLS,
       )}

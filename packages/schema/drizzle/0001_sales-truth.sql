@@ -7,7 +7,7 @@ CREATE TABLE "product_prices" (
 );
 --> statement-breakpoint
 ALTER TABLE "tickets" ADD COLUMN "cart_id" text;--> statement-breakpoint
-ALTER TABLE "tickets" ADD COLUMN "claims" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
 CREATE INDEX "product_prices_product" ON "product_prices" USING btree ("store","product_id","valid_from");--> statement-breakpoint
+CREATE INDEX "ticket_lines_line" ON "ticket_lines" USING btree ("line_id");--> statement-breakpoint
 CREATE INDEX "tickets_store_visit" ON "tickets" USING btree ("store","visit_id");--> statement-breakpoint
-CREATE INDEX "tickets_claims" ON "tickets" USING gin ("claims");
+CREATE INDEX "tickets_cart" ON "tickets" USING btree ("cart_id");

@@ -185,18 +185,16 @@ export const tickets = pgTable(
     voided: boolean('voided').notNull().default(false),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     projectedAt: at('projected_at').notNull().defaultNow(),
-    /** The cart this ticket was checked out from (null for REST uploads). */
-    cartId: text('cart_id'),
     /**
-     * What the sale claims, store-scoped: its cart (`{store}/cart/{id}`) and each cart line
-     * (`{store}/line/{id}`). Two tickets sharing a claim are two checkouts of one tab.
+     * The cart this ticket was checked out from (null for REST uploads). Two tickets naming
+     * one cart, or sharing a cart line id, are two checkouts of one tab (indexed for that).
      */
-    claims: text('claims').array().notNull().default(sql`'{}'::text[]`),
+    cartId: text('cart_id'),
   },
   (t) => [
     index('tickets_store_time').on(t.store, t.clientTime),
     index('tickets_store_visit').on(t.store, t.visitId),
-    index('tickets_claims').using('gin', t.claims),
+    index('tickets_cart').on(t.cartId),
   ],
 )
 
@@ -213,7 +211,12 @@ export const ticketLines = pgTable(
     taxRate: integer('tax_rate').notNull().default(0),
     total: cents('total').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('ticket_lines_store_product').on(t.store, t.productId)],
+  (t) => [
+    primaryKey({ columns: [t.ticketId, t.lineId] }),
+    index('ticket_lines_store_product').on(t.store, t.productId),
+    // A cart line charged on two tickets (a merged tab charged twice) is found by its id.
+    index('ticket_lines_line').on(t.lineId),
+  ],
 )
 
 export const visitConsumption = pgTable(
