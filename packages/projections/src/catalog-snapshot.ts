@@ -5,6 +5,7 @@
  */
 import type * as Y from 'yjs'
 import { readProducts } from '@tally/schema'
+import type { PriceEntry } from './price-history.ts'
 
 export interface SnapshotProduct {
   id: string
@@ -15,6 +16,8 @@ export interface SnapshotProduct {
   trackStock: boolean
   /** Business time of the last master-data change (for last_write), ISO. */
   updatedAt: string | null
+  /** Every price it has had, oldest first; never empty (the current price at least). */
+  prices: readonly PriceEntry[]
 }
 
 export interface SnapshotVisit {
@@ -44,7 +47,34 @@ interface VisitRowLike {
   exitAt: Date | null
 }
 
-export function snapshotFromRows(products: readonly ProductRowLike[], visits: readonly VisitRowLike[]): CatalogSnapshot {
+interface PriceRowLike {
+  store: string
+  productId: string
+  price: number
+  validFrom: Date
+}
+
+/**
+ * A product's history: its recorded prices, and its current price too when the last
+ * recorded one differs (a price set without a history row: from its `updatedAt`).
+ */
+function historyOf(p: ProductRowLike, rows: readonly PriceRowLike[]): PriceEntry[] {
+  const out: PriceEntry[] = rows
+    .filter((r) => r.productId === p.id && r.store === p.store)
+    .sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime())
+    .map((r) => ({ price: r.price, from: r.validFrom.toISOString() }))
+  if (out.length === 0) return [{ price: p.price, from: null }]
+  if ((out.at(-1) as PriceEntry).price !== p.price) out.push({ price: p.price, from: p.updatedAt ? p.updatedAt.toISOString() : null })
+  return out.sort((a, b) => (a.from === null ? -1 : b.from === null ? 1 : Date.parse(a.from) - Date.parse(b.from)))
+}
+
+export function snapshotFromRows(products: readonly ProductRowLike[], visits: readonly VisitRowLike[], prices: readonly PriceRowLike[] = []): CatalogSnapshot {
+  const byProduct = new Map<string, PriceRowLike[]>()
+  for (const r of prices) {
+    const l = byProduct.get(r.productId) ?? []
+    l.push(r)
+    byProduct.set(r.productId, l)
+  }
   return {
     products: new Map(
       products.map((p) => [
@@ -57,6 +87,7 @@ export function snapshotFromRows(products: readonly ProductRowLike[], visits: re
           active: p.active,
           trackStock: p.trackStock ?? true,
           updatedAt: p.updatedAt ? p.updatedAt.toISOString() : null,
+          prices: historyOf(p, byProduct.get(p.id) ?? []),
         },
       ]),
     ),
@@ -70,7 +101,7 @@ export function snapshotFromCatalogDoc(store: string, catalog: Y.Doc, visits: re
     products: new Map(
       readProducts(catalog).map((p) => [
         p.id,
-        { id: p.id, store, name: p.name, price: p.price, active: p.active, trackStock: p.stock !== null, updatedAt: null },
+        { id: p.id, store, name: p.name, price: p.price, active: p.active, trackStock: p.stock !== null, updatedAt: null, prices: [{ price: p.price, from: null }] },
       ]),
     ),
     visits: new Map(visits.map((v) => [v.id, v])),

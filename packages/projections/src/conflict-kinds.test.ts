@@ -54,10 +54,17 @@ for (const backend of testBackends()) {
     const verdict = async (id: string) => readVerdict(await createDocWriter(database).read(ticketDocName(S, id)))
     const conflict = async (kind: ConflictKind, id: string) =>
       (await database.db.select().from(tables.conflicts).where(eq(tables.conflicts.key, `${kind}:${id}`)))[0]
+    /** A product's price history (and its current price, the last one), as the back office records it. */
+    const priceHistory = async (slug: string, prices: Array<[number, string]>) => {
+      await database.db.delete(tables.productPrices).where(eq(tables.productPrices.productId, P(slug)))
+      await database.db.insert(tables.productPrices).values(prices.map(([price, at]) => ({ store: S, productId: P(slug), price, validFrom: new Date(at) })))
+      const [price, at] = prices.at(-1) as [number, string]
+      await database.db.update(tables.products).set({ price, updatedAt: new Date(at) }).where(eq(tables.products.id, P(slug)))
+    }
     const ticketConflicts = async (id: string) =>
       (await database.db.select().from(tables.conflicts)).filter((c) => c.docs.includes(ticketDocName(S, id))).map((c) => c.kind)
 
-    it('[PRJ2][PRJ3] totals that do not add up (payment short, or a line total that is not qty x price): refused, open totals_mismatch conflict with both sides', async () => {
+    it('[PRJ2][PRJ3][PRJ25] totals that do not add up (payment short, or a line total that is not qty x price): under review, open totals_mismatch conflict with both sides', async () => {
       const short = mk([[P('beer'), 1, 350]], { payment: { method: 'cash', amount: 300 } })
       const badLine = mk([[P('beer'), 2, 350]])
       ;(badLine.lines[0] as Sale['lines'][number]).total = 600
@@ -65,9 +72,9 @@ for (const backend of testBackends()) {
       badLine.payment.amount = 600
       await project([short, badLine])
 
-      expect((await row(short.id))?.status).toBe('refused')
+      expect((await row(short.id))?.status).toBe('review')
       const v = await verdict(short.id)
-      expect(v?.status).toBe('refused')
+      expect(v?.status).toBe('review')
       expect(v?.reasons.map((r) => r.code)).toEqual(['totals_mismatch'])
       expect(v?.reasons[0]?.message).toContain('payment 300 != total 350')
       const c = await conflict('totals_mismatch', short.id)
@@ -75,7 +82,7 @@ for (const backend of testBackends()) {
       expect(c?.docs).toEqual([ticketDocName(S, short.id)])
       expect(c?.evidence).toMatchObject({ terminal: { total: 350, payment: { amount: 300 } }, server: { linesSum: 350 } })
 
-      expect((await row(badLine.id))?.status).toBe('refused')
+      expect((await row(badLine.id))?.status).toBe('review')
       expect((await verdict(badLine.id))?.reasons[0]?.message).toContain('line l0: 2 x 350 != 600')
       expect((await conflict('totals_mismatch', badLine.id))?.evidence).toMatchObject({
         terminal: { total: 600, lines: [{ lineId: 'l0', qty: 2, unitPrice: 350, total: 600 }] },
@@ -84,11 +91,11 @@ for (const backend of testBackends()) {
       expect(await ticketConflicts(badLine.id)).toEqual(['totals_mismatch'])
     })
 
-    it('[PRJ2][PRJ3] a product deactivated in the catalog (known, at its price) is refused as inactive, not unknown: open conflict naming the product', async () => {
+    it('[PRJ2][PRJ3] a product deactivated in the catalog (known, at its price) waits for a person as inactive, not unknown: open conflict naming the product', async () => {
       await database.db.update(tables.products).set({ active: false }).where(eq(tables.products.id, P('wine')))
       const s = mk([[P('wine'), 1, 450], [P('cola'), 1, 250]])
       await project([s])
-      expect((await row(s.id))?.status).toBe('refused')
+      expect((await row(s.id))?.status).toBe('review')
       const v = await verdict(s.id)
       expect(v?.reasons.map((r) => r.code)).toEqual(['inactive_product'])
       expect(v?.reasons[0]?.message).toContain(P('wine'))
@@ -101,14 +108,14 @@ for (const backend of testBackends()) {
       expect(await ticketConflicts(s.id)).toEqual(['inactive_product'])
     })
 
-    it('[PRJ2][PRJ3] a sale on a visit closed before the sale: refused, open visit_closed conflict with sale time and closing time; one sold before the close and arriving late is accepted', async () => {
+    it('[PRJ2][PRJ3] a sale on a visit closed before the sale: under review, open visit_closed conflict with sale time and closing time; one sold before the close and arriving late is accepted', async () => {
       const v = visits[1] as { id: string; bracelet: string }
       await database.db.update(tables.visits).set({ exitAt: new Date('2026-01-01T20:30:00Z') }).where(eq(tables.visits.id, v.id))
       const late = mk([[P('chips'), 1, 220]], { visitId: v.id, bracelet: v.bracelet })
       const early = mk([[P('nuts'), 1, 300]], { visitId: v.id, bracelet: v.bracelet, clientTime: '2026-01-01T20:00:00.000Z' })
       await project([late, early])
 
-      expect((await row(late.id))?.status).toBe('refused')
+      expect((await row(late.id))?.status).toBe('review')
       const verdictLate = await verdict(late.id)
       expect(verdictLate?.reasons.map((r) => r.code)).toEqual(['visit_closed'])
       expect(verdictLate?.reasons[0]?.message).toContain('2026-01-01T20:30:00.000Z')
@@ -124,6 +131,8 @@ for (const backend of testBackends()) {
     })
 
     it('[PRJ3] server_wins (price changed): the ticket is refused and the conflict is settled by the projection as refuse', async () => {
+      // Beer was 300 until 20:00, 350 since: the terminal sold at the price it had last seen.
+      await priceHistory('beer', [[300, '2025-12-01T00:00:00Z'], [330, '2025-12-02T00:00:00Z'], [340, '2025-12-03T00:00:00Z'], [300, '2025-12-04T00:00:00Z'], [350, '2026-01-01T20:00:00Z']])
       const s = mk([[P('beer'), 1, 300]])
       await project([s], { price_changed: 'server_wins' })
       expect((await row(s.id))?.status).toBe('refused')
@@ -163,16 +172,25 @@ for (const backend of testBackends()) {
       expect(await conflict('totals_mismatch', s.id)).toMatchObject(settledBy('merge', 'accept'))
     })
 
-    it('[PRJ3] last_write (price changed): a catalog change after the sale keeps the terminal price, one before it refuses; both settled by business time', async () => {
-      await database.db.update(tables.products).set({ price: 199, updatedAt: new Date('2026-01-01T22:00:00Z') }).where(eq(tables.products.id, P('coffee')))
-      await database.db.update(tables.products).set({ price: 599, updatedAt: new Date('2026-01-01T20:00:00Z') }).where(eq(tables.products.id, P('shake')))
+    it('[PRJ3][PRJ26] last_write (price changed): a catalog change after the sale is no conflict (the price was in force), one before it refuses; settled by business time', async () => {
+      await priceHistory('coffee', [[150, '2025-12-01T00:00:00Z'], [199, '2026-01-01T22:00:00Z']])
+      await priceHistory('shake', [[550, '2025-12-01T00:00:00Z'], [599, '2026-01-01T20:00:00Z']])
       const before = mk([[P('coffee'), 1, 150]]) // sold at 21:00, repriced at 22:00
       const after = mk([[P('shake'), 1, 550]]) // repriced at 20:00, sold at 21:00 at the old price
       await project([before, after], { price_changed: 'last_write' })
       expect((await row(before.id))?.status).toBe('accepted')
-      expect(await conflict('price_changed', before.id)).toMatchObject(settledBy('last_write', 'accept'))
+      expect(await ticketConflicts(before.id)).toEqual([])
       expect((await row(after.id))?.status).toBe('refused')
       expect(await conflict('price_changed', after.id)).toMatchObject(settledBy('last_write', 'refuse'))
+    })
+
+    it('[PRJ26] a unit price the product never had is unknown_price: under review, open conflict, no stock moved', async () => {
+      const s = mk([[P('chips'), 1, 0]])
+      await project([s])
+      expect((await row(s.id))?.status).toBe('review')
+      expect((await verdict(s.id))?.reasons.map((r) => r.code)).toEqual(['unknown_price'])
+      expect(await conflict('unknown_price', s.id)).toMatchObject({ status: 'open', strategy: 'manual', resolvedBy: null })
+      expect(await database.db.select().from(tables.stockMovements).where(eq(tables.stockMovements.ticketId, s.id))).toEqual([])
     })
 
     it('[PRJ3] last_write on kinds without a server-side time (unknown product, inactive product) waits for a person like manual', async () => {
@@ -181,9 +199,9 @@ for (const backend of testBackends()) {
       const wine = mk([[P('wine'), 1, 450]])
       await project([ghost, wine], { unknown_product: 'last_write', inactive_product: 'last_write' })
       const waiting = { status: 'open', strategy: 'last_write', resolution: null, resolvedBy: null }
-      expect((await row(ghost.id))?.status).toBe('refused')
+      expect((await row(ghost.id))?.status).toBe('review')
       expect(await conflict('unknown_product', ghost.id)).toMatchObject(waiting)
-      expect((await row(wine.id))?.status).toBe('refused')
+      expect((await row(wine.id))?.status).toBe('review')
       expect(await conflict('inactive_product', wine.id)).toMatchObject(waiting)
     })
 
@@ -191,7 +209,7 @@ for (const backend of testBackends()) {
       const level = async () =>
         (await database.db.select().from(tables.stockLevels).where(eq(tables.stockLevels.productId, P('beer'))))[0]?.level
       const before = await level()
-      const s = mk([[P('beer'), 1, 320]])
+      const s = mk([[P('beer'), 1, 300]]) // a price beer had before 20:00
       await project([s])
       expect((await row(s.id))?.status).toBe('accepted')
       expect(await level()).toBe((before as number) - 1)
@@ -213,7 +231,7 @@ for (const backend of testBackends()) {
       await database.db.update(tables.products).set({ active: false }).where(eq(tables.products.id, P('day-pass')))
       const s = mk([[P('day-pass'), 1, 1200]])
       await project([s])
-      expect((await row(s.id))?.status).toBe('refused')
+      expect((await row(s.id))?.status).toBe('review')
       expect(await ticketConflicts(s.id)).toEqual(['inactive_product'])
       await database.db.update(tables.products).set({ active: true }).where(eq(tables.products.id, P('day-pass')))
       const touch = new Y.Doc()
@@ -252,7 +270,7 @@ for (const backend of testBackends()) {
       const open = mk([[P('beer'), 1, 330]])
       const decided = mk([[P('beer'), 1, 340]])
       await project([open, decided], { price_changed: 'manual' })
-      expect([(await row(open.id))?.status, (await row(decided.id))?.status]).toEqual(['refused', 'refused'])
+      expect([(await row(open.id))?.status, (await row(decided.id))?.status]).toEqual(['review', 'review'])
       await database.db
         .update(tables.conflicts)
         .set({ status: 'resolved', resolvedBy: 'boss', resolvedAt: new Date(), resolution: { outcome: 'refuse' } })
@@ -261,7 +279,7 @@ for (const backend of testBackends()) {
       // The worker restarts with terminal_wins: nothing new to fold, nothing changes.
       const restarted = createProjector({ database, strategies: { price_changed: 'terminal_wins' } })
       await restarted.runOnce()
-      expect((await row(open.id))?.status).toBe('refused')
+      expect((await row(open.id))?.status).toBe('review')
       expect(await conflict('price_changed', open.id)).toMatchObject({ status: 'open', strategy: 'manual' })
 
       await restarted.rebuild({ store: S })

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import { tables, type Database } from '@tally/schema/db'
 import { createDocWriter, type DocWriter } from './doc-writer.ts'
+import { recordPrices } from './price-history.ts'
 import { publishCatalog, publishRoster } from './publish.ts'
 
 const PRODUCTS = [
@@ -57,6 +58,11 @@ export async function seedDemo(database: Database, store: string, opts: { now?: 
       })),
     )
     .onConflictDoNothing()
+  // Their first prices, from when the opening stock was counted (skipped when unchanged).
+  await recordPrices(
+    db,
+    PRODUCTS.map(([slug, , , price]) => ({ store, productId: demoProductId(store, slug), price, at: new Date(now.getTime() - 86_400_000) })),
+  )
   await db
     .insert(tables.stockAdjustments)
     .values(

@@ -4,6 +4,7 @@
  * Verdict and stock write-backs are log appends in that same transaction, so a crash
  * can never leave rows committed without their verdict (or the reverse).
  */
+import type * as Y from 'yjs'
 import { inArray, sql } from 'drizzle-orm'
 import { catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
@@ -17,7 +18,10 @@ import { query, textArray, type Executor } from './sql-util.ts'
 import { applySoldDeltas, oversoldConflicts, type LevelChange } from './stock-sql.ts'
 import { ConflictKind, outcomeFor, type Strategies } from './strategies.ts'
 import { projectTicket, type TicketProjection } from './ticket-rows.ts'
+import type { CheckoutContext } from './validate-ticket.ts'
 import { projectVisit, type VisitProjection } from './visit-rows.ts'
+import { recomputeConsumed } from './visit-consumed.ts'
+import { checkoutContexts, doubleCheckoutConflicts, dropStaleDoubleCheckouts, groupsOf, loadOutsideMembers, type JudgedTicket } from './checkout-groups.ts'
 import { productKey, writeCarts, writeTerminals, writeTickets, writeVisits, type ProductKey } from './write-rows.ts'
 
 export interface BatchDeps {
@@ -42,7 +46,9 @@ const TICKET_KINDS = [
   ConflictKind.unknownProduct,
   ConflictKind.inactiveProduct,
   ConflictKind.priceChanged,
+  ConflictKind.unknownPrice,
   ConflictKind.totalsMismatch,
+  ConflictKind.resendChanged,
 ] as const
 
 const sameVerdict = (a: { status: string; reasons: unknown }, b: { status: string; reasons: unknown }): boolean =>
@@ -69,52 +75,66 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     if (raw && typeof raw.visitId === 'string' && isStorableText(raw.visitId)) visitIds.add(raw.visitId)
   }
   const productRows = stores.length ? await ex.select().from(tables.products).where(inArray(tables.products.store, stores)) : []
+  const priceRows = stores.length ? await ex.select().from(tables.productPrices).where(inArray(tables.productPrices.store, stores)) : []
   const visitRows = visitIds.size
     ? await ex
         .select({ id: tables.visits.id, store: tables.visits.store, exitAt: tables.visits.exitAt })
         .from(tables.visits)
         .where(sql`${tables.visits.id} = ANY(${textArray([...visitIds])})`)
     : []
-  const snapshot = snapshotFromRows(productRows, visitRows)
-  // Judge once without decisions of people; only tickets with findings can have one,
-  // and those are rare, so the lookup is usually skipped.
-  const judge = (t: (typeof tickets)[number], human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
-    projectTicket({ store: t.store, ticketId: t.id, doc: t.cached.doc, seq: t.cached.seq }, { snapshot, strategies: deps.strategies, human })
-  const projected: Array<{ t: (typeof tickets)[number]; p: TicketProjection }> = []
+  const snapshot = snapshotFromRows(productRows, visitRows, priceRows)
+  // Judge once without decisions of people or other checkouts of the tab; only tickets
+  // with findings can have a decision and only tickets sharing a claim a twin, and both
+  // are rare, so the extra lookups usually find nothing.
+  let checkout = new Map<string, CheckoutContext>()
+  const judge = (t: { store: string; id: string; doc: Y.Doc; seq: number }, human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
+    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: deps.strategies, human, checkout: checkout.get(t.id) })
+  const projected: JudgedTicket[] = []
   for (const t of tickets) {
-    const p = judge(t)
-    if (p) projected.push({ t, p })
+    const x = { ...t, doc: t.cached.doc, seq: t.cached.seq, outside: false }
+    const p = judge(x)
+    if (p) projected.push({ ...x, p })
   }
+  projected.push(...(await loadOutsideMembers(ex, projected, (t) => judge(t))))
+  checkout = checkoutContexts(groupsOf(projected))
+  for (const x of projected) if (x.outside || checkout.has(x.id)) x.p = judge(x) as TicketProjection
   const findingKeys = projected.flatMap((x) => x.p.findings.map((f) => f.key))
   const human = findingKeys.length ? await readHumanOutcomes(ex, findingKeys) : new Map<string, 'accept' | 'refuse'>()
   if (human.size > 0) {
-    for (const x of projected) if (x.p.findings.some((f) => human.has(f.key))) x.p = judge(x.t, human) as TicketProjection
+    for (const x of projected) if (x.p.findings.some((f) => human.has(f.key))) x.p = judge(x, human) as TicketProjection
   }
 
   const soldDelta = new Map<ProductKey, number>()
-  const reprojected = await writeTickets(
+  const written = await writeTickets(
     ex,
     projected.map((x) => x.p.ticket),
     projected.flatMap((x) => x.p.lines),
     projected.flatMap((x) => x.p.movements),
     soldDelta,
   )
+  const reprojected = written.existed
   await writeVisits(ex, visits)
+  // A visit's consumed amount follows its tickets: those of this batch, now and before.
+  await recomputeConsumed(ex, [
+    ...visits.map((v) => ({ store: v.store, visitId: v.visitId })),
+    ...projected.flatMap((x) => (x.p.ticket.visitId ? [{ store: x.store, visitId: x.p.ticket.visitId }] : [])),
+    ...written.oldVisits,
+  ])
   await writeCarts(ex, carts)
   await writeTerminals(
     ex,
     projected.map((x) => x.p.ticket),
   )
 
-  // Ticket-level conflicts, then duplicates, then stock.
+  // Ticket-level conflicts, then double checkouts and duplicates, then stock.
   const conflicts: ConflictRow[] = []
-  for (const { t, p } of projected) {
+  for (const { name, store, p } of projected) {
     for (const f of p.findings) {
       conflicts.push({
         key: f.key,
-        store: t.store,
+        store,
         kind: f.kind,
-        docs: [t.name],
+        docs: [name],
         evidence: f.evidence,
         status: f.outcome.status,
         strategy: f.strategy,
@@ -129,6 +149,12 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     reprojected.flatMap((id) => TICKET_KINDS.map((k) => `${k}:${id}`)),
     keep,
   )
+  // Evidence shows each side as finally judged (a person's decision included).
+  const doubles = doubleCheckoutConflicts(groupsOf(projected), deps.strategies)
+  if (doubles.length > 0 || reprojected.length > 0) {
+    await dropStaleDoubleCheckouts(ex, projected.map((x) => x.name), new Set(doubles.map((d) => d.key)))
+  }
+  conflicts.push(...doubles)
   conflicts.push(...(await duplicateConflicts(ex, deps.strategies, projected.map((x) => x.p))))
   const levelChanges = deps.deferStock ? [] : await applySoldDeltas(ex, soldDelta)
   // Only products whose level moved can have gained or lost an oversold conflict.
@@ -139,16 +165,20 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   // Verdicts into the ticket documents (only when they changed).
   const now = new Date().toISOString()
   const appends: PendingAppend[] = []
-  for (const { t, p } of projected) {
-    const current = readVerdict(t.cached.doc)
-    if (current && sameVerdict(current, p.verdict)) continue
-    const bytes = captureChange(t.cached.doc, (d) => writeVerdict(d, { ...p.verdict, seq: t.cached.seq, at: now }))
-    if (bytes) appends.push({ doc: t.name, store: t.store, bytes })
+  const outsideAppends: PendingAppend[] = []
+  for (const x of projected) {
+    const current = readVerdict(x.doc)
+    if (current && sameVerdict(current, x.p.verdict)) continue
+    const bytes = captureChange(x.doc, (d) => writeVerdict(d, { ...x.p.verdict, seq: x.seq, at: now }))
+    if (bytes) (x.outside ? outsideAppends : appends).push({ doc: x.name, store: x.store, bytes })
   }
   const ownSeqs = await appendUpdates(ex, deps.database.schema, appends, PROJECTION_ACTOR, deps.origin)
+  // Tickets loaded from outside the batch are not in the worker's cache: it applies these
+  // rows when its tail reads them back, so they are not reported as already held.
+  await appendUpdates(ex, deps.database.schema, outsideAppends, PROJECTION_ACTOR, deps.origin)
 
   await publishLevels(deps.writer, ex, levelChanges, new Map(productRows.map((p) => [`${p.store}\u0000${p.id}`, p.trackStock])))
-  return { projected: docs.size, verdicts: appends.length, levelChanges, ownSeqs }
+  return { projected: docs.size, verdicts: appends.length + outsideAppends.length, levelChanges, ownSeqs }
 }
 
 /** Write changed levels into each store's catalog document (tracked products only). */

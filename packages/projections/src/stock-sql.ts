@@ -135,6 +135,7 @@ export async function oversoldConflicts(
           at: new Date(e.at as string | Date),
           delta: Number(e.delta),
           ref: e.ref,
+          terminal: e.terminal_id,
         }))
         const o = findOversold(stockEvents)
         if (!o) continue

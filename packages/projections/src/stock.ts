@@ -2,9 +2,12 @@
  * Stock arithmetic. Pure. A level is adjustments (opening counts included) minus what
  * accepted sales moved. When a level is negative, the oversold conflict lists the
  * tickets that competed for the last units: every sale after the last moment (in
- * business time) the running level still covered the whole deficit. Two offline
- * terminals each selling the last 3 units: the level ran 3 -> 0 -> -3, the last moment
- * it covered 3 was before both sales, so both are listed.
+ * business time) the stock on hand still covered what each terminal went on to sell on
+ * its own (each terminal alone stayed within stock, together they did not: two offline
+ * terminals each selling 2 of the last 3 units), and never fewer than the sales after
+ * the last moment the running level covered the whole deficit (one terminal selling
+ * past zero). Business-time order alone would blame only the terminal whose sale came
+ * second, though neither could see the other's.
  */
 export interface StockEvent {
   kind: 'adjust' | 'sale'
@@ -13,6 +16,8 @@ export interface StockEvent {
   delta: number
   /** Ticket id for sales, adjustment id for adjustments. */
   ref: string
+  /** The terminal that made a sale (null or absent: unknown, counted as one terminal). */
+  terminal?: string | null | undefined
 }
 
 export interface Oversold {
@@ -41,18 +46,37 @@ export function findOversold(events: readonly StockEvent[]): Oversold | null {
   const level = stockLevel(sorted)
   if (level >= 0) return null
   const deficit = -level
-  let running = 0
+  // running[i]: the level after event i (running[-1] = 0, before everything).
+  const running: number[] = []
+  let sum = 0
+  for (const e of sorted) running.push((sum += e.delta))
+  const at = (i: number) => (i < 0 ? 0 : (running[i] as number))
   let coveredAt = -1
-  sorted.forEach((e, i) => {
-    running += e.delta
-    if (running >= deficit) coveredAt = i
-  })
+  for (let i = 0; i < sorted.length; i++) if (at(i) >= deficit) coveredAt = i
+  // The last point after which every terminal's own sales still fit in the level there.
+  let eachFits = -2
+  const perTerminal = new Map<string, number>()
+  let most = 0
+  for (let i = sorted.length - 1; i >= -1; i--) {
+    if (most > 0 && at(i) >= most) {
+      eachFits = i
+      break
+    }
+    const e = sorted[i]
+    if (e && e.kind === 'sale') {
+      const t = e.terminal ?? ''
+      const n = (perTerminal.get(t) ?? 0) - e.delta
+      perTerminal.set(t, n)
+      most = Math.max(most, n)
+    }
+  }
+  const start = eachFits >= -1 ? Math.min(coveredAt, eachFits) : coveredAt
   const tickets = new Set<string>()
   let sinceAdjustment: string | null = null
   sorted.forEach((e, i) => {
-    if (i > coveredAt && e.kind === 'sale') tickets.add(e.ref)
+    if (i > start && e.kind === 'sale') tickets.add(e.ref)
     // Identity of the period: the last adjustment before the first listed sale.
-    if (i <= coveredAt && e.kind === 'adjust') sinceAdjustment = e.ref
+    if (i <= start && e.kind === 'adjust') sinceAdjustment = e.ref
   })
   return { level, deficit, tickets: [...tickets].sort(), sinceAdjustment }
 }

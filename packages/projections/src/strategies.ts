@@ -2,7 +2,8 @@
  * Conflict kinds and the resolution strategy configured per kind. A strategy decides two
  * things: whether the ticket involved is accepted or refused, and whether the conflict row
  * is settled automatically or queued for a person. Stock-level kinds (oversold, duplicate)
- * never change a verdict: the sale happened, the question is what to do about the shelf.
+ * and double_checkout never change a verdict: the sales happened, the question is what
+ * to do about the shelf, or which of two charges of one tab a person voids.
  */
 export const ConflictKind = {
   oversold: 'oversold',
@@ -10,8 +11,14 @@ export const ConflictKind = {
   unknownProduct: 'unknown_product',
   inactiveProduct: 'inactive_product',
   priceChanged: 'price_changed',
+  /** A unit price the product never had in the catalog (not a catalog change while offline). */
+  unknownPrice: 'unknown_price',
   totalsMismatch: 'totals_mismatch',
   duplicate: 'duplicate',
+  /** Two different sales charged from one tab (same cart, or a shared cart line). */
+  doubleCheckout: 'double_checkout',
+  /** A REST resend of a stored sale's local_id with different content. */
+  resendChanged: 'resend_changed',
 } as const
 export type ConflictKind = (typeof ConflictKind)[keyof typeof ConflictKind]
 
@@ -34,8 +41,13 @@ export const DEFAULT_STRATEGIES: Strategies = Object.freeze({
   // The customer paid the price the terminal showed; the sale stands and the
   // difference is recorded for the books.
   price_changed: Strategy.terminalWins,
+  // A price the catalog never had (a typo, a 0, a tampered client) waits for a person.
+  unknown_price: Strategy.manual,
   totals_mismatch: Strategy.manual,
   duplicate: Strategy.manual,
+  // Both sales stand; a person voids the one that was not sold, or keeps both.
+  double_checkout: Strategy.manual,
+  resend_changed: Strategy.manual,
 })
 
 export function resolveStrategies(overrides?: Partial<Record<ConflictKind, Strategy>>): Strategies {
@@ -46,8 +58,8 @@ export function resolveStrategies(overrides?: Partial<Record<ConflictKind, Strat
 export type HumanOutcome = 'accept' | 'refuse'
 
 export interface Outcome {
-  /** Effect on the ticket's verdict. */
-  ticket: 'accept' | 'refuse' | 'none'
+  /** Effect on the ticket's verdict: review waits for a person (moves nothing, counts nowhere). */
+  ticket: 'accept' | 'refuse' | 'review' | 'none'
   status: 'open' | 'resolved'
 }
 
@@ -61,7 +73,7 @@ export function outcomeFor(
   strategy: Strategy,
   opts: { terminalLater?: boolean | undefined; human?: HumanOutcome | undefined } = {},
 ): Outcome {
-  if (kind === ConflictKind.oversold || kind === ConflictKind.duplicate) {
+  if (kind === ConflictKind.oversold || kind === ConflictKind.duplicate || kind === ConflictKind.doubleCheckout) {
     return { ticket: 'none', status: strategy === Strategy.manual && opts.human === undefined ? 'open' : 'resolved' }
   }
   if (opts.human !== undefined) return { ticket: opts.human, status: 'resolved' }
@@ -72,11 +84,11 @@ export function outcomeFor(
     case Strategy.serverWins:
       return { ticket: 'refuse', status: 'resolved' }
     case Strategy.lastWrite:
-      if (opts.terminalLater === undefined) return { ticket: 'refuse', status: 'open' }
+      if (opts.terminalLater === undefined) return { ticket: 'review', status: 'open' }
       return { ticket: opts.terminalLater ? 'accept' : 'refuse', status: 'resolved' }
     case Strategy.manual:
-      // Queued for a person; until then the sale does not count.
-      return { ticket: 'refuse', status: 'open' }
+      // Queued for a person; until then the sale is under review and does not count.
+      return { ticket: 'review', status: 'open' }
     default: {
       const never: never = strategy
       return never

@@ -9,6 +9,11 @@ export const PRODUCTS = [
   { id: 'cola', store: STORE, name: 'Cola', price: 250, active: true },
   { id: 'old', store: STORE, name: 'Old stuff', price: 100, active: false },
 ]
+/** Beer cost 300 until 20:00 on the fixture's day, then 350 (the fixture sells at 21:00). */
+export const PRICES = [
+  { store: STORE, productId: 'beer', price: 300, validFrom: new Date('2025-12-01T00:00:00Z') },
+  { store: STORE, productId: 'beer', price: 350, validFrom: new Date('2026-01-01T20:00:00Z') },
+]
 export const VISIT_OPEN = '01900000-0000-7000-8000-0000000000a1'
 export const VISIT_CLOSED = '01900000-0000-7000-8000-0000000000a2'
 
@@ -16,7 +21,7 @@ export function snapshot(): CatalogSnapshot {
   return snapshotFromRows(PRODUCTS, [
     { id: VISIT_OPEN, store: STORE, exitAt: null },
     { id: VISIT_CLOSED, store: STORE, exitAt: new Date('2026-01-01T20:00:00Z') },
-  ])
+  ], PRICES)
 }
 
 export function sale(id: string, lines: Array<[productId: string, qty: number, unitPrice: number]>, over: Partial<Sale> = {}): Sale {

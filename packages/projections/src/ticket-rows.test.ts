@@ -23,12 +23,16 @@ describe('projectTicket', () => {
     expect(p?.movements[0]?.at.toISOString()).toBe('2026-01-01T21:00:00.000Z')
   })
 
-  it('[PRJ1] a refused ticket keeps its row and lines but moves no stock', () => {
+  it('[PRJ1][PRJ25] a refused ticket, and one waiting for a person (review), keep their row and lines but move no stock', () => {
     const p = projectTicket({ store: STORE, ticketId: T, doc: ticketDoc(sale(T, [['ghost', 1, 100]])), seq: 1 }, ctx)
-    expect(p?.ticket.status).toBe('refused')
-    expect(p?.verdict.reasons[0]?.code).toBe('unknown_product')
+    expect(p?.ticket.status).toBe('review')
+    expect(p?.verdict).toMatchObject({ status: 'review', reasons: [{ code: 'unknown_product' }] })
     expect(p?.lines).toHaveLength(1)
     expect(p?.movements).toEqual([])
+    const r = projectTicket({ store: STORE, ticketId: T, doc: ticketDoc(sale(T, [['beer', 0, 350]])), seq: 1 }, ctx)
+    expect(r?.ticket.status).toBe('refused')
+    expect(r?.lines).toHaveLength(1)
+    expect(r?.movements).toEqual([])
   })
 
   it('[PRJ1] a voided ticket moves no stock', () => {

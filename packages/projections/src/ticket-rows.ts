@@ -1,10 +1,13 @@
 /**
  * Ticket document -> ticket row, line rows, stock movements and verdict. Pure.
- * A refused ticket keeps its row and lines (nothing is dropped, it stays visible) but
- * moves no stock; a voided ticket moves no stock either.
+ * A refused ticket, or one under review (waiting for a person), keeps its row and lines
+ * (nothing is dropped, it stays visible) but moves no stock; a voided ticket moves no
+ * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { isBusinessTime, isStorableText, readRawSale, readVoid } from '@tally/schema'
+import { isBusinessTime, isStorableText, readRawSale, readVoid, type VerdictStatus } from '@tally/schema'
+import { saleClaims } from './double-checkout.ts'
+import { readResends } from './resends.ts'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
@@ -17,10 +20,14 @@ export interface TicketRow {
   paymentMethod: string
   visitId: string | null
   bracelet: string | null
-  status: 'accepted' | 'refused'
+  status: VerdictStatus
   reasons: Reason[]
   voided: boolean
   seq: number
+  /** The cart the sale names (null: a REST upload, or a malformed sale). */
+  cartId: string | null
+  /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts); not stored. */
+  claims: string[]
 }
 
 export interface TicketLineRow {
@@ -48,7 +55,7 @@ export interface TicketProjection {
   ticket: TicketRow
   lines: TicketLineRow[]
   movements: StockMovementRow[]
-  verdict: { status: 'accepted' | 'refused'; reasons: Reason[] }
+  verdict: { status: VerdictStatus; reasons: Reason[] }
   findings: Finding[]
 }
 
@@ -68,7 +75,8 @@ export function projectTicket(
   const raw = readRawSale(input.doc)
   if (raw === undefined || raw === null) return null
   const voided = readVoid(input.doc) !== undefined
-  const j = judgeTicket(input.store, input.ticketId, raw, ctx)
+  const resends = readResends(input.doc)
+  const j = judgeTicket(input.store, input.ticketId, raw, resends.length ? { ...ctx, resends } : ctx)
   const verdict = { status: j.status, reasons: j.reasons }
   const sale = j.sale
   if (sale === null) {
@@ -90,6 +98,8 @@ export function projectTicket(
         reasons: j.reasons,
         voided,
         seq: input.seq,
+        cartId: null,
+        claims: [],
       },
       lines: [],
       movements: [],
@@ -135,6 +145,8 @@ export function projectTicket(
       reasons: j.reasons,
       voided,
       seq: input.seq,
+      cartId: sale.cartId,
+      claims: saleClaims(input.store, sale),
     },
     lines,
     movements,

@@ -37,7 +37,7 @@ describe('judgeTicket', () => {
     expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['inactive_product', 'totals_mismatch'])
   })
 
-  it('[PRJ3] price changed: terminal wins by default (accepted, conflict settled), server wins when configured', () => {
+  it('[PRJ3][PRJ26] price changed (a price the catalog had before the sale: the terminal had not seen the change): terminal wins by default (accepted, conflict settled), server wins when configured', () => {
     const s = sale(T, [['beer', 1, 300]])
     const j = judgeTicket(STORE, T, s, ctx)
     expect(j.status).toBe('accepted')
@@ -45,10 +45,28 @@ describe('judgeTicket', () => {
     expect(j.findings[0]).toMatchObject({ kind: 'price_changed', key: `price_changed:${T}`, outcome: { ticket: 'accept', status: 'resolved' } })
     expect(j.findings[0]?.evidence).toEqual({
       terminal: [{ lineId: 'l0', productId: 'beer', unitPrice: 300, clientTime: s.clientTime }],
-      server: [{ productId: 'beer', price: 350, updatedAt: null }],
+      server: [{ productId: 'beer', price: 350, updatedAt: '2026-01-01T20:00:00.000Z' }],
     })
     const strict = judgeTicket(STORE, T, s, { ...ctx, strategies: resolveStrategies({ price_changed: 'server_wins' }) })
     expect(strict.status).toBe('refused')
+  })
+
+  it('[PRJ26] a unit price the product never had (0, or made up) waits for a person by default: review with an open unknown_price conflict; a configured strategy can allow it', () => {
+    for (const price of [0, 320]) {
+      const j = judgeTicket(STORE, T, sale(T, [['beer', 1, price]]), ctx)
+      expect(j.status).toBe('review')
+      expect(codes(j)).toEqual(['unknown_price'])
+      expect(j.findings[0]).toMatchObject({ kind: 'unknown_price', key: `unknown_price:${T}`, strategy: 'manual', outcome: { ticket: 'review', status: 'open' } })
+      expect(j.findings[0]?.evidence).toMatchObject({ terminal: [{ lineId: 'l0', productId: 'beer', unitPrice: price }], server: [{ productId: 'beer', price: 350 }] })
+      expect(j.reasons[0]?.params).toEqual({ lines: [{ lineId: 'l0', productId: 'beer', name: 'beer', unitPrice: price, catalogPrice: 350 }] })
+    }
+    const allowed = judgeTicket(STORE, T, sale(T, [['beer', 1, 0]]), { ...ctx, strategies: resolveStrategies({ unknown_price: 'terminal_wins' }) })
+    expect(allowed.status).toBe('accepted')
+  })
+
+  it('[PRJ26] the price in force at sale time is what counts: 300 is right for a sale before the change, and today\'s 350 after it', () => {
+    expect(judgeTicket(STORE, T, sale(T, [['beer', 1, 300]], { clientTime: '2026-01-01T19:00:00.000Z' }), ctx)).toMatchObject({ status: 'accepted', reasons: [], findings: [] })
+    expect(judgeTicket(STORE, T, sale(T, [['beer', 1, 350]]), ctx)).toMatchObject({ status: 'accepted', reasons: [], findings: [] })
   })
 
   it('[PRJ3] a person\'s decision overrides the strategy', () => {
@@ -63,15 +81,27 @@ describe('judgeTicket', () => {
     const unknown = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: 'nope' }), ctx)
     expect(codes(unknown)).toEqual(['unknown_visit'])
     const late = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: VISIT_CLOSED }), ctx)
-    expect(late.status).toBe('refused')
+    expect(late.status).toBe('review')
     expect(late.findings[0]?.kind).toBe('visit_closed')
     // Sold before the visit was closed, arriving late: fine.
-    const early = judgeTicket(STORE, T, sale(T, [['beer', 1, 350]], { visitId: VISIT_CLOSED, clientTime: '2026-01-01T19:00:00Z' }), ctx)
+    const early = judgeTicket(STORE, T, sale(T, [['cola', 1, 250]], { visitId: VISIT_CLOSED, clientTime: '2026-01-01T19:00:00Z' }), ctx)
     expect(early.status).toBe('accepted')
   })
 
   it('[PRJ2] a sale written into another ticket or store is refused', () => {
     expect(codes(judgeTicket('other', T, sale(T, [['beer', 1, 350]]), ctx))).toContain('wrong_document')
     expect(codes(judgeTicket(STORE, 'x', sale(T, [['beer', 1, 350]]), ctx))).toEqual(['wrong_document'])
+  })
+
+  it('[PRJ27] a REST resend kept beside the sale with different content puts it under review with a resend_changed conflict; an identical one changes nothing', () => {
+    const s = sale(T, [['cola', 1, 250]])
+    const same = { sale: { ...s, clientTime: '2026-01-01T21:05:00.000Z' }, at: '2026-01-01T22:00:00.000Z', by: 'till' }
+    expect(judgeTicket(STORE, T, s, { ...ctx, resends: [same] })).toMatchObject({ status: 'accepted', reasons: [] })
+    const changed = { sale: sale(T, [['cola', 2, 250]]), at: '2026-01-01T22:01:00.000Z', by: 'till' }
+    const j = judgeTicket(STORE, T, s, { ...ctx, resends: [same, changed] })
+    expect(j.status).toBe('review')
+    expect(codes(j)).toEqual(['resend_changed'])
+    expect(j.findings[0]).toMatchObject({ kind: 'resend_changed', key: `resend_changed:${T}`, outcome: { ticket: 'review', status: 'open' } })
+    expect(j.findings[0]?.evidence).toMatchObject({ server: { total: 250 }, terminal: [{ total: 500, by: 'till' }] })
   })
 })

@@ -4,9 +4,12 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, type Sale, type ValidationIssue } from '@tally/schema'
+import { IssueCode, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
+import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
+import { hadPrice, priceInForce, type PriceEntry } from './price-history.ts'
+import { uploadContent, type Resend } from './resends.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
 
 export const ReasonCode = {
@@ -30,12 +33,27 @@ export const ReasonCode = {
   timeOutOfRange: IssueCode.timeOutOfRange,
   /** Judged, but its rows could not be written: quarantined (quarantine.ts). */
   unprojectable: 'unprojectable',
+  /** A unit price the product never had in the catalog up to the sale. */
+  unknownPrice: 'unknown_price',
+  /** This ticket repeats an earlier checkout of the same tab with identical content: one sale. */
+  sameSale: 'same_sale',
+  /** The same tab was also charged as another, different ticket (on an accepted or review verdict). */
+  doubleCheckout: 'double_checkout',
+  /** A REST resend of this sale's local_id carried different content. */
+  resendChanged: 'resend_changed',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
 export interface Reason {
   code: string
   message: string
+  /**
+   * Facts for a terminal to phrase the reason in its own language (money in cents):
+   * same_sale `{ ticketId, terminalId }`; double_checkout `{ tickets: string[], terminals: string[] }`;
+   * price_changed and unknown_price `{ lines: [{ lineId, productId, name, unitPrice, catalogPrice }] }`;
+   * resend_changed `{ storedTotal, resentTotals: number[] }`.
+   */
+  params?: Record<string, unknown>
 }
 
 /** A ticket-level conflict found while judging, with the strategy already applied. */
@@ -48,8 +66,9 @@ export interface Finding {
 }
 
 export interface Judgement {
-  status: 'accepted' | 'refused'
-  /** Why it was refused; on an accepted ticket, what was flagged and settled. */
+  /** refused: a hard problem or a strategy refused it; review: a conflict waits for a person. */
+  status: VerdictStatus
+  /** Why it was refused or waits; on an accepted ticket, what was flagged and settled. */
   reasons: Reason[]
   findings: Finding[]
   /** The parsed sale, when it parsed at all. */
@@ -61,6 +80,17 @@ export interface JudgeContext {
   strategies: Strategies
   /** Decisions a person recorded on this ticket's conflicts, by conflict key. */
   human?: ReadonlyMap<string, HumanOutcome> | undefined
+  /** Other checkouts of the same tab (double-checkout.ts). */
+  checkout?: CheckoutContext | undefined
+  /** REST resends of this sale's local_id kept beside it (resends.ts). */
+  resends?: readonly Resend[] | undefined
+}
+
+export interface CheckoutContext {
+  /** The earlier ticket with identical content this one repeats: then it is refused as same_sale. */
+  repeats?: Repeats | undefined
+  /** The other, different sales of the same tab that still stand. */
+  alsoCharged?: readonly Repeats[] | undefined
 }
 
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
@@ -71,6 +101,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const sale = parsed.value
   const hard: Reason[] = []
   const findings: Finding[] = []
+  const held: Reason[] = []
   const soft: Reason[] = []
   if (sale.id !== ticketId || sale.storeId !== store) {
     hard.push({ code: ReasonCode.wrongDocument, message: `sale ${sale.id}@${sale.storeId} written into ticket ${ticketId}@${store}` })
@@ -83,6 +114,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
   const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
+  const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
+  const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
   for (const line of sale.lines) {
     if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
@@ -93,20 +126,28 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     if (p === undefined || p.store !== store) unknown.push(line)
     else {
       if (!p.active) inactive.push(line)
-      if (p.price !== line.unitPrice) repriced.push({ line, price: p.price, updatedAt: p.updatedAt })
+      // Judged against the price in force when the sale was made, not today's.
+      const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
+      if (inForce.price !== line.unitPrice) {
+        if (hadPrice(p.prices, line.unitPrice, soldAt)) repriced.push({ line, price: inForce.price, updatedAt: inForce.from })
+        else unlisted.push({ line, price: inForce.price, prices: p.prices })
+      }
     }
   }
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
   if (sale.payment.amount !== sale.total) badTotals.push(`payment ${sale.payment.amount} != total ${sale.total}`)
 
-  const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined) => {
+  const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined, params?: Record<string, unknown>) => {
     const key = conflictKey(kind, ticketId)
     const strategy = ctx.strategies[kind]
     const outcome = outcomeFor(kind, strategy, { terminalLater, human: ctx.human?.get(key) })
     findings.push({ kind, key, evidence, strategy, outcome })
-    ;(outcome.ticket === 'refuse' ? hard : soft).push({ code, message })
+    ;(outcome.ticket === 'refuse' ? hard : outcome.ticket === 'review' ? held : soft).push(params ? { code, message, params } : { code, message })
   }
+  const priceLines = (list: ReadonlyArray<{ line: Sale['lines'][number]; price: number }>) => ({
+    lines: list.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, name: r.line.name, unitPrice: r.line.unitPrice, catalogPrice: r.price })),
+  })
   if (unknown.length > 0) {
     add(ConflictKind.unknownProduct, ReasonCode.unknownProduct, `unknown product ${unknown.map((l) => `${l.productId} (${l.name})`).join(', ')}`, {
       terminal: unknown.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name })),
@@ -133,6 +174,20 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
         server: repriced.map((r) => ({ productId: r.line.productId, price: r.price, updatedAt: r.updatedAt })),
       },
       changedAfterSale,
+      priceLines(repriced),
+    )
+  }
+  if (unlisted.length > 0) {
+    add(
+      ConflictKind.unknownPrice,
+      ReasonCode.unknownPrice,
+      unlisted.map((r) => `${r.line.name}: sold at ${r.line.unitPrice}, a price it never had (catalog ${r.price})`).join('; '),
+      {
+        terminal: unlisted.map((r) => ({ lineId: r.line.lineId, productId: r.line.productId, unitPrice: r.line.unitPrice, clientTime: sale.clientTime })),
+        server: unlisted.map((r) => ({ productId: r.line.productId, price: r.price, prices: r.prices })),
+      },
+      undefined,
+      priceLines(unlisted),
     )
   }
   if (badTotals.length > 0) {
@@ -140,6 +195,18 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
       server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
     })
+  }
+  const changed = (ctx.resends ?? []).filter((r) => uploadContent(r.sale) !== uploadContent(sale))
+  if (changed.length > 0) {
+    const side = (s: Sale) => ({ total: s.total, payment: s.payment, visitId: s.visitId, clientTime: s.clientTime, lines: s.lines.map((l) => ({ lineId: l.lineId, productId: l.productId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) })
+    add(
+      ConflictKind.resendChanged,
+      ReasonCode.resendChanged,
+      `sent again with different content (${changed.map((r) => `total ${r.sale.total}`).join(', ')}; stored total ${sale.total})`,
+      { terminal: changed.map((r) => ({ ...side(r.sale), at: r.at, by: r.by })), server: side(sale) },
+      undefined,
+      { storedTotal: sale.total, resentTotals: changed.map((r) => r.sale.total) },
+    )
   }
   if (sale.visitId !== null) {
     const v = ctx.snapshot.visits.get(sale.visitId)
@@ -155,8 +222,28 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       )
     }
   }
-  const status = hard.length === 0 ? 'accepted' : 'refused'
-  return { status, reasons: status === 'accepted' ? soft : [...hard, ...soft], findings, sale }
+  const repeats = ctx.checkout?.repeats
+  if (repeats) {
+    // One sale, counted on the ticket that stands: its conflicts are that ticket's, not these.
+    hard.unshift({
+      code: ReasonCode.sameSale,
+      message: `same sale as ticket ${repeats.ticketId} made on terminal ${repeats.terminalId}`,
+      params: { ticketId: repeats.ticketId, terminalId: repeats.terminalId },
+    })
+    findings.length = 0
+    held.length = 0
+    soft.length = 0
+  } else if (ctx.checkout?.alsoCharged?.length) {
+    const others = ctx.checkout.alsoCharged.map((o) => `ticket ${o.ticketId} on terminal ${o.terminalId}`).join(', ')
+    soft.push({
+      code: ReasonCode.doubleCheckout,
+      message: `the same tab was also charged as ${others}; a person decides which stands`,
+      params: { tickets: ctx.checkout.alsoCharged.map((o) => o.ticketId), terminals: ctx.checkout.alsoCharged.map((o) => o.terminalId) },
+    })
+  }
+  const status: VerdictStatus = hard.length > 0 ? 'refused' : held.length > 0 ? 'review' : 'accepted'
+  const reasons = status === 'accepted' ? soft : status === 'review' ? [...held, ...soft] : [...hard, ...held, ...soft]
+  return { status, reasons, findings, sale }
 }
 
 /** One reason per kind of issue, in the order they were found, each listing its values. */

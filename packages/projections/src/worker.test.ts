@@ -52,13 +52,13 @@ for (const backend of testBackends()) {
       expect(r.lastSeq).toBeGreaterThanOrEqual(seq)
       const rows = await database.db.select().from(tables.tickets)
       expect(rows.find((t) => t.id === a)).toMatchObject({ status: 'accepted', total: 700 })
-      expect(rows.find((t) => t.id === b)).toMatchObject({ status: 'refused' })
+      expect(rows.find((t) => t.id === b)).toMatchObject({ status: 'review' })
       // The verdict is readable from the ticket document, as a terminal would see it.
       const stored = await log.loadDoc(ticketDocName(S, b))
       const doc = new Y.Doc()
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
       for (const e of stored.entries) Y.applyUpdate(doc, e.bytes)
-      expect(readVerdict(doc)).toMatchObject({ status: 'refused', reasons: [{ code: 'unknown_product' }] })
+      expect(readVerdict(doc)).toMatchObject({ status: 'review', reasons: [{ code: 'unknown_product' }] })
       const maxAfter = await log.maxSeq()
       await p.runOnce()
       expect(await log.maxSeq()).toBe(maxAfter) // no verdict re-written, no loop

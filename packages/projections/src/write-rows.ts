@@ -28,6 +28,7 @@ const TICKET_COLS = {
   voided: 'boolean',
   seq: 'bigint',
   projected_at: 'timestamptz',
+  cart_id: 'text',
 } as const
 const LINE_COLS = {
   ticket_id: 'text',
@@ -61,14 +62,16 @@ export async function writeTickets(
   movements: readonly StockMovementRow[],
   /** Sold quantity change per product caused by this write (replays give 0). */
   soldDelta: Map<ProductKey, number>,
-): Promise<string[]> {
-  if (rows.length === 0) return []
+): Promise<{ existed: string[]; oldVisits: Array<{ store: string; visitId: string }> }> {
+  if (rows.length === 0) return { existed: [], oldVisits: [] }
   const add = (k: ProductKey, n: number) => soldDelta.set(k, (soldDelta.get(k) ?? 0) + n)
   const now = new Date().toISOString()
   // xmax <> 0 marks rows that existed (updated, not inserted): tickets projected before.
-  const upserted = await query<{ id: string }>(
+  // `old` reads the rows as they were before this statement: the visit a ticket named.
+  const upserted = await query<{ id: string; store: string; old_visit: string | null }>(
     ex,
-    sql`WITH up AS (INSERT INTO tickets (${sql.raw(Object.keys(TICKET_COLS).map((c) => `"${c}"`).join(', '))})
+    sql`WITH old AS (SELECT id, visit_id FROM tickets WHERE id = ANY(${textArray(rows.map((r) => r.id))})),
+      up AS (INSERT INTO tickets (${sql.raw(Object.keys(TICKET_COLS).map((c) => `"${c}"`).join(', '))})
       SELECT * FROM ${recordset(
         rows.map((r) => ({
           id: r.id,
@@ -85,14 +88,16 @@ export async function writeTickets(
           voided: r.voided,
           seq: r.seq,
           projected_at: now,
+          cart_id: r.cartId,
         })),
         TICKET_COLS,
       )}
       ON CONFLICT (id) DO UPDATE SET ${setExcluded(Object.keys(TICKET_COLS).filter((c) => c !== 'id'))}
-      RETURNING id, (xmax <> 0) AS existed)
-      SELECT id FROM up WHERE existed`,
+      RETURNING id, store, (xmax <> 0) AS existed)
+      SELECT up.id, up.store, old.visit_id AS old_visit FROM up JOIN old USING (id) WHERE up.existed`,
   )
   const existed = upserted.map((u) => u.id)
+  const oldVisits = upserted.flatMap((u) => (u.old_visit ? [{ store: u.store, visitId: u.old_visit }] : []))
   // Child rows exist only for tickets projected before (they commit with their ticket):
   // replace those; a new ticket has none to delete.
   if (existed.length > 0) {
@@ -142,7 +147,7 @@ export async function writeTickets(
     )
   }
   for (const m of movements) add(productKey(m.store, m.productId), m.qty)
-  return existed
+  return { existed, oldVisits }
 }
 
 export async function writeVisits(ex: Executor, visits: readonly VisitProjection[]): Promise<void> {
@@ -156,13 +161,8 @@ export async function writeVisits(ex: Executor, visits: readonly VisitProjection
       v.rows.map((r) => ({ visit_id: r.visitId, ticket_id: r.ticketId, store: r.store, amount: r.amount, terminal_id: r.terminalId, at: r.at.toISOString() })),
     ),
   )
-  // The visits table is master data; only its projected `consumed` column is ours.
-  await ex.execute(sql`UPDATE visits SET consumed = x.consumed
-    FROM ${recordset(
-      visits.map((v) => ({ id: v.visitId, consumed: v.consumed })),
-      { id: 'text', consumed: 'bigint' },
-    )}
-    WHERE visits.id = x.id AND visits.consumed IS DISTINCT FROM x.consumed`)
+  // The visits table is master data; its projected `consumed` column follows the
+  // tickets, not these entries (visit-consumed.ts).
 }
 
 export async function writeCarts(ex: Executor, carts: readonly CartRow[]): Promise<void> {

@@ -107,7 +107,11 @@ export type VerdictStatus = (typeof VerdictStatus)[keyof typeof VerdictStatus]
 
 export const verdictSchema = z.object({
   status: z.enum([VerdictStatus.accepted, VerdictStatus.refused, VerdictStatus.review]),
-  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  /**
+   * `params`: the facts behind the message for a terminal to phrase in its own language
+   * (amounts in cents, ids), per code: see ReasonCode in @tally/projections.
+   */
+  reasons: z.array(z.object({ code: z.string(), message: z.string(), params: z.record(z.string(), z.unknown()).optional() })),
   /** Log sequence of the ticket state the verdict was made on. */
   seq: z.number().int(),
   at: isoTime,

@@ -28,7 +28,7 @@ for (const backend of testBackends()) {
       await database?.cleanup()
     })
 
-    it('[API6] products: create with opening stock, list, patch; each change is in the catalog document and the audit log', async () => {
+    it('[API6] products: create with opening stock, list, patch; each change is in the catalog document, the audit log and (prices) the price history', async () => {
       const created = await f.call('POST', '/products', { token: f.admin, body: { name: 'Lemonade', category: 'Drinks', price: 275, taxRate: 1000, openingStock: 12 } })
       expect(created.status).toBe(201)
       expect(created.json).toMatchObject({ name: 'Lemonade', price: 275, active: true, trackStock: true, stock: 12 })
@@ -47,6 +47,11 @@ for (const backend of testBackends()) {
       expect(mine.map((r) => r.code)).toEqual(['product.create', 'product.update'])
       expect(mine[1]?.actor).toBe('admin:boss@store1')
       expect(mine[1]?.detail).toMatchObject({ before: { price: 275, active: true }, after: { price: 300, active: false } })
+      // Every price it has had, from when, for judging tickets at their sale time.
+      const history = await database.db.select().from(tables.productPrices).where(eq(tables.productPrices.productId, id))
+      expect(history.sort((a, b) => a.id - b.id).map((h) => h.price)).toEqual([275, 300])
+      await f.call('PATCH', `/products/${id}`, { token: f.admin, body: { active: true } })
+      expect(await database.db.select().from(tables.productPrices).where(eq(tables.productPrices.productId, id))).toHaveLength(2)
     })
 
     it('[API4] product bodies are validated field by field', async () => {

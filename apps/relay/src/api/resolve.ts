@@ -10,6 +10,10 @@
  *   prove they were on the shelf); other strategies acknowledge, or book a count when
  *   `counted` is given. Levels and published stock are refreshed.
  * - duplicate: server_wins (or manual + refuse) voids the later ticket of the pair.
+ * - double_checkout: both sales stand until a person voids one (the ticket screen's void;
+ *   the projection then records the conflict settled); resolving it here keeps both
+ *   (manual + accept, or terminal_wins/merge): the tab really was two sales.
+ * - unknown_price, resend_changed: ticket conflicts like the others (accept or refuse).
  */
 import { and, eq } from 'drizzle-orm'
 import { ConflictKind, PROJECTION_ACTOR, Strategy, type HumanOutcome } from '@tally/projections'
@@ -34,10 +38,12 @@ export type ConflictRow = typeof tables.conflicts.$inferSelect
 
 const TICKET_KINDS: ReadonlySet<string> = new Set([
   ConflictKind.priceChanged,
+  ConflictKind.unknownPrice,
   ConflictKind.visitClosed,
   ConflictKind.unknownProduct,
   ConflictKind.inactiveProduct,
   ConflictKind.totalsMismatch,
+  ConflictKind.resendChanged,
 ])
 
 type Plan =
@@ -92,6 +98,11 @@ function plan(row: ConflictRow, input: ResolveInput, level: () => Promise<number
     }
     if ((strategy === Strategy.terminalWins || strategy === Strategy.merge) && deficit > 0) return { kind: 'stock', productId, delta: deficit, adjustment: 'adjust' }
     return { kind: 'stock', productId, delta: 0, adjustment: null }
+  }
+  if (row.kind === ConflictKind.doubleCheckout) {
+    const keep = strategy === Strategy.terminalWins || strategy === Strategy.merge || (strategy === Strategy.manual && input.outcome === 'accept')
+    if (!keep) throw badRequest('double_checkout: void the ticket that was not sold (POST /tickets/:id/void), or keep both with manual + accept')
+    return { kind: 'duplicate', voidDoc: null }
   }
   if (row.kind === ConflictKind.duplicate) {
     const ev = obj(row.evidence)

@@ -6,15 +6,22 @@
  * terminal then treat it exactly like a ticket a terminal wrote.
  *
  * Refused up front ('error', nothing written): malformed input, unknown product or
- * visit. Business questions (inactive product, changed price, closed visit, totals) are
- * the projection's to judge: the sale is written and, when its conflict waits for a
- * person, answered 'conflict'.
+ * visit. Business questions (inactive product, a price the product never had, closed
+ * visit, totals) are the projection's to judge: the sale is written and answered as the
+ * projection will judge it (same function, same master data): 'success' when accepted,
+ * 'conflict' when it waits for a person (verdict review), 'refused' when a strategy
+ * refuses it. A unit price left out is the price in force at the sale's time.
+ *
+ * A resend of a stored `local_id` with identical content answers already_synced; with
+ * different content it answers 'conflict' with both versions, and the resent version is
+ * kept beside the stored one in the ticket document (never dropped, never overwriting
+ * it), where the projection raises a resend_changed conflict for a person.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import * as Y from 'yjs'
 import { z } from 'zod'
-import { judgeTicket, snapshotFromRows } from '@tally/projections'
-import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, storable, text, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
+import { judgeTicket, priceInForce, snapshotFromRows, uploadContent, writeResend } from '@tally/projections'
+import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, readSale, storable, text, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
 import { logChannel, tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from './context.ts'
@@ -22,7 +29,12 @@ import { fieldErrors } from './http.ts'
 import { cleanText } from './refusal-audit.ts'
 
 export const UPLOAD_MAX_SALES = 500
-export const UploadStatus = { success: 'success', error: 'error', conflict: 'conflict', alreadySynced: 'already_synced' } as const
+/**
+ * success: stored and accepted; conflict: stored, waits for a person (or a resend that
+ * differs from the stored sale); refused: stored and refused by a configured strategy;
+ * error: nothing stored; already_synced: this exact sale is stored already.
+ */
+export const UploadStatus = { success: 'success', error: 'error', conflict: 'conflict', refused: 'refused', alreadySynced: 'already_synced' } as const
 export type UploadStatus = (typeof UploadStatus)[keyof typeof UploadStatus]
 
 export interface UploadResult {
@@ -32,9 +44,30 @@ export interface UploadResult {
   reason?: string
   /** Set when the sale was refused as something no honest client sends (forbidden_write). */
   code?: ErrorCode
+  /** The projection's verdict for this content: accepted | review | refused. */
+  verdict?: string
   /** The projection's expected verdict and what it flagged (conflicts, settled findings). */
   findings?: Array<{ kind: string; status: string }>
+  /** A resend that differs: the sale as stored and as sent now. */
+  stored?: SaleVersion
+  resent?: SaleVersion
 }
+
+export interface SaleVersion {
+  client_time: string
+  total: number
+  payment: { method: string; amount: number }
+  visit_id: string | null
+  items: Array<{ line_id: string; product_id: string; quantity: number; unit_price: number; total: number }>
+}
+
+const version = (s: Sale): SaleVersion => ({
+  client_time: s.clientTime,
+  total: s.total,
+  payment: s.payment,
+  visit_id: s.visitId,
+  items: s.lines.map((l) => ({ line_id: l.lineId, product_id: l.productId, quantity: l.qty, unit_price: l.unitPrice, total: l.total })),
+})
 
 /** snake_case keys of document 004 and our camelCase ones, both accepted. */
 const ALIASES: Record<string, string> = {
@@ -128,13 +161,11 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   }
   const ticketId = s.localId
   const name = ticketDocName(who.store, ticketId)
-  if (await docExists(db, name)) {
-    await audit(db, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.alreadySynced, doc: name, detail: { localId: ticketId } })
-    return { local_id: ticketId, status: UploadStatus.alreadySynced, ticket_id: ticketId }
-  }
+  const stored = (await docExists(db, name)) ? (readSale(await ctx.writes.run(actor, (w) => w.read(name))) ?? null) : null
 
   const productIds = [...new Set(s.lines.map((l) => l.productId))]
   const products = await db.select().from(tables.products).where(and(eq(tables.products.store, who.store), inArray(tables.products.id, productIds)))
+  const prices = await db.select().from(tables.productPrices).where(and(eq(tables.productPrices.store, who.store), inArray(tables.productPrices.productId, productIds)))
   const byId = new Map(products.map((p) => [p.id, p]))
   const missing = s.lines.flatMap((l, i) => (byId.has(l.productId) ? [] : [`item #${i}: product ${l.productId} does not exist`]))
   if (missing.length > 0) return fail(ticketId, missing.join('; '))
@@ -151,9 +182,12 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   const method = s.payment?.method ?? s.paymentMethod ?? (visitId !== null ? PaymentMethod.visit : PaymentMethod.cash)
   if (method === PaymentMethod.visit && visitId === null) return fail(ticketId, 'payment by visit needs visit_id or bracelet')
 
+  // A resend without a time is the same moment as the stored sale.
+  const clientTime = new Date(s.clientTime ?? stored?.clientTime ?? Date.now()).toISOString()
+  const snapshot = snapshotFromRows(products, visits, prices)
   const lines: Sale['lines'] = s.lines.map((l, i) => {
     const p = byId.get(l.productId) as (typeof products)[number]
-    const unitPrice = l.unitPrice ?? p.price
+    const unitPrice = l.unitPrice ?? priceInForce(snapshot.products.get(p.id)?.prices ?? [], Date.parse(clientTime))?.price ?? p.price
     return { lineId: l.lineId ?? `line-${i + 1}`, productId: l.productId, name: l.name ?? p.name, qty: l.qty, unitPrice, taxRate: l.taxRate ?? p.taxRate, total: l.qty * unitPrice }
   })
   if (new Set(lines.map((l) => l.lineId)).size !== lines.length) return fail(ticketId, 'line_id values must be distinct')
@@ -164,7 +198,7 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
     // A terminal uploads as itself; an admin or service client names the till, or is one.
     terminalId: who.role === Role.terminal ? who.sub : (s.terminalId ?? `rest:${who.sub}`),
     cashier: s.cashier,
-    clientTime: new Date(s.clientTime ?? Date.now()).toISOString(),
+    clientTime,
     lines,
     total,
     payment: { method, amount: s.payment?.amount ?? total },
@@ -173,10 +207,17 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
     cartId: null,
   }
 
-  // What the projection will say, so the client hears about conflicts now.
-  const judged = judgeTicket(who.store, ticketId, sale, { snapshot: snapshotFromRows(products, visits), strategies: ctx.strategies })
-  const open = judged.findings.filter((f) => f.outcome.status === 'open')
-  const status = open.length > 0 ? UploadStatus.conflict : UploadStatus.success
+  if (stored) {
+    if (uploadContent(stored) === uploadContent(sale)) {
+      await audit(db, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.alreadySynced, doc: name, detail: { localId: ticketId } })
+      return { local_id: ticketId, status: UploadStatus.alreadySynced, ticket_id: ticketId }
+    }
+    return resendChanged(ctx, who, name, stored, sale)
+  }
+
+  // What the projection will say (same judge, same master data), so the client hears it now.
+  const judged = judgeTicket(who.store, ticketId, sale, { snapshot, strategies: ctx.strategies })
+  const status = judged.status === 'accepted' ? UploadStatus.success : judged.status === 'review' ? UploadStatus.conflict : UploadStatus.refused
   const reason = judged.reasons.map((r) => r.message).join('; ')
   const findings = judged.findings.map((f) => ({ kind: f.kind, status: f.outcome.status }))
 
@@ -208,5 +249,32 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
     return { local_id: ticketId, status: UploadStatus.alreadySynced, ticket_id: ticketId }
   }
   ctx.events.emit('changed', who.store)
-  return { local_id: ticketId, status, ticket_id: ticketId, ...(reason ? { reason } : {}), ...(findings.length ? { findings } : {}) }
+  return { local_id: ticketId, status, ticket_id: ticketId, verdict: judged.status, ...(reason ? { reason } : {}), ...(findings.length ? { findings } : {}) }
+}
+
+/**
+ * A stored sale sent again with different content: both versions are kept (the resent
+ * one in the ticket document's server root, once per distinct content) and a person
+ * decides; the stored sale waits for review meanwhile (the projection's verdict).
+ */
+async function resendChanged(ctx: ApiContext, who: Claims, name: string, stored: Sale, sale: Sale): Promise<UploadResult> {
+  const actor = actorOf(who)
+  const at = new Date().toISOString()
+  await ctx.writes.run(actor, (w) =>
+    ctx.database.db.transaction(async (tx) => {
+      await audit(tx, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.conflict, doc: name, detail: { localId: stored.id, reason: 'resend_changed', stored: version(stored), resent: version(sale) } })
+      return w.change(name, (d) => writeResend(d, { sale, at, by: actor }), tx)
+    }),
+  )
+  ctx.events.emit('changed', who.store)
+  return {
+    local_id: stored.id,
+    status: UploadStatus.conflict,
+    ticket_id: stored.id,
+    verdict: 'review',
+    reason: `local_id ${stored.id} was stored with different content (total ${stored.total}, now ${sale.total}); both versions are kept for a person to decide`,
+    findings: [{ kind: 'resend_changed', status: 'open' }],
+    stored: version(stored),
+    resent: version(sale),
+  }
 }

@@ -45,7 +45,7 @@ for (const backend of testBackends()) {
       const ids = batch.sales.map((s) => s.local_id)
       const first = await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: batch })
       expect(first.status).toBe(200)
-      expect(first.json.summary).toEqual({ total: 3, success: 3, error: 0, conflict: 0, already_synced: 0 })
+      expect(first.json.summary).toMatchObject({ total: 3, success: 3, error: 0, conflict: 0, already_synced: 0 })
       expect(first.json.results.map((r: { ticket_id: string }) => r.ticket_id)).toEqual(ids)
       await settle(f)
       const once = await projected(ids)
@@ -59,7 +59,7 @@ for (const backend of testBackends()) {
       expect(visitTicket).toMatchObject({ visitId: visit.id, paymentMethod: 'visit', bracelet: visit.bracelet })
 
       const second = await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: batch })
-      expect(second.json.summary).toEqual({ total: 3, success: 0, error: 0, conflict: 0, already_synced: 3 })
+      expect(second.json.summary).toMatchObject({ total: 3, success: 0, error: 0, conflict: 0, already_synced: 3 })
       expect(second.json.results.every((r: { status: string }) => r.status === 'already_synced')).toBe(true)
       await settle(f)
       expect(await projected(ids)).toEqual(once)
@@ -123,7 +123,7 @@ for (const backend of testBackends()) {
       expect(up.json.results[0].findings).toEqual([{ kind: 'inactive_product', status: 'open' }])
       await settle(f)
       const pending = await f.call('GET', '/sales/sync/pending', { token: f.terminal })
-      expect(pending.json.results.find((p: { local_id: string }) => p.local_id === id)).toMatchObject({ sync_status: 'conflict', verdict: 'refused' })
+      expect(pending.json.results.find((p: { local_id: string }) => p.local_id === id)).toMatchObject({ sync_status: 'conflict', verdict: 'review' })
       // Terminals may not decide conflicts.
       expect((await f.call('POST', '/sales/sync/resolve', { token: f.terminal, body: { local_id: id, resolution: 'client_wins' } })).status).toBe(403)
       const resolved = await f.call('POST', '/sales/sync/resolve', { token: f.admin, body: { local_id: id, resolution: 'client_wins', notes: 'sold before it was retired' } })
@@ -152,6 +152,72 @@ for (const backend of testBackends()) {
       expect((await f.call('GET', `/tickets/${id}`, { token: f.otherAdmin })).status).toBe(404)
       const retry = await f.call('POST', '/sales/sync/retry', { token: otherTill, body: { local_ids: [id] } })
       expect(retry.json.results[0].status).toBe('not_found')
+    })
+
+    it('[API31] a resend of a synced local_id with different content answers conflict with both versions and raises a conflict for a person; an identical resend stays already_synced', async () => {
+      const id = uuidv7()
+      const at = new Date().toISOString()
+      const sale = { local_id: id, client_time: at, payment_method: 'cash', items: [saleLine(beer, 2)] }
+      expect((await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: { sales: [sale] } })).json.results[0].status).toBe('success')
+      await settle(f)
+      const same = await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: { sales: [{ ...sale, items: [saleLine(beer, '2.000')] }] } })
+      expect(same.json.results[0]).toMatchObject({ status: 'already_synced', ticket_id: id })
+
+      const changed = await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: { sales: [{ ...sale, items: [saleLine(beer, 3)] }] } })
+      const r = changed.json.results[0]
+      expect(r).toMatchObject({ status: 'conflict', ticket_id: id, verdict: 'review', findings: [{ kind: 'resend_changed', status: 'open' }] })
+      expect(r.stored).toMatchObject({ total: 700, items: [{ product_id: beer, quantity: 2, unit_price: 350 }] })
+      expect(r.resent).toMatchObject({ total: 1050, items: [{ product_id: beer, quantity: 3, unit_price: 350 }] })
+      expect(changed.json.summary).toMatchObject({ conflict: 1, already_synced: 0 })
+      await settle(f)
+      const [row] = await database.db.select().from(tables.conflicts).where(eq(tables.conflicts.key, `resend_changed:${id}`))
+      expect(row).toMatchObject({ kind: 'resend_changed', status: 'open', strategy: 'manual', docs: [`${STORE}/ticket/${id}`] })
+      expect(row?.evidence).toMatchObject({ server: { total: 700 }, terminal: [{ total: 1050 }] })
+      const [t] = await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id))
+      expect(t).toMatchObject({ status: 'review', total: 700 })
+      const status = await f.call('GET', `/sales/sync/status/${id}`, { token: f.terminal })
+      expect(status.json).toMatchObject({ sync_status: 'conflict', verdict: 'review' })
+      // The same change sent again keeps one copy of it.
+      await f.call('POST', '/sales/sync/upload', { token: f.terminal, body: { sales: [{ ...sale, items: [saleLine(beer, 3)] }] } })
+      await settle(f)
+      expect((await database.db.select().from(tables.conflicts).where(eq(tables.conflicts.key, `resend_changed:${id}`)))[0]?.evidence).toMatchObject({ terminal: [{ total: 1050 }] })
+    })
+
+    it('[API32] a unit price the product never had (0, or made up) is not accepted silently: answered conflict (review), as the projection judges it; a price in force earlier is price_changed and stands', async () => {
+      const zero = uuidv7()
+      const odd = uuidv7()
+      const old = uuidv7()
+      const omitted = uuidv7()
+      const water = demoProductId(STORE, 'water')
+      // Water cost 150 until an hour ago, 180 since.
+      const hourAgo = new Date(Date.now() - 3_600_000)
+      await database.db.delete(tables.productPrices).where(eq(tables.productPrices.productId, water))
+      await database.db.insert(tables.productPrices).values([{ store: STORE, productId: water, price: 150, validFrom: new Date(Date.now() - 86_400_000 * 30) }, { store: STORE, productId: water, price: 180, validFrom: hourAgo }])
+      const up = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: {
+          sales: [
+            { local_id: zero, items: [saleLine(water, 1, { unit_price: 0 })] },
+            { local_id: odd, items: [saleLine(water, 1, { unit_price: 175 })] },
+            { local_id: old, items: [saleLine(water, 1, { unit_price: 150 })] },
+            { local_id: omitted, client_time: new Date(hourAgo.getTime() - 60_000).toISOString(), items: [saleLine(water, 1)] },
+          ],
+        },
+      })
+      const [a, b, c, d] = up.json.results
+      expect(a).toMatchObject({ status: 'conflict', verdict: 'review', findings: [{ kind: 'unknown_price', status: 'open' }] })
+      expect(b).toMatchObject({ status: 'conflict', verdict: 'review', findings: [{ kind: 'unknown_price', status: 'open' }] })
+      expect(c).toMatchObject({ status: 'success', verdict: 'accepted', findings: [{ kind: 'price_changed', status: 'resolved' }] })
+      expect(d).toMatchObject({ status: 'success', verdict: 'accepted' })
+      expect(d.findings).toBeUndefined()
+      await settle(f)
+      const rows = await database.db.select().from(tables.tickets).where(inArray(tables.tickets.id, [zero, odd, old, omitted]))
+      const byId = new Map(rows.map((t) => [t.id, t]))
+      // The projection agrees with every answer.
+      expect([zero, odd, old, omitted].map((id) => byId.get(id)?.status)).toEqual(['review', 'review', 'accepted', 'accepted'])
+      expect(byId.get(omitted)?.total).toBe(150)
+      const open = await database.db.select().from(tables.conflicts).where(inArray(tables.conflicts.key, [`unknown_price:${zero}`, `unknown_price:${odd}`]))
+      expect(open.map((o) => o.status)).toEqual(['open', 'open'])
     })
   })
 }

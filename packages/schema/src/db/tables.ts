@@ -113,6 +113,23 @@ export const products = pgTable(
   (t) => [index('products_store').on(t.store)],
 )
 
+/**
+ * Every price a product has had, from when (written wherever a price is set). A ticket is
+ * judged against the price in force at its sale time, and a price the product never had
+ * is told apart from one the catalog changed while the terminal was offline.
+ */
+export const productPrices = pgTable(
+  'product_prices',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    price: cents('price').notNull(),
+    validFrom: at('valid_from').notNull().defaultNow(),
+  },
+  (t) => [index('product_prices_product').on(t.store, t.productId, t.validFrom)],
+)
+
 export const partners = pgTable(
   'partners',
   {
@@ -135,7 +152,7 @@ export const visits = pgTable(
     bracelets: jsonb('bracelets').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     entryAt: at('entry_at').notNull().defaultNow(),
     exitAt: at('exit_at'),
-    /** Projected sum of the visit document's consumption entries. */
+    /** Projected: the sum of the totals of the visit's accepted, non-voided tickets. */
     consumed: cents('consumed').notNull().default(0),
   },
   (t) => [index('visits_store_entry').on(t.store, t.entryAt)],
@@ -164,14 +181,23 @@ export const tickets = pgTable(
     paymentMethod: text('payment_method').notNull(),
     visitId: text('visit_id'),
     bracelet: text('bracelet'),
-    /** accepted | refused */
+    /** accepted | refused | review (waits for a person; counts nowhere until accepted) */
     status: text('status').notNull(),
     reasons: jsonb('reasons').$type<Array<{ code: string; message: string }>>().notNull(),
     voided: boolean('voided').notNull().default(false),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     projectedAt: at('projected_at').notNull().defaultNow(),
+    /**
+     * The cart this ticket was checked out from (null for REST uploads). Two tickets naming
+     * one cart, or sharing a cart line id, are two checkouts of one tab (indexed for that).
+     */
+    cartId: text('cart_id'),
   },
-  (t) => [index('tickets_store_time').on(t.store, t.clientTime)],
+  (t) => [
+    index('tickets_store_time').on(t.store, t.clientTime),
+    index('tickets_store_visit').on(t.store, t.visitId),
+    index('tickets_cart').on(t.cartId),
+  ],
 )
 
 export const ticketLines = pgTable(
@@ -187,7 +213,12 @@ export const ticketLines = pgTable(
     taxRate: integer('tax_rate').notNull().default(0),
     total: cents('total').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('ticket_lines_store_product').on(t.store, t.productId)],
+  (t) => [
+    primaryKey({ columns: [t.ticketId, t.lineId] }),
+    index('ticket_lines_store_product').on(t.store, t.productId),
+    // A cart line charged on two tickets (a merged tab charged twice) is found by its id.
+    index('ticket_lines_line').on(t.lineId),
+  ],
 )
 
 export const visitConsumption = pgTable(
@@ -266,7 +297,8 @@ export const conflicts = pgTable(
     key: text('key').notNull().unique(),
     store: text('store').notNull(),
     /**
-     * oversold | visit_closed | unknown_product | inactive_product | price_changed | totals_mismatch | duplicate
+     * oversold | visit_closed | unknown_product | inactive_product | price_changed |
+     * unknown_price | totals_mismatch | duplicate | double_checkout | resend_changed
      * | unprojectable: a document whose rows the database refused, quarantined (key
      * `unprojectable:{doc}`; evidence: doc, seq, the error, what the document says). The
      * projection owns these rows: the document's next successful projection deletes it.

@@ -5,6 +5,7 @@
 import type { Hono } from 'hono'
 import { and, asc, eq } from 'drizzle-orm'
 import { z } from 'zod'
+import { recordPrices } from '@tally/projections'
 import { catalogDocName, storable, uuidv7 } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { actorOf } from '../../auth.ts'
@@ -85,6 +86,8 @@ export function productRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     if (openingStock !== undefined && !values.trackStock) throw badRequest('openingStock needs trackStock', [{ field: 'openingStock', path: ['openingStock'], message: 'the product does not track stock' }])
     const row = await db.transaction(async (tx) => {
       const [p] = await tx.insert(tables.products).values({ id, store: who.store, ...values }).returning()
+      // Price history: tickets are judged against the price in force at their sale time.
+      await recordPrices(tx, [{ store: who.store, productId: id, price: (p as ProductRow).price, at: (p as ProductRow).updatedAt }])
       if (openingStock !== undefined && openingStock > 0) {
         await tx.insert(tables.stockAdjustments).values({ id: uuidv7(), store: who.store, productId: id, kind: 'opening', delta: openingStock, note: 'opening stock', by: actorOf(who) })
       }
@@ -107,6 +110,7 @@ export function productRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       if (Object.keys(changed).length === 0) return before
       // updatedAt is business time for price_changed conflicts (last_write compares it).
       const [after] = await tx.update(tables.products).set({ ...changed, updatedAt: new Date() }).where(and(eq(tables.products.store, who.store), eq(tables.products.id, id))).returning()
+      if ('price' in changed) await recordPrices(tx, [{ store: who.store, productId: id, price: (after as ProductRow).price, at: (after as ProductRow).updatedAt }])
       const was = Object.fromEntries(Object.keys(changed).map((k) => [k, before[k as keyof ProductRow]]))
       await audit(tx, { store: who.store, actor: actorOf(who), kind: 'master-data', code: 'product.update', doc: catalogDocName(who.store), detail: { productId: id, before: was, after: changed } })
       return after as ProductRow

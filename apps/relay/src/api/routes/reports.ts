@@ -1,6 +1,7 @@
 /**
- * Reports from the projected rows: sales (accepted, non-voided tickets) by day, hour,
- * product, terminal, cashier or payment method, and consumption per visit; JSON or CSV.
+ * Reports from the projected rows: sales (accepted, non-voided tickets: never refused or
+ * under review) by day, hour, product, terminal, cashier or payment method, and
+ * consumption per visit (its accepted, non-voided tickets); JSON or CSV.
  *
  * Days and hours are those of a time zone: the request's `tz` (IANA name), else the
  * relay's `reportTimeZone` (REPORT_TIME_ZONE, default UTC). Postgres and PGlite both ship
@@ -163,10 +164,11 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const q = query(c, visitsQuery)
     const tz = q.tz ?? ctx.core.config.reportTimeZone
     const range = await resolveRange(db, tz, q.from, q.to)
+    // consumed is the sum of the visit's accepted, non-voided tickets; so is the count.
     const list = await rows<{ id: string; partner: string | null; entry_at: unknown; exit_at: unknown; consumed: unknown; tickets: unknown }>(
       db,
       sql`SELECT v.id, p.name AS partner, v.entry_at, v.exit_at, v.consumed,
-            (SELECT count(*) FROM visit_consumption c WHERE c.visit_id = v.id) AS tickets
+            (SELECT count(*) FROM tickets t WHERE t.store = v.store AND t.visit_id = v.id AND t.status = 'accepted' AND NOT t.voided) AS tickets
           FROM visits v LEFT JOIN partners p ON p.id = v.partner_id AND p.store = v.store
           WHERE v.store = ${store}
             ${range.from ? sql`AND v.entry_at >= ${range.from.toISOString()}::timestamptz` : sql``}

@@ -68,7 +68,7 @@ async function saleStates(ctx: ApiContext, who: Claims, opts: { localId?: string
         ? 'pending'
         : r.voided
           ? 'voided'
-          : openConflicts > 0
+          : openConflicts > 0 || r.status === 'review'
             ? 'conflict'
             : r.status === 'refused'
               ? 'refused'
@@ -99,7 +99,14 @@ export function salesSyncRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const n = (s: UploadStatus) => results.filter((r) => r.status === s).length
     return c.json({
       results,
-      summary: { total: results.length, success: n(UploadStatus.success), error: n(UploadStatus.error), conflict: n(UploadStatus.conflict), already_synced: n(UploadStatus.alreadySynced) },
+      summary: {
+        total: results.length,
+        success: n(UploadStatus.success),
+        error: n(UploadStatus.error),
+        conflict: n(UploadStatus.conflict),
+        refused: n(UploadStatus.refused),
+        already_synced: n(UploadStatus.alreadySynced),
+      },
     })
   })
 

@@ -17,7 +17,8 @@ import { bound, resolveRange, tzParam } from '../time-range.ts'
 
 const listQuery = z.object({
   terminal: z.string().max(100).optional(),
-  status: z.enum(['accepted', 'refused', 'voided']).optional(),
+  // review: waiting for a person (counts nowhere until accepted).
+  status: z.enum(['accepted', 'refused', 'review', 'voided']).optional(),
   from: bound.optional(),
   to: bound.optional(),
   tz: tzParam.optional(),

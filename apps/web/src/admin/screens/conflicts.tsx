@@ -231,7 +231,7 @@ function TicketsInvolved({ tickets }: { tickets: NonNullable<Conflict['tickets']
           <div key={tk.id} className="adm-side" data-ticket-id={tk.id}>
             <h4>
               {tk.terminalId} · {formatDateTime(tk.clientTime, i18n.language)}{' '}
-              <span className={`adm-pill ${tk.status === 'accepted' ? 'ok' : 'danger'}`}>{t(`conflicts.ticketStatus.${tk.status}`, { defaultValue: tk.status })}</span>
+              <span className={`adm-pill ${tk.status === 'accepted' ? 'ok' : tk.status === 'review' ? 'warn' : 'danger'}`}>{t(`conflicts.ticketStatus.${tk.status}`, { defaultValue: tk.status })}</span>
             </h4>
             <table className="adm-table adm-table-compact">
               <tbody>

@@ -16,7 +16,7 @@ import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
 import { useThrottled } from '../ui/use-throttled.ts'
 
-const STATUSES = ['', 'accepted', 'refused', 'voided'] as const
+const STATUSES = ['', 'accepted', 'review', 'refused', 'voided'] as const
 
 export function TicketsScreen({ selected }: { selected: string | null }) {
   const { t, i18n } = useTranslation('admin')
@@ -34,7 +34,7 @@ export function TicketsScreen({ selected }: { selected: string | null }) {
     { key: 'clientTime', header: t('tickets.time'), cell: (r) => formatDateTime(r.clientTime, i18n.language), csv: (r) => r.clientTime },
     { key: 'terminal', header: t('dashboard.terminal'), cell: (r) => r.terminalId, csv: (r) => r.terminalId },
     { key: 'payment', header: t('reports.by.payment'), cell: (r) => t(`payment.${r.paymentMethod}`, { defaultValue: r.paymentMethod }), csv: (r) => r.paymentMethod },
-    { key: 'status', header: t('dashboard.state'), cell: (r) => <span className={`adm-pill ${state(r) === 'accepted' ? 'ok' : state(r) === 'voided' ? 'off' : 'danger'}`}>{t(`tickets.status.${state(r)}`)}</span>, csv: state },
+    { key: 'status', header: t('dashboard.state'), cell: (r) => <span className={`adm-pill ${state(r) === 'accepted' ? 'ok' : state(r) === 'voided' ? 'off' : state(r) === 'review' ? 'warn' : 'danger'}`}>{t(`tickets.status.${state(r)}`)}</span>, csv: state },
     { key: 'total', header: t('reports.total'), numeric: true, cell: (r) => <Money cents={r.total} />, csv: (r) => centsToCsv(r.total) },
     {
       key: 'id',
