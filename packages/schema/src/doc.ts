@@ -277,6 +277,8 @@ export interface CheckoutRecord {
   terminalId: string
   at: string
   total: number
+  /** lineId -> quantity entry -> units, as charged (see cart-carry.ts). */
+  charged?: Record<string, Record<string, number>>
 }
 
 /** Every checkout of this cart, oldest ticket id (= earliest UUIDv7) first. */

@@ -51,6 +51,8 @@ export {
   writeVerdict,
   writeVoid,
 } from './doc.ts'
+export { chargedEntries, markCarried, unbilledUnits } from './cart-carry.ts'
+export type { UnbilledUnits } from './cart-carry.ts'
 export type { CartLine, CartMeta, CheckoutRecord, VisitTabEntry } from './doc.ts'
 export {
   PaymentMethod,

@@ -128,7 +128,17 @@ export const consumptionSchema = z.object({
 })
 export type Consumption = z.infer<typeof consumptionSchema>
 
-export const checkoutSchema = z.object({ terminalId: id, at: isoTime, total: signedCents })
+/**
+ * `charged`: what the checkout charged, per line and per quantity entry (the cart's own
+ * keys), so a terminal whose units reached the cart after it was charged can carry them
+ * to a new tab instead of leaving them unbilled. Absent on checkouts of older versions.
+ */
+export const checkoutSchema = z.object({
+  terminalId: id,
+  at: isoTime,
+  total: signedCents,
+  charged: z.record(z.string().max(100), z.record(z.string().max(400), lineQty)).optional(),
+})
 export const visitTabSchema = z.object({ terminalId: id, openedAt: isoTime })
 
 export const closingSchema = z.object({ closedAt: isoTime, by: text(200) })

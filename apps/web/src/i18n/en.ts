@@ -151,6 +151,7 @@ export const en: Shape<typeof es> = {
     },
   },
   notice: {
+    carriedOver: '{{count}} item(s) you added to {{label}} were not in its charge: they are on this tab now, to be charged.',
     checkedOutElsewhere: 'Tab {{label}} was charged on another terminal.',
     badTabId: 'That tab code is not valid.',
     braceletUnknown: 'Bracelet {{code}}: no open visit.',

@@ -148,6 +148,7 @@ export const es = {
     },
   },
   notice: {
+    carriedOver: '{{count}} producto(s) que añadiste a {{label}} no entraron en su cobro: están ahora en esta cuenta, por cobrar.',
     checkedOutElsewhere: 'La cuenta {{label}} se cobró en otro terminal.',
     badTabId: 'Ese código de cuenta no es válido.',
     braceletUnknown: 'Pulsera {{code}}: no hay ninguna visita abierta.',

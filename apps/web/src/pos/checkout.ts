@@ -8,6 +8,7 @@ import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
 import {
   addConsumption,
+  chargedEntries,
   readCartLines,
   readCartMeta,
   recordCheckout,
@@ -39,6 +40,8 @@ export async function checkoutCart(
   const ticketId = uuidv7()
   const ticketName = ticketDocName(store, ticketId)
   const ticket = await client.open(ticketName)
+  // What this checkout charges, taken with the sale: units arriving later are not in it.
+  const charged = chargedEntries(cart)
   const sale = saleFromCart(cart, {
     ticketId,
     cartId,
@@ -56,6 +59,6 @@ export async function checkoutCart(
     addConsumption(visit, sale.id, { amount: sale.total, terminalId: sale.terminalId, at: sale.clientTime })
     client.release(visitName)
   }
-  recordCheckout(cart, { ticketId, terminalId: sale.terminalId, at: sale.clientTime, total: sale.total })
+  recordCheckout(cart, { ticketId, terminalId: sale.terminalId, at: sale.clientTime, total: sale.total, charged })
   return { ok: true, sale }
 }

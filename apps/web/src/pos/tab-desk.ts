@@ -6,7 +6,7 @@
  */
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
-import { cartDocName, isUuid, readCartMeta, uuidv7 } from '@tally/schema'
+import { addToCart, cartDocName, isUuid, markCarried, readCartMeta, unbilledUnits, uuidv7 } from '@tally/schema'
 import type { LocalStore } from './local-store.ts'
 import { Openings, applyTap, type Opening, type TabRef, type Tap } from './tab-opening.ts'
 import { breakMergeLoop, mergeTabs } from './tab-merge.ts'
@@ -288,7 +288,7 @@ export class TabDesk {
     if (meta.checkedOut !== null) {
       if (this.host.checkingOut) return
       this.host.say('info', 'notice.checkedOutElsewhere', { label: cur.label })
-      void this.afterCheckout(cur)
+      void this.afterCheckout(cur, true)
       return
     }
     if (s !== null && isEmptyCart(cur.cart) && cur.cartId !== this.pinned) {
@@ -312,9 +312,28 @@ export class TabDesk {
    * The checked-out tab leaves the list and a fresh walk-in tab starts: the next customer
    * is rarely the same member, and charging the wrong visit is worse than one more scan.
    */
-  async afterCheckout(cur: CurrentTab): Promise<void> {
+  async afterCheckout(cur: CurrentTab, elsewhere = false): Promise<void> {
     this.tabs = this.tabs.filter((t) => t.cartId !== cur.cartId)
-    await this.newTab()
+    // Charged elsewhere without units this terminal put on the tab (they reached the cart
+    // after the checkout): they go onto an open tab of the same customer, never lost.
+    const unbilled = elsewhere ? unbilledUnits(cur.cart, this.host.terminalId) : []
+    if (unbilled.length === 0) return this.newTab()
+    // Keep the charged cart open while moving: its `carried` mark must still sync.
+    const name = cartDocName(this.store, cur.cartId)
+    const charged = await this.client.open(name)
+    try {
+      if (cur.visitId !== null) await this.openVisit(cur.visitId, cur.label, cur.bracelet)
+      else await this.newTab()
+      const next = this.current
+      if (next === null || !isOpenCart(next.cart)) return
+      // Added first, marked second: a crash in between shows the units twice on an open
+      // tab (a person sees it), never loses them.
+      for (const u of unbilled) addToCart(next.cart, this.host.terminalId, { id: u.productId, name: u.name, price: u.unitPrice, taxRate: u.taxRate }, u.qty, uuidv7)
+      markCarried(charged, this.host.terminalId, unbilled)
+      this.host.say('info', 'notice.carriedOver', { count: unbilled.reduce((n, u) => n + u.qty, 0), label: cur.label })
+    } finally {
+      this.client.release(name)
+    }
   }
 
   /** A product tapped: onto the tab being opened if there is one, else the tab on screen. */
