@@ -9,7 +9,11 @@ import { dropSchema, openDatabase, type Database } from '@tally/schema/db'
 import { testBackends } from '@tally/schema/db/testing'
 import { blackholeProxy } from '../../../tests/helpers/blackhole-proxy.ts'
 import { cutProxy } from '../../../tests/helpers/cut-proxy.ts'
-import { startTestRelay, type TestRelay } from './testing.ts'
+import pino from 'pino'
+import { createRelay } from './app.ts'
+import { defaultConfig } from './config.ts'
+import { bind } from './serve.ts'
+import { startTestRelay, TEST_SECRET, type TestRelay } from './testing.ts'
 
 interface Ready {
   status: number
@@ -59,6 +63,26 @@ describe('readiness on pglite', () => {
     expect(down.body.down).toEqual(['database'])
     expect(down.body.checks.database?.error).toBeTruthy()
     expect(await healthz(relay)).toBe(200)
+  })
+
+  it('[RLY41][RLY43] a bound port answers before the relay is mounted: /healthz 200, /readyz 503 naming relay (starting); then ready', async () => {
+    const bound = await bind(0, '127.0.0.1')
+    cleanups.push(() => bound.close())
+    const base = `http://127.0.0.1:${bound.port}`
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    const early = await fetch(`${base}/readyz`)
+    expect(early.status).toBe(503)
+    expect(await early.json()).toMatchObject({ ready: false, down: ['relay'], checks: { relay: { error: 'starting' } } })
+    expect((await fetch(`${base}/api/v1/reports/sales`)).status).toBe(503)
+    const backend = testBackends().find((b) => b.name === 'pglite')
+    if (!backend) throw new Error('no pglite backend')
+    const database = await backend.open()
+    cleanups.push(() => database.cleanup())
+    const relay = createRelay({ database, config: { ...defaultConfig(TEST_SECRET), webDist: undefined }, logger: pino({ level: 'silent' }) })
+    cleanups.push(() => relay.close())
+    bound.mount(relay)
+    const ready = await fetch(`${base}/readyz`)
+    expect(ready.status).toBe(200)
   })
 
   it('[RLY43] a relay shutting down is not ready (the load balancer stops sending before its sockets close)', async () => {
