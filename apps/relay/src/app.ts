@@ -10,7 +10,9 @@ import { ErrorCode, TallyError } from '@tally/schema'
 import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
+import { mountHealth } from './health.ts'
 import { createMetrics, type RelayMetrics } from './metrics.ts'
+import { createReadiness, databaseCheck, type ReadinessCheck } from './readiness.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { createAuditSink, type AuditSink } from './sync/audit-sink.ts'
 import { createDocRegistry, type DocRegistry } from './sync/doc-registry.ts'
@@ -29,6 +31,8 @@ export interface RelayDeps {
   wrapLog?: (log: UpdateLog) => UpdateLog
   /** Mount extra routes (the REST API) on the app before the web fallback. */
   routes?: (app: Hono, relay: RelayCore) => void
+  /** `/readyz` checks besides the database's (NATS, once the relay uses it). */
+  readinessChecks?: readonly ReadinessCheck[]
 }
 
 export interface RelayCore {
@@ -42,7 +46,7 @@ export interface RelayCore {
   readonly origin: string
   /** Terminals connected to this relay and what they last reported (the dashboard reads it). */
   readonly terminals: TerminalBoard
-  handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string }): Connection
+  handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string; store?: string | null }): Connection
 }
 
 export interface Relay {
@@ -106,9 +110,8 @@ export function createRelay(deps: RelayDeps): Relay {
     logger.error({ err }, 'request failed')
     return c.json({ error: { code: ErrorCode.internal, message: 'internal error' } }, 500)
   })
-  app.get('/healthz', (c) =>
-    c.json({ ok: true, database: database.kind, loadedDocuments: registry.size }),
-  )
+  const readiness = createReadiness([databaseCheck(database), ...(deps.readinessChecks ?? [])], config.readyTimeoutMs)
+  mountHealth(app, readiness, { database: database.kind, loadedDocuments: () => registry.size })
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
   const api = mountApi(app, core)
   deps.routes?.(app, core)
@@ -127,7 +130,7 @@ export function createRelay(deps: RelayDeps): Relay {
           connect(url, req, socket) {
             const token = url.searchParams.get('token')
             const remote = req.socket.remoteAddress ?? ''
-            if (url.pathname === '/mux') return core.handleConnection(socket, { path: 'mux', token, acks: true, remote })
+            if (url.pathname === '/mux') return core.handleConnection(socket, { path: 'mux', token, acks: true, remote, store: url.searchParams.get('store') })
             const docName = decodeURIComponent(url.pathname.slice('/sync/'.length))
             return core.handleConnection(socket, { path: 'sync', docName, token, acks: url.searchParams.get('acks') === '1', remote })
           },
@@ -146,6 +149,7 @@ export function createRelay(deps: RelayDeps): Relay {
       )
     },
     async close() {
+      readiness.stopping()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
       await audit.close()

@@ -28,6 +28,10 @@ export const DEFAULT_HEARTBEAT_MS = 10_000
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 /** Largest REST sale upload body (up to 500 sales). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+/** Refresh of this relay's `relay_instances` row; stale (a dead relay's) after three. */
+export const DEFAULT_INSTANCE_BEAT_MS = 10_000
+/** `/readyz` waits this long for the database; a load balancer's probe times out later. */
+export const DEFAULT_READY_TIMEOUT_MS = 1_000
 
 /**
  * An IANA time zone name the runtime knows: 'UTC' or Area/Location ('Europe/Madrid').
@@ -45,6 +49,9 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/** Where the JWT secret came from: JWT_SECRET, or the file generated in DATA_DIR. */
+export type JwtSecretSource = 'env' | 'file'
+
 export interface RelayConfig {
   readonly port: number
   readonly host: string
@@ -52,6 +59,14 @@ export interface RelayConfig {
   readonly databaseUrl: string | undefined
   readonly databaseSchema: string
   readonly jwtSecret: string
+  readonly jwtSecretSource: JwtSecretSource
+  /**
+   * Postgres only: how often this relay refreshes its row in `relay_instances`; a row
+   * not refreshed for three intervals is a dead relay's and is ignored.
+   */
+  readonly instanceBeatMs: number
+  /** `/readyz`: longest wait for the database to answer `SELECT 1` before it counts as down. */
+  readonly readyTimeoutMs: number
   readonly maxMessageBytes: number
   readonly maxBufferedBytes: number
   readonly idleUnloadMs: number
@@ -87,6 +102,9 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     databaseUrl: undefined,
     databaseSchema: 'public',
     jwtSecret,
+    jwtSecretSource: 'env',
+    instanceBeatMs: DEFAULT_INSTANCE_BEAT_MS,
+    readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
     idleUnloadMs: DEFAULT_IDLE_UNLOAD_MS,
@@ -105,12 +123,57 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     trustProxy: 0,
   })
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/**
+ * A variable the relay cannot start with. It names the variable, so `main.ts` can print
+ * one line that says what to fix (never a stack: the cause is the operator's input).
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`)
+  // Number() would take '0x10', '1e3' and '  7 '; an operator means digits.
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
+  if (!Number.isSafeInteger(n) || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? '0 or more' : `from 0 to ${max}`
+    throw new ConfigError(name, `${name} must be a whole number ${range}, got "${raw.slice(0, 40)}"`)
+  }
   return n
+}
+
+/** A URL with its password (and user) hidden: config errors and logs never print credentials. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/[^/@]*@/, '//***@')
+}
+
+function schemaName(env: NodeJS.ProcessEnv): string {
+  const raw = env.DATABASE_SCHEMA || 'public'
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError('DATABASE_SCHEMA', `DATABASE_SCHEMA must be a lower-case Postgres name (letters, digits, _), got "${raw.slice(0, 70)}"`)
+  return raw
+}
+
+/** DATABASE_URL: a postgres:// or postgresql:// URL, checked here rather than deep in the driver. */
+function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.DATABASE_URL
+  if (!raw) return undefined
+  let url: URL | null = null
+  try {
+    url = new URL(raw)
+  } catch {
+    url = null
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
+    throw new ConfigError('DATABASE_URL', `DATABASE_URL must be a URL like postgres://user:password@host:5432/database, got "${redactUrl(raw).slice(0, 80)}"`)
+  }
+  return raw
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -122,7 +185,7 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 function timeZone(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
-  if (!isTimeZone(raw)) throw new Error(`${name} must be an IANA time zone name such as Europe/Madrid, got "${raw}"`)
+  if (!isTimeZone(raw)) throw new ConfigError(name, `${name} must be an IANA time zone name such as Europe/Madrid, got "${raw}"`)
   return raw
 }
 
@@ -131,29 +194,43 @@ function timeZone(env: NodeJS.ProcessEnv, name: string, fallback: string): strin
  * directory so tokens survive restarts. Anyone who reads it can sign an admin token, so
  * the directory is 0700 and the file 0600, an older, looser one included.
  */
-function jwtSecret(env: NodeJS.ProcessEnv, dataDir: string): string {
-  if (env.JWT_SECRET) return env.JWT_SECRET
+function jwtSecret(env: NodeJS.ProcessEnv, dataDir: string): { secret: string; source: JwtSecretSource } {
+  if (env.JWT_SECRET) return { secret: env.JWT_SECRET, source: 'env' }
   const file = join(dataDir, 'jwt-secret')
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  chmodSync(dataDir, 0o700)
-  if (existsSync(file)) {
-    chmodSync(file, 0o600)
-    return readFileSync(file, 'utf8').trim()
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    chmodSync(dataDir, 0o700)
+    if (existsSync(file)) {
+      chmodSync(file, 0o600)
+      return { secret: readFileSync(file, 'utf8').trim(), source: 'file' }
+    }
+    const secret = randomBytes(32).toString('base64url')
+    writeFileSync(file, secret + '\n', { mode: 0o600 })
+    return { secret, source: 'file' }
+  } catch (err) {
+    throw dataDirError(dataDir, err)
   }
-  const secret = randomBytes(32).toString('base64url')
-  writeFileSync(file, secret + '\n', { mode: 0o600 })
-  return secret
+}
+
+/** A data directory this process cannot make, enter or write, as a ConfigError naming DATA_DIR. */
+export function dataDirError(dataDir: string, err: unknown): ConfigError {
+  const e = err as NodeJS.ErrnoException
+  const why =
+    e.code === 'ENOTDIR' || e.code === 'EEXIST'
+      ? 'a file is in the way of a directory'
+      : e.code === 'EACCES' || e.code === 'EPERM'
+        ? 'permission denied'
+        : e.code === 'EROFS'
+          ? 'read-only file system'
+          : (e.message ?? String(err))
+  return new ConfigError('DATA_DIR', `DATA_DIR ${dataDir} is not a directory this user can write (${why}${e.path && e.path !== dataDir ? `: ${e.path}` : ''}); set DATA_DIR to one it can`)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR)
-  return Object.freeze({
-    ...defaultConfig(jwtSecret(env, dataDir)),
-    port: int(env, 'PORT', DEFAULT_PORT),
-    host: env.HOST || '127.0.0.1',
-    dataDir,
-    databaseUrl: env.DATABASE_URL || undefined,
-    databaseSchema: env.DATABASE_SCHEMA || 'public',
+  // Numbers and the URL first: a typo is reported before anything touches the disk.
+  const numbers = {
+    port: int(env, 'PORT', DEFAULT_PORT, 65_535),
     maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
     maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES', DEFAULT_MAX_BUFFERED_BYTES),
     idleUnloadMs: int(env, 'IDLE_UNLOAD_MS', DEFAULT_IDLE_UNLOAD_MS),
@@ -161,14 +238,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     rateBurst: int(env, 'RATE_BURST', DEFAULT_RATE_BURST),
     groupCommitMax: int(env, 'GROUP_COMMIT_MAX', DEFAULT_GROUP_COMMIT_MAX),
     compactAfter: int(env, 'COMPACT_AFTER', DEFAULT_COMPACT_AFTER),
-    projector: bool(env, 'PROJECTOR', true),
-    webDist: env.WEB_DIST || resolve(new URL('../../web/dist', import.meta.url).pathname),
-    logLevel: env.LOG_LEVEL || 'info',
-    demo: bool(env, 'DEMO', true),
-    reportTimeZone: timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE),
     heartbeatMs: int(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES),
     trustProxy: int(env, 'TRUST_PROXY', 0),
+    instanceBeatMs: Math.max(1, int(env, 'INSTANCE_BEAT_MS', DEFAULT_INSTANCE_BEAT_MS)),
+    readyTimeoutMs: Math.max(1, int(env, 'READY_TIMEOUT_MS', DEFAULT_READY_TIMEOUT_MS)),
+  }
+  const url = databaseUrl(env)
+  const databaseSchema = schemaName(env)
+  const reportTimeZone = timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE)
+  const secret = jwtSecret(env, dataDir)
+  return Object.freeze({
+    ...defaultConfig(secret.secret),
+    ...numbers,
+    jwtSecretSource: secret.source,
+    host: env.HOST || '127.0.0.1',
+    dataDir,
+    databaseUrl: url,
+    databaseSchema,
+    projector: bool(env, 'PROJECTOR', true),
+    webDist: env.WEB_DIST || resolve(new URL('../../web/dist', import.meta.url).pathname),
+    logLevel: env.LOG_LEVEL || 'info',
+    demo: bool(env, 'DEMO', true),
+    reportTimeZone,
   })
 }

@@ -5,34 +5,57 @@
  */
 import { join } from 'node:path'
 import pino from 'pino'
-import { DataDirBusyError, openDatabase, restrictTree, restrictUmask } from '@tally/schema/db'
+import { openDatabase, restrictTree, restrictUmask, type Database } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
 import { ensureDemoAdmin, type DemoAdmin } from './api/demo-admin.ts'
 import { createRelay } from './app.ts'
 import { signToken } from './auth.ts'
-import { loadConfig } from './config.ts'
-import { listen } from './serve.ts'
-
-// Everything this process writes is its owner's only (DATA_DIR holds password hashes,
-// the logs and the JWT secret); a directory an older start left readable is repaired.
-restrictUmask()
-const config = loadConfig()
-restrictTree(config.dataDir)
-const logger = pino({ level: config.logLevel })
+import { dataDirError, loadConfig } from './config.ts'
+import { registerInstance, type InstanceRegistration } from './instances.ts'
+import { bind } from './serve.ts'
+import { failStartup } from './startup-error.ts'
 
 /** Two commit rounds in flight, document loads and the audit writer, ready before terminals come. */
 const WARM_CONNECTIONS = 4
 
-const database = await openDatabase(
-  config.databaseUrl
-    ? { url: config.databaseUrl, schema: config.databaseSchema, warm: WARM_CONNECTIONS }
-    : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema, warmUp: true },
-).catch((err: unknown) => {
-  // A second process on the same PGlite directory is a mistake to explain, not a crash.
-  if (!(err instanceof DataDirBusyError)) throw err
-  process.stderr.write(`Tally cannot start: ${err.message}\n`)
-  process.exit(1)
-})
+const debug = (process.env.LOG_LEVEL ?? '').toLowerCase() === 'debug' || (process.env.LOG_LEVEL ?? '').toLowerCase() === 'trace'
+
+// Everything this process writes is its owner's only (DATA_DIR holds password hashes,
+// the logs and the JWT secret); a directory an older start left readable is repaired.
+restrictUmask()
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+  try {
+    restrictTree(config.dataDir)
+  } catch (err) {
+    throw dataDirError(config.dataDir, err)
+  }
+} catch (err) {
+  failStartup(err, debug)
+}
+const logger = pino({ level: config.logLevel })
+
+// The port first: a port in use fails here, before the database is opened or migrated.
+// Until the relay is mounted the port answers 503 (and /readyz says it is starting).
+const server = await bind(config.port, config.host).catch((err: unknown) => failStartup(err, debug))
+
+let database: Database | undefined
+let instance: InstanceRegistration | null = null
+try {
+  database = await openDatabase(
+    config.databaseUrl
+      ? { url: config.databaseUrl, schema: config.databaseSchema, warm: WARM_CONNECTIONS }
+      : { dataDir: join(config.dataDir, 'pg'), schema: config.databaseSchema, warmUp: true },
+  )
+  // Several relays share a real Postgres; they must share the JWT secret too (instances.ts).
+  if (database.kind === 'postgres') {
+    instance = await registerInstance(database, { secret: config.jwtSecret, source: config.jwtSecretSource, beatMs: config.instanceBeatMs, logger })
+  }
+} catch (err) {
+  await database?.close().catch(() => {})
+  failStartup(err, debug)
+}
 let demoAdmin: DemoAdmin | null = null
 if (config.demo) {
   const demo = await seedDemo(database, 'demo')
@@ -40,7 +63,7 @@ if (config.demo) {
   demoAdmin = await ensureDemoAdmin(database)
 }
 const relay = createRelay({ database, config, logger })
-const server = await listen(relay, config.port, config.host)
+server.mount(relay)
 const projector = config.projector
   ? createProjector({ database, onError: (err) => logger.error({ err }, 'projection failed; retrying') })
   : null
@@ -67,7 +90,7 @@ process.stdout.write(
   [
     '',
     `Tally is running on ${where}`,
-    `  Relay:       ${base}   (health ${base}/healthz, metrics ${base}/metrics)`,
+    `  Relay:       ${base}   (health ${base}/healthz, ready ${base}/readyz, metrics ${base}/metrics)`,
     `  Terminal:    ${base}/pos`,
     `  Back office: ${base}/admin`,
     `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
@@ -85,7 +108,8 @@ async function stop(signal: string): Promise<void> {
   await projector?.stop()
   await relay.close()
   await server.close()
-  await database.close()
+  await instance?.stop()
+  await database?.close()
   process.exit(0)
 }
 process.on('SIGINT', () => void stop('SIGINT'))

@@ -41,6 +41,29 @@ export interface ConnectionOptions {
   heartbeatMs: number
 }
 
+/**
+ * The store a token is for, read from its payload without verifying it (the relay does
+ * that): only to tell a load balancer where to route, `/mux?store=S`. A token that does
+ * not parse gets no hint; the relay then refuses the token itself.
+ */
+export function storeOfToken(token: string): string | null {
+  const part = token.split('.')[1]
+  if (!part) return null
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='))
+    const store = (JSON.parse(json) as { store?: unknown }).store
+    return typeof store === 'string' && store !== '' ? store : null
+  } catch {
+    return null
+  }
+}
+
+/** `{base}/mux?token=…&store=…`: the store lets a load balancer keep a store's terminals on one relay. */
+export function muxUrl(base: string, token: string): string {
+  const store = storeOfToken(token)
+  return `${base.replace(/\/+$/, '')}/mux?token=${encodeURIComponent(token)}${store ? `&store=${encodeURIComponent(store)}` : ''}`
+}
+
 export class Connection {
   status: Status = Status.offline
   /** Consecutive connects that closed before succeeded() was called. */
@@ -72,7 +95,7 @@ export class Connection {
     if (this.stopped || this.socket || this.status === Status.authRequired) return
     this.clearTimer()
     this.setStatus(Status.connecting)
-    const url = `${this.opts.url.replace(/\/+$/, '')}/mux?token=${encodeURIComponent(this.token)}`
+    const url = muxUrl(this.opts.url, this.token)
     let socket: SocketLike
     try {
       socket = new this.opts.WebSocket(url)

@@ -9,6 +9,7 @@ import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type Mu
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
+import { storeRouteRefusal } from './store-route.ts'
 import { isPing, PONG, recordSilent, statusFigures } from './terminal-status.ts'
 import type { Connection } from './ysync-connection.ts'
 
@@ -26,7 +27,7 @@ interface AckGroup {
 /** Documents one subscribe frame may name; more is a client bug or an attack. */
 export const MAX_SUBSCRIBE = 5_000
 
-export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token: string | null; remote: string }): Connection {
+export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token: string | null; remote: string; store?: string | null | undefined }): Connection {
   /**
    * Frames queued in one turn of the event loop leave as one message: a commit round's
    * relays and acks for this terminal cost one socket write, not one each.
@@ -114,7 +115,9 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   }
 
   run(async () => {
-    await session.authenticate(info.token)
+    if (!(await session.authenticate(info.token)) || !session.claims) return
+    const misrouted = storeRouteRefusal(session.claims, info.store)
+    if (misrouted) session.fatal(misrouted)
   })
 
   async function subscribe(entries: Array<{ doc: string; stateVector: Uint8Array }>): Promise<void> {

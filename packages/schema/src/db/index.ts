@@ -1,5 +1,6 @@
 export { dropSchema, openDatabase } from './open.ts'
 export { DataDirBusyError } from './dir-lock.ts'
+export { DatabaseUnreachableError } from './connect-error.ts'
 export { ensurePrivateDir, restrictTree, restrictUmask } from './private-dir.ts'
 export type { Database, Db, OpenOptions, Tx } from './open.ts'
 export { createUpdateLog, logChannel } from './update-log.ts'

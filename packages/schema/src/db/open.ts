@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
+import { describeConnectError } from './connect-error.ts'
 import { lockDataDir } from './dir-lock.ts'
 import { ensurePrivateDir, restrictTree, restrictUmask } from './private-dir.ts'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -169,18 +170,34 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
   }
 }
 
+/**
+ * Refused, missing or unreachable databases surface as a DatabaseUnreachableError with
+ * one sentence (connect-error.ts), and the pool is closed so the process can exit.
+ */
 async function openPostgres(url: string, schema: string, max: number, warm: number): Promise<Database> {
-  if (schema !== 'public') {
-    const admin = postgres(url, { max: 1, onnotice: () => {} })
-    await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
-    await admin.end()
+  const opened: Array<ReturnType<typeof postgres>> = []
+  try {
+    return await connectPostgres(url, schema, max, warm, opened)
+  } catch (err) {
+    await Promise.all(opened.map((c) => c.end({ timeout: 1 }).catch(() => {})))
+    throw describeConnectError(err, url)
   }
+}
+
+async function connectPostgres(url: string, schema: string, max: number, warm: number, opened: Array<ReturnType<typeof postgres>>): Promise<Database> {
+  // The first query fails on a refused or missing database, before migrations start.
+  const admin = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 })
+  opened.push(admin)
+  await admin`SELECT 1`
+  if (schema !== 'public') await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+  await admin.end()
   const sql = postgres(url, {
     max,
     onnotice: () => {},
     // Named, so an operator sees which connections are Tally's, and for which schema.
     connection: { search_path: schema, application_name: `tally/${schema}` },
   })
+  opened.push(sql)
   const db = drizzlePostgres(sql, { schema: tables }) as unknown as Db
   await migratePostgres(db as never, { migrationsFolder: MIGRATIONS, migrationsSchema: schema })
   // Concurrent queries make the driver open that many connections; idle ones stay open.

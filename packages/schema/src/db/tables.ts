@@ -95,6 +95,26 @@ export const checkpoints = pgTable('checkpoints', {
   at: at('at').notNull().defaultNow(),
 })
 
+/**
+ * Relays running on this database, one row per process, refreshed periodically. Lets a
+ * relay refuse to start with a JWT secret that differs from a live relay's (tokens of
+ * one would be refused by the other). Holds a fingerprint of the secret, never the
+ * secret; a row not refreshed for three of its beats is a dead relay's and is ignored.
+ */
+export const relayInstances = pgTable('relay_instances', {
+  id: text('id').primaryKey(),
+  /** Truncated SHA-256 of a domain prefix and the secret (see apps/relay/src/instances.ts). */
+  secretFingerprint: text('secret_fingerprint').notNull(),
+  /** env (JWT_SECRET) | file (generated in DATA_DIR) */
+  secretSource: text('secret_source').notNull(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  /** This relay's refresh interval: its row is live while last_seen is within three of them. */
+  beatMs: integer('beat_ms').notNull(),
+  startedAt: at('started_at').notNull().defaultNow(),
+  lastSeen: at('last_seen').notNull().defaultNow(),
+})
+
 // ---- master data ---------------------------------------------------------------------
 
 export const products = pgTable(
