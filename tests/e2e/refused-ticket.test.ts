@@ -22,7 +22,7 @@ for (const backend of testBackends()) describe(`refused ticket in Chromium (${ba
   }, 240_000)
   afterAll(() => closeBrowserStack({ database, stack, browser }))
 
-  it('[POS7][POS8][POS12] a ticket refused by the projection shows the reason', async () => {
+  it('[POS7][POS8][POS12] a sale on a visit closed meanwhile waits for review on the terminal, with the reason', async () => {
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-refused', 3600), 'en-US')
     try {
       await t.waitCatalog()
@@ -52,19 +52,20 @@ for (const backend of testBackends()) describe(`refused ticket in Chromium (${ba
         'the verdicts',
         async () => {
           const l = await t.tickets()
-          return l.length === 2 && l.every((x) => x.state === 'accepted' || x.state === 'refused') ? l : undefined
+          return l.length === 2 && l.every((x) => x.state === 'accepted' || x.state === 'review') ? l : undefined
         },
         60_000,
       )
       const refused = list.find((x) => x.id === ticketId)!
-      expect(refused.state).toBe('refused')
+      // Manual is the default strategy for visit_closed: a person decides (PRJ25), not a refusal.
+      expect(refused.state).toBe('review')
       expect(refused.reasons.join(' ')).toMatch(/closed/)
       expect(list.find((x) => x.id === okId)!.state).toBe('accepted')
       await expect(t.page.locator(`[data-ticket-id="${ticketId}"] [data-testid="reasons"] li`).first().getAttribute('data-code')).resolves.toBe('visit_closed')
       await t.screenshot('ticket-refused')
 
       const rows = await projectedTickets(database)
-      expect(rows.find((r) => r.id === ticketId)?.status).toBe('refused')
+      expect(rows.find((r) => r.id === ticketId)?.status).toBe('review')
     } finally {
       await t.close()
     }
