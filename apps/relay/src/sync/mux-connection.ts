@@ -267,6 +267,9 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync` })
     },
+    handleTooLarge(limit) {
+      session.tooLarge(limit)
+    },
     handleClose() {
       session.closed = true
       run(async () => {

@@ -2,7 +2,7 @@
  * What both protocols share for one connection: authentication, the rate limit, token
  * expiry, refusals (typed error, audit row, metric) and submitting updates.
  */
-import { ErrorCode, closeCodeFor, parseDocName, type DocName } from '@tally/schema'
+import { ErrorCode, closeCodeFor, parseDocName, storeNamedIn, type DocName } from '@tally/schema'
 import { actorOf, isExpired, verifyToken, type Claims } from '../auth.ts'
 import type { RateLimiter } from '../rate-limit.ts'
 import type { RelayMetrics } from '../metrics.ts'
@@ -40,6 +40,8 @@ export class Session {
     readonly deps: SessionDeps,
     readonly socket: Socket,
     readonly remote: string,
+    /** The document the connection's URL names (`/sync/{doc}`): whose admin sees its refusals before a token is read. */
+    readonly docHint: string | null = null,
   ) {}
 
   get actor(): string {
@@ -49,7 +51,7 @@ export class Session {
   async authenticate(token: string | null): Promise<boolean> {
     const r = await verifyToken(this.deps.jwtSecret, token)
     if (!r.ok) {
-      this.fatal({ code: r.code, reason: r.reason })
+      this.fatal({ code: r.code, reason: r.reason, ...(this.docHint !== null ? { doc: this.docHint } : {}) })
       return false
     }
     this.claims = r.claims
@@ -70,7 +72,7 @@ export class Session {
       this.fatal({ code: ErrorCode.tooLarge, reason: `message of ${byteLength} bytes exceeds ${this.deps.maxMessageBytes}` })
       return false
     }
-    const rate = this.deps.limiter.take(this.claims.sub)
+    const rate = this.deps.limiter.take(rateKey(this.claims))
     if (!rate.ok) {
       // Closing (not refusing the update) makes the client back off and resend: nothing lost.
       this.fatal({ code: ErrorCode.rateLimited, reason: `rate limit exceeded; retry in ${rate.retryAfterMs} ms` })
@@ -113,18 +115,40 @@ export class Session {
     return { ok: true, done: committed.then((r) => finish(r.seq)) }
   }
 
-  /** Record a refusal: metric and audit row. The caller tells the client. */
+  /**
+   * Record a refusal: metric and audit row. The caller tells the client. The row goes to
+   * the token's store and to the store the document names, if that is another one (an
+   * attempt on store B with store A's token is for both admins to see); with neither,
+   * to the operator's global log (store null).
+   */
   record(refusal: Refusal): void {
     this.deps.metrics.refusals.inc({ reason: refusal.code })
-    this.deps.audit.add({
-      store: this.claims?.store ?? null,
-      actor: this.actor,
-      kind: 'refusal',
-      code: refusal.code,
-      doc: refusal.doc ?? null,
-      detail: { reason: refusal.reason, remote: this.remote, ...(refusal.updateId ? { updateId: refusal.updateId } : {}) },
-    })
+    const doc = refusal.doc ?? this.docHint
+    const stores = refusalStores(this.claims?.store ?? null, doc)
+    for (const store of stores) {
+      this.deps.audit.add({
+        store,
+        actor: this.actor,
+        kind: 'refusal',
+        code: refusal.code,
+        doc: doc ?? null,
+        detail: {
+          reason: refusal.reason,
+          remote: this.remote,
+          authenticated: this.claims !== null,
+          ...(this.claims && this.claims.store !== store ? { tokenStore: this.claims.store } : {}),
+          ...(refusal.updateId ? { updateId: refusal.updateId } : {}),
+        },
+      })
+    }
     this.deps.logger.info({ actor: this.actor, ...refusal }, 'refused')
+  }
+
+  /** ws closed the socket itself (1009) on a message over the limit: record it with this connection's store. */
+  tooLarge(limit: number, doc: string | null = null): void {
+    if (this.closed) return
+    this.record({ code: ErrorCode.tooLarge, reason: `message over ${limit} bytes`, ...(doc !== null ? { doc } : {}) })
+    this.closed = true
   }
 
   /** Refuse and end the connection with the refusal's close code. */
@@ -144,6 +168,21 @@ export class Session {
     if (this.claims.role === 'terminal') this.deps.audit.terminal({ store: this.claims.store, terminalId: this.claims.sub, connected: false })
     this.claims = null
   }
+}
+
+/** Rate budgets are per token subject within its store and role: store A's `terminal-1` is not store B's. */
+export function rateKey(claims: Claims): string {
+  return `${claims.store}\u0000${claims.role}\u0000${claims.sub}`
+}
+
+/** Which audit scopes a refusal belongs to: the token's store, the named store, or the global log (null). */
+export function refusalStores(tokenStore: string | null, doc: string | null | undefined): Array<string | null> {
+  const named = storeNamedIn(doc)
+  const out: Array<string | null> = []
+  if (tokenStore !== null) out.push(tokenStore)
+  if (named !== null && named !== tokenStore) out.push(named)
+  if (out.length === 0) out.push(null)
+  return out
 }
 
 /**

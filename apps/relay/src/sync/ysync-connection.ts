@@ -16,6 +16,8 @@ export interface Connection {
   handleClose(): void
   /** The peer is not reading: this many bytes wait to be sent. */
   handleOverflow(bufferedBytes: number): void
+  /** The transport refused a message over `limit` bytes and closed the socket (1009). */
+  handleTooLarge(limit: number): void
 }
 
 let nextId = 1
@@ -25,7 +27,7 @@ export function handleSyncConnection(
   socket: Socket,
   info: { docName: string; token: string | null; acks: boolean; remote: string },
 ): Connection {
-  const session = new Session(deps, socket, info.remote)
+  const session = new Session(deps, socket, info.remote, info.docName)
   let doc: LoadedDoc | null = null
   const subscriber: Subscriber = {
     id: nextId++,
@@ -116,6 +118,9 @@ export function handleSyncConnection(
     },
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync`, doc: info.docName })
+    },
+    handleTooLarge(limit) {
+      session.tooLarge(limit, info.docName)
     },
     handleClose() {
       session.closed = true
