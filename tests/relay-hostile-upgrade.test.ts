@@ -76,7 +76,7 @@ for (const backend of testBackends()) {
           for (let k = 0; k < n; k++) path += pick(pieces)
           const target = path.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c).replace(/%25/g, '%')) + pick(queries)
           const omit = rand() < 0.2 ? [pick(['Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Upgrade', 'Host'])] : []
-          const headers = rand() < 0.2 ? { 'Sec-WebSocket-Protocol': pick(['\u0000', 'a,,b', ' ']), Origin: pick(['null', '%', 'http://[']) } : {}
+          const headers: Record<string, string> = rand() < 0.2 ? { 'Sec-WebSocket-Protocol': pick(['\u0000', 'a,,b', ' ']), Origin: pick(['null', '%', 'http://[']) } : {}
           const r = await rawUpgrade(relay.port, target, { omit, headers }).catch((err: Error) => ({ status: null, head: err.message }))
           // 101 (then a typed close for a bad token), or a 4xx answer; never silence or a crash.
           expect(r.status === 101 || (r.status !== null && r.status >= 400 && r.status < 500), `${target}: ${r.head}`).toBe(true)
