@@ -97,7 +97,7 @@ export class Session {
    */
   submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): { ok: false; refusal: Refusal } | { ok: true; done: Promise<SubmitOutcome> } {
     const claims = this.claims as Claims
-    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null, doc.knownState)
+    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null, doc.queued)
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
     const finish = (seq: number): SubmitOutcome => {
       if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
@@ -108,10 +108,9 @@ export class Session {
     // once everything queued for the document is durable.
     if (check.empty && updateId === null) return { ok: true, done: doc.queuedSettled().then(() => finish(doc.lastSeq)) }
     const committed = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
-    // Only updates without an id can come back as a resend the log cannot recognise (a
-    // stock client's step 2); with an id the log deduplicates, and nobody else can hold
-    // the content before it commits.
-    if (check.decoded && updateId === null) doc.noteQueued(check.decoded.structs, committed)
+    // What the check placed is noted until it commits: the next update may build on it
+    // (a pipelining client), and a resend of it adds nothing.
+    if (check.placed) doc.noteQueued(check.placed, update, committed)
     return { ok: true, done: committed.then((r) => finish(r.seq)) }
   }
 
