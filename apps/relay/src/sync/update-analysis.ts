@@ -32,6 +32,13 @@ export interface UpdateAnalysis {
   unplaced: string | null
   /** The update's new structs with their roots, to note as queued once it is accepted. */
   placed: PlacedRange[]
+  /**
+   * Roots of the held structs the update's new structs continue (same client, next
+   * clock). Yjs client ids are not bound to a writer: a terminal writing under the
+   * server's client id would take the ids of the server's next write, which Yjs then
+   * drops as already known. Continuing a client that writes a forbidden root is refused.
+   */
+  continues: Set<string>
 }
 
 interface Resolved {
@@ -181,6 +188,7 @@ export function analyzeStructs(doc: Y.Doc, decoded: Decoded, queued?: QueuedView
   const known = (client: number) => (queued ? queued.known(client) : Y.getState(store, client))
 
   const roots = new Set<string>()
+  const continues = new Set<string>()
   const placed: PlacedRange[] = []
   let adds = false
   let unplaced: string | null = null
@@ -191,6 +199,11 @@ export function analyzeStructs(doc: Y.Doc, decoded: Decoded, queued?: QueuedView
       const state = Y.getState(store, client)
       if (end <= state) continue
       if (end > known(client)) adds = true
+      const from = Math.max(clock, state)
+      if (from > 0 && !ownAt(c, Y.createID(client, from - 1))) {
+        const before = target(c, Y.createID(client, from - 1), false)
+        if (before.at === 'held') for (const root of before.roots) continues.add(root)
+      }
       const r = resolve(c, s)
       // Roots it names count even when it cannot be placed: a write into a forbidden root
       // is refused as that, whatever else it waits for.
@@ -240,5 +253,5 @@ export function analyzeStructs(doc: Y.Doc, decoded: Decoded, queued?: QueuedView
       }
     }
   }
-  return { adds, roots, unplaced, placed }
+  return { adds, roots, unplaced, placed, continues }
 }

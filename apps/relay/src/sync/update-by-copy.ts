@@ -7,7 +7,7 @@
  * content, then the queued updates, then this one.
  */
 import * as Y from 'yjs'
-import type { Decoded, UpdateAnalysis } from './update-analysis.ts'
+import { analyzeStructs, type Decoded, type UpdateAnalysis } from './update-analysis.ts'
 import type { QueuedView } from './queued-structs.ts'
 
 export function hasPending(doc: Y.Doc): boolean {
@@ -48,6 +48,8 @@ function rootName(doc: Y.Doc, type: AnyType): string | null {
 }
 
 export function analyzeByCopy(doc: Y.Doc, update: Uint8Array, decoded: Decoded, queued?: QueuedView): UpdateAnalysis {
+  // Which clients it continues is a question about ids, not about what applies.
+  const structural = analyzeStructs(doc, decoded, queued)
   const copy = new Y.Doc({ gc: doc.gc, guid: `${doc.guid}#check` })
   try {
     // The state encoding carries the pending structs and deletions along.
@@ -73,6 +75,7 @@ export function analyzeByCopy(doc: Y.Doc, update: Uint8Array, decoded: Decoded, 
       unplaced: stuck ? 'the update builds on content the relay does not hold' : null,
       // Nothing is noted as queued: a later update building on this one is checked by copy too.
       placed: [],
+      continues: structural.continues,
     }
   } finally {
     copy.destroy()

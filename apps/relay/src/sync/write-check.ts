@@ -83,6 +83,11 @@ export function checkUpdate(
   if (touched !== undefined) {
     return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write "${touched}" of a ${name.kind}` }
   }
+  for (const root of forbidden) {
+    if (analysis.continues.has(root)) {
+      return { ok: false, code: ErrorCode.forbiddenWrite, reason: `role ${claims.role} may not write under the client id of "${root}" of a ${name.kind}` }
+    }
+  }
   if (analysis.unplaced !== null && forbidden.length > 0) {
     return { ok: false, code: ErrorCode.missingDependency, reason: `${analysis.unplaced}; resend it after what it builds on` }
   }
