@@ -10,6 +10,18 @@
  * arrived.
  */
 import type { AppendInput, AppendResult, UpdateLog } from '@tally/schema/db'
+import { isRowError } from './row-error.ts'
+
+/**
+ * The log refused this one update's row (a value the database cannot store): a refusal
+ * for its sender, not an outage. Resending the same bytes would fail the same way.
+ */
+export class RowRefusedError extends Error {
+  override readonly name = 'RowRefusedError'
+  constructor(override readonly cause: unknown) {
+    super(`the log cannot store this update: ${cause instanceof Error ? cause.message : String(cause)}`.slice(0, 200))
+  }
+}
 
 export interface Committed {
   input: AppendInput
@@ -75,13 +87,24 @@ export function createGroupCommitter(
       } catch (err) {
         failure = err
       }
+      // One row the database cannot store (a value past what its column holds) must not
+      // fail every terminal's updates in the round: retry them one by one.
+      const rejected = new Map<Waiting, unknown>()
+      let kept: readonly Waiting[] = round
+      if (results === null && isRowError(failure)) {
+        const isolated = round.length > 1 ? await isolate(round, rejected) : { kept: [], results: [] }
+        if (round.length === 1) rejected.set(round[0] as Waiting, new RowRefusedError(failure))
+        kept = isolated.kept
+        results = isolated.results
+      }
       // A failure in the previous round's delivery is its own; this round still delivers.
       await previous.catch(() => {})
       if (results === null) {
         for (const w of round) w.reject(failure)
         return
       }
-      deliver(round, results)
+      for (const [w, err] of rejected) w.reject(err)
+      if (kept.length > 0) deliver(kept, results)
     })().finally(() => {
       inFlight--
       if (queue.length > 0) kick()
@@ -93,6 +116,22 @@ export function createGroupCommitter(
     })
     // Another round may start while this one commits.
     kick()
+  }
+
+  /** Append each update of a failed round on its own; the ones that fail again are rejected. */
+  async function isolate(round: readonly Waiting[], rejected: Map<Waiting, unknown>): Promise<{ kept: Waiting[]; results: AppendResult[] }> {
+    const kept: Waiting[] = []
+    const results: AppendResult[] = []
+    for (const w of round) {
+      try {
+        const [r] = await log.append([w.input])
+        kept.push(w)
+        results.push(r as AppendResult)
+      } catch (err) {
+        rejected.set(w, isRowError(err) ? new RowRefusedError(err) : err)
+      }
+    }
+    return { kept, results }
   }
 
   function deliver(round: readonly Waiting[], results: readonly AppendResult[]): void {

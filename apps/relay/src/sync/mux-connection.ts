@@ -5,7 +5,8 @@
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate } from 'y-protocols/awareness'
-import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
+import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, isUpdateId, type MuxAck, type MuxFrame } from '@tally/schema'
+import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
@@ -173,7 +174,12 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   function submitUpdate(doc: LoadedDoc, frame: Extract<MuxFrame, { type: typeof Mux.update }>): void {
     const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
     if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
-    out.done.then((r) => ack(doc, frame.updateId, r.seq), failed)
+    out.done.then(
+      (r) => ack(doc, frame.updateId, r.seq),
+      (err: unknown) =>
+        // The log refused this update's row alone: a refusal of the entry, not an outage.
+        err instanceof RowRefusedError ? refuse({ code: ErrorCode.badRequest, reason: err.message, doc: doc.name, updateId: frame.updateId }) : failed(err),
+    )
   }
 
   /**
@@ -196,6 +202,10 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         return
       }
       case Mux.update: {
+        // Checked where it enters: the id goes to a text column and into audit rows.
+        if (frame.updateId !== '' && !isUpdateId(frame.updateId)) {
+          return refuse({ code: ErrorCode.badRequest, reason: 'update id must be 1-128 printable ASCII characters', doc: frame.doc, updateId: frame.updateId })
+        }
         const doc = docs.get(frame.doc)
         if (doc) return submitUpdate(doc, frame)
         return subscribeOne(frame.doc, frame.updateId).then((loaded) => {

@@ -7,6 +7,7 @@ import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/schema'
+import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
@@ -40,6 +41,8 @@ export function handleSyncConnection(
   })
 
   const failed = (err: unknown) => {
+    // The log refused this update's row alone: a refusal, not an outage to retry.
+    if (err instanceof RowRefusedError) return refuse({ code: ErrorCode.badRequest, reason: err.message, doc: info.docName })
     deps.logger.error({ err }, 'append failed')
     session.fatal({ code: ErrorCode.unavailable, reason: 'the log is unavailable; retry' })
   }
