@@ -76,6 +76,12 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     jwtSecret: config.jwtSecret,
     maxMessageBytes: config.maxMessageBytes,
+    maxDocsPerSocket: config.maxDocsPerSocket,
+    awareness: {
+      maxBytes: config.maxAwarenessBytes,
+      clientsPerConnection: config.awarenessClientsPerConnection,
+      budget: createRateLimiter(config.awarenessBytesPerSecond, config.awarenessBurstBytes),
+    },
   }
 
   const core: RelayCore = {

@@ -4,8 +4,8 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { applyAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, isUpdateId, type MuxAck, type MuxFrame } from '@tally/schema'
+import { applyAwareness, budgetKey } from './awareness-guard.ts'
 import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
@@ -123,8 +123,23 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     }
     const out: Uint8Array[] = []
     const ok: Array<{ doc: LoadedDoc; stateVector: Uint8Array }> = []
+    // Past the per-connection cap, new documents are refused one by one ("not now": the
+    // client may drop some and ask again); the audit gets one row for the frame, not one each.
+    let room = deps.maxDocsPerSocket - docs.size
+    let over = 0
+    const admitted = entries.filter((e) => {
+      if (docs.has(e.doc)) return true
+      if (room > 0) {
+        room--
+        return true
+      }
+      over++
+      out.push(errorFrame({ code: ErrorCode.tooManyDocuments, reason: `a connection follows at most ${deps.maxDocsPerSocket} documents`, doc: e.doc }))
+      return false
+    })
+    if (over > 0) session.record({ code: ErrorCode.tooManyDocuments, reason: `${over} documents past the cap of ${deps.maxDocsPerSocket} refused` })
     await Promise.all(
-      entries.map(async (e) => {
+      admitted.map(async (e) => {
         const parsed = session.parseName(e.doc)
         if (!parsed.ok) {
           session.record(parsed.refusal)
@@ -231,7 +246,9 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       }
       case Mux.awareness: {
         const doc = docs.get(frame.doc)
-        if (doc) applyAwarenessUpdate(doc.awareness, frame.update, subscriber)
+        if (!doc) return
+        const r = applyAwareness(doc, frame.update, subscriber, deps.awareness)
+        if (!r.ok) refuse({ code: r.code, reason: r.reason, doc: doc.name })
         return
       }
       case Mux.ack:
@@ -247,6 +264,10 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
 
   /** An update for a document not yet subscribed: subscribe implicitly (no answer sent). */
   async function subscribeOne(name: string, updateId: string): Promise<LoadedDoc | undefined> {
+    if (docs.size >= deps.maxDocsPerSocket) {
+      refuse({ code: ErrorCode.tooManyDocuments, reason: `a connection follows at most ${deps.maxDocsPerSocket} documents`, doc: name, updateId })
+      return undefined
+    }
     const parsed = session.parseName(name)
     if (!parsed.ok) {
       refuse({ ...parsed.refusal, updateId })
@@ -285,6 +306,7 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       run(async () => {
         for (const doc of docs.values()) deps.registry.unsubscribe(doc, subscriber)
         docs.clear()
+        deps.awareness.budget.drop(budgetKey(subscriber))
         session.end()
       })
     },

@@ -7,6 +7,7 @@ import { actorOf, isExpired, verifyToken, type Claims } from '../auth.ts'
 import type { RateLimiter } from '../rate-limit.ts'
 import type { RelayMetrics } from '../metrics.ts'
 import type { AuditSink } from './audit-sink.ts'
+import type { AwarenessLimits } from './awareness-guard.ts'
 import type { DocRegistry } from './doc-registry.ts'
 import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
 import { checkScope, checkUpdate } from './write-check.ts'
@@ -25,6 +26,9 @@ export interface SessionDeps {
   logger: Logger
   jwtSecret: string
   maxMessageBytes: number
+  /** Documents one connection may follow at once. */
+  maxDocsPerSocket: number
+  awareness: AwarenessLimits
 }
 
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }

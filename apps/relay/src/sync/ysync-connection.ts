@@ -5,8 +5,9 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/schema'
+import { applyAwareness, budgetKey } from './awareness-guard.ts'
 import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
@@ -94,9 +95,17 @@ export function handleSyncConnection(
         }, failed)
         return
       }
-      case YMessage.awareness:
-        applyAwarenessUpdate(doc.awareness, decoding.readVarUint8Array(d), subscriber)
+      case YMessage.awareness: {
+        const r = applyAwareness(doc, decoding.readVarUint8Array(d), subscriber, deps.awareness)
+        // Dropped, recorded, and told (with acks=1); never a close: a stock client would
+        // reconnect and send the same presence again.
+        if (!r.ok) {
+          const refusal = { code: r.code, reason: r.reason, doc: doc.name }
+          session.record(refusal)
+          if (info.acks) socket.send(encodeSyncError(r.code, r.reason))
+        }
         return
+      }
       case YMessage.queryAwareness:
         socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, doc.awarenessClients())))
         return
@@ -129,6 +138,7 @@ export function handleSyncConnection(
       session.closed = true
       run(async () => {
         if (doc) deps.registry.unsubscribe(doc, subscriber)
+        deps.awareness.budget.drop(budgetKey(subscriber))
         session.end()
       })
     },
