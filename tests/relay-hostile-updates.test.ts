@@ -222,6 +222,33 @@ for (const backend of testBackends()) {
       expect(rootJson(await fromLog(name), Root.server)).toEqual({ detail: {} })
     })
 
+    it('[RLY18] an update id or a document name with NUL is refused where it enters, with an audit row, and costs no other terminal anything', async () => {
+      const other = await muxClient(`${relay.wsUrl}/mux?token=${await relay.token({ store: 'store2', sub: 'till-9' })}`)
+      const good = `store1/cart/${uuidv7()}`
+      const edit = () => {
+        const d = new Y.Doc()
+        d.getMap('lines').set(uuidv7(), 1)
+        return Y.encodeStateAsUpdate(d)
+      }
+      const [okId, otherId] = [uuidv7(), uuidv7()]
+      const nulName = `store1/cart/\u0000${uuidv7()}`
+      terminal.sendBatch([
+        { type: Mux.update, doc: good, updateId: 'bad\u0000id', update: edit() },
+        { type: Mux.update, doc: nulName, updateId: uuidv7(), update: edit() },
+        { type: Mux.update, doc: good, updateId: okId, update: edit() },
+      ])
+      other.send({ type: Mux.update, doc: `store2/cart/${uuidv7()}`, updateId: otherId, update: edit() })
+      await terminal.until(() => terminal.acks.has(okId), 'the honest update beside them')
+      await other.until(() => other.acks.has(otherId), "another store's terminal")
+      expect(terminal.errors.find((e) => e.updateId === 'bad\u0000id')?.code).toBe(ErrorCode.badRequest)
+      expect(terminal.errors.find((e) => e.doc === nulName)?.code).toBe(ErrorCode.badDocName)
+      await relay.relay.core.audit.flush()
+      const rows = await database.db.select().from(tables.audit).where(and(eq(tables.audit.kind, 'refusal'), eq(tables.audit.store, 'store1')))
+      expect(rows.some((r) => r.code === ErrorCode.badRequest && (r.detail as { updateId?: string }).updateId === 'bad\ufffdid')).toBe(true)
+      expect(rows.some((r) => r.code === ErrorCode.badDocName && r.doc === nulName.replace('\u0000', '\ufffd'))).toBe(true)
+      other.close()
+    })
+
     it('[RLY17] honest updates pass: one batch of updates that each build on the one before (still committing) is acked whole', async () => {
       const name = `store1/ticket/${uuidv7()}`
       const d = docWith(940_001)
