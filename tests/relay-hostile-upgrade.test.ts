@@ -90,6 +90,15 @@ for (const backend of testBackends()) {
       }
     })
 
+    it('[RLY16] a refusal quoting a long non-ASCII document name still closes with its typed code (close reasons are cut to 123 bytes)', async () => {
+      const name = `store1/${'é'.repeat(100)}`
+      const c = await rawClient(`${relay.wsUrl}/sync/${encodeURIComponent(name)}?token=${await relay.token()}`)
+      const closed = await c.closed
+      expect(closed.code).toBe(CloseCode.badDocName)
+      expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123)
+      expect(await healthy()).toBe(true)
+    })
+
     it('[RLY16] a missing token on /sync/{doc} is audited in the scope of the store the name targets; on /mux in the global log', async () => {
       const name = `store7/ticket/${uuidv7()}`
       const c = await rawClient(`${relay.wsUrl}/sync/${name}`)

@@ -29,6 +29,19 @@ export interface UpgradeTarget {
   route?(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
 }
 
+/**
+ * A close reason as the protocol allows it: at most 123 bytes of UTF-8 (ws throws on
+ * more, and a reason may quote a hostile document name), cut on a character boundary.
+ */
+export function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8')
+  if (bytes.byteLength <= 123) return reason
+  let end = 123
+  // Back up over continuation bytes (10xxxxxx) so no character is split.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end).toString('utf8')
+}
+
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' }
 
 /** Answer an upgrade request with a plain HTTP status and close the socket. */
@@ -67,7 +80,7 @@ export function attachWebSockets(
     let overflowed = false
     let connection: Connection | null = null
     const closeWs = (code: number, reason: string) => {
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason))
     }
     const fail = () => closeWs(internalClose, `${ErrorCode.internal}: internal error`)
     // Registered first: an 'error' event with no listener would throw out of the emitter.
