@@ -97,10 +97,12 @@ export function handleSyncConnection(
       }
       case YMessage.awareness: {
         const r = applyAwareness(doc, decoding.readVarUint8Array(d), subscriber, deps.awareness)
-        // Dropped, recorded, and told (with acks=1); never a close: a stock client would
+        // Dropped, recorded, and told (with acks=1), not closed: a stock client would
         // reconnect and send the same presence again.
         if (!r.ok) {
           const refusal = { code: r.code, reason: r.reason, doc: doc.name }
+          // Bytes that do not decode are malformed like any other message (RLY5).
+          if (r.code === ErrorCode.malformed) return refuse(refusal)
           session.record(refusal)
           if (info.acks) socket.send(encodeSyncError(r.code, r.reason))
         }
