@@ -99,6 +99,17 @@ for (const backend of testBackends()) {
       expect(await healthy()).toBe(true)
     })
 
+    it('[RLY16] a message over the size limit is audited as too_large for the store of the token that sent it', async () => {
+      const name = `store1/cart/${uuidv7()}`
+      const c = await rawClient(`${relay.wsUrl}/sync/${name}?token=${await relay.token({ sub: 'big-1' })}`)
+      await c.synced
+      c.sendRaw(new Uint8Array(1024 * 1024 + 10))
+      expect((await c.closed).code).toBe(CloseCode.tooLarge)
+      const rows = (await refusals(ErrorCode.tooLarge)).filter((r) => r.doc === name)
+      expect(rows).toHaveLength(1)
+      expect(rows[0]).toMatchObject({ store: 'store1', actor: 'terminal:big-1' })
+    })
+
     it('[RLY16] a missing token on /sync/{doc} is audited in the scope of the store the name targets; on /mux in the global log', async () => {
       const name = `store7/ticket/${uuidv7()}`
       const c = await rawClient(`${relay.wsUrl}/sync/${name}`)

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import type { DocName } from '@tally/schema'
+import { ErrorCode, type DocName } from '@tally/schema'
 import { analyzeStructs } from './update-analysis.ts'
 import { LoadedDoc } from './loaded-doc.ts'
+import { checkUpdate } from './write-check.ts'
 
 const ROOTS = ['lines', 'server', 'void'] as const
 
@@ -211,5 +212,37 @@ describe('queued updates', () => {
     expect(settled).toBe(true)
     // Once committed (and, here, never applied), nothing is assumed any more.
     expect(analyzeStructs(relay.ydoc, Y.decodeUpdate(first), relay.queued).adds).toBe(true)
+  })
+})
+
+describe('documents that already hold pending content', () => {
+  const name = { storeId: 's', kind: 'ticket', id: 'x' } as DocName
+  const terminal = { role: 'terminal', store: 's', sub: 't', exp: 2 ** 31 } as const
+
+  it('[RLY17] are checked by copy: an update building on the pending struct is not placed; one that lets it integrate is judged with it', () => {
+    const relay = new LoadedDoc('s/ticket/x', name)
+    // A row logged before the relay refused unplaceable structs: pending in the document.
+    const x = new Y.Doc()
+    x.clientID = 501
+    x.getMap('ticket').set('note', 'x')
+    const a = new Y.Doc()
+    a.clientID = 502
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(x))
+    let sv = Y.encodeStateVector(a)
+    a.getMap('ticket').set('note', 'a')
+    relay.applyCommitted(1, Y.encodeStateAsUpdate(a, sv), null)
+    expect(relay.ydoc.store.pendingStructs).not.toBeNull()
+
+    sv = Y.encodeStateVector(a)
+    a.getMap('ticket').set('note', 'a2')
+    const onPending = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(a, sv), 1 << 20, true, relay.queued)
+    expect(onPending.ok ? 'ok' : onPending.code).toBe(ErrorCode.missingDependency)
+
+    const unblock = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(x), 1 << 20, true, relay.queued)
+    expect(unblock.ok).toBe(true)
+    const other = new Y.Doc()
+    other.getMap('server').set('verdict', { status: 'accepted' })
+    const forbidden = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(other), 1 << 20, true, relay.queued)
+    expect(forbidden.ok ? 'ok' : forbidden.code).toBe(ErrorCode.forbiddenWrite)
   })
 })
