@@ -133,3 +133,52 @@ for (const backend of testBackends()) {
     })
   })
 }
+
+const DOOMED = 'store1/cart/0190a6a0-0000-7000-8000-000000000001'
+
+for (const backend of testBackends()) {
+  describe(`a bug on one connection on ${backend.name}`, () => {
+    let database: TestDatabase
+    let relay: TestRelay
+    beforeAll(async () => {
+      database = await backend.open()
+      // A log that throws synchronously (a bug, not a rejection) for one document.
+      relay = await startTestRelay({
+        database,
+        wrapLog: (log) => ({
+          ...log,
+          channel: log.channel,
+          append(batch) {
+            if (batch.some((b) => b.doc === DOOMED)) throw new Error('bug in append')
+            return log.append(batch)
+          },
+        }),
+      })
+    })
+    afterAll(async () => {
+      await relay.close()
+      await database.cleanup()
+    })
+
+    it('[RLY16] an unexpected error while serving one connection closes that connection only; the relay and others go on', async () => {
+      const token = await relay.token()
+      const doomed = await rawClient(`${relay.wsUrl}/sync/${DOOMED}?token=${token}&acks=1`)
+      await doomed.synced
+      const healthyName = `store1/cart/${uuidv7()}`
+      const fine = await rawClient(`${relay.wsUrl}/sync/${healthyName}?token=${token}&acks=1`)
+      await fine.synced
+      const { Doc, encodeStateAsUpdate } = await import('yjs')
+      const edit = () => {
+        const d = new Doc()
+        d.getMap('lines').set('x', 1)
+        return encodeStateAsUpdate(d)
+      }
+      doomed.sendUpdate(edit())
+      expect((await doomed.closed).code).toBe(CloseCode.serverRestart)
+      fine.sendUpdate(edit())
+      await fine.waitAcks(1)
+      expect((await fetch(`${relay.httpUrl}/healthz`)).status).toBe(200)
+      fine.close()
+    })
+  })
+}

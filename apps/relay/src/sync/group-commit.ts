@@ -52,6 +52,8 @@ export function createGroupCommitter(
     /** Called once per committed round, in round order, before any of its promises resolves. */
     onCommitted: (round: readonly Committed[]) => void
     onRound?: (size: number, latenciesMs: readonly number[]) => void
+    /** A bug while delivering a round (its updates are settled regardless): report it. */
+    onError?: (err: unknown) => void
   },
 ): GroupCommitter {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 1)
@@ -77,7 +79,13 @@ export function createGroupCommitter(
     const round = queue.slice(0, opts.maxBatch)
     queue = queue.slice(round.length)
     inFlight++
-    const appended = log.append(round.map((w) => w.input))
+    // A log that throws instead of rejecting must not throw out of this timer callback.
+    let appended: Promise<AppendResult[]>
+    try {
+      appended = log.append(round.map((w) => w.input))
+    } catch (err) {
+      appended = Promise.reject(err)
+    }
     const previous = delivered
     delivered = (async () => {
       let results: AppendResult[] | null = null
@@ -114,6 +122,9 @@ export function createGroupCommitter(
         for (const w of waiting) w()
       }
     })
+    // Handled here: an unhandled rejection would end the process; the next round still
+    // waits on `delivered` and ignores its failure.
+    delivered.catch((err: unknown) => opts.onError?.(err))
     // Another round may start while this one commits.
     kick()
   }
