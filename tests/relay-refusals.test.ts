@@ -64,11 +64,12 @@ for (const backend of testBackends()) {
       expect(r.reason).toContain(ErrorCode.tokenExpired)
     })
 
-    it("[RLY4] another store's document is refused with wrong_store, audited, nothing appended", async () => {
+    it("[RLY4] another store's document is refused with wrong_store, audited for both stores' admins, nothing appended", async () => {
       const name = `store2/cart/${uuidv7()}`
       const r = await closedWith(`${relay.wsUrl}/sync/${name}?token=${await relay.token({ store: 'store1' })}`)
       expect(r.code).toBe(CloseCode.forbidden)
-      expect(await auditFor(name, ErrorCode.wrongStore)).toHaveLength(1)
+      const rows = await auditFor(name, ErrorCode.wrongStore)
+      expect(rows.map((row) => row.store).sort()).toEqual(['store1', 'store2'])
       expect(await logRows(name)).toHaveLength(0)
     })
 

@@ -85,6 +85,12 @@ export function createRelay(deps: RelayDeps): Relay {
     jwtSecret: config.jwtSecret,
     maxMessageBytes: config.maxMessageBytes,
     terminals,
+    maxDocsPerSocket: config.maxDocsPerSocket,
+    awareness: {
+      maxBytes: config.maxAwarenessBytes,
+      clientsPerConnection: config.awarenessClientsPerConnection,
+      budget: createRateLimiter(config.awarenessBytesPerSecond, config.awarenessBurstBytes),
+    },
   }
 
   const core: RelayCore = {
@@ -127,20 +133,32 @@ export function createRelay(deps: RelayDeps): Relay {
       sockets = attachWebSockets(
         server,
         {
-          connect(url, req, socket) {
-            const token = url.searchParams.get('token')
-            const remote = req.socket.remoteAddress ?? ''
-            if (url.pathname === '/mux') return core.handleConnection(socket, { path: 'mux', token, acks: true, remote, store: url.searchParams.get('store') })
-            const docName = decodeURIComponent(url.pathname.slice('/sync/'.length))
-            return core.handleConnection(socket, { path: 'sync', docName, token, acks: url.searchParams.get('acks') === '1', remote })
+          connect(request, socket) {
+            const { endpoint, remote } = request
+            if (endpoint.path === 'mux') return core.handleConnection(socket, { path: 'mux', token: endpoint.token, acks: true, remote, store: request.url.searchParams.get('store') })
+            if (endpoint.path === 'sync') return core.handleConnection(socket, { path: 'sync', docName: endpoint.docName, token: endpoint.token, acks: endpoint.acks, remote })
+            return null
           },
           route: (url) => api.route(url),
-          onSilent(url, req) {
-            logger.info({ path: url.pathname, remote: req.socket.remoteAddress }, 'terminated a socket that answered no heartbeat')
+          onRefused(refusal) {
+            metrics.refusals.inc({ reason: refusal.code })
+            audit.add({
+              store: refusal.store,
+              actor: 'anonymous',
+              kind: 'refusal',
+              code: refusal.code,
+              doc: refusal.doc,
+              detail: { reason: refusal.reason, remote: refusal.remote, authenticated: false, stage: 'upgrade' },
+            })
           },
-          onTooLarge(url) {
-            metrics.refusals.inc({ reason: ErrorCode.tooLarge })
-            audit.add({ kind: 'refusal', code: ErrorCode.tooLarge, doc: url.pathname, detail: { reason: `message over ${config.maxMessageBytes} bytes` } })
+          onSilent(url, remote) {
+            logger.info({ path: url.pathname, remote }, 'terminated a socket that answered no heartbeat')
+          },
+          onError(err, where) {
+            // A bug, not input: logged loudly; only that connection was closed.
+            logger.error({ err, where }, 'websocket handler failed; connection closed')
+            metrics.refusals.inc({ reason: ErrorCode.internal })
+            audit.add({ kind: 'error', code: ErrorCode.internal, detail: { where, message: err instanceof Error ? err.message : String(err) } })
           },
         },
         config.maxMessageBytes,

@@ -16,6 +16,15 @@ export const DEFAULT_IDLE_UNLOAD_MS = 30_000
 export const DEFAULT_RATE_PER_SECOND = 500
 export const DEFAULT_RATE_BURST = 5_000
 export const DEFAULT_GROUP_COMMIT_MAX = 512
+/** Documents one connection may follow at once (a busy terminal holds hundreds). */
+export const DEFAULT_MAX_DOCS_PER_SOCKET = 5_000
+/** Largest awareness update (presence: a name, a cursor; never more than a few KiB honestly). */
+export const DEFAULT_MAX_AWARENESS_BYTES = 16 * 1024
+/** Awareness bytes one connection may send per second, and the burst above it: what a bystander can be sent. */
+export const DEFAULT_AWARENESS_BYTES_PER_SECOND = 32 * 1024
+export const DEFAULT_AWARENESS_BURST_BYTES = 128 * 1024
+/** Awareness client ids one connection may introduce per document (a client has one per document). */
+export const DEFAULT_AWARENESS_CLIENTS_PER_CONNECTION = 4
 export const DEFAULT_COMPACT_AFTER = 200
 export const DEFAULT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 export const DEFAULT_REPORT_TIME_ZONE = 'UTC'
@@ -73,6 +82,11 @@ export interface RelayConfig {
   readonly ratePerSecond: number
   readonly rateBurst: number
   readonly groupCommitMax: number
+  readonly maxDocsPerSocket: number
+  readonly maxAwarenessBytes: number
+  readonly awarenessBytesPerSecond: number
+  readonly awarenessBurstBytes: number
+  readonly awarenessClientsPerConnection: number
   /** Write a snapshot once a loaded document has this many log rows after its last one. */
   readonly compactAfter: number
   /** Run the projection worker inside the relay process. */
@@ -111,6 +125,11 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     ratePerSecond: DEFAULT_RATE_PER_SECOND,
     rateBurst: DEFAULT_RATE_BURST,
     groupCommitMax: DEFAULT_GROUP_COMMIT_MAX,
+    maxDocsPerSocket: DEFAULT_MAX_DOCS_PER_SOCKET,
+    maxAwarenessBytes: DEFAULT_MAX_AWARENESS_BYTES,
+    awarenessBytesPerSecond: DEFAULT_AWARENESS_BYTES_PER_SECOND,
+    awarenessBurstBytes: DEFAULT_AWARENESS_BURST_BYTES,
+    awarenessClientsPerConnection: DEFAULT_AWARENESS_CLIENTS_PER_CONNECTION,
     compactAfter: DEFAULT_COMPACT_AFTER,
     projector: true,
     webDist: undefined,
@@ -237,6 +256,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ratePerSecond: int(env, 'RATE_PER_SECOND', DEFAULT_RATE_PER_SECOND),
     rateBurst: int(env, 'RATE_BURST', DEFAULT_RATE_BURST),
     groupCommitMax: int(env, 'GROUP_COMMIT_MAX', DEFAULT_GROUP_COMMIT_MAX),
+    maxDocsPerSocket: int(env, 'MAX_DOCS_PER_SOCKET', DEFAULT_MAX_DOCS_PER_SOCKET),
+    maxAwarenessBytes: int(env, 'MAX_AWARENESS_BYTES', DEFAULT_MAX_AWARENESS_BYTES),
+    awarenessBytesPerSecond: int(env, 'AWARENESS_BYTES_PER_SECOND', DEFAULT_AWARENESS_BYTES_PER_SECOND),
+    awarenessBurstBytes: int(env, 'AWARENESS_BURST_BYTES', DEFAULT_AWARENESS_BURST_BYTES),
+    awarenessClientsPerConnection: int(env, 'AWARENESS_CLIENTS_PER_CONNECTION', DEFAULT_AWARENESS_CLIENTS_PER_CONNECTION),
     compactAfter: int(env, 'COMPACT_AFTER', DEFAULT_COMPACT_AFTER),
     heartbeatMs: int(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),

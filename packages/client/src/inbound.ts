@@ -10,6 +10,9 @@ import { parseSyncMessage, SyncStep } from './sync-message.ts'
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ErrorCode.rateLimited,
   ErrorCode.unavailable,
+  // The relay lacks what the entry builds on (out of order after a reconnect): resend later.
+  ErrorCode.missingDependency,
+  ErrorCode.tooManyDocuments,
   ErrorCode.internal,
   ErrorCode.tokenExpired,
   ErrorCode.badToken,

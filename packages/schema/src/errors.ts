@@ -14,6 +14,14 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   /** The connection does not read what it is sent; it reconnects and resyncs. */
   slowConsumer: 'slow_consumer',
+  /**
+   * The update builds on content the relay does not hold (yet): Yjs would keep it
+   * pending and place it wherever that content lands later, so it is not logged. "Not
+   * now": an honest client resends it once what it builds on has arrived.
+   */
+  missingDependency: 'missing_dependency',
+  /** A connection may follow at most so many documents; "not now" for the ones past it. */
+  tooManyDocuments: 'too_many_documents',
   unknownMessage: 'unknown_message',
   badRequest: 'bad_request',
   /** A JSON route was sent a body without `content-type: application/json` (REST 415). */
@@ -62,6 +70,8 @@ export function closeCodeFor(code: ErrorCode): CloseCode {
     case ErrorCode.rateLimited:
       return CloseCode.rateLimited
     case ErrorCode.slowConsumer:
+    case ErrorCode.missingDependency:
+    case ErrorCode.tooManyDocuments:
       return CloseCode.tryAgainLater
     case ErrorCode.malformed:
     case ErrorCode.unknownMessage:

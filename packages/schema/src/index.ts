@@ -5,9 +5,11 @@ export {
   cartDocName,
   formatDocName,
   isStoreId,
+  isUpdateId,
   isUuid,
   parseDocName,
   rosterDocName,
+  storeNamedIn,
   ticketDocName,
   visitDocName,
 } from './names.ts'

@@ -33,6 +33,29 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s)
 }
 
+/**
+ * An outbox update id: the client makes UUIDv7s; anything of 1-128 printable ASCII
+ * characters is accepted. Control characters (NUL above all: Postgres text cannot hold
+ * it) and unbounded lengths are refused where the id enters, not where it is stored.
+ */
+const UPDATE_ID_RE = /^[\x21-\x7e]{1,128}$/
+
+export function isUpdateId(s: string): boolean {
+  return UPDATE_ID_RE.test(s)
+}
+
+/**
+ * The store a document name starts with, when that is a valid store id, else null: for
+ * attributing a refusal of a name that did not parse (or came with no valid token) to
+ * the store it targeted.
+ */
+export function storeNamedIn(name: string | null | undefined): string | null {
+  if (!name) return null
+  const slash = name.indexOf('/')
+  const first = slash < 0 ? name : name.slice(0, slash)
+  return isStoreId(first) ? first : null
+}
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string }
 
 export function parseDocName(name: string): ParseResult<DocName> {

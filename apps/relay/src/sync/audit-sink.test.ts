@@ -47,5 +47,21 @@ for (const backend of testBackends()) {
       await sink.flush()
       expect(await row('bar-1')).toMatchObject({ connected: true, lastSeq: 5, lastError: null })
     })
+
+    it('[RLY18] a refusal naming a document with NUL bytes is stored (made storable), and a row that cannot be stored costs the others nothing', async () => {
+      const rows = async () => database.db.select().from(tables.audit).where(eq(tables.audit.store, 'nul'))
+      sink.add({ store: 'nul', kind: 'refusal', code: 'bad_doc_name', doc: 'nul/cart/\u0000x', detail: { reason: 'bad \u0000 name', lone: '\ud800', ['k\u0000']: 1 } })
+      // A row the table refuses whatever its text (kind is NOT NULL): the others still land.
+      sink.add({ store: 'nul', kind: null as unknown as string, code: 'broken' })
+      sink.add({ store: 'nul', kind: 'refusal', code: 'forbidden_write', doc: 'nul/ticket/1' })
+      await sink.flush()
+      const got = await rows()
+      expect(got.map((r) => r.kind).sort()).toEqual(['audit_row_failed', 'refusal', 'refusal'])
+      const named = got.find((r) => r.code === 'bad_doc_name')
+      expect(named?.doc).toBe('nul/cart/\ufffdx')
+      expect(named?.detail).toEqual({ reason: 'bad \ufffd name', lone: '\ufffd', 'k\ufffd': 1 })
+      expect(got.some((r) => r.code === 'forbidden_write')).toBe(true)
+      expect(got.find((r) => r.kind === 'audit_row_failed')?.code).toBe('broken')
+    })
   })
 }

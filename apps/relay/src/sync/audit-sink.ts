@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm'
 import { writeAudit, type AuditEntry, type Database } from '@tally/schema/db'
 import type { Logger } from 'pino'
+import { isRowError, storable } from './row-error.ts'
 
 export interface TerminalSeen {
   store: string
@@ -31,8 +32,35 @@ export function createAuditSink(database: Database, logger: Logger, intervalMs =
     const terms = [...seen.values()]
     entries = []
     seen = new Map()
-    if (batch.length > 0) await writeAudit(database.db, batch)
+    if (batch.length > 0) await writeEntries(batch)
     if (terms.length > 0) await writeTerminals(terms)
+  }
+
+  /**
+   * One statement for the batch; if one row cannot be stored, the others must still be:
+   * retry row by row, and for a row that still fails keep a record that it existed.
+   */
+  async function writeEntries(batch: AuditEntry[]): Promise<void> {
+    try {
+      await writeAudit(database.db, batch)
+      return
+    } catch (err) {
+      if (!isRowError(err)) throw err
+    }
+    for (const entry of batch) {
+      try {
+        await writeAudit(database.db, entry)
+      } catch (err) {
+        if (!isRowError(err)) throw err
+        logger.error({ err, kind: entry.kind, code: entry.code }, 'audit row could not be stored; writing its outline')
+        await writeAudit(database.db, {
+          store: entry.store ?? null,
+          kind: 'audit_row_failed',
+          code: entry.code ?? null,
+          detail: { kind: entry.kind, error: storable(err instanceof Error ? err.message : String(err)).slice(0, 200) },
+        })
+      }
+    }
   }
 
   /**
@@ -80,7 +108,7 @@ export function createAuditSink(database: Database, logger: Logger, intervalMs =
 
   return {
     add(entry) {
-      entries.push(entry)
+      entries.push(storableEntry(entry))
     },
     terminal(t) {
       const key = `${t.store}\u0000${t.terminalId}`
@@ -101,4 +129,39 @@ export function createAuditSink(database: Database, logger: Logger, intervalMs =
       await flush()
     },
   }
+}
+
+/** Most keys and elements kept per level of an audit detail; an attacker's payload is not an archive. */
+const DETAIL_MAX_ENTRIES = 50
+const TEXT_MAX = 2_000
+
+/**
+ * The entry with every string made storable (no NUL, no unpaired surrogate; bounded) and
+ * the detail reduced to plain JSON: the values come from hostile input (document names,
+ * ids, reasons quoting them) and one bad value must not cost the row.
+ */
+function storableEntry(e: AuditEntry): AuditEntry {
+  const text = (v: string | null | undefined) => (typeof v === 'string' ? storable(v.length > TEXT_MAX ? v.slice(0, TEXT_MAX) : v) : v)
+  return {
+    store: text(e.store),
+    actor: text(e.actor),
+    kind: text(e.kind) as string,
+    code: text(e.code),
+    doc: text(e.doc),
+    ...(e.detail !== undefined ? { detail: plainJson(e.detail, 0) as Record<string, unknown> } : {}),
+  }
+}
+
+function plainJson(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return storable(v.length > TEXT_MAX ? v.slice(0, TEXT_MAX) : v)
+  if (v === null || typeof v === 'boolean') return v
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v)
+  if (typeof v === 'bigint') return v.toString()
+  if (depth >= 4 || typeof v !== 'object') return v === undefined ? null : String(typeof v)
+  if (Array.isArray(v)) return v.slice(0, DETAIL_MAX_ENTRIES).map((x) => plainJson(x, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, DETAIL_MAX_ENTRIES)) {
+    if (x !== undefined) out[storable(k)] = plainJson(x, depth + 1)
+  }
+  return out
 }

@@ -114,6 +114,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         if (ownNotifications.size > 1000) ownNotifications.delete(ownNotifications.values().next().value as number)
       }
     },
+    onError: (err) => opts.logger.error({ err }, 'delivering a commit round failed'),
     onRound: (size, latencies) => {
       opts.metrics.appendBatchSize.observe(size)
       for (const l of latencies) opts.metrics.appendLatency.observe(l / 1000)

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createUpdateLog, type AppendInput, type UpdateLog } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { createGroupCommitter, type Committed } from './group-commit.ts'
+import { createGroupCommitter, RowRefusedError, type Committed } from './group-commit.ts'
 
 const backend = testBackends()[0]!
 
@@ -101,3 +101,31 @@ describe(`group commit on ${backend.name}`, () => {
     await committer.drain()
   })
 })
+
+for (const each of testBackends()) {
+  describe(`a bad row in a round on ${each.name}`, () => {
+    let database: TestDatabase
+    beforeAll(async () => {
+      database = await each.open()
+    })
+    afterAll(() => database.cleanup())
+
+    it('[RLY12] one update the log cannot store (a NUL in its id) is refused alone; every other update of its round commits', async () => {
+      const delivered: string[][] = []
+      const committer = createGroupCommitter(createUpdateLog(database, 'relay-nul'), {
+        maxBatch: 100,
+        onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
+      })
+      // Queued in one tick: one round.
+      const good1 = committer.append(input('a/cart/n1', 'ok-1'))
+      const bad = committer.append(input('b/cart/n2', 'bad\u0000id'))
+      const good2 = committer.append(input('c/cart/n3', 'ok-2'))
+      await expect(bad).rejects.toBeInstanceOf(RowRefusedError)
+      const [r1, r2] = await Promise.all([good1, good2])
+      expect(r1.seq).toBeGreaterThan(0)
+      expect(r2.seq).toBeGreaterThan(r1.seq)
+      expect(delivered).toEqual([['ok-1', 'ok-2']])
+      await committer.drain()
+    })
+  })
+}

@@ -10,6 +10,18 @@
  * arrived.
  */
 import type { AppendInput, AppendResult, UpdateLog } from '@tally/schema/db'
+import { isRowError } from './row-error.ts'
+
+/**
+ * The log refused this one update's row (a value the database cannot store): a refusal
+ * for its sender, not an outage. Resending the same bytes would fail the same way.
+ */
+export class RowRefusedError extends Error {
+  override readonly name = 'RowRefusedError'
+  constructor(override readonly cause: unknown) {
+    super(`the log cannot store this update: ${cause instanceof Error ? cause.message : String(cause)}`.slice(0, 200))
+  }
+}
 
 export interface Committed {
   input: AppendInput
@@ -40,6 +52,8 @@ export function createGroupCommitter(
     /** Called once per committed round, in round order, before any of its promises resolves. */
     onCommitted: (round: readonly Committed[]) => void
     onRound?: (size: number, latenciesMs: readonly number[]) => void
+    /** A bug while delivering a round (its updates are settled regardless): report it. */
+    onError?: (err: unknown) => void
   },
 ): GroupCommitter {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 1)
@@ -65,7 +79,13 @@ export function createGroupCommitter(
     const round = queue.slice(0, opts.maxBatch)
     queue = queue.slice(round.length)
     inFlight++
-    const appended = log.append(round.map((w) => w.input))
+    // A log that throws instead of rejecting must not throw out of this timer callback.
+    let appended: Promise<AppendResult[]>
+    try {
+      appended = log.append(round.map((w) => w.input))
+    } catch (err) {
+      appended = Promise.reject(err)
+    }
     const previous = delivered
     delivered = (async () => {
       let results: AppendResult[] | null = null
@@ -75,13 +95,24 @@ export function createGroupCommitter(
       } catch (err) {
         failure = err
       }
+      // One row the database cannot store (a value past what its column holds) must not
+      // fail every terminal's updates in the round: retry them one by one.
+      const rejected = new Map<Waiting, unknown>()
+      let kept: readonly Waiting[] = round
+      if (results === null && isRowError(failure)) {
+        const isolated = round.length > 1 ? await isolate(round, rejected) : { kept: [], results: [] }
+        if (round.length === 1) rejected.set(round[0] as Waiting, new RowRefusedError(failure))
+        kept = isolated.kept
+        results = isolated.results
+      }
       // A failure in the previous round's delivery is its own; this round still delivers.
       await previous.catch(() => {})
       if (results === null) {
         for (const w of round) w.reject(failure)
         return
       }
-      deliver(round, results)
+      for (const [w, err] of rejected) w.reject(err)
+      if (kept.length > 0) deliver(kept, results)
     })().finally(() => {
       inFlight--
       if (queue.length > 0) kick()
@@ -91,8 +122,27 @@ export function createGroupCommitter(
         for (const w of waiting) w()
       }
     })
+    // Handled here: an unhandled rejection would end the process; the next round still
+    // waits on `delivered` and ignores its failure.
+    delivered.catch((err: unknown) => opts.onError?.(err))
     // Another round may start while this one commits.
     kick()
+  }
+
+  /** Append each update of a failed round on its own; the ones that fail again are rejected. */
+  async function isolate(round: readonly Waiting[], rejected: Map<Waiting, unknown>): Promise<{ kept: Waiting[]; results: AppendResult[] }> {
+    const kept: Waiting[] = []
+    const results: AppendResult[] = []
+    for (const w of round) {
+      try {
+        const [r] = await log.append([w.input])
+        kept.push(w)
+        results.push(r as AppendResult)
+      } catch (err) {
+        rejected.set(w, isRowError(err) ? new RowRefusedError(err) : err)
+      }
+    }
+    return { kept, results }
   }
 
   function deliver(round: readonly Waiting[], results: readonly AppendResult[]): void {

@@ -5,6 +5,7 @@
 import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import type { DocName } from '@tally/schema'
+import { QueuedStructs, type PlacedRange } from './queued-structs.ts'
 
 /**
  * Encoded messages shared by every subscriber of one relayed update, keyed by wire
@@ -76,41 +77,23 @@ export class LoadedDoc {
     return this.aware ? [...this.aware.getStates().keys()] : []
   }
 
-  /** Per client, the clock queued updates extend the document's state to (null: none queued). */
-  private queued: Map<number, number> | null = null
-  private queuedCommits: Promise<unknown> = Promise.resolve()
+  /** Accepted updates on their way to the log, for the write check of the ones after them. */
+  readonly queued = new QueuedStructs((client) => Y.getState(this.ydoc.store, client))
 
   /** Clock up to which this document has the client's structs, committed or queued for the log. */
-  readonly knownState = (client: number): number => {
-    const committed = Y.getState(this.ydoc.store, client)
-    const queued = this.queued?.get(client)
-    return queued !== undefined && queued > committed ? queued : committed
-  }
+  readonly knownState = (client: number): number => this.queued.known(client)
 
   /**
-   * Record an update queued for the log, so a resend arriving before it commits is
-   * recognised as nothing new. Only structs contiguous with what is known extend it.
+   * Record an update accepted for the log with the structs the check placed, so the next
+   * update can build on it before it commits and a resend is recognised as nothing new.
    */
-  noteQueued(structs: ReadonlyArray<{ id: Y.ID; length: number }>, committed: Promise<unknown>): void {
-    const queued = (this.queued ??= new Map())
-    for (const s of structs) {
-      if (s instanceof Y.Skip) continue
-      const have = this.knownState(s.id.client)
-      if (s.id.clock <= have && s.id.clock + s.length > have) queued.set(s.id.client, s.id.clock + s.length)
-    }
-    const tail = Promise.all([this.queuedCommits, committed])
-    this.queuedCommits = tail
-    const settle = () => {
-      if (this.queuedCommits === tail) this.queued = null
-    }
-    tail.then(settle, settle)
-    // A failed commit leaves nothing queued to rely on.
-    committed.catch(() => (this.queued = null))
+  noteQueued(placed: readonly PlacedRange[], bytes: Uint8Array, committed: Promise<unknown>): void {
+    this.queued.add(placed, bytes, committed)
   }
 
   /** Resolves when every update queued so far has committed; rejects if one failed. */
   queuedSettled(): Promise<unknown> {
-    return this.queuedCommits
+    return this.queued.settled()
   }
 
   /** Apply a committed log row; a row that does not apply is reported, never fatal. */

@@ -4,8 +4,9 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { applyAwarenessUpdate } from 'y-protocols/awareness'
-import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, type MuxAck, type MuxFrame } from '@tally/schema'
+import { ErrorCode, Mux, decodeMux, encodeBatch, encodeMux, isUpdateId, type MuxAck, type MuxFrame } from '@tally/schema'
+import { applyAwareness, budgetKey } from './awareness-guard.ts'
+import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { syncStep1, syncStep2, syncUpdate } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
@@ -126,8 +127,23 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     }
     const out: Uint8Array[] = []
     const ok: Array<{ doc: LoadedDoc; stateVector: Uint8Array }> = []
+    // Past the per-connection cap, new documents are refused one by one ("not now": the
+    // client may drop some and ask again); the audit gets one row for the frame, not one each.
+    let room = deps.maxDocsPerSocket - docs.size
+    let over = 0
+    const admitted = entries.filter((e) => {
+      if (docs.has(e.doc)) return true
+      if (room > 0) {
+        room--
+        return true
+      }
+      over++
+      out.push(errorFrame({ code: ErrorCode.tooManyDocuments, reason: `a connection follows at most ${deps.maxDocsPerSocket} documents`, doc: e.doc }))
+      return false
+    })
+    if (over > 0) session.record({ code: ErrorCode.tooManyDocuments, reason: `${over} documents past the cap of ${deps.maxDocsPerSocket} refused` })
     await Promise.all(
-      entries.map(async (e) => {
+      admitted.map(async (e) => {
         const parsed = session.parseName(e.doc)
         if (!parsed.ok) {
           session.record(parsed.refusal)
@@ -177,7 +193,12 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   function submitUpdate(doc: LoadedDoc, frame: Extract<MuxFrame, { type: typeof Mux.update }>): void {
     const out = session.submit(doc, frame.update, frame.updateId || null, subscriber)
     if (!out.ok) return refuse({ ...out.refusal, updateId: frame.updateId })
-    out.done.then((r) => ack(doc, frame.updateId, r.seq), failed)
+    out.done.then(
+      (r) => ack(doc, frame.updateId, r.seq),
+      (err: unknown) =>
+        // The log refused this update's row alone: a refusal of the entry, not an outage.
+        err instanceof RowRefusedError ? refuse({ code: ErrorCode.badRequest, reason: err.message, doc: doc.name, updateId: frame.updateId }) : failed(err),
+    )
   }
 
   /**
@@ -200,6 +221,10 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         return
       }
       case Mux.update: {
+        // Checked where it enters: the id goes to a text column and into audit rows.
+        if (frame.updateId !== '' && !isUpdateId(frame.updateId)) {
+          return refuse({ code: ErrorCode.badRequest, reason: 'update id must be 1-128 printable ASCII characters', doc: frame.doc, updateId: frame.updateId })
+        }
         const doc = docs.get(frame.doc)
         if (doc) return submitUpdate(doc, frame)
         return subscribeOne(frame.doc, frame.updateId).then((loaded) => {
@@ -225,7 +250,9 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
       }
       case Mux.awareness: {
         const doc = docs.get(frame.doc)
-        if (doc) applyAwarenessUpdate(doc.awareness, frame.update, subscriber)
+        if (!doc) return
+        const r = applyAwareness(doc, frame.update, subscriber, deps.awareness)
+        if (!r.ok) refuse({ code: r.code, reason: r.reason, doc: doc.name })
         return
       }
       case Mux.ping:
@@ -250,6 +277,10 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
 
   /** An update for a document not yet subscribed: subscribe implicitly (no answer sent). */
   async function subscribeOne(name: string, updateId: string): Promise<LoadedDoc | undefined> {
+    if (docs.size >= deps.maxDocsPerSocket) {
+      refuse({ code: ErrorCode.tooManyDocuments, reason: `a connection follows at most ${deps.maxDocsPerSocket} documents`, doc: name, updateId })
+      return undefined
+    }
     const parsed = session.parseName(name)
     if (!parsed.ok) {
       refuse({ ...parsed.refusal, updateId })
@@ -288,11 +319,15 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     },
     handleHeard: () => deps.terminals.heard(session),
     handleSilent: () => recordSilent(session),
+    handleTooLarge(limit) {
+      session.tooLarge(limit)
+    },
     handleClose() {
       session.closed = true
       run(async () => {
         for (const doc of docs.values()) deps.registry.unsubscribe(doc, subscriber)
         docs.clear()
+        deps.awareness.budget.drop(budgetKey(subscriber))
         session.end()
       })
     },

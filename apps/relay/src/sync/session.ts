@@ -2,11 +2,12 @@
  * What both protocols share for one connection: authentication, the rate limit, token
  * expiry, refusals (typed error, audit row, metric) and submitting updates.
  */
-import { ErrorCode, closeCodeFor, parseDocName, type DocName } from '@tally/schema'
+import { ErrorCode, closeCodeFor, parseDocName, storeNamedIn, type DocName } from '@tally/schema'
 import { actorOf, isExpired, verifyToken, type Claims } from '../auth.ts'
 import type { RateLimiter } from '../rate-limit.ts'
 import type { RelayMetrics } from '../metrics.ts'
 import type { AuditSink } from './audit-sink.ts'
+import type { AwarenessLimits } from './awareness-guard.ts'
 import type { DocRegistry } from './doc-registry.ts'
 import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
 import type { TerminalBoard } from './terminal-board.ts'
@@ -28,6 +29,9 @@ export interface SessionDeps {
   maxMessageBytes: number
   /** Live terminals; writes their connected/disconnected presence. */
   terminals: TerminalBoard
+  /** Documents one connection may follow at once. */
+  maxDocsPerSocket: number
+  awareness: AwarenessLimits
 }
 
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
@@ -43,6 +47,8 @@ export class Session {
     readonly deps: SessionDeps,
     readonly socket: Socket,
     readonly remote: string,
+    /** The document the connection's URL names (`/sync/{doc}`): whose admin sees its refusals before a token is read. */
+    readonly docHint: string | null = null,
   ) {}
 
   get actor(): string {
@@ -52,7 +58,7 @@ export class Session {
   async authenticate(token: string | null): Promise<boolean> {
     const r = await verifyToken(this.deps.jwtSecret, token)
     if (!r.ok) {
-      this.fatal({ code: r.code, reason: r.reason })
+      this.fatal({ code: r.code, reason: r.reason, ...(this.docHint !== null ? { doc: this.docHint } : {}) })
       return false
     }
     this.claims = r.claims
@@ -73,7 +79,7 @@ export class Session {
       this.fatal({ code: ErrorCode.tooLarge, reason: `message of ${byteLength} bytes exceeds ${this.deps.maxMessageBytes}` })
       return false
     }
-    const rate = this.deps.limiter.take(this.claims.sub)
+    const rate = this.deps.limiter.take(rateKey(this.claims))
     if (!rate.ok) {
       // Closing (not refusing the update) makes the client back off and resend: nothing lost.
       this.fatal({ code: ErrorCode.rateLimited, reason: `rate limit exceeded; retry in ${rate.retryAfterMs} ms` })
@@ -98,7 +104,7 @@ export class Session {
    */
   submit(doc: LoadedDoc, update: Uint8Array, updateId: string | null, origin: Subscriber): { ok: false; refusal: Refusal } | { ok: true; done: Promise<SubmitOutcome> } {
     const claims = this.claims as Claims
-    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null, doc.knownState)
+    const check = checkUpdate(doc.ydoc, doc.parsed, claims, update, this.deps.maxMessageBytes, updateId !== null, doc.queued)
     if (!check.ok) return { ok: false, refusal: { code: check.code, reason: check.reason, doc: doc.name, updateId: updateId ?? '' } }
     const finish = (seq: number): SubmitOutcome => {
       if (claims.role === 'terminal') this.deps.audit.terminal({ store: claims.store, terminalId: claims.sub, lastSeq: seq })
@@ -109,25 +115,46 @@ export class Session {
     // once everything queued for the document is durable.
     if (check.empty && updateId === null) return { ok: true, done: doc.queuedSettled().then(() => finish(doc.lastSeq)) }
     const committed = this.deps.registry.submit(doc, update, { actor: this.actor, updateId, origin })
-    // Only updates without an id can come back as a resend the log cannot recognise (a
-    // stock client's step 2); with an id the log deduplicates, and nobody else can hold
-    // the content before it commits.
-    if (check.decoded && updateId === null) doc.noteQueued(check.decoded.structs, committed)
+    // What the check placed is noted until it commits: the next update may build on it
+    // (a pipelining client), and a resend of it adds nothing.
+    if (check.placed) doc.noteQueued(check.placed, update, committed)
     return { ok: true, done: committed.then((r) => finish(r.seq)) }
   }
 
-  /** Record a refusal: metric and audit row. The caller tells the client. */
+  /**
+   * Record a refusal: metric and audit row. The caller tells the client. The row goes to
+   * the token's store and to the store the document names, if that is another one (an
+   * attempt on store B with store A's token is for both admins to see); with neither,
+   * to the operator's global log (store null).
+   */
   record(refusal: Refusal): void {
     this.deps.metrics.refusals.inc({ reason: refusal.code })
-    this.deps.audit.add({
-      store: this.claims?.store ?? null,
-      actor: this.actor,
-      kind: 'refusal',
-      code: refusal.code,
-      doc: refusal.doc ?? null,
-      detail: { reason: refusal.reason, remote: this.remote, ...(refusal.updateId ? { updateId: refusal.updateId } : {}) },
-    })
+    const doc = refusal.doc ?? this.docHint
+    const stores = refusalStores(this.claims?.store ?? null, doc)
+    for (const store of stores) {
+      this.deps.audit.add({
+        store,
+        actor: this.actor,
+        kind: 'refusal',
+        code: refusal.code,
+        doc: doc ?? null,
+        detail: {
+          reason: refusal.reason,
+          remote: this.remote,
+          authenticated: this.claims !== null,
+          ...(this.claims && this.claims.store !== store ? { tokenStore: this.claims.store } : {}),
+          ...(refusal.updateId ? { updateId: refusal.updateId } : {}),
+        },
+      })
+    }
     this.deps.logger.info({ actor: this.actor, ...refusal }, 'refused')
+  }
+
+  /** ws closed the socket itself (1009) on a message over the limit: record it with this connection's store. */
+  tooLarge(limit: number, doc: string | null = null): void {
+    if (this.closed) return
+    this.record({ code: ErrorCode.tooLarge, reason: `message over ${limit} bytes`, ...(doc !== null ? { doc } : {}) })
+    this.closed = true
   }
 
   /** Refuse and end the connection with the refusal's close code. */
@@ -147,6 +174,21 @@ export class Session {
     if (this.claims.role === 'terminal') this.deps.terminals.close(this)
     this.claims = null
   }
+}
+
+/** Rate budgets are per token subject within its store and role: store A's `terminal-1` is not store B's. */
+export function rateKey(claims: Claims): string {
+  return `${claims.store}\u0000${claims.role}\u0000${claims.sub}`
+}
+
+/** Which audit scopes a refusal belongs to: the token's store, the named store, or the global log (null). */
+export function refusalStores(tokenStore: string | null, doc: string | null | undefined): Array<string | null> {
+  const named = storeNamedIn(doc)
+  const out: Array<string | null> = []
+  if (tokenStore !== null) out.push(tokenStore)
+  if (named !== null && named !== tokenStore) out.push(named)
+  if (out.length === 0) out.push(null)
+  return out
 }
 
 /**

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import type { DocName } from '@tally/schema'
-import { analyzeUpdate } from './write-check.ts'
+import { ErrorCode, type DocName } from '@tally/schema'
+import { analyzeStructs } from './update-analysis.ts'
 import { LoadedDoc } from './loaded-doc.ts'
+import { checkUpdate } from './write-check.ts'
 
 const ROOTS = ['lines', 'server', 'void'] as const
 
@@ -100,15 +101,17 @@ describe('write check analysis', () => {
           // against the relay's vector, with every deletion it ever saw).
           const update = fullState ? Y.encodeStateAsUpdate(terminal, Y.encodeStateVector(relay)) : Y.encodeStateAsUpdate(terminal, before)
           const want = byCopy(relay, update)
-          const got = analyzeUpdate(relay, Y.decodeUpdate(update))
+          const got = analyzeStructs(relay, Y.decodeUpdate(update))
           expect({ adds: got.adds, roots: [...got.roots].sort() }).toEqual({ adds: want.adds, roots: [...want.roots].sort() })
+          // An honest update built on what the relay holds is always placed.
+          expect(got.unplaced).toBeNull()
         },
       ),
       { numRuns: 400, seed: 20261125 },
     )
   })
 
-  it('[RLY11] an update that depends on content the relay lacks touches no root, as a copy shows', () => {
+  it('[RLY17] an update that depends on content the relay lacks changes nothing today but is not placed: the check says so instead of "no root"', () => {
     const a = new Y.Doc({ guid: 'a' })
     a.getMap('server').set('verdict', new Y.Map())
     const first = Y.encodeStateAsUpdate(a)
@@ -116,11 +119,16 @@ describe('write check analysis', () => {
     ;(a.getMap('server').get('verdict') as Y.Map<string>).set('status', 'accepted')
     const second = Y.encodeStateAsUpdate(a, before)
     const relay = new Y.Doc({ guid: 'relay' })
-    // The relay has not got `first`: `second` is pending there and changes nothing yet.
+    // The relay has not got `first`: a copy shows `second` pending, changing nothing yet,
+    // but it writes into `server` the moment `first` arrives.
     expect(byCopy(relay, second).roots.size).toBe(0)
-    expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual([])
+    const early = analyzeStructs(relay, Y.decodeUpdate(second))
+    expect(early.unplaced).not.toBeNull()
+    expect(early.placed).toEqual([])
     Y.applyUpdate(relay, first)
-    expect([...analyzeUpdate(relay, Y.decodeUpdate(second)).roots]).toEqual(['server'])
+    const later = analyzeStructs(relay, Y.decodeUpdate(second))
+    expect(later.unplaced).toBeNull()
+    expect([...later.roots]).toEqual(['server'])
   })
 })
 
@@ -136,7 +144,7 @@ describe('long chains', () => {
       items.insert(i, [i])
       terminal.getMap('lines').set('qty', i)
     }
-    const honest = analyzeUpdate(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, before)))
+    const honest = analyzeStructs(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, before)))
     expect([...honest.roots].sort()).toEqual(['items', 'lines'])
     Y.applyUpdate(relay, Y.encodeStateAsUpdate(terminal, before))
     const mid = Y.encodeStateVector(terminal)
@@ -146,7 +154,7 @@ describe('long chains', () => {
       log.insert(i, [i])
       terminal.getMap('lines').set('qty', i)
     }
-    const hostile = analyzeUpdate(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, mid)))
+    const hostile = analyzeStructs(relay, Y.decodeUpdate(Y.encodeStateAsUpdate(terminal, mid)))
     expect([...hostile.roots].sort()).toEqual(['lines', 'server'])
   })
 
@@ -170,7 +178,7 @@ describe('long chains', () => {
         ),
     )
     const forged = { structs, ds: { clients: new Map() } } as unknown as ReturnType<typeof Y.decodeUpdate>
-    const got = analyzeUpdate(new Y.Doc({ guid: 'relay' }), forged)
+    const got = analyzeStructs(new Y.Doc({ guid: 'relay' }), forged)
     expect([...got.roots]).toEqual(['server'])
   })
 })
@@ -186,11 +194,15 @@ describe('queued updates', () => {
     const second = Y.encodeStateAsUpdate(a, sv1)
     let commit!: () => void
     const committed = new Promise<void>((r) => (commit = r))
-    // `second` alone does not continue the document: noting it must not hide `first`.
-    relay.noteQueued(Y.decodeUpdate(second).structs, committed)
-    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(true)
-    relay.noteQueued(Y.decodeUpdate(first).structs, committed)
-    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(false)
+    // `second` alone does not continue the document: it is not placed, so nothing of it
+    // is noted, and `first` still adds.
+    const placedSecond = analyzeStructs(relay.ydoc, Y.decodeUpdate(second), relay.queued)
+    expect(placedSecond.unplaced).not.toBeNull()
+    expect(placedSecond.placed).toEqual([])
+    relay.noteQueued(placedSecond.placed, second, committed)
+    expect(analyzeStructs(relay.ydoc, Y.decodeUpdate(first), relay.queued).adds).toBe(true)
+    relay.noteQueued(analyzeStructs(relay.ydoc, Y.decodeUpdate(first), relay.queued).placed, first, committed)
+    expect(analyzeStructs(relay.ydoc, Y.decodeUpdate(first), relay.queued).adds).toBe(false)
     let settled = false
     void relay.queuedSettled().then(() => (settled = true))
     await Promise.resolve()
@@ -199,6 +211,38 @@ describe('queued updates', () => {
     await relay.queuedSettled()
     expect(settled).toBe(true)
     // Once committed (and, here, never applied), nothing is assumed any more.
-    expect(analyzeUpdate(relay.ydoc, Y.decodeUpdate(first), relay.knownState).adds).toBe(true)
+    expect(analyzeStructs(relay.ydoc, Y.decodeUpdate(first), relay.queued).adds).toBe(true)
+  })
+})
+
+describe('documents that already hold pending content', () => {
+  const name = { storeId: 's', kind: 'ticket', id: 'x' } as DocName
+  const terminal = { role: 'terminal', store: 's', sub: 't', exp: 2 ** 31 } as const
+
+  it('[RLY17] are checked by copy: an update building on the pending struct is not placed; one that lets it integrate is judged with it', () => {
+    const relay = new LoadedDoc('s/ticket/x', name)
+    // A row logged before the relay refused unplaceable structs: pending in the document.
+    const x = new Y.Doc()
+    x.clientID = 501
+    x.getMap('ticket').set('note', 'x')
+    const a = new Y.Doc()
+    a.clientID = 502
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(x))
+    let sv = Y.encodeStateVector(a)
+    a.getMap('ticket').set('note', 'a')
+    relay.applyCommitted(1, Y.encodeStateAsUpdate(a, sv), null)
+    expect(relay.ydoc.store.pendingStructs).not.toBeNull()
+
+    sv = Y.encodeStateVector(a)
+    a.getMap('ticket').set('note', 'a2')
+    const onPending = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(a, sv), 1 << 20, true, relay.queued)
+    expect(onPending.ok ? 'ok' : onPending.code).toBe(ErrorCode.missingDependency)
+
+    const unblock = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(x), 1 << 20, true, relay.queued)
+    expect(unblock.ok).toBe(true)
+    const other = new Y.Doc()
+    other.getMap('server').set('verdict', { status: 'accepted' })
+    const forbidden = checkUpdate(relay.ydoc, name, terminal, Y.encodeStateAsUpdate(other), 1 << 20, true, relay.queued)
+    expect(forbidden.ok ? 'ok' : forbidden.code).toBe(ErrorCode.forbiddenWrite)
   })
 })

@@ -5,8 +5,10 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
-import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { ErrorCode, YMessage, encodeSyncAck, encodeSyncError } from '@tally/schema'
+import { applyAwareness, budgetKey } from './awareness-guard.ts'
+import { RowRefusedError } from './group-commit.ts'
 import { memoized, type LoadedDoc, type Subscriber } from './loaded-doc.ts'
 import { ySync, syncStep1, syncStep2, syncUpdate, yAwareness } from './messages.ts'
 import { serial, Session, type Refusal, type SessionDeps, type Socket } from './session.ts'
@@ -21,6 +23,8 @@ export interface Connection {
   handleHeard?(): void
   /** The peer answered no heartbeat; the socket is being terminated (handleClose follows). */
   handleSilent?(): void
+  /** The transport refused a message over `limit` bytes and closed the socket (1009). */
+  handleTooLarge(limit: number): void
 }
 
 let nextId = 1
@@ -30,7 +34,7 @@ export function handleSyncConnection(
   socket: Socket,
   info: { docName: string; token: string | null; acks: boolean; remote: string },
 ): Connection {
-  const session = new Session(deps, socket, info.remote)
+  const session = new Session(deps, socket, info.remote, info.docName)
   let doc: LoadedDoc | null = null
   const subscriber: Subscriber = {
     id: nextId++,
@@ -43,6 +47,8 @@ export function handleSyncConnection(
   })
 
   const failed = (err: unknown) => {
+    // The log refused this update's row alone: a refusal, not an outage to retry.
+    if (err instanceof RowRefusedError) return refuse({ code: ErrorCode.badRequest, reason: err.message, doc: info.docName })
     deps.logger.error({ err }, 'append failed')
     session.fatal({ code: ErrorCode.unavailable, reason: 'the log is unavailable; retry' })
   }
@@ -94,9 +100,19 @@ export function handleSyncConnection(
         }, failed)
         return
       }
-      case YMessage.awareness:
-        applyAwarenessUpdate(doc.awareness, decoding.readVarUint8Array(d), subscriber)
+      case YMessage.awareness: {
+        const r = applyAwareness(doc, decoding.readVarUint8Array(d), subscriber, deps.awareness)
+        // Dropped, recorded, and told (with acks=1), not closed: a stock client would
+        // reconnect and send the same presence again.
+        if (!r.ok) {
+          const refusal = { code: r.code, reason: r.reason, doc: doc.name }
+          // Bytes that do not decode are malformed like any other message (RLY5).
+          if (r.code === ErrorCode.malformed) return refuse(refusal)
+          session.record(refusal)
+          if (info.acks) socket.send(encodeSyncError(r.code, r.reason))
+        }
         return
+      }
       case YMessage.queryAwareness:
         socket.send(yAwareness(encodeAwarenessUpdate(doc.awareness, doc.awarenessClients())))
         return
@@ -124,10 +140,14 @@ export function handleSyncConnection(
     },
     handleHeard: () => deps.terminals.heard(session),
     handleSilent: () => recordSilent(session),
+    handleTooLarge(limit) {
+      session.tooLarge(limit, info.docName)
+    },
     handleClose() {
       session.closed = true
       run(async () => {
         if (doc) deps.registry.unsubscribe(doc, subscriber)
+        deps.awareness.budget.drop(budgetKey(subscriber))
         session.end()
       })
     },
