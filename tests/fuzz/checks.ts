@@ -1,0 +1,97 @@
+/**
+ * The promises checked after every hostile batch, and a ledger of the first input that
+ * broke each. A broken promise does not stop the run (the other promises are still
+ * worth checking on the next batches) unless the relay is gone; the test fails at the
+ * end with every broken promise, its first input and the seed.
+ *
+ *  FZ1  the relay never exits (the process is alive, /healthz answers)
+ *  FZ2  no forbidden root ever changes (relay copy and log; forbidden-roots.ts)
+ *  FZ3  every refusal has an audit row an admin of that store can see, or an operator
+ *       log row for anonymous ones (audit-check.ts)
+ *  FZ4  the projection never stops for other documents (honest sales of both stores
+ *       are projected)
+ *  FZ5  valid traffic beside it is never lost (every acknowledged honest sale is in the log)
+ *  RLY5 every answer is typed (observe.ts)
+ */
+import { unaudited, type Observed } from './audit-check.ts'
+import { forbiddenChanges, type DocTarget } from './forbidden-roots.ts'
+import type { FuzzRun } from './fuzz-config.ts'
+import type { Honest } from './honest.ts'
+import type { RelayHost } from './host.ts'
+
+export const PROMISES = {
+  FZ1: 'FZ1 the relay never exits',
+  FZ2: 'FZ2 no forbidden root ever changes',
+  FZ3: 'FZ3 every refusal has an audit row its store (or the operator) can see',
+  FZ4: 'FZ4 the projection never stops for other documents',
+  FZ5: 'FZ5 valid traffic beside it is never lost',
+  RLY5: 'RLY5 every answer to hostile input is typed',
+} as const
+export type PromiseId = keyof typeof PROMISES
+
+export class RelayGone extends Error {}
+
+export class Ledger {
+  private readonly first = new Map<PromiseId, { batch: number; input: string; details: string[] }>()
+  private batches = 0
+
+  constructor(
+    private readonly run: FuzzRun,
+    private readonly host: RelayHost,
+  ) {}
+
+  /** Record a batch's broken promises; throws RelayGone once the relay has exited. */
+  record(input: string, broken: ReadonlyArray<{ id: PromiseId; detail: string }>): void {
+    const batch = ++this.batches
+    for (const b of broken) {
+      const have = this.first.get(b.id)
+      if (!have) this.first.set(b.id, { batch, input, details: [b.detail] })
+      else if (have.batch === batch && have.details.length < 8) have.details.push(b.detail)
+    }
+    if (broken.some((b) => b.id === 'FZ1') || this.host.exitInfo()) throw new RelayGone('the relay is gone')
+  }
+
+  /** Throw with every broken promise (or do nothing when all held). */
+  assertHeld(): void {
+    if (this.first.size === 0) return
+    const parts = [...this.first.entries()].map(
+      ([id, f]) => `${PROMISES[id]} — first in batch ${f.batch}\n    input: ${f.input}\n    ${f.details.map((d) => `- ${d}`).join('\n    ')}`,
+    )
+    throw new Error(`${this.run.tag([...this.first.keys()].join(', '))} after ${this.batches} batch(es):\n  ${parts.join('\n  ')}`)
+  }
+}
+
+export interface World {
+  readonly host: RelayHost
+  readonly honest: Honest
+  /** Documents whose forbidden roots are watched. */
+  readonly targets: readonly DocTarget[]
+}
+
+/** Run the after-batch checks; what broke, by promise. */
+export async function checkBatch(
+  world: World,
+  batch: { mark: number; observed: readonly Observed[]; problems?: ReadonlyArray<{ id: PromiseId; detail: string }>; audit?: boolean },
+): Promise<Array<{ id: PromiseId; detail: string }>> {
+  const { host, honest } = world
+  const broken: Array<{ id: PromiseId; detail: string }> = [...(batch.problems ?? [])]
+  const health = await host.health()
+  if (health) return [...broken, { id: 'FZ1', detail: health }]
+  try {
+    await honest.sellRound()
+    await honest.sellOther()
+  } catch (err) {
+    broken.push({ id: 'FZ5', detail: `an honest sale was not acknowledged: ${(err as Error).message}` })
+  }
+  const v = await honest.verify()
+  for (const l of v.lost) broken.push({ id: 'FZ5', detail: l })
+  for (const u of v.unprojected) {
+    const why = host.stderr().split('\n').filter((l) => l.includes('projection')).slice(-2).join(' | ').slice(0, 600)
+    broken.push({ id: 'FZ4', detail: `${u}${why ? `; the projection logged: ${why}` : ''}` })
+  }
+  for (const t of world.targets) for (const c of await forbiddenChanges(host, t)) broken.push({ id: 'FZ2', detail: c })
+  if (batch.audit !== false) for (const u of await unaudited(host, batch.mark, batch.observed)) broken.push({ id: 'FZ3', detail: u })
+  const after = await host.health()
+  if (after) broken.push({ id: 'FZ1', detail: after })
+  return broken
+}
