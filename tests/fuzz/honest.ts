@@ -61,7 +61,7 @@ export interface Honest {
   /** A sale of the other store through the mux client: the projection's sentinel. */
   sellOther(): Promise<HonestSale>
   /** Acknowledged sales missing from the log (`lost`), or not projected within the bound (`unprojected`). */
-  verify(): Promise<{ lost: string[]; unprojected: string[] }>
+  verify(projectionWaitMs?: number): Promise<{ lost: string[]; unprojected: string[] }>
   close(): Promise<void>
 }
 
@@ -122,7 +122,7 @@ export async function startHonest(host: RelayHost): Promise<Honest> {
       await Promise.all([sellMux(here, 'store1', 'honest-mux'), sellStock()])
     },
     sellOther: () => sellMux(other, 'store2', 'honest-other'),
-    async verify() {
+    async verify(projectionWaitMs = WAIT_MS) {
       const lost: string[] = []
       const unprojected: string[] = []
       for (const s of acked.slice(verifiedLog)) {
@@ -138,12 +138,12 @@ export async function startHonest(host: RelayHost): Promise<Honest> {
         await poll(async () => {
           have = new Set((await host.tickets(want)).map((t) => t.id))
           return have.size === want.length
-        }, 'every acknowledged sale to be projected')
+        }, 'every acknowledged sale to be projected', projectionWaitMs)
       } catch {
         const progress = await host.progress()
         const missing = acked.filter((s) => !have.has(s.ticketId))
         unprojected.push(
-          `${missing.length} acknowledged sale(s) not projected within ${WAIT_MS} ms (checkpoint ${progress.checkpoint}, log head ${progress.head}): ${missing.map((s) => `${s.via} ${s.doc}`).join(', ')}`,
+          `${missing.length} acknowledged sale(s) not projected within ${projectionWaitMs} ms (checkpoint ${progress.checkpoint}, log head ${progress.head}): ${missing.map((s) => `${s.via} ${s.doc}`).join(', ')}`,
         )
       }
       return { lost, unprojected }

@@ -45,7 +45,7 @@ for (const backend of testBackends()) {
     it('[FZ1][FZ3][FZ4][FZ5][RLY5] hostile upgrade paths, query strings and tokens never stop the relay, each refusal is audited, honest sales go on', async () => {
       const w = await world.get()
       await fuzzBatches(w, { suite: 'wire-upgrade', file: 'wire.test.ts', ruleId: 'upgrade paths', runs: 10, batch: 8, arb: upgradeInput, one: (input, label) => hit(w, input, label) })
-    })
+    }, 180_000)
 
     it('[RLY5][FZ1][FZ3][FZ4][FZ5] raw /sync and /mux frames (random bytes, truncated varints, huge lengths, unknown types, oversize) get typed answers while others keep syncing', async () => {
       const w = await world.get()
@@ -59,6 +59,6 @@ for (const backend of testBackends()) {
         one: (input, label) =>
           hit(w, { path: input.mux ? '/mux' : `/sync/store1/cart/${uuidv7()}`, query: { token: 'valid', garbage: '', acks: input.acks ? '1' : null, extra: '', escape: true }, frames: input.frames }, label),
       })
-    })
+    }, 180_000)
   })
 }
