@@ -16,9 +16,11 @@ export interface Observed {
   readonly code: string | null
   /** The hostile input, for the failure message. */
   readonly input: string
+  /** Narrower than the code: the row must also satisfy this (a refused sale: its local id). */
+  readonly match?: (row: { kind: string; code: string | null; detail: unknown }) => boolean
 }
 
-type ApiAuditRow = { id: number; store: string | null; kind: string; code: string | null; doc: string | null }
+type ApiAuditRow = { id: number; store: string | null; kind: string; code: string | null; doc: string | null; detail: unknown }
 
 async function adminView(host: RelayHost, store: string, afterId: number, kind: string | null): Promise<ApiAuditRow[]> {
   const token = await host.token({ role: 'admin', store, sub: `auditor-${store}` })
@@ -38,6 +40,18 @@ async function adminView(host: RelayHost, store: string, afterId: number, kind: 
   return out
 }
 
+/**
+ * For REST refusals (no fixed code): a row that records a refusal, not one of the rows
+ * successful work writes (connects, logins that worked, stored sales, master-data changes
+ * like `product.create`), so success beside a refusal cannot stand in for its row.
+ */
+const SUCCESS_CODES: ReadonlySet<string> = new Set(['ok', 'success', 'already_synced', 'conflict'])
+function recordsRefusal(r: { kind: string; code: string | null }): boolean {
+  if (r.kind === 'connect' || r.kind === 'disconnect') return false
+  if (r.code === null) return r.kind === 'refusal'
+  return !SUCCESS_CODES.has(r.code) && !r.code.includes('.')
+}
+
 /** The highest audit id now: a batch's rows are the ones after it. */
 export function auditMark(host: RelayHost): Promise<number> {
   return host.auditMax()
@@ -51,7 +65,7 @@ export async function unaudited(host: RelayHost, afterId: number, observed: read
   const problems: string[] = []
   const views = new Map<string, ApiAuditRow[]>()
   for (const o of observed) {
-    let pool: ReadonlyArray<{ id: number; store: string | null; kind: string; code: string | null }>
+    let pool: ReadonlyArray<{ id: number; store: string | null; kind: string; code: string | null; detail: unknown }>
     if (o.store === null) {
       pool = all
     } else {
@@ -63,7 +77,7 @@ export async function unaudited(host: RelayHost, afterId: number, observed: read
       }
       pool = v
     }
-    const row = pool.find((r) => !used.has(r.id) && (o.code === null || (r.kind === 'refusal' && r.code === o.code)))
+    const row = pool.find((r) => !used.has(r.id) && (o.code === null ? recordsRefusal(r) : r.kind === 'refusal' && r.code === o.code) && (o.match?.(r) ?? true))
     if (row) {
       used.add(row.id)
       continue

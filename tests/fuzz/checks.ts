@@ -11,7 +11,7 @@
  *  FZ4  the projection never stops for other documents (honest sales of both stores
  *       are projected)
  *  FZ5  valid traffic beside it is never lost (every acknowledged honest sale is in the log)
- *  RLY5 every answer is typed (observe.ts)
+ *  RLY5 every websocket answer is typed (observe.ts); API5 every REST error is typed JSON
  */
 import { unaudited, type Observed } from './audit-check.ts'
 import { forbiddenChanges, type DocTarget } from './forbidden-roots.ts'
@@ -26,6 +26,7 @@ export const PROMISES = {
   FZ4: 'FZ4 the projection never stops for other documents',
   FZ5: 'FZ5 valid traffic beside it is never lost',
   RLY5: 'RLY5 every answer to hostile input is typed',
+  API5: 'API5 every REST error to hostile input is a typed JSON 4xx',
 } as const
 export type PromiseId = keyof typeof PROMISES
 
