@@ -10,6 +10,9 @@ import { auditMark } from './audit-check.ts'
 import { Ledger, RelayGone, checkBatch, type PromiseId, type World } from './checks.ts'
 import { fuzzRun, show } from './fuzz-config.ts'
 
+/** FUZZ_TIMING=1 prints how long each input and each batch's checks took. */
+const TIMING = process.env.FUZZ_TIMING === '1'
+
 export interface InputResult {
   refusals: Observed[]
   problems: Array<{ id: PromiseId; detail: string }>
@@ -38,7 +41,9 @@ export async function fuzzBatches<T>(w: World, o: BatchOptions<T>): Promise<void
         const problems: InputResult['problems'] = []
         for (const input of inputs) {
           const label = show(input)
+          const started = Date.now()
           const r = await o.one(input, label)
+          if (TIMING) console.log(`[fuzz timing] input ${Date.now() - started} ms ${label.slice(0, 160)}`)
           observed.push(...r.refusals)
           problems.push(...r.problems)
           // An answer gone wrong may be the relay dying: ask it now, so the death is pinned on this input.
@@ -49,7 +54,9 @@ export async function fuzzBatches<T>(w: World, o: BatchOptions<T>): Promise<void
           }
         }
         if (!problems.some((p) => p.id === 'FZ1')) await o.settle?.()
+        const checking = Date.now()
         const broken = problems.some((p) => p.id === 'FZ1') ? problems : await checkBatch(w, { mark, observed, problems })
+        if (TIMING) console.log(`[fuzz timing] checks ${Date.now() - checking} ms`)
         ledger.record(show(inputs, 3000), broken)
       }),
       run.params,

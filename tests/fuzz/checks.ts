@@ -78,6 +78,11 @@ export async function checkBatch(
 ): Promise<Array<{ id: PromiseId; detail: string }>> {
   const { host, honest } = world
   const broken: Array<{ id: PromiseId; detail: string }> = [...(batch.problems ?? [])]
+  let t = Date.now()
+  const lap = (what: string) => {
+    if (process.env.FUZZ_TIMING === '1') console.log(`[fuzz timing]   ${what} ${Date.now() - t} ms`)
+    t = Date.now()
+  }
   const health = await host.health()
   if (health) return [...broken, { id: 'FZ1', detail: health }]
   try {
@@ -86,8 +91,9 @@ export async function checkBatch(
   } catch (err) {
     broken.push({ id: 'FZ5', detail: `an honest sale was not acknowledged: ${(err as Error).message}` })
   }
+  lap('honest sales')
   // Once the projection is known to be stuck, later batches need not wait the full bound for it again.
-  const v = await honest.verify(world.stuck ? 2000 : undefined)
+  const v = await honest.verify(world.stuck ? 1500 : undefined)
   if (v.unprojected.length > 0) world.stuck = true
   for (const l of v.lost) broken.push({ id: 'FZ5', detail: l })
   for (const u of v.unprojected) {
@@ -97,8 +103,11 @@ export async function checkBatch(
     const why = at === undefined ? '' : lines.slice(at, at + 3).join(' ').replace(/\s+/g, ' ').slice(0, 400)
     broken.push({ id: 'FZ4', detail: `${u}${why ? `; the projection logged: ${why}` : ''}` })
   }
-  for (const t of world.targets) for (const c of await forbiddenChanges(host, t)) broken.push({ id: 'FZ2', detail: c })
+  lap('verify')
+  for (const target of world.targets) for (const c of await forbiddenChanges(host, target)) broken.push({ id: 'FZ2', detail: c })
+  lap('forbidden roots')
   if (batch.audit !== false) for (const u of await unaudited(host, batch.mark, batch.observed)) broken.push({ id: 'FZ3', detail: u })
+  lap('audit')
   const after = await host.health()
   if (after) broken.push({ id: 'FZ1', detail: after })
   return broken

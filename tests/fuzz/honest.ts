@@ -17,7 +17,7 @@ export interface HonestSale {
   readonly via: 'mux' | 'stock'
 }
 
-const WAIT_MS = 15_000
+const WAIT_MS = 10_000
 
 export function honestSale(store: string, ticketId: string, terminalId: string): Sale {
   return {

@@ -72,7 +72,16 @@ export async function startRelayHost(backend: 'pglite' | 'postgres'): Promise<Re
     const id = nextId++
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      child.send({ ...req, id })
+      // A dying process has closed its channel before its exit event: fail the question, do not throw.
+      if (!child.connected) {
+        pending.delete(id)
+        return reject(new Error(`relay process is going away; stderr tail:\n${stderr.slice(-3000)}`))
+      }
+      child.send({ ...req, id }, (err) => {
+        if (!err) return
+        pending.delete(id)
+        reject(new Error(`relay process is going away (${err.message}); stderr tail:\n${stderr.slice(-3000)}`))
+      })
     })
   }
   const { port, secret, schema } = await ready
@@ -118,6 +127,8 @@ export async function startRelayHost(backend: 'pglite' | 'postgres'): Promise<Re
       }
       const gone = new Promise<void>((r) => child.once('exit', () => r()))
       await ask({ op: 'close' }).catch(() => {})
+      // A host that cannot answer any more is told to go.
+      if (!child.connected && child.exitCode === null) child.kill('SIGKILL')
       await gone
     },
   }

@@ -7,32 +7,12 @@
  */
 import { afterAll, describe, it } from 'vitest'
 import fc from 'fast-check'
-import { Mux, YMessage, encodeMux, uuidv7 } from '@tally/schema'
+import { uuidv7 } from '@tally/schema'
 import { testBackends } from '@tally/schema/db/testing'
-import { fuzzBatches, type InputResult } from './batches.ts'
-import type { PromiseId, World } from './checks.ts'
-import { buildFrame, muxFrame, requestTarget, syncFrame, tokenStore, upgradeInput, type FrameSpec, type UpgradeInput } from './gen-wire.ts'
-import { muxProbeAnswered, observe, syncProbeAnswered } from './observe.ts'
-import { rawUpgrade } from './raw-ws.ts'
-import { tokenOf } from './tokens.ts'
+import { fuzzBatches } from './batches.ts'
+import { muxFrame, syncFrame, upgradeInput, type FrameSpec } from './gen-wire.ts'
+import { hit } from './send-wire.ts'
 import { sharedWorld } from './world.ts'
-
-const MUX_PROBE = { bytes: encodeMux({ type: Mux.subscribe, docs: [] }), answered: muxProbeAnswered }
-const SYNC_PROBE = { bytes: Uint8Array.of(YMessage.queryAwareness), answered: syncProbeAnswered }
-
-/** Run one upgrade input; what it was refused and what was wrong with the answers. */
-async function hit(w: World, input: UpgradeInput, label: string): Promise<InputResult> {
-  const token = await tokenOf(w.host, input.query.token, input.query.garbage)
-  const mux = input.path === '/mux'
-  const out = await rawUpgrade(w.host.port, requestTarget(input.path, input.query, token), {
-    send: input.frames.map(buildFrame),
-    probe: mux ? MUX_PROBE : SYNC_PROBE,
-    waitFirst: !mux,
-  })
-  const seen = observe(out, mux, tokenStore(input.query.token), label)
-  const problems: Array<{ id: PromiseId; detail: string }> = seen.problems.map((detail) => ({ id: 'RLY5', detail }))
-  return { refusals: seen.refusals, problems }
-}
 
 const frameInput = (frames: fc.Arbitrary<FrameSpec>, mux: boolean) =>
   fc.record({ frames: fc.array(frames, { minLength: 1, maxLength: 4 }), acks: fc.boolean(), mux: fc.constant(mux) })
@@ -44,7 +24,7 @@ for (const backend of testBackends()) {
 
     it('[FZ1][FZ3][FZ4][FZ5][RLY5] hostile upgrade paths, query strings and tokens never stop the relay, each refusal is audited, honest sales go on', async () => {
       const w = await world.get()
-      await fuzzBatches(w, { suite: 'wire-upgrade', file: 'wire.test.ts', ruleId: 'upgrade paths', runs: 10, batch: 8, arb: upgradeInput, one: (input, label) => hit(w, input, label) })
+      await fuzzBatches(w, { suite: 'wire-upgrade', file: 'wire.test.ts', ruleId: 'upgrade paths', runs: 8, batch: 8, arb: upgradeInput, one: (input, label) => hit(w, input, label) })
     }, 180_000)
 
     it('[RLY5][FZ1][FZ3][FZ4][FZ5] raw /sync and /mux frames (random bytes, truncated varints, huge lengths, unknown types, oversize) get typed answers while others keep syncing', async () => {
@@ -53,7 +33,7 @@ for (const backend of testBackends()) {
         suite: 'wire-frames',
         file: 'wire.test.ts',
         ruleId: 'raw /sync and /mux frames',
-        runs: 10,
+        runs: 8,
         batch: 6,
         arb: fc.oneof(frameInput(muxFrame, true), frameInput(syncFrame, false)),
         one: (input, label) =>

@@ -21,7 +21,7 @@ export function sharedWorld(backend: 'pglite' | 'postgres', setup: (w: Omit<Worl
   }
   return {
     async get() {
-      if (current && !current.host.exitInfo()) return current
+      if (current && !current.host.exitInfo() && (await current.host.health()) === null) return current
       if (current) await stop(current)
       current = null
       const host = await startRelayHost(backend)
