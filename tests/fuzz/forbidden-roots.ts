@@ -86,7 +86,7 @@ export async function forbiddenChanges(host: RelayHost, target: DocTarget): Prom
   const rows = await host.log(target.doc)
   const authors = new Authors()
   const log = new Y.Doc({ gc: false })
-  const firstDeleter = new Map<string, { actor: string; seq: number }>()
+  const firstDeleter = new Map<string, { actor: string; seq: number; clock: number }>()
   const deletions: Array<{ ds: ReturnType<typeof Y.decodeUpdate>['ds']; actor: string; seq: number }> = []
   for (const r of rows) {
     let decoded: ReturnType<typeof Y.decodeUpdate>
@@ -124,7 +124,8 @@ export async function forbiddenChanges(host: RelayHost, target: DocTarget): Prom
       for (const r of ranges) {
         for (const { item } of items) {
           if (item.id.client !== client || item.id.clock + item.length <= r.clock || item.id.clock >= r.clock + r.len) continue
-          if (!firstDeleter.has(idOf(item.id))) firstDeleter.set(idOf(item.id), { actor, seq })
+          // Yjs merges neighbouring deleted items: name the id the deletion hit, not the merged item's first.
+          if (!firstDeleter.has(idOf(item.id))) firstDeleter.set(idOf(item.id), { actor, seq, clock: Math.max(item.id.clock, r.clock) })
         }
       }
     }
@@ -133,7 +134,7 @@ export async function forbiddenChanges(host: RelayHost, target: DocTarget): Prom
     const d = firstDeleter.get(idOf(item.id))
     const author = authors.of(item.id)
     if (d && isTerminal(d.actor) && item.deleted && author && !isTerminal(author.actor)) {
-      problems.push(`log: ${d.actor} (seq ${d.seq}) deleted ${author.actor}'s item ${idOf(item.id)} in "${root}" of ${target.doc}`)
+      problems.push(`log: ${d.actor} (seq ${d.seq}) deleted ${author.actor}'s item ${item.id.client}:${d.clock} in "${root}" of ${target.doc}`)
     }
   }
   if (relayBytes) {

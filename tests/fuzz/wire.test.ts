@@ -24,7 +24,7 @@ for (const backend of testBackends()) {
 
     it('[FZ1][FZ3][FZ4][FZ5][RLY5] hostile upgrade paths, query strings and tokens never stop the relay, each refusal is audited, honest sales go on', async () => {
       const w = await world.get()
-      await fuzzBatches(w, { suite: 'wire-upgrade', file: 'wire.test.ts', ruleId: 'upgrade paths', runs: 8, batch: 8, arb: upgradeInput, one: (input, label) => hit(w, input, label) })
+      await fuzzBatches(w, { suite: 'wire-upgrade', file: 'wire.test.ts', ruleId: 'upgrade paths', runs: 6, batch: 8, arb: upgradeInput, one: (input, label) => hit(w, input, label) })
     }, 180_000)
 
     it('[RLY5][FZ1][FZ3][FZ4][FZ5] raw /sync and /mux frames (random bytes, truncated varints, huge lengths, unknown types, oversize) get typed answers while others keep syncing', async () => {
@@ -33,7 +33,7 @@ for (const backend of testBackends()) {
         suite: 'wire-frames',
         file: 'wire.test.ts',
         ruleId: 'raw /sync and /mux frames',
-        runs: 8,
+        runs: 6,
         batch: 6,
         arb: fc.oneof(frameInput(muxFrame, true), frameInput(syncFrame, false)),
         one: (input, label) =>
