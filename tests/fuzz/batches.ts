@@ -65,5 +65,10 @@ export async function fuzzBatches<T>(w: World, o: BatchOptions<T>): Promise<void
     // The relay died: the ledger already holds that (and the input that did it).
     if (!(err instanceof RelayGone) && !((err as { cause?: unknown })?.cause instanceof RelayGone)) throw err
   }
-  ledger.assertHeld()
+  try {
+    ledger.assertHeld()
+  } catch (err) {
+    w.tainted = true
+    throw err
+  }
 }

@@ -69,6 +69,8 @@ export interface World {
   readonly targets: readonly DocTarget[]
   /** Set once the projection was found stuck. */
   stuck?: boolean
+  /** Set when a test found a promise broken: its damage (a forged root, a stuck projection) must not be charged to the next test. */
+  tainted?: boolean
 }
 
 /** Run the after-batch checks; what broke, by promise. */

@@ -1,7 +1,8 @@
 /**
  * One relay process with honest terminals selling beside the fuzz, shared by the tests
- * of a file (a relay process costs seconds to start). A test that finds it gone (an
- * earlier one killed it, which that test reported) gets a fresh one.
+ * of a file (a relay process costs seconds to start). A test that finds it gone or
+ * tainted (an earlier test killed it or broke a promise in it, and reported that) gets
+ * a fresh one, so no test is charged with another's damage.
  */
 import type { World } from './checks.ts'
 import type { DocTarget } from './forbidden-roots.ts'
@@ -21,7 +22,7 @@ export function sharedWorld(backend: 'pglite' | 'postgres', setup: (w: Omit<Worl
   }
   return {
     async get() {
-      if (current && !current.host.exitInfo() && (await current.host.health()) === null) return current
+      if (current && !current.tainted && !current.host.exitInfo() && (await current.host.health()) === null) return current
       if (current) await stop(current)
       current = null
       const host = await startRelayHost(backend)
