@@ -53,6 +53,7 @@ export {
 export type { CartLine, CartMeta, CheckoutRecord, VisitTabEntry } from './doc.ts'
 export {
   PaymentMethod,
+  SplitKind,
   VerdictStatus,
   businessTime,
   cents,
@@ -60,6 +61,7 @@ export {
   closingSchema,
   consumptionSchema,
   partnerSchema,
+  paymentPartSchema,
   productSchema,
   rosterVisitSchema,
   saleLineSchema,
@@ -76,6 +78,7 @@ export type {
   Closing,
   Consumption,
   Partner,
+  PaymentPart,
   Product,
   RosterVisit,
   Sale,
@@ -106,4 +109,5 @@ export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from
 export { Mux, YMessage, decodeMux, encodeBatch, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
 export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
+export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
