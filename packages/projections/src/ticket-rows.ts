@@ -4,7 +4,7 @@
  * moves no stock; a voided ticket moves no stock either.
  */
 import type * as Y from 'yjs'
-import { isBusinessTime, isStorableText, readRawSale, readVoid } from '@tally/schema'
+import { isBusinessTime, isStorableText, paymentsOf, paymentSums, readRawSale, readVoid, type Sale } from '@tally/schema'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
@@ -15,6 +15,12 @@ export interface TicketRow {
   clientTime: Date
   total: number
   paymentMethod: string
+  /** Tips and change, apart from the total: never sales. */
+  tip: number
+  tendered: number | null
+  changeGiven: number
+  payments: Array<{ method: string; amount: number; tip: number }>
+  receiptToken: string | null
   visitId: string | null
   bracelet: string | null
   status: 'accepted' | 'refused'
@@ -60,6 +66,20 @@ const time = (v: unknown): Date => {
   return new Date(isBusinessTime(t) ? t : 0)
 }
 
+/** The payment columns of a well-formed sale: each way it was paid, tips and change summed. */
+function paymentColumns(sale: Sale): Pick<TicketRow, 'paymentMethod' | 'tip' | 'tendered' | 'changeGiven' | 'payments' | 'receiptToken'> {
+  const sums = paymentSums(sale)
+  return {
+    paymentMethod: sale.payment.parts !== undefined && sale.payment.parts.length > 1 ? 'split' : sale.payment.method,
+    tip: sums.tip,
+    tendered: sums.tendered,
+    changeGiven: sums.change,
+    payments: paymentsOf(sale).map((p) => ({ method: p.method, amount: p.amount, tip: p.tip ?? 0 })),
+    receiptToken: sale.receiptToken ?? null,
+  }
+}
+const NO_PAYMENT = { tip: 0, tendered: null, changeGiven: 0, payments: [], receiptToken: null }
+
 /** Null while the ticket document holds no sale yet (nothing to project). */
 export function projectTicket(
   input: { store: string; ticketId: string; doc: Y.Doc; seq: number },
@@ -84,6 +104,7 @@ export function projectTicket(
         clientTime: time(r.clientTime),
         total: int(r.total),
         paymentMethod: str(payment.method, ''),
+        ...NO_PAYMENT,
         visitId: null,
         bracelet: null,
         status: j.status,
@@ -128,7 +149,7 @@ export function projectTicket(
       cashier: sale.cashier,
       clientTime,
       total: sale.total,
-      paymentMethod: sale.payment.method,
+      ...paymentColumns(sale),
       visitId: sale.visitId,
       bracelet: sale.bracelet,
       status: j.status,

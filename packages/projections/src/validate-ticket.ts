@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, type Sale, type ValidationIssue } from '@tally/schema'
+import { IssueCode, paymentProblems, type Sale, type ValidationIssue } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import { parseSale } from './parse-sale.ts'
 import { ConflictKind, outcomeFor, type HumanOutcome, type Outcome, type Strategies } from './strategies.ts'
@@ -99,6 +99,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
   if (sale.payment.amount !== sale.total) badTotals.push(`payment ${sale.payment.amount} != total ${sale.total}`)
+  // Split parts, change and tips add up (payment.ts); a mismatch is a totals conflict.
+  badTotals.push(...paymentProblems(sale))
 
   const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined) => {
     const key = conflictKey(kind, ticketId)

@@ -161,7 +161,15 @@ export const tickets = pgTable(
     cashier: text('cashier').notNull().default(''),
     clientTime: at('client_time').notNull(),
     total: cents('total').notNull(),
+    /** cash | card | visit, or `split` for a bill paid several ways (see `payments`). */
     paymentMethod: text('payment_method').notNull(),
+    /** Tips and change are money handled, never sales: apart from `total`. */
+    tip: cents('tip').notNull().default(0),
+    tendered: cents('tendered'),
+    changeGiven: cents('change_given').notNull().default(0),
+    /** Each way the ticket was paid: [{ method, amount, tip }] (one entry when paid in one go). */
+    payments: jsonb('payments').$type<Array<{ method: string; amount: number; tip: number }>>().notNull().default([]),
+    receiptToken: text('receipt_token'),
     visitId: text('visit_id'),
     bracelet: text('bracelet'),
     /** accepted | refused */
@@ -171,7 +179,7 @@ export const tickets = pgTable(
     seq: bigint('seq', { mode: 'number' }).notNull(),
     projectedAt: at('projected_at').notNull().defaultNow(),
   },
-  (t) => [index('tickets_store_time').on(t.store, t.clientTime)],
+  (t) => [index('tickets_store_time').on(t.store, t.clientTime), index('tickets_receipt_token').on(t.receiptToken)],
 )
 
 export const ticketLines = pgTable(
