@@ -4,7 +4,8 @@
  * amounts and the change due; then the receipt with Print and the digital receipt link.
  * Everything is integer cents (payment-plan.ts); one ticket carries every part.
  */
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { createPortal } from 'react-dom'
 import { useTranslation } from 'react-i18next'
 import { changeDue, type CartLine, type PaymentMethod, type Sale } from '@tally/schema'
 import { centsText, parseCents } from './money-input.ts'
@@ -20,6 +21,8 @@ interface PartInput {
   tip: string
   tendered: string
 }
+/** On <body>, outside the terminal's layout: nothing of it clips or offsets the printed receipt. */
+const onBody = (node: ReactNode) => createPortal(node, document.body)
 const blank = (method: PaymentMethod): PartInput => ({ method, tip: '', tendered: '' })
 
 export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMethod; lines: readonly CartLine[]; onClose: () => void }) {
@@ -61,7 +64,7 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
   }
 
   if (sale !== null) {
-    return (
+    return onBody(
       <div className="pay-dialog" role="dialog" aria-modal="true" data-testid="pay-dialog" data-phase="receipt">
         <ReceiptView receipt={receiptFromSale(sale)} link={sale.receiptToken !== undefined ? receiptUrl(sale.receiptToken) : null} />
         <div className="pay-actions no-print">
@@ -72,12 +75,12 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
             {t('checkout.done')}
           </button>
         </div>
-      </div>
+      </div>,
     )
   }
 
   const methods: PaymentMethod[] = mode === 'one' && method === 'visit' ? ['visit'] : ['cash', 'card']
-  return (
+  return onBody(
     <div className="pay-dialog" role="dialog" aria-modal="true" aria-label={t('checkout.title', { total: money(total) })} data-testid="pay-dialog" data-phase="pay">
       <h2>{t('checkout.title', { total: money(total) })}</h2>
       {method !== 'visit' && (
@@ -179,6 +182,6 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
           {t('checkout.confirm')}
         </button>
       </div>
-    </div>
+    </div>,
   )
 }
