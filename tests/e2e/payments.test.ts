@@ -97,6 +97,11 @@ for (const backend of testBackends()) describe(`payments in Chromium (${backend.
       // 3. One beer (3.50) in three equal parts: 1.17 + 1.17 + 1.16; the last in cash from 2.00.
       await t.add(P.beer.name)
       await charge()
+      // Escape closes the dialog without charging; Charge opens it again.
+      await page.keyboard.press('Escape')
+      await until('the dialog to close', async () => (await page.getByTestId('pay-dialog').count()) === 0)
+      expect(await t.cartTotal()).toBe(350)
+      await charge()
       await page.getByTestId('split-equal').click()
       await page.getByTestId('split-more').click()
       expect(await page.getByTestId('split-count').textContent()).toBe('3')

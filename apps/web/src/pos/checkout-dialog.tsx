@@ -36,6 +36,14 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
   const [sale, setSale] = useState<Sale | null>(null)
   const confirmRef = useRef<HTMLButtonElement>(null)
   useEffect(() => confirmRef.current?.focus(), [])
+  // Escape closes, as any dialog (the sale, once made, stays made).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') onClose()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [onClose])
 
   const saleLines: Sale['lines'] = lines.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice, taxRate: l.taxRate, total: l.qty * l.unitPrice }))
   const total = saleLines.reduce((s, l) => s + l.total, 0)
