@@ -141,7 +141,11 @@ export class TerminalPage {
     const before = await this.cartId()
     await this.page.getByTestId(`method-${method}`).click()
     await this.page.getByTestId('checkout').click()
+    // Charge opens the checkout dialog; confirm the exact amount, then close the receipt.
+    await this.page.getByTestId('pay-confirm').click()
     await until('the next tab after checkout', async () => (await this.cartId()) !== before)
+    const done = this.page.getByTestId('receipt-done')
+    if (await done.isVisible()) await done.click()
     return this.lastTicketId()
   }
 

@@ -3,6 +3,7 @@
  * office, lazy so its code and chart.js never weigh on the terminal's first load).
  */
 import { lazy, Suspense } from 'react'
+import { DigitalReceipt, RECEIPT_PATH } from './pos/digital-receipt.tsx'
 import { PosApp } from './pos/pos-app.tsx'
 
 const AdminApp = lazy(() => import('./admin/admin-app.tsx'))
@@ -16,6 +17,8 @@ export function App() {
       </Suspense>
     )
   }
+  // A customer's digital receipt: public, no pairing.
+  if (path.startsWith(RECEIPT_PATH)) return <DigitalReceipt token={decodeURIComponent(path.slice(RECEIPT_PATH.length))} />
   if (path !== '/pos' && !path.startsWith('/pos/')) history.replaceState(null, '', '/pos' + location.search)
   return <PosApp />
 }

@@ -31,6 +31,8 @@ function quick(raw: unknown): Sale | null {
   const cartId = raw.cartId === undefined ? null : raw.cartId
   if (cartId !== null && !id(cartId)) return null
   if (!isPlain(payment) || !cents(payment.amount)) return null
+  // Tendered, change, tips, parts (and a receipt token) are rarer: the schema checks those.
+  if (Object.keys(payment).length > 2 || raw.receiptToken !== undefined) return null
   const method = payment.method
   if (method !== 'cash' && method !== 'card' && method !== 'visit') return null
   if (!Array.isArray(lines) || lines.length > 500) return null

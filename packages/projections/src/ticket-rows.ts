@@ -5,7 +5,7 @@
  * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { isBusinessTime, isStorableText, readRawSale, readVoid, type VerdictStatus } from '@tally/schema'
+import { isBusinessTime, isStorableText, paymentsOf, paymentSums, readRawSale, readVoid, type Sale, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
 import { readResends } from './resends.ts'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
@@ -18,6 +18,12 @@ export interface TicketRow {
   clientTime: Date
   total: number
   paymentMethod: string
+  /** Tips and change, apart from the total: never sales. */
+  tip: number
+  tendered: number | null
+  changeGiven: number
+  payments: Array<{ method: string; amount: number; tip: number }>
+  receiptToken: string | null
   visitId: string | null
   bracelet: string | null
   status: VerdictStatus
@@ -67,6 +73,20 @@ const time = (v: unknown): Date => {
   return new Date(isBusinessTime(t) ? t : 0)
 }
 
+/** The payment columns of a well-formed sale: each way it was paid, tips and change summed. */
+function paymentColumns(sale: Sale): Pick<TicketRow, 'paymentMethod' | 'tip' | 'tendered' | 'changeGiven' | 'payments' | 'receiptToken'> {
+  const sums = paymentSums(sale)
+  return {
+    paymentMethod: sale.payment.parts !== undefined && sale.payment.parts.length > 1 ? 'split' : sale.payment.method,
+    tip: sums.tip,
+    tendered: sums.tendered,
+    changeGiven: sums.change,
+    payments: paymentsOf(sale).map((p) => ({ method: p.method, amount: p.amount, tip: p.tip ?? 0 })),
+    receiptToken: sale.receiptToken ?? null,
+  }
+}
+const NO_PAYMENT = { tip: 0, tendered: null, changeGiven: 0, payments: [], receiptToken: null }
+
 /** Null while the ticket document holds no sale yet (nothing to project). */
 export function projectTicket(
   input: { store: string; ticketId: string; doc: Y.Doc; seq: number },
@@ -92,6 +112,7 @@ export function projectTicket(
         clientTime: time(r.clientTime),
         total: int(r.total),
         paymentMethod: str(payment.method, ''),
+        ...NO_PAYMENT,
         visitId: null,
         bracelet: null,
         status: j.status,
@@ -138,7 +159,7 @@ export function projectTicket(
       cashier: sale.cashier,
       clientTime,
       total: sale.total,
-      paymentMethod: sale.payment.method,
+      ...paymentColumns(sale),
       visitId: sale.visitId,
       bracelet: sale.bracelet,
       status: j.status,

@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, paymentProblems, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -137,6 +137,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
   if (sale.payment.amount !== sale.total) badTotals.push(`payment ${sale.payment.amount} != total ${sale.total}`)
+  // Split parts, change and tips add up (payment.ts); a mismatch is a totals conflict.
+  badTotals.push(...paymentProblems(sale))
 
   const add = (kind: ConflictKind, code: ReasonCode, message: string, evidence: Finding['evidence'], terminalLater?: boolean | undefined, params?: Record<string, unknown>) => {
     const key = conflictKey(kind, ticketId)

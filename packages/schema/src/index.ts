@@ -58,6 +58,7 @@ export type { UnbilledUnits } from './cart-carry.ts'
 export type { CartLine, CartMeta, CheckoutRecord, VisitTabEntry } from './doc.ts'
 export {
   PaymentMethod,
+  SplitKind,
   VerdictStatus,
   businessTime,
   cents,
@@ -65,6 +66,7 @@ export {
   closingSchema,
   consumptionSchema,
   partnerSchema,
+  paymentPartSchema,
   productSchema,
   rosterVisitSchema,
   saleLineSchema,
@@ -81,6 +83,7 @@ export type {
   Closing,
   Consumption,
   Partner,
+  PaymentPart,
   Product,
   RosterVisit,
   Sale,
@@ -111,4 +114,5 @@ export { AUTH_CLOSE_CODES, CloseCode, ErrorCode, TallyError, closeCodeFor } from
 export { Mux, YMessage, decodeMux, encodeBatch, encodeMux, encodeSyncAck, encodeSyncError, type MuxAck } from './protocol.ts'
 export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
+export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'

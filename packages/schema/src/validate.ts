@@ -80,6 +80,27 @@ export const saleLineSchema = z.object({
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
 
+const paymentMethod = z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit])
+/**
+ * Cash handed over, change given back and a tip, all optional so tickets written before
+ * they existed still validate. A tip is not part of the total and is never a sale.
+ */
+const tenderFields = {
+  tendered: cents.optional(),
+  change: cents.optional(),
+  tip: cents.optional(),
+}
+/** One way a split bill was paid; `lineIds` when split by line (payment.ts checks the sums). */
+export const paymentPartSchema = z.object({
+  method: paymentMethod,
+  amount: cents,
+  ...tenderFields,
+  lineIds: z.array(id).max(500).optional(),
+})
+export type PaymentPart = z.infer<typeof paymentPartSchema>
+export const SplitKind = { lines: 'lines', equal: 'equal' } as const
+export type SplitKind = (typeof SplitKind)[keyof typeof SplitKind]
+
 export const saleSchema = z.object({
   id,
   storeId: id,
@@ -89,12 +110,21 @@ export const saleSchema = z.object({
   lines: z.array(saleLineSchema).max(500),
   total: signedCents,
   payment: z.object({
-    method: z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit]),
+    /** With `parts`, the first part's method (the ticket row says `split`). */
+    method: paymentMethod,
+    /** Always the sale's total. */
     amount: signedCents,
+    /** For a bill paid in one go; with `parts` they live on each part. */
+    ...tenderFields,
+    /** A bill paid several ways: one ticket, several payments (amounts sum to the total). */
+    parts: z.array(paymentPartSchema).min(1).max(50).optional(),
+    split: z.enum([SplitKind.lines, SplitKind.equal]).optional(),
   }),
   visitId: id.nullable().default(null),
   bracelet: text(100).nullable().default(null),
   cartId: id.nullable().default(null),
+  /** Random key of the public digital receipt (the ticket id alone is guessable by time). */
+  receiptToken: text(64, 16).optional(),
 })
 export type Sale = z.infer<typeof saleSchema>
 

@@ -21,9 +21,11 @@ import { conflictRoutes } from './routes/conflicts.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
 import { partnerRoutes } from './routes/partners.ts'
 import { productRoutes } from './routes/products.ts'
+import { receiptRoutes } from './routes/receipts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
 import { stockRoutes } from './routes/stock.ts'
+import { takingsRoutes } from './routes/takings.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { visitRoutes } from './routes/visits.ts'
 
@@ -47,6 +49,8 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   // First of all: a body over its route's limit is refused before anyone reads it.
   api.use('*', limitBodies(API_BASE, ctx.core.config))
   loginRoutes(api, ctx)
+  // Public: a customer's digital receipt, keyed by an unguessable token.
+  receiptRoutes(api, ctx)
   api.use('*', authenticate(ctx))
   meRoutes(api)
   dashboardRoutes(api, ctx)
@@ -55,6 +59,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   visitRoutes(api, ctx)
   stockRoutes(api, ctx)
   reportRoutes(api, ctx)
+  takingsRoutes(api, ctx)
   conflictRoutes(api, ctx)
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)

@@ -20,12 +20,13 @@ import {
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
+import { buildPayment, receiptToken, type PaymentChoice } from './payment-plan.ts'
 
 export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' }
 
 export async function checkoutCart(
   client: SyncClient,
-  args: { store: string; terminalId: string; cashier: string; cartId: string; cart: Y.Doc; method: PaymentMethod },
+  args: { store: string; terminalId: string; cashier: string; cartId: string; cart: Y.Doc; method: PaymentMethod; plan?: PaymentChoice },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
   const meta = readCartMeta(cart)
@@ -51,6 +52,11 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
+  // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
+  if (args.plan !== undefined) {
+    sale.payment = buildPayment(sale.total, sale.lines, args.plan)
+    sale.receiptToken = receiptToken()
+  }
   writeSale(ticket, sale)
   client.release(ticketName)
   if (sale.visitId !== null) {

@@ -1,6 +1,7 @@
 import { useState, type FormEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
 import { cartTotal, readCartLines, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
+import { CheckoutDialog } from './checkout-dialog.tsx'
 import { formatMoney } from './money.ts'
 import { useTerminal } from './use-terminal.ts'
 import { shownConsumed } from './visit-consumed.ts'
@@ -28,6 +29,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   const [code, setCode] = useState('')
   const [joinId, setJoinId] = useState('')
   const [method, setMethod] = useState<PaymentMethod>('cash')
+  const [paying, setPaying] = useState(false)
   const cur = term.current
   const opening = term.opening
   // While a tab opens, the previous tab's lines are not on screen: taps wait for the new one.
@@ -197,11 +199,12 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
         className="btn btn-primary checkout"
         data-testid="checkout"
         disabled={lines.length === 0 || term.busy}
-        onClick={() => void term.checkout(payWith)}
+        onClick={() => setPaying(true)}
         aria-keyshortcuts="F9"
       >
         {t('pay.checkout', { total: money(total) })}
       </button>
+      {paying && cur !== null && <CheckoutDialog method={payWith} lines={readCartLines(cur.cart)} onClose={() => setPaying(false)} />}
 
       <form className="join" onSubmit={join}>
         <input

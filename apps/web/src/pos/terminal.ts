@@ -16,8 +16,10 @@ import {
   type CartLine,
   type PaymentMethod,
   type Product,
+  type Sale,
 } from '@tally/schema'
 import { checkoutCart } from './checkout.ts'
+import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
 import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.ts'
@@ -199,7 +201,10 @@ export class Terminal {
     if (this.current !== null && this.opening === null) removeCartLine(this.current.cart, lineId)
   }
 
-  async checkout(method: PaymentMethod): Promise<boolean> {
+  /** The last sale this terminal made (the checkout dialog shows its receipt). */
+  lastSale: Sale | null = null
+
+  async checkout(method: PaymentMethod, plan?: PaymentChoice): Promise<boolean> {
     const cur = this.current
     if (this.opening !== null) {
       this.say('error', 'notice.checkout_opening')
@@ -215,12 +220,14 @@ export class Terminal {
         cartId: cur.cartId,
         cart: cur.cart,
         method,
+        ...(plan !== undefined ? { plan } : {}),
       })
       if (!r.ok) {
         this.say('error', `notice.checkout_${r.error}`)
         return false
       }
       const { sale } = r
+      this.lastSale = sale
       this.desk.rememberClosed(cur.cartId)
       const ticketDoc = await this.client.open(ticketDocName(this.session.store, sale.id))
       await this.tickets.add(

@@ -198,7 +198,15 @@ export const tickets = pgTable(
     cashier: text('cashier').notNull().default(''),
     clientTime: at('client_time').notNull(),
     total: cents('total').notNull(),
+    /** cash | card | visit, or `split` for a bill paid several ways (see `payments`). */
     paymentMethod: text('payment_method').notNull(),
+    /** Tips and change are money handled, never sales: apart from `total`. */
+    tip: cents('tip').notNull().default(0),
+    tendered: cents('tendered'),
+    changeGiven: cents('change_given').notNull().default(0),
+    /** Each way the ticket was paid: [{ method, amount, tip }] (one entry when paid in one go). */
+    payments: jsonb('payments').$type<Array<{ method: string; amount: number; tip: number }>>().notNull().default([]),
+    receiptToken: text('receipt_token'),
     visitId: text('visit_id'),
     bracelet: text('bracelet'),
     /** accepted | refused | review (waits for a person; counts nowhere until accepted) */
@@ -217,6 +225,7 @@ export const tickets = pgTable(
     index('tickets_store_time').on(t.store, t.clientTime),
     index('tickets_store_visit').on(t.store, t.visitId),
     index('tickets_cart').on(t.cartId),
+    index('tickets_receipt_token').on(t.receiptToken),
   ],
 )
 
