@@ -6,6 +6,7 @@
 import { createContext, useContext, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatDateTime } from '../format.ts'
+import { shortId } from '../labels.ts'
 import { Money } from '../ui/money.tsx'
 
 /** Product id -> name, so evidence says "Vermut", not a UUID. */
@@ -41,7 +42,7 @@ export function EvidenceView({ evidence, productNames }: { evidence: Record<stri
 function ShortId({ id }: { id: string }) {
   return (
     <code className="adm-id" title={id} data-id={id}>
-      {id.length > 14 ? `…${id.slice(-8)}` : id}
+      {id.length > 14 ? shortId(id) : id}
     </code>
   )
 }
