@@ -17,8 +17,8 @@ export class AdminPage {
     readonly context: BrowserContext,
   ) {}
 
-  static async open(browser: Browser, baseUrl: string, locale = 'es-ES'): Promise<AdminPage> {
-    const context = await browser.newContext({ baseURL: baseUrl, locale, viewport: { width: 1360, height: 900 } })
+  static async open(browser: Browser, baseUrl: string, locale = 'es-ES', viewport = { width: 1360, height: 900 }): Promise<AdminPage> {
+    const context = await browser.newContext({ baseURL: baseUrl, locale, viewport })
     const page = await context.newPage()
     const a = new AdminPage(page, context)
     page.on('pageerror', (err) => {

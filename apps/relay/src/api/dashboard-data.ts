@@ -36,7 +36,11 @@ export interface DashboardTerminal {
 
 export interface Dashboard {
   terminals: DashboardTerminal[]
-  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number }
+  /**
+   * lagRows counts every store's log rows past the checkpoint (one projector tails one log);
+   * lagTickets this store's sales among them, the figure a manager reads ("3 tickets behind").
+   */
+  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number; lagTickets: number }
   openConflicts: number
   alerts: Array<{ level: 'info' | 'warning' | 'error'; message: string }>
 }
@@ -45,14 +49,16 @@ export async function dashboardFor(ctx: ApiContext, store: string, now = Date.no
   const { db } = ctx.database
   const terms = await db.select().from(tables.terminals).where(eq(tables.terminals.store, store)).orderBy(asc(tables.terminals.terminalId))
   const checkpoint = await projectionCheckpoint(ctx.database)
-  const [lag] = await rows<{ head: unknown; lag_rows: unknown; oldest: unknown }>(
+  const [lag] = await rows<{ head: unknown; lag_rows: unknown; oldest: unknown; lag_tickets: unknown }>(
     db,
     sql`SELECT (SELECT coalesce(max(seq), 0) FROM update_log) AS head,
                (SELECT count(*) FROM update_log WHERE seq > ${checkpoint}) AS lag_rows,
-               (SELECT min(at) FROM update_log WHERE seq > ${checkpoint}) AS oldest`,
+               (SELECT min(at) FROM update_log WHERE seq > ${checkpoint}) AS oldest,
+               (SELECT count(DISTINCT doc) FROM update_log WHERE seq > ${checkpoint} AND store = ${store} AND doc LIKE ${`${store}/ticket/%`}) AS lag_tickets`,
   )
   const head = Number(lag?.head ?? 0)
   const lagRows = Number(lag?.lag_rows ?? 0)
+  const lagTickets = Number(lag?.lag_tickets ?? 0)
   const oldest = lag?.oldest ? new Date(lag.oldest as string | Date).getTime() : null
   const lagSeconds = oldest === null ? 0 : Math.max(0, Math.round((now - oldest) / 1000))
   const [open] = await db.select({ n: count() }).from(tables.conflicts).where(and(eq(tables.conflicts.store, store), eq(tables.conflicts.status, 'open')))
@@ -80,7 +86,7 @@ export async function dashboardFor(ctx: ApiContext, store: string, now = Date.no
 
   return {
     terminals,
-    projection: { checkpoint, head, lagRows, lagSeconds },
+    projection: { checkpoint, head, lagRows, lagSeconds, lagTickets },
     openConflicts,
     alerts,
   }

@@ -16,7 +16,8 @@ export interface TerminalStatus {
 
 export interface Dashboard {
   terminals: TerminalStatus[]
-  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number }
+  /** lagTickets: this store's sales not projected yet (older relays omit it). */
+  projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number; lagTickets?: number }
   openConflicts: number
   alerts: Array<{ level: string; message: string }>
 }
@@ -53,7 +54,11 @@ export interface StockRow {
   name: string
   level: number
   sold: number
+  /** Opening stock plus every later adjustment. */
   adjusted: number
+  /** The opening stock alone, and the later adjustments (deliveries, breakage, counts). */
+  opening?: number
+  adjustments?: number
   oversold: boolean
 }
 
@@ -100,6 +105,8 @@ export interface Conflict {
   resolvedBy: string | null
   resolvedAt: string | null
   createdAt: string
+  /** Each of `docs` as a person reads it (same order). */
+  subjects?: Array<DocSubject | null | undefined>
   /** GET /conflicts/:id only: the tickets involved, as projected. */
   tickets?: ConflictTicket[]
 }
@@ -123,6 +130,32 @@ export interface AuditRow {
   code: string | null
   doc: string | null
   detail: Record<string, unknown> | null
+  subject?: DocSubject | null
+}
+
+/** What a document is (the API's `subject`): a ticket's terminal, time, total; a visit's member. */
+export interface DocSubject {
+  doc: string
+  kind: string | null
+  id: string | null
+  terminalId?: string
+  clientTime?: string
+  total?: number
+  cashier?: string
+  status?: string
+  name?: string
+  entryAt?: string
+}
+
+/** GET /terminals/:id/uploads: one document the terminal sent. */
+export interface Upload {
+  doc: string
+  source: 'log' | 'projection'
+  changes: number | null
+  bytes: number | null
+  firstAt: string
+  lastAt: string
+  subject: DocSubject | null
 }
 
 /** Lists may come bare or wrapped (`{ rows }`, `{ products }`...): accept both. */

@@ -5,12 +5,13 @@
 import type { Hono } from 'hono'
 import { and, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { ErrorCode, Role } from '@tally/schema'
+import { ErrorCode, Role, ticketDocName } from '@tally/schema'
 import { tables } from '@tally/schema/db'
-import type { ApiContext } from '../context.ts'
+import { rows, type ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { ApiError, claims, notFound, query, type ApiEnv } from '../http.ts'
 import { bound, resolveRange, tzParam } from '../time-range.ts'
+import { docSubjects } from './doc-subjects.ts'
 
 const listQuery = z.object({
   /**
@@ -28,6 +29,8 @@ const listQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 })
+
+const uploadsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) })
 
 type AuditRow = typeof tables.audit.$inferSelect
 const view = (r: AuditRow) => ({ id: r.id, at: r.at.toISOString(), store: r.store, actor: r.actor, kind: r.kind, code: r.code, doc: r.doc, detail: r.detail })
@@ -57,7 +60,7 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       ...(q.before ? [lt(tables.audit.id, q.before)] : []),
     ]
     const list = await db.select().from(tables.audit).where(and(...where)).orderBy(desc(tables.audit.id)).limit(q.limit)
-    return c.json(list.map(view))
+    return c.json(await withSubjects(list, who.store))
   })
 
   api.get('/terminals/:id/history', allow(ADMIN_ROLES), async (c) => {
@@ -72,6 +75,55 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       .orderBy(desc(tables.audit.id))
       .limit(q.limit)
     if (!terminal && list.length === 0) throw notFound(`terminal ${id}`)
-    return c.json(list.map(view))
+    return c.json(await withSubjects(list, store))
   })
+
+  /**
+   * What a terminal sent: its log rows grouped by document (a ticket that arrived, the
+   * changes to a tab), newest first; with the connects of /history, its sync history.
+   */
+  api.get('/terminals/:id/uploads', allow(ADMIN_ROLES), async (c) => {
+    const { store } = claims(c)
+    const id = c.req.param('id')
+    const q = query(c, uploadsQuery)
+    const list = await rows<{ doc: string; changes: unknown; first_at: unknown; last_at: unknown; bytes: unknown }>(
+      db,
+      sql`SELECT doc, count(*) AS changes, min(at) AS first_at, max(at) AS last_at, sum(octet_length(bytes)) AS bytes
+          FROM update_log WHERE store = ${store} AND actor = ${`terminal:${id}`}
+          GROUP BY doc ORDER BY max(at) DESC, doc LIMIT ${q.limit}`,
+    )
+    // The compactor prunes log rows the projection has passed: older sales are still
+    // known from the projected tickets (arrived no later than they were projected).
+    const logged = new Set(list.map((r) => r.doc))
+    const older = (
+      await db
+        .select({ id: tables.tickets.id, projectedAt: tables.tickets.projectedAt })
+        .from(tables.tickets)
+        .where(and(eq(tables.tickets.store, store), eq(tables.tickets.terminalId, id)))
+        .orderBy(desc(tables.tickets.projectedAt))
+        .limit(q.limit)
+    )
+      .map((t) => ({ doc: ticketDocName(store, t.id), at: t.projectedAt.toISOString() }))
+      .filter((t) => !logged.has(t.doc))
+    const subjects = await docSubjects(db, store, [...logged, ...older.map((t) => t.doc)])
+    const uploads = [
+      ...list.map((r) => ({
+        doc: r.doc,
+        source: 'log' as const,
+        changes: Number(r.changes) as number | null,
+        bytes: Number(r.bytes) as number | null,
+        firstAt: new Date(r.first_at as string | Date).toISOString(),
+        lastAt: new Date(r.last_at as string | Date).toISOString(),
+      })),
+      ...older.map((t) => ({ doc: t.doc, source: 'projection' as const, changes: null, bytes: null, firstAt: t.at, lastAt: t.at })),
+    ]
+      .sort((a, b) => (a.lastAt < b.lastAt ? 1 : a.lastAt > b.lastAt ? -1 : 0))
+      .slice(0, q.limit)
+    return c.json(uploads.map((u) => ({ ...u, subject: subjects.get(u.doc) ?? null })))
+  })
+
+  async function withSubjects(list: AuditRow[], store: string) {
+    const subjects = await docSubjects(db, store, list.flatMap((r) => (r.doc ? [r.doc] : [])))
+    return list.map((r) => ({ ...view(r), subject: r.doc ? (subjects.get(r.doc) ?? null) : null }))
+  }
 }

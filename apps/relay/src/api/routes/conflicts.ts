@@ -9,6 +9,7 @@ import type { ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { body, claims, notFound, query, type ApiEnv } from '../http.ts'
 import { resolveConflict, type ConflictRow } from '../resolve.ts'
+import { docSubjects } from './doc-subjects.ts'
 
 export const strategySchema = z.enum([Strategy.lastWrite, Strategy.serverWins, Strategy.terminalWins, Strategy.merge, Strategy.manual])
 export const resolveBody = z.object({
@@ -56,7 +57,9 @@ export function conflictRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       .where(and(eq(tables.conflicts.store, store), ...(q.status ? [eq(tables.conflicts.status, q.status)] : []), ...(q.kind ? [eq(tables.conflicts.kind, q.kind)] : [])))
       .orderBy(desc(tables.conflicts.id))
       .limit(q.limit)
-    return c.json(list.map(conflictView))
+    // `subjects`: each document as a person reads it (ticket of terminal X at 22:14, a member's visit).
+    const subjects = await docSubjects(db, store, list.flatMap((r) => r.docs))
+    return c.json(list.map((r) => ({ ...conflictView(r), subjects: r.docs.map((d) => subjects.get(d)) })))
   })
 
   api.get('/conflicts/:id', allow(ADMIN_ROLES), async (c) => {
@@ -68,8 +71,10 @@ export function conflictRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const ticketIds = row.docs.map((d) => parseDocName(d)).flatMap((p) => (p.ok && p.value.kind === 'ticket' && p.value.id ? [p.value.id] : []))
     const tickets = ticketIds.length ? await db.select().from(tables.tickets).where(and(eq(tables.tickets.store, store), inArray(tables.tickets.id, ticketIds))) : []
     const lines = ticketIds.length ? await db.select().from(tables.ticketLines).where(inArray(tables.ticketLines.ticketId, ticketIds)) : []
+    const subjects = await docSubjects(db, store, row.docs)
     return c.json({
       ...conflictView(row),
+      subjects: row.docs.map((d) => subjects.get(d)),
       tickets: tickets.map((t) => ({ ...t, clientTime: t.clientTime.toISOString(), projectedAt: t.projectedAt.toISOString(), lines: lines.filter((l) => l.ticketId === t.id) })),
     })
   })

@@ -55,8 +55,19 @@ export function stockRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       .leftJoin(tables.stockLevels, and(eq(tables.stockLevels.store, tables.products.store), eq(tables.stockLevels.productId, tables.products.id)))
       .where(and(eq(tables.products.store, store), eq(tables.products.trackStock, true)))
       .orderBy(asc(tables.products.category), asc(tables.products.name))
+    // `adjusted` is every booked delta, the opening stock included; a manager reads the
+    // opening apart from later corrections (deliveries, breakage, counts).
+    const opening = await rows<{ product_id: string; n: unknown }>(
+      db,
+      sql`SELECT product_id, coalesce(sum(delta), 0) AS n FROM stock_adjustments WHERE store = ${store} AND kind = 'opening' GROUP BY product_id`,
+    )
+    const openingOf = new Map(opening.map((o) => [o.product_id, Number(o.n)]))
     return c.json(
-      list.map((r) => ({ productId: r.id, name: r.name, category: r.category, level: r.level ?? 0, sold: r.sold ?? 0, adjusted: r.adjusted ?? 0, oversold: (r.level ?? 0) < 0 })),
+      list.map((r) => {
+        const adjusted = r.adjusted ?? 0
+        const open = openingOf.get(r.id) ?? 0
+        return { productId: r.id, name: r.name, category: r.category, level: r.level ?? 0, sold: r.sold ?? 0, adjusted, opening: open, adjustments: adjusted - open, oversold: (r.level ?? 0) < 0 }
+      }),
     )
   })
 

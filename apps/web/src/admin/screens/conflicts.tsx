@@ -6,11 +6,14 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
+import { kindExplain, kindName, statusName, strategyEffect } from '../conflict-kinds.ts'
 import { formatDateTime } from '../format.ts'
+import { actorLabel, docLabel, type T } from '../labels.ts'
 import { hrefFor, navigate } from '../router.ts'
-import { STRATEGIES, listOf, type Conflict, type Product, type Strategy } from '../types.ts'
+import { STRATEGIES, type Conflict, type Strategy, listOf } from '../types.ts'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { useLoad } from '../ui/use-load.ts'
+import { useNames } from '../ui/use-names.ts'
 import { Money } from '../ui/money.tsx'
 import { EvidenceView } from './evidence-view.tsx'
 
@@ -25,8 +28,7 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
   const openCount = live.data?.openConflicts ?? 0
   const list = useLoad(() => api.get<unknown>('/conflicts', { status }).then((v) => listOf<Conflict>(v, 'conflicts')), [status, openCount, tick])
   const rows = list.data ?? []
-  const products = useLoad(() => api.get<unknown>('/products').then((v) => new Map(listOf<Product>(v, 'products').map((p) => [p.id, p.name]))), [])
-  const names = products.data ?? new Map<string, string>()
+  const names = useNames().products ?? new Map<string, string>()
   return (
     <section data-testid="conflicts">
       <h1>{t('nav.conflicts')}</h1>
@@ -57,9 +59,11 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
                   navigate(hrefFor('conflicts', String(c.id)))
                 }}
               >
-                <span className={`adm-pill ${c.status === 'open' ? 'danger' : 'ok'}`}>{t(`conflicts.kind.${c.kind}`, { defaultValue: c.kind })}</span>
-                <span className="adm-list-sub">
-                  {summary(c, names)} · {formatDateTime(c.createdAt, i18n.language)}
+                <span className={`adm-pill ${c.status === 'open' ? 'danger' : c.status === 'resolved' ? 'ok' : 'warn'}`} title={statusName(c.status, t)}>
+                  {kindName(c.kind, t)}
+                </span>
+                <span className="adm-list-sub" data-testid="conflict-summary">
+                  {summary(c, names, t, i18n.language)} · {formatDateTime(c.createdAt, i18n.language)}
                 </span>
               </a>
             </li>
@@ -77,11 +81,14 @@ export function ConflictsScreen({ selected }: { selected: string | null }) {
   )
 }
 
-function summary(c: Conflict, names: ReadonlyMap<string, string>): string {
+/** "Vermut · Ticket #3f9a1c of barra-1 · 22:14 (+1)": what the conflict is about, by name. */
+function summary(c: Conflict, names: ReadonlyMap<string, string>, t: T, locale: string): string {
   const e = c.evidence
-  const product = typeof e.productId === 'string' ? (names.get(e.productId) ?? e.productId) : null
-  const n = c.docs.length
-  return [product, n > 0 ? `${n} doc${n === 1 ? '' : 's'}` : null].filter(Boolean).join(' · ')
+  const product = typeof e.productId === 'string' ? (names.get(e.productId) ?? null) : null
+  const first = c.docs[0]
+  const doc = first !== undefined ? docLabel(c.subjects?.[0], first, t, locale) : null
+  const more = c.docs.length > 1 ? ` (+${c.docs.length - 1})` : ''
+  return [product, doc !== null ? doc + more : null].filter(Boolean).join(' · ')
 }
 
 function ConflictDetail({ id, names, onResolved }: { id: string; names: ReadonlyMap<string, string>; onResolved: () => void }) {
@@ -100,15 +107,18 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
   const conflict = c.data
   const oversold = conflict.kind === 'oversold'
   const deficit = Number((conflict.evidence.server as Record<string, unknown> | undefined)?.deficit ?? 0)
-  // Oversold: the sales prove the units were on the shelf, so booking them is the usual answer.
-  const fallback: Strategy = oversold ? 'terminal_wins' : 'server_wins'
-  const chosen: Strategy = strategy !== '' ? strategy : (STRATEGIES as readonly string[]).includes(conflict.strategy) && conflict.strategy !== 'manual' ? (conflict.strategy as Strategy) : fallback
-  const needsOutcome = chosen === 'manual' && !oversold
+  // The store's configured strategy is preselected, whatever it is (manual included);
+  // one this screen does not know preselects nothing, so the person picks.
+  const configured = (STRATEGIES as readonly string[]).includes(conflict.strategy) ? (conflict.strategy as Strategy) : ''
+  const picked: Strategy | '' = strategy !== '' ? strategy : configured
+  const needsOutcome = picked === 'manual' && !oversold
   const countedOk = counted.trim() === '' || (Number.isInteger(Number(counted)) && Number(counted) >= 0)
-  const canSubmit = countedOk && (!needsOutcome || outcome !== '')
-  const help = (s: Strategy) => (oversold ? t(`strategyHelpOversold.${s}`, { count: deficit }) : t(`strategyHelp.${s}`))
+  const canSubmit = picked !== '' && countedOk && (!needsOutcome || outcome !== '')
+  const effect = (s: string) => strategyEffect(conflict.kind, s, t, deficit)
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    if (picked === '') return
+    const chosen = picked
     setBusy(true)
     setError(null)
     try {
@@ -130,11 +140,12 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
   return (
     <article className="adm-card" data-testid="conflict-detail" data-status={conflict.status} data-kind={conflict.kind}>
       <h2>
-        {t(`conflicts.kind.${conflict.kind}`, { defaultValue: conflict.kind })} <span className="hint">#{String(conflict.id)}</span>
+        {kindName(conflict.kind, t)} <span className="hint">#{String(conflict.id)}</span>
+        {conflict.status !== 'open' && conflict.status !== 'resolved' ? <span className="adm-pill warn">{statusName(conflict.status, t)}</span> : null}
       </h2>
-      <p className="hint">{t(`conflicts.explain.${conflict.kind}`, { defaultValue: '' })}</p>
+      <p className="hint">{kindExplain(conflict.kind, t)}</p>
       <p className="hint">
-        {t('conflicts.detected', { at: formatDateTime(conflict.createdAt, i18n.language) })} · {t('conflicts.configured', { strategy: t(`strategy.${conflict.strategy}`, { defaultValue: conflict.strategy }) })}
+        {t('conflicts.detected', { at: formatDateTime(conflict.createdAt, i18n.language) })} · {t('conflicts.configured', { strategy: effect(conflict.strategy).title })}
       </p>
       <EvidenceView evidence={conflict.evidence} productNames={names} />
       {conflict.tickets && conflict.tickets.length > 0 ? <TicketsInvolved tickets={conflict.tickets} /> : null}
@@ -142,9 +153,9 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
         <details>
           <summary>{t('conflicts.docs', { count: conflict.docs.length })}</summary>
           <ul className="adm-docs">
-            {conflict.docs.map((d) => (
-              <li key={d}>
-                <code>{d}</code>
+            {conflict.docs.map((d, i) => (
+              <li key={d} title={d} data-testid="conflict-doc">
+                {docLabel(conflict.subjects?.[i], d, t, i18n.language)}
               </li>
             ))}
           </ul>
@@ -160,16 +171,16 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
           <h3>{t('conflicts.resolve')}</h3>
           <fieldset className="adm-strategies">
             {STRATEGIES.map((s) => (
-              <label key={s} className={chosen === s ? 'adm-radio active' : 'adm-radio'}>
-                <input type="radio" name="strategy" value={s} checked={chosen === s} onChange={() => setStrategy(s)} data-testid={`strategy-${s}`} />
+              <label key={s} className={picked === s ? 'adm-radio active' : 'adm-radio'} data-testid={`strategy-option-${s}`}>
+                <input type="radio" name="strategy" value={s} checked={picked === s} onChange={() => setStrategy(s)} data-testid={`strategy-${s}`} />
                 <span>
-                  <b>{t(`strategy.${s}`)}</b>
-                  <small className="hint">{help(s)}</small>
+                  <b>{effect(s).title}</b>
+                  <small className="hint adm-strategy-effect">{effect(s).effect}</small>
                 </span>
               </label>
             ))}
           </fieldset>
-          {chosen === 'manual' ? (
+          {picked === 'manual' ? (
             <fieldset className="adm-form-row adm-outcome">
               <legend>{t(oversold ? 'conflicts.outcomeOptional' : 'conflicts.outcome')}</legend>
               {(['accept', 'refuse'] as const).map((o) => (
@@ -203,9 +214,9 @@ function ConflictDetail({ id, names, onResolved }: { id: string; names: Readonly
           <h3>{done ? t('conflicts.justResolved') : t('conflicts.resolution')}</h3>
           <p>
             {t('conflicts.resolvedBy', {
-              who: conflict.resolvedBy ?? '—',
+              who: actorLabel(conflict.resolvedBy, t),
               at: formatDateTime(conflict.resolvedAt, i18n.language),
-              strategy: t(`strategy.${String(conflict.resolution?.strategy ?? conflict.strategy)}`, { defaultValue: String(conflict.resolution?.strategy ?? conflict.strategy) }),
+              strategy: effect(String(conflict.resolution?.strategy ?? conflict.strategy)).title,
             })}
           </p>
           {conflict.resolution && typeof conflict.resolution.outcome === 'string' ? (
@@ -230,7 +241,7 @@ function TicketsInvolved({ tickets }: { tickets: NonNullable<Conflict['tickets']
         {tickets.map((tk) => (
           <div key={tk.id} className="adm-side" data-ticket-id={tk.id}>
             <h4>
-              {tk.terminalId} · {formatDateTime(tk.clientTime, i18n.language)}{' '}
+              {docLabel({ doc: tk.id, kind: 'ticket', id: tk.id, terminalId: tk.terminalId, clientTime: tk.clientTime }, null, t, i18n.language)}{' '}
               <span className={`adm-pill ${tk.status === 'accepted' ? 'ok' : tk.status === 'review' ? 'warn' : 'danger'}`}>{t(`conflicts.ticketStatus.${tk.status}`, { defaultValue: tk.status })}</span>
             </h4>
             <table className="adm-table adm-table-compact">

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
 import { recogniseAlert } from '../alerts.ts'
 import { formatAgo, formatDateTime, secondsSince } from '../format.ts'
+import { lagText } from '../labels.ts'
 import { hrefFor, navigate } from '../router.ts'
 import type { TerminalStatus } from '../types.ts'
 import { DataTable, type Column } from '../ui/data-table.tsx'
@@ -41,6 +42,7 @@ export function DashboardScreen() {
   const unreported = d.terminals.filter((x) => x.pending === null).length
   const lag = d.projection
   const lagBad = lag.lagRows > 0 && lag.lagSeconds > 30
+  const lagSays = lagText(lag, t, i18n.language)
   const lang = i18n.language
   const columns: Column<TerminalStatus>[] = [
     {
@@ -95,7 +97,6 @@ export function DashboardScreen() {
       cell: (r) => (r.pendingChanges === null || r.pendingChanges === undefined ? '—' : r.pendingChanges),
       csv: (r) => r.pendingChanges ?? null,
     },
-    { key: 'lastSeq', header: t('dashboard.lastSeq'), numeric: true, cell: (r) => r.lastSeq, csv: (r) => r.lastSeq },
     { key: 'lastError', header: t('dashboard.lastError'), cell: (r) => (r.lastError ? <span className="adm-danger-text">{r.lastError}</span> : '—'), csv: (r) => r.lastError },
   ]
   return (
@@ -112,8 +113,8 @@ export function DashboardScreen() {
         />
         <Card
           label={t('dashboard.lag')}
-          value={t('dashboard.lagValue', { rows: lag.lagRows, seconds: Math.round(lag.lagSeconds) })}
-          sub={t('dashboard.checkpoint', { checkpoint: lag.checkpoint, head: lag.head })}
+          value={lagSays.text}
+          sub={lagSays.upToDate ? t('dashboard.upToDateSub') : t('dashboard.lagSub')}
           testId="card-lag"
           tone={lagBad ? 'warn' : 'ok'}
         />

@@ -6,6 +6,7 @@
 import { createContext, useContext, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatDateTime } from '../format.ts'
+import { formatWhen, shortId } from '../labels.ts'
 import { Money } from '../ui/money.tsx'
 
 /** Product id -> name, so evidence says "Vermut", not a UUID. */
@@ -41,7 +42,7 @@ export function EvidenceView({ evidence, productNames }: { evidence: Record<stri
 function ShortId({ id }: { id: string }) {
   return (
     <code className="adm-id" title={id} data-id={id}>
-      {id.length > 14 ? `…${id.slice(-8)}` : id}
+      {id.length > 14 ? shortId(id) : id}
     </code>
   )
 }
@@ -54,7 +55,7 @@ function Value({ value, name }: { value: unknown; name?: string }): ReactNode {
   if (typeof value === 'string' && name === 'terminalId') return <b>{value}</b>
   if (typeof value === 'string' && name !== undefined && ID_KEY.test(name)) return <ShortId id={value} />
   if (typeof value === 'number' && name !== undefined && MONEY_KEY.test(name) && Number.isInteger(value)) return <Money cents={value} />
-  if (typeof value === 'string' && name !== undefined && TIME_KEY.test(name)) return <span title={value}>{formatDateTime(value, i18n.language)}</span>
+  if (typeof value === 'string' && name !== undefined && TIME_KEY.test(name)) return <span title={formatDateTime(value, i18n.language)} className="adm-nowrap">{formatWhen(value, i18n.language)}</span>
   if (typeof value === 'boolean') return <span>{value ? t('common.yes') : t('common.no')}</span>
   if (typeof value !== 'object') return <span>{String(value)}</span>
   if (Array.isArray(value)) {

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { createApi } from '../api.ts'
 import { makeSession, type AdminSession, type AdminUser } from '../session.ts'
-import { ErrorBanner } from '../ui/error-banner.tsx'
+import { loginMessage } from '../login-message.ts'
 import { LanguagePicker } from '../ui/language-picker.tsx'
 
 export function LoginScreen({ onSignedIn, expired }: { onSignedIn: (s: AdminSession) => void; expired: boolean }) {
@@ -46,7 +46,11 @@ export function LoginScreen({ onSignedIn, expired }: { onSignedIn: (s: AdminSess
           <span>{t('login.password')}</span>
           <input className="input" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} data-testid="login-password" />
         </label>
-        <ErrorBanner error={error} />
+        {error !== null ? (
+          <p className="adm-error" role="alert" data-testid="error" data-code={loginMessage(error, t).code}>
+            {loginMessage(error, t).text}
+          </p>
+        ) : null}
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="login-submit">
           {busy ? t('common.working') : t('login.submit')}
         </button>

@@ -6,6 +6,7 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
+import { signed } from '../labels.ts'
 import { listOf, type StockRow } from '../types.ts'
 import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
@@ -14,8 +15,12 @@ import { useThrottled } from '../ui/use-throttled.ts'
 
 type Mode = 'adjust' | 'count'
 
+const opening = (r: StockRow) => r.opening ?? 0
+const adjustments = (r: StockRow) => r.adjustments ?? r.adjusted - opening(r)
+
 export function StockScreen() {
-  const { t } = useTranslation('admin')
+  const { t, i18n } = useTranslation('admin')
+  const lang = i18n.language
   const { api, live } = useAdmin()
   const head = useThrottled(live.data?.projection.checkpoint ?? 0, 1500)
   const stock = useLoad(() => api.get<unknown>('/stock').then((v) => listOf<StockRow>(v, 'stock', 'levels')), [head])
@@ -34,9 +39,11 @@ export function StockScreen() {
       ),
       csv: (r) => r.name,
     },
-    { key: 'level', header: t('stock.level'), numeric: true, cell: (r) => <b data-testid="stock-level">{r.level}</b>, csv: (r) => r.level },
-    { key: 'sold', header: t('stock.sold'), numeric: true, cell: (r) => r.sold, csv: (r) => r.sold },
-    { key: 'adjusted', header: t('stock.adjusted'), numeric: true, cell: (r) => r.adjusted, csv: (r) => r.adjusted },
+    // Opening + adjustments − sold = level; older servers send only `adjusted` (their sum).
+    { key: 'opening', header: t('stock.opening'), numeric: true, cell: (r) => <span data-testid="stock-opening">{opening(r)}</span>, csv: opening },
+    { key: 'adjustments', header: t('stock.adjusted'), numeric: true, cell: (r) => <span data-testid="stock-adjustments">{signed(adjustments(r), lang)}</span>, csv: adjustments },
+    { key: 'sold', header: t('stock.sold'), numeric: true, cell: (r) => <span data-testid="stock-sold">{r.sold === 0 ? '0' : `−${r.sold}`}</span>, csv: (r) => r.sold },
+    { key: 'level', header: t('stock.level'), numeric: true, cell: (r) => <b data-testid="stock-level" className={r.level < 0 ? 'adm-danger-text' : undefined}>{r.level}</b>, csv: (r) => r.level },
     {
       key: 'actions',
       header: '',
@@ -51,7 +58,7 @@ export function StockScreen() {
         </span>
       ),
     },
-    { key: 'productId', header: 'ID', cell: (r) => <code className="adm-id">{r.productId}</code>, csv: (r) => r.productId },
+    { key: 'productId', header: 'ID', cell: () => null, csv: (r) => r.productId, csvOnly: true },
   ]
   return (
     <section data-testid="stock">
