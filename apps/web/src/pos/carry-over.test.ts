@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { chargedEntries, readCartLines, readCartMeta, recordCheckout, unbilledUnits, uuidv7 } from '@tally/schema'
-import { BEER, GIN, VISIT, closeTerminal, offlineClient, offlineTerminal } from './pos-testing.ts'
+import { cartDocName, chargedEntries, readCartLines, readCartMeta, recordCheckout, unbilledUnits, uuidv7 } from '@tally/schema'
+import { BEER, GIN, STORE, VISIT, closeTerminal, offlineClient, offlineTerminal } from './pos-testing.ts'
 import type { Terminal } from './terminal.ts'
 
 const open: Terminal[] = []
@@ -62,5 +62,46 @@ describe('units added to a tab after it was charged elsewhere', () => {
     expect(t.notice?.key).toBe('notice.checkedOutElsewhere')
     expect(readCartLines(t.current!.cart)).toEqual([])
     expect(unbilledUnits(charged.cart, 'barra-9')).toEqual([])
+  })
+
+  it('[POS17] a tab left while partitioned and charged elsewhere without its units: opening it again carries them', async () => {
+    const t = await offlineTerminal('barra-1', offlineClient())
+    open.push(t)
+    const tabId = t.current!.cartId
+    t.addProduct(BEER)
+    const seen = Y.encodeStateAsUpdate(t.current!.cart)
+    t.addProduct(GIN, 2)
+    await t.newTab()
+    // Elsewhere the tab is charged with the beer only; that reaches the device later.
+    const remote = chargeElsewhere(seen)
+    const cart = await t.client.open(cartDocName(STORE, tabId))
+    Y.applyUpdate(cart, Y.encodeStateAsUpdate(remote), 'net')
+    t.client.release(cartDocName(STORE, tabId))
+    await t.selectTab(tabId)
+    expect(t.current!.cartId).not.toBe(tabId)
+    expect(qty(t.current!.cart)).toEqual({ [GIN.id]: 2 })
+    expect(t.notice?.key).toBe('notice.carriedOver')
+  })
+
+  it('[POS17] a visit tab charged elsewhere without units of this terminal: the next scan carries them onto the open tab', async () => {
+    const t = await offlineTerminal('barra-1', offlineClient())
+    open.push(t)
+    await t.scanBracelet(VISIT.bracelet)
+    const tab = t.current!
+    t.addProduct(BEER)
+    const seen = Y.encodeStateAsUpdate(tab.cart)
+    t.addProduct(GIN)
+    await t.newTab()
+    const remote = chargeElsewhere(seen)
+    const cart = await t.client.open(cartDocName(STORE, tab.cartId))
+    Y.applyUpdate(cart, Y.encodeStateAsUpdate(remote), 'net')
+    t.client.release(cartDocName(STORE, tab.cartId))
+    await t.scanBracelet(VISIT.bracelet)
+    expect(t.current!.cartId).not.toBe(tab.cartId)
+    expect(t.current!.visitId).toBe(VISIT.id)
+    expect(qty(t.current!.cart)).toEqual({ [GIN.id]: 1 })
+    // Once carried, another scan carries nothing more.
+    await t.scanBracelet(VISIT.bracelet)
+    expect(qty(t.current!.cart)).toEqual({ [GIN.id]: 1 })
   })
 })

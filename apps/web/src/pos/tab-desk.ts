@@ -154,9 +154,14 @@ export class TabDesk {
       return this.openVisit(meta.visitId, meta.label, meta.bracelet, cartId, opening)
     }
     if (meta.checkedOut !== null) {
-      this.client.release(name)
       this.tabs = this.tabs.filter((t) => t.cartId !== cartId)
-      return this.newTab(opening)
+      try {
+        await this.newTab(opening)
+        if (this.current !== null) this.carryOnto(this.current.cart, cart, label)
+      } finally {
+        this.client.release(name)
+      }
+      return
     }
     const tab = ref ?? { cartId, label: meta.label || label, visitId: null, bracelet: null }
     if (!this.openings.isLatest(opening)) return this.abandon(opening, tab, cart, name)
@@ -208,20 +213,46 @@ export class TabDesk {
     } catch {
       return this.openings.end(opening, null, null)
     }
+    const carrying = new Set(opened.carry.map((c) => c.cartId))
     for (const id of opened.checkedOut) {
+      if (carrying.has(id)) continue // remembered closed once its units are carried
       this.rememberClosed(id)
       this.host.tickets.dropLater(cartDocName(this.store, id))
+    }
+    const releaseCarry = (): void => {
+      for (const c of opened.carry) this.client.release(cartDocName(this.store, c.cartId))
     }
     const session: VisitSession = new VisitSession(this.client, this.store, visitId, opened, () => this.onSession(session), this.skip)
     const cart = session.cart(opened.cartId)!
     const ref: TabRef = { cartId: opened.cartId, label, visitId, bracelet }
     if (!this.openings.isLatest(opening)) {
+      releaseCarry()
       this.openings.end(opening, ref, cart)
       return session.destroy()
     }
     this.show(ref, cart, session, null)
     this.openings.end(opening, ref, cart)
+    for (const c of opened.carry) {
+      this.carryOnto(cart, c.cart, label)
+      this.rememberClosed(c.cartId)
+      this.host.tickets.dropLater(cartDocName(this.store, c.cartId))
+    }
+    releaseCarry()
     this.followTabs()
+  }
+
+  /**
+   * Units of this terminal a charge did not include (they reached the cart after it) go
+   * onto `target`, an open tab, and are marked carried in the charged cart: billed once,
+   * never left behind. Added first, marked second: a crash in between shows them twice
+   * on an open tab (a person sees it), never loses them.
+   */
+  private carryOnto(target: Y.Doc, charged: Y.Doc, label: string): void {
+    const units = unbilledUnits(charged, this.host.terminalId)
+    if (units.length === 0 || !isOpenCart(target)) return
+    for (const u of units) addToCart(target, this.host.terminalId, { id: u.productId, name: u.name, price: u.unitPrice, taxRate: u.taxRate }, u.qty, uuidv7)
+    markCarried(charged, this.host.terminalId, units)
+    this.host.say('info', 'notice.carriedOver', { count: units.reduce((n, u) => n + u.qty, 0), label })
   }
 
   private onSession(s: VisitSession): void {
@@ -316,21 +347,14 @@ export class TabDesk {
     this.tabs = this.tabs.filter((t) => t.cartId !== cur.cartId)
     // Charged elsewhere without units this terminal put on the tab (they reached the cart
     // after the checkout): they go onto an open tab of the same customer, never lost.
-    const unbilled = elsewhere ? unbilledUnits(cur.cart, this.host.terminalId) : []
-    if (unbilled.length === 0) return this.newTab()
+    if (!elsewhere || unbilledUnits(cur.cart, this.host.terminalId).length === 0) return this.newTab()
     // Keep the charged cart open while moving: its `carried` mark must still sync.
     const name = cartDocName(this.store, cur.cartId)
     const charged = await this.client.open(name)
     try {
       if (cur.visitId !== null) await this.openVisit(cur.visitId, cur.label, cur.bracelet)
       else await this.newTab()
-      const next = this.current
-      if (next === null || !isOpenCart(next.cart)) return
-      // Added first, marked second: a crash in between shows the units twice on an open
-      // tab (a person sees it), never loses them.
-      for (const u of unbilled) addToCart(next.cart, this.host.terminalId, { id: u.productId, name: u.name, price: u.unitPrice, taxRate: u.taxRate }, u.qty, uuidv7)
-      markCarried(charged, this.host.terminalId, unbilled)
-      this.host.say('info', 'notice.carriedOver', { count: unbilled.reduce((n, u) => n + u.qty, 0), label: cur.label })
+      if (this.current !== null) this.carryOnto(this.current.cart, charged, cur.label)
     } finally {
       this.client.release(name)
     }

@@ -8,7 +8,7 @@
  */
 import type * as Y from 'yjs'
 import type { SyncClient } from '@tally/client'
-import { cartDocName, listVisitTab, readCartLines, readCartMeta, readCheckouts, readVisitTabs, uuidv7, visitDocName, writeCartMeta } from '@tally/schema'
+import { cartDocName, listVisitTab, readCartLines, readCartMeta, readCheckouts, readVisitTabs, unbilledUnits, uuidv7, visitDocName, writeCartMeta } from '@tally/schema'
 import { breakMergeLoop, mergeTabs } from './tab-merge.ts'
 
 /** How long to wait for the relay's answer before trusting the local copy. */
@@ -57,6 +57,11 @@ export interface OpenedVisit {
   tabs: Map<string, Y.Doc>
   /** Listed tabs found checked out: never open again, so the caller may skip them next time. */
   checkedOut: string[]
+  /**
+   * Checked-out tabs holding units of this terminal their charge did not include (see
+   * cart-carry.ts), left open for the caller to carry them and then release.
+   */
+  carry: Array<{ cartId: string; cart: Y.Doc }>
 }
 
 export async function openVisitTab(
@@ -100,7 +105,8 @@ export async function openVisitTab(
     if (target !== undefined && into !== null) mergeTabs(target, cart, into, id)
   }
   const checkedOut = closed.filter((c) => readCartMeta(c.cart).checkedOut !== null).map((c) => c.cartId)
-  for (const c of closed) client.release(cartDocName(store, c.cartId))
+  const carry = closed.filter((c) => checkedOut.includes(c.cartId) && unbilledUnits(c.cart, args.terminalId).length > 0)
+  for (const c of closed) if (!carry.includes(c)) client.release(cartDocName(store, c.cartId))
   let cartId = args.prefer !== undefined && tabs.has(args.prefer) ? args.prefer : preferredTab(tabs)
   if (cartId === undefined) {
     cartId = uuidv7()
@@ -109,5 +115,5 @@ export async function openVisitTab(
     listVisitTab(visit, { cartId, terminalId: args.terminalId, openedAt: new Date().toISOString() })
     tabs.set(cartId, cart)
   }
-  return { visitName, visit, cartId, tabs, checkedOut }
+  return { visitName, visit, cartId, tabs, checkedOut, carry }
 }
