@@ -1,7 +1,7 @@
 export { dropSchema, openDatabase } from './open.ts'
 export { DataDirBusyError } from './dir-lock.ts'
 export { ensurePrivateDir, restrictTree, restrictUmask } from './private-dir.ts'
-export type { Database, Db, OpenOptions, Tx } from './open.ts'
+export type { Database, Db, DbSession, OpenOptions, Tx } from './open.ts'
 export { createUpdateLog, logChannel } from './update-log.ts'
 export type { AppendInput, AppendResult, LogEntry, StoredDoc, UpdateLog } from './update-log.ts'
 export { writeAudit } from './audit.ts'
