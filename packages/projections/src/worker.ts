@@ -94,9 +94,12 @@ export function createProjector(opts: ProjectorOptions): Projector {
     })
   /** Set when the lease is gained: whatever this process read or cached before may be stale. */
   let fresh = true
+  /** A follower says once that it is a standby, not on every poll. */
+  let announcedStandby = false
   const lease = createLease(database, {
     onChange: (c) => {
       if (c.leader) fresh = true
+      else announcedStandby = true
       onLeadership(c)
     },
   })
@@ -270,6 +273,8 @@ export function createProjector(opts: ProjectorOptions): Projector {
         }
         if (!following) break
         if (!got) {
+          if (!announcedStandby) onLeadership({ leader: false, epoch: lease.epoch(), reason: 'another projector holds the lease' })
+          announcedStandby = true
           // A standby: poll for the lease, bounded; log notifications do not wake it.
           await new Promise<void>((resolve) => {
             const timer = setTimeout(done, leasePollMs)
@@ -283,6 +288,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
           continue
         }
         lastCheck = Date.now()
+        announcedStandby = false
       } else if (Date.now() - lastCheck >= leasePollMs) {
         lastCheck = Date.now()
         if (!(await lease.check())) continue
