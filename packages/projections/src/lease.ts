@@ -137,7 +137,10 @@ export function createLease(database: Database, opts: { onChange?: (c: LeaseChan
         try {
           // The same backend still there means the session lock is still ours; a driver
           // that reconnected underneath would answer with another pid.
-          const [r] = await session.query('SELECT pg_backend_pid() AS pid')
+          const [r] = await Promise.race([
+            session.query('SELECT pg_backend_pid() AS pid'),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref()),
+          ])
           if (r?.pid === pid) return true
           lost('the lease connection was replaced')
         } catch (err) {

@@ -215,10 +215,19 @@ async function openPostgres(url: string, schema: string, max: number, warm: numb
       await sql`SELECT pg_notify(${channel}, ${payload})`
     },
     async session() {
-      const reserved = await sql.reserve()
+      // A client of one connection, not a reserved pool connection: the driver's reserved
+      // connection hangs (and throws out of band) once the server ends it; this one
+      // reconnects, on a new backend, which the caller can tell by its pid.
+      const own = postgres(url, {
+        max: 1,
+        onnotice: () => {},
+        connection: { search_path: schema, application_name: `tally/${schema}/session` },
+      })
       return {
-        query: async (text, params) => [...(await reserved.unsafe(text, (params ?? []) as never[]))] as Array<Record<string, unknown>>,
-        release: async () => reserved.release(),
+        query: async (text, params) => [...(await own.unsafe(text, (params ?? []) as never[]))] as Array<Record<string, unknown>>,
+        release: async () => {
+          await own.end({ timeout: 2 })
+        },
       }
     },
     async close() {
