@@ -65,7 +65,15 @@ if (config.demo) {
 const relay = createRelay({ database, config, logger })
 server.mount(relay)
 const projector = config.projector
-  ? createProjector({ database, onError: (err) => logger.error({ err }, 'projection failed; retrying') })
+  ? createProjector({
+      database,
+      onError: (err) => logger.error({ err }, 'projection failed; retrying'),
+      onLeadership: (c) => {
+        relay.core.metrics.projectorLeader.set(c.leader ? 1 : 0)
+        if (c.leader) logger.info({ epoch: c.epoch }, 'projector is the leader')
+        else logger.info({ reason: c.reason }, 'projector is a standby')
+      },
+    })
   : null
 void projector?.follow()
 

@@ -5,6 +5,8 @@ export interface RelayMetrics {
   readonly registry: Registry
   readonly connections: Gauge
   readonly loadedDocs: Gauge
+  /** 1 while this process's projector holds the lease (projections/src/lease.ts), else 0. */
+  readonly projectorLeader: Gauge
   readonly appends: Counter
   readonly appendBatchSize: Histogram
   readonly appendLatency: Histogram
@@ -21,6 +23,7 @@ export function createMetrics(withDefaults = false): RelayMetrics {
     registry,
     connections: new Gauge({ name: 'tally_connections', help: 'Open WebSocket connections', registers: r }),
     loadedDocs: new Gauge({ name: 'tally_loaded_documents', help: 'Documents loaded in memory', registers: r }),
+    projectorLeader: new Gauge({ name: 'tally_projector_leader', help: 'Whether this process runs the leading projector (1) or a standby or none (0)', registers: r }),
     appends: new Counter({ name: 'tally_log_appends_total', help: 'Updates appended to the log', registers: r }),
     appendBatchSize: new Histogram({
       name: 'tally_log_append_batch_size',

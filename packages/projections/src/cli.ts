@@ -1,8 +1,10 @@
 /**
  * `npm run project -- --once | --follow | --rebuild [--store S]`
  * Opens the database the way the relay does (DATABASE_URL, else PGlite in
- * DATA_DIR/pg) and runs the projection worker in this process. Do not run it with
- * --follow while the relay runs its own projector (PROJECTOR=0 on the relay).
+ * DATA_DIR/pg) and runs the projection worker in this process. Any number may follow
+ * one database: one is the leader (it holds the lease and projects), the others are
+ * standbys that take over within a few seconds when it dies (lease.ts). Each prints a
+ * line when it becomes leader or standby.
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
   const projector = createProjector({
     database,
     batchSize: args.batchSize,
+    onLeadership: (c) =>
+      process.stdout.write(c.leader ? `leader: this projector holds the lease (epoch ${c.epoch})\n` : `standby: ${c.reason ?? 'another projector holds the lease'}\n`),
     onBatch: (b) => {
       total += b.projected
       if (b.projected > 0) process.stdout.write(`projected ${b.projected} docs (${total} total) up to seq ${b.checkpoint} in ${b.ms} ms, ${b.verdicts} verdicts\n`)
@@ -70,7 +74,10 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => void stop())
     return
   }
-  const r = args.mode === 'once' ? await projector.runOnce() : await projector.rebuild({ store: args.store })
+  const r = await (args.mode === 'once' ? projector.runOnce() : projector.rebuild({ store: args.store })).catch((err: unknown) => {
+    process.stderr.write(`${args.mode} failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  })
   process.stdout.write(`${args.mode}: ${r.projected} docs projected, checkpoint ${r.lastSeq}, ${Date.now() - started} ms\n`)
   await database.close()
 }

@@ -17,13 +17,16 @@ import { resetProjection, stockKeys } from './rebuild.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
-import { productKey, readCheckpoint, writeCheckpoint } from './write-rows.ts'
+import { productKey, readCheckpoint } from './write-rows.ts'
+import { advanceCheckpoint, createLease, DEFAULT_LEASE_POLL_MS, type LeaseChange } from './lease.ts'
 
 export const CHECKPOINT = 'projection'
 export const DEFAULT_BATCH_SIZE = 2000
 export const DEFAULT_POLL_MS = 1000
 export const DEFAULT_GAP_TIMEOUT_MS = 30_000
 export const DEFAULT_CACHE_DOCS = 20_000
+/** How long runOnce/rebuild wait for the lease while another projector leads. */
+export const DEFAULT_LEASE_WAIT_MS = 30_000
 
 export const projectionChannel = (schema: string): string => `tally_projection_${schema}`
 
@@ -41,6 +44,11 @@ export interface ProjectorOptions {
   /** A document set aside because its rows could not be written (quarantine.ts). */
   onQuarantine?: (info: { doc: string; error: unknown }) => void
   onBatch?: (info: { projected: number; checkpoint: number; verdicts: number; ms: number }) => void
+  /** A standby polls for the lease this often (lease.ts). */
+  leasePollMs?: number
+  leaseWaitMs?: number
+  /** This projector became the leader, or a standby (log it, set a gauge). */
+  onLeadership?: (change: LeaseChange) => void
 }
 
 export interface RunResult {
@@ -59,6 +67,8 @@ export interface Projector {
   /** Delete projected rows (of one store, or all) and fold every document again. */
   rebuild(opts?: { store?: string }): Promise<RunResult>
   checkpoint(): number
+  /** True while this projector holds the lease (only the leader reads and writes). */
+  isLeader(): boolean
   readonly strategies: Strategies
   readonly writer: DocWriter
 }
@@ -74,6 +84,25 @@ export function createProjector(opts: ProjectorOptions): Projector {
   const writer = createDocWriter(database, { origin })
   const docs = createDocStore(opts.cacheDocs ?? DEFAULT_CACHE_DOCS)
   const channel = projectionChannel(database.schema)
+  const leasePollMs = opts.leasePollMs ?? DEFAULT_LEASE_POLL_MS
+  const leaseWaitMs = opts.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS
+  const onLeadership =
+    opts.onLeadership ??
+    ((c: LeaseChange) => {
+      // A runOnce taking and giving back the lease is not news; a follower's change is.
+      if (following) console.info(c.leader ? `[projection] leader (epoch ${c.epoch})` : `[projection] standby (${c.reason ?? 'no lease'})`)
+    })
+  /** Set when the lease is gained: whatever this process read or cached before may be stale. */
+  let fresh = true
+  /** A follower says once that it is a standby, not on every poll. */
+  let announcedStandby = false
+  const lease = createLease(database, {
+    onChange: (c) => {
+      if (c.leader) fresh = true
+      else announcedStandby = true
+      onLeadership(c)
+    },
+  })
 
   let tail: ReturnType<typeof createLogTail> | null = null
   let checkpoint = 0
@@ -98,6 +127,14 @@ export function createProjector(opts: ProjectorOptions): Projector {
   }
 
   async function ensureTail() {
+    if (fresh && lease.isLeader()) {
+      // Another leader may have projected since: start from the committed checkpoint.
+      fresh = false
+      tail = null
+      docs.clear()
+      ownSeqs.clear()
+      writer.invalidate()
+    }
     if (tail) return tail
     checkpoint = await readCheckpoint(database.db, CHECKPOINT)
     tail = createLogTail(database, { checkpoint, gapTimeoutMs: opts.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS })
@@ -114,13 +151,16 @@ export function createProjector(opts: ProjectorOptions): Projector {
     const started = Date.now()
     try {
       const out = await database.db.transaction(async (tx) => {
+        // First, so nothing of a projector that lost the lease can commit (lease.ts).
+        await lease.fence(tx)
         // One batch at a time across processes too: a second projector (or a killed one's
         // transaction still finishing on the server) must not interleave its deletes and
         // inserts with ours. Statements after the lock see what the other committed.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
         const r = names.length ? await projectIsolating({ database, strategies, writer, origin, deferStock, docs }, tx, names, known) : null
         if (newCheckpoint !== null) {
-          await writeCheckpoint(tx, CHECKPOINT, newCheckpoint, channel)
+          // From the value this batch read the log from, never greatest() over it.
+          await advanceCheckpoint(tx, CHECKPOINT, checkpoint, newCheckpoint, channel)
         }
         return r
       })
@@ -130,10 +170,12 @@ export function createProjector(opts: ProjectorOptions): Projector {
       opts.onBatch?.({ projected: names.length, checkpoint, verdicts: out?.verdicts ?? 0, ms: Date.now() - started })
       return names.length
     } catch (e) {
-      // Cached documents may hold verdicts whose append rolled back: start clean.
+      // Cached documents may hold verdicts whose append rolled back: start clean, and
+      // from the committed checkpoint (the in-memory one may be stale).
       docs.clear()
       ownSeqs.clear()
       writer.invalidate()
+      tail = null
       throw e
     }
   }
@@ -187,13 +229,27 @@ export function createProjector(opts: ProjectorOptions): Projector {
       const projected = await commit([...names], frontier, false, { above, rows: read })
       return { rows: count, projected }
     } catch (e) {
-      // Re-read from the last committed checkpoint next time.
-      t.reset(checkpoint)
+      // Re-read from the last committed checkpoint next time (commit dropped the tail).
       throw e
     }
   }
 
-  async function runOnce(o: { maxBatches?: number } = {}): Promise<RunResult> {
+  /** Run fn as the leader: take the lease for it unless held already (follow keeps it). */
+  async function asLeader<T>(fn: () => Promise<T>): Promise<T> {
+    const held = lease.isLeader()
+    if (!held) await lease.acquire(leaseWaitMs, leasePollMs)
+    try {
+      return await fn()
+    } finally {
+      if (!held && !following) await lease.release()
+    }
+  }
+
+  function runOnce(o: { maxBatches?: number } = {}): Promise<RunResult> {
+    return asLeader(() => runBatches(o))
+  }
+
+  async function runBatches(o: { maxBatches?: number }): Promise<RunResult> {
     let projected = 0
     for (let i = 0; o.maxBatches === undefined || i < o.maxBatches; i++) {
       const before = checkpoint
@@ -204,8 +260,39 @@ export function createProjector(opts: ProjectorOptions): Projector {
     return { projected, lastSeq: checkpoint }
   }
 
+  let standbyWake: (() => void) | null = null
+  let lastCheck = 0
   async function followLoop() {
     while (following) {
+      if (!lease.isLeader()) {
+        let got = false
+        try {
+          got = await lease.tryAcquire()
+        } catch (e) {
+          onError(e)
+        }
+        if (!following) break
+        if (!got) {
+          if (!announcedStandby) onLeadership({ leader: false, epoch: lease.epoch(), reason: 'another projector holds the lease' })
+          announcedStandby = true
+          // A standby: poll for the lease, bounded; log notifications do not wake it.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, leasePollMs)
+            function done() {
+              clearTimeout(timer)
+              standbyWake = null
+              resolve()
+            }
+            standbyWake = done
+          })
+          continue
+        }
+        lastCheck = Date.now()
+        announcedStandby = false
+      } else if (Date.now() - lastCheck >= leasePollMs) {
+        lastCheck = Date.now()
+        if (!(await lease.check())) continue
+      }
       let r: { rows: number; projected: number } = { rows: 0, projected: 0 }
       try {
         r = await serial(batch)
@@ -217,7 +304,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
       // Idle (or waiting for a gap to settle): sleep until a NOTIFY or the poll interval.
       const gaps = tail?.pendingGaps() ?? 0
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, gaps > 0 ? Math.min(pollMs, 50) : pollMs)
+        const timer = setTimeout(done, gaps > 0 ? Math.min(pollMs, 50) : Math.min(pollMs, leasePollMs))
         function done() {
           clearTimeout(timer)
           wake = null
@@ -232,6 +319,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
     strategies,
     writer,
     checkpoint: () => checkpoint,
+    isLeader: () => lease.isLeader(),
     runOnce,
     async follow() {
       if (following) return
@@ -247,11 +335,13 @@ export function createProjector(opts: ProjectorOptions): Projector {
     async stop() {
       following = false
       wake?.()
+      standbyWake?.()
       await loop
       loop = null
       if (unlisten) await unlisten().catch(onError)
       unlisten = null
       await chain
+      await lease.release().catch(onError)
     },
     waitFor(seq, timeoutMs = 30_000) {
       return new Promise<void>((resolve, reject) => {
@@ -281,11 +371,12 @@ export function createProjector(opts: ProjectorOptions): Projector {
       })
     },
     rebuild(o = {}) {
-      return serial(async () => {
+      return asLeader(() => serial(async () => {
         await ensureTail()
         docs.clear()
         writer.invalidate()
         const names = await database.db.transaction(async (tx) => {
+          await lease.fence(tx)
           await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
           return resetProjection(tx, o.store)
         })
@@ -296,20 +387,21 @@ export function createProjector(opts: ProjectorOptions): Projector {
         }
         // Everything at or below the checkpoint is in the folds above; the tail goes on from there.
         await database.db.transaction(async (tx) => {
+          await lease.fence(tx)
           await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
           const touched = await stockKeys(tx, o.store)
           const changes = await recomputeLevels(tx, touched)
           await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
           const tracked = await query<{ store: string; id: string; track_stock: boolean }>(tx, sql`SELECT store, id, track_stock FROM products`)
           await publishLevels(writer, tx, changes, new Map(tracked.map((p) => [productKey(p.store, p.id), p.track_stock])))
-          await writeCheckpoint(tx, CHECKPOINT, checkpoint, channel)
+          await advanceCheckpoint(tx, CHECKPOINT, checkpoint, checkpoint, channel)
         })
         tail?.reset(checkpoint)
         return { projected, lastSeq: checkpoint }
       }).then(async (r) => {
-        const more = await runOnce()
+        const more = await runBatches({})
         return { projected: r.projected + more.projected, lastSeq: more.lastSeq }
-      })
+      }))
     },
   }
 }

@@ -7,7 +7,7 @@ import * as Y from 'yjs'
 import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { eq } from 'drizzle-orm'
 import type { DocName } from '@tally/schema'
-import { tables, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
+import { createLogWatermark, readOthersRows, tables, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
@@ -237,8 +237,16 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     return row?.seq ?? 0
   }
 
+  const watermark = createLogWatermark(opts.database)
+
   /**
-   * Snapshot documents and prune what their snapshots and the projection both cover:
+   * Snapshot documents and prune what their snapshots and the projection both cover.
+   * A snapshot covers rows up to the log's contiguous watermark, never beyond (another
+   * process may still commit a row below the highest sequence: log-watermark.ts), and
+   * only once this relay holds every row up to it: rows other processes committed for
+   * these documents since their snapshots are read and applied first (a notification
+   * may not have brought them yet). A snapshot's bytes may hold rows above its seq;
+   * replaying those on load is a no-op.
    * one statement for the snapshots and one for the prunes per chunk, so unloading a
    * thousand idle tickets is a few round trips, not three per document.
    */
@@ -251,9 +259,23 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       else if (d.inFlight === 0) done.add(d)
     }
     for (let i = 0; i < due.length; i += COMPACT_CHUNK) {
-      const chunk = due.slice(i, i + COMPACT_CHUNK)
-      const snaps = chunk.map((d) => ({ doc: d.name, store: d.parsed.storeId, bytes: Y.encodeStateAsUpdate(d.ydoc), uptoSeq: d.lastSeq }))
+      const candidates = due.slice(i, i + COMPACT_CHUNK)
       try {
+        const upto = await watermark.current()
+        const after = Math.min(...candidates.map((d) => d.snapshotSeq))
+        for (const r of await readOthersRows(opts.database, candidates.map((d) => d.name), after, upto, opts.origin)) {
+          const d = docs.get(r.doc)
+          if (d && r.seq > d.snapshotSeq) d.applyCommitted(r.seq, r.bytes, null)
+        }
+        const chunk: LoadedDoc[] = []
+        for (const d of candidates) {
+          // Nothing new at or below the watermark: no snapshot now (unloading loses nothing,
+          // the log keeps every row above the last one).
+          if (Math.min(d.lastSeq, upto) > d.snapshotSeq) chunk.push(d)
+          else done.add(d)
+        }
+        if (chunk.length === 0) continue
+        const snaps = chunk.map((d) => ({ doc: d.name, store: d.parsed.storeId, bytes: Y.encodeStateAsUpdate(d.ydoc), uptoSeq: Math.min(d.lastSeq, upto) }))
         await opts.log.writeSnapshots(snaps)
         for (const [j, d] of chunk.entries()) {
           d.snapshotSeq = (snaps[j] as { uptoSeq: number }).uptoSeq
@@ -264,7 +286,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         const checkpoint = await projectionCheckpoint()
         await opts.log.prune(snaps.map((x) => ({ doc: x.doc, uptoSeq: Math.min(x.uptoSeq, checkpoint) })))
       } catch (err) {
-        opts.logger.warn({ err, docs: chunk.length }, 'compaction failed; will retry')
+        opts.logger.warn({ err, docs: candidates.length }, 'compaction failed; will retry')
       }
     }
     return done

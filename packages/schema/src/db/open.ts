@@ -31,9 +31,19 @@ export interface Database {
   /** Subscribe to a notification channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
   notify(channel: string, payload: string): Promise<void>
+  /**
+   * One connection of its own, kept until released: session state (a session advisory
+   * lock: the projector's lease) lives exactly as long as it. On PGlite, the one connection.
+   */
+  session(): Promise<DbSession>
   close(): Promise<void>
   /** PGlite only: the whole data directory as a tarball (a template for tests). */
   dump?(): Promise<Blob>
+}
+
+export interface DbSession {
+  query(text: string, params?: readonly unknown[]): Promise<Array<Record<string, unknown>>>
+  release(): Promise<void>
 }
 
 export interface OpenOptions {
@@ -156,6 +166,12 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
     async notify(channel, payload) {
       await client.query('SELECT pg_notify($1, $2)', [channel, payload])
     },
+    async session() {
+      return {
+        query: async (text, params) => (await client.query<Record<string, unknown>>(text, params ? [...params] : [])).rows,
+        release: async () => {},
+      }
+    },
     async close() {
       try {
         await client.close()
@@ -214,6 +230,22 @@ async function connectPostgres(url: string, schema: string, max: number, warm: n
     },
     async notify(channel, payload) {
       await sql`SELECT pg_notify(${channel}, ${payload})`
+    },
+    async session() {
+      // A client of one connection, not a reserved pool connection: the driver's reserved
+      // connection hangs (and throws out of band) once the server ends it; this one
+      // reconnects, on a new backend, which the caller can tell by its pid.
+      const own = postgres(url, {
+        max: 1,
+        onnotice: () => {},
+        connection: { search_path: schema, application_name: `tally/${schema}/session` },
+      })
+      return {
+        query: async (text, params) => [...(await own.unsafe(text, (params ?? []) as never[]))] as Array<Record<string, unknown>>,
+        release: async () => {
+          await own.end({ timeout: 2 })
+        },
+      }
     },
     async close() {
       await sql.end({ timeout: 5 })
