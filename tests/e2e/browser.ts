@@ -145,9 +145,9 @@ export class TerminalPage {
     return this.lastTicketId()
   }
 
-  /** The ticket the last "charged" notice names. */
+  /** The ticket the last "charged" notice named (kept on the page after the notice clears itself). */
   async lastTicketId(): Promise<string> {
-    return until('the sold notice', async () => (await this.page.locator('[data-testid="notice"][data-key="notice.sold"]').getAttribute('data-ticket-id')) ?? undefined)
+    return until('the sold notice', async () => (await this.page.getByTestId('pos').getAttribute('data-last-ticket-id')) ?? undefined)
   }
 
   /** Pending changes (every edit not yet acknowledged by the relay). */
