@@ -6,12 +6,15 @@ import { useEffect, useState } from 'react'
  */
 const QUERY = '(hover: hover) and (pointer: fine)'
 
+// A touch screen is a touch screen even when it also reports a fine pointer.
+const fineNow = (): boolean => typeof matchMedia === 'function' && matchMedia(QUERY).matches && (navigator.maxTouchPoints ?? 0) === 0
+
 export function useFinePointer(): boolean {
-  const [fine, setFine] = useState(() => typeof matchMedia === 'function' && matchMedia(QUERY).matches)
+  const [fine, setFine] = useState(fineNow)
   useEffect(() => {
     if (typeof matchMedia !== 'function') return
     const mq = matchMedia(QUERY)
-    const on = (): void => setFine(mq.matches)
+    const on = (): void => setFine(fineNow())
     mq.addEventListener('change', on)
     return () => mq.removeEventListener('change', on)
   }, [])

@@ -67,7 +67,7 @@ export function StatusWidget() {
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>
       <button type="button" className="btn btn-small" data-testid="sync-now" onClick={() => client.syncNow()}>
-        {t('status.syncNow')}
+        <span aria-hidden="true">⟳</span> <span className="sync-text">{t('status.syncNow')}</span>
       </button>
       {alerts.length > 0 && (
         <ul className="status-alerts" data-testid="alerts">

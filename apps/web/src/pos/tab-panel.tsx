@@ -99,7 +99,8 @@ export function TabPanel({ braceletRef, onCharged }: { braceletRef: RefObject<HT
           <div>
             <h2 data-testid="tab-label">{cur.label}</h2>
             <small className="tab-code" title={t('tab.idHelp')}>
-              <b data-testid="tab-code">{shortCode(cur.cartId)}</b>{' '}
+              {/* A walk-in tab is named by its code already. */}
+              {cur.label !== shortCode(cur.cartId) && <b data-testid="tab-code">{shortCode(cur.cartId)}</b>}{' '}
               <span className="tab-id" data-testid="tab-id">
                 {cur.cartId}
               </span>
