@@ -64,8 +64,13 @@ export class TerminalPage {
     readonly net: Network,
   ) {}
 
-  static async open(browser: Browser, baseUrl: string, token: string, locale = 'es-ES'): Promise<TerminalPage> {
-    const context = await browser.newContext({ baseURL: baseUrl, locale, viewport: { width: 1280, height: 860 } })
+  /** `phone`: a touch screen of that size (no hover, coarse pointer), as a bartender's phone. */
+  static async open(browser: Browser, baseUrl: string, token: string, locale = 'es-ES', phone?: { width: number; height: number }): Promise<TerminalPage> {
+    const context = await browser.newContext(
+      phone === undefined
+        ? { baseURL: baseUrl, locale, viewport: { width: 1280, height: 860 } }
+        : { baseURL: baseUrl, locale, viewport: phone, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+    )
     // The machine may be busy (two cores, other suites): generous, but bounded.
     context.setDefaultTimeout(60_000)
     context.setDefaultNavigationTimeout(60_000)
@@ -149,9 +154,9 @@ export class TerminalPage {
     return this.lastTicketId()
   }
 
-  /** The ticket the last "charged" notice names. */
+  /** The ticket the last "charged" notice named (kept on the page after the notice clears itself). */
   async lastTicketId(): Promise<string> {
-    return until('the sold notice', async () => (await this.page.locator('[data-testid="notice"][data-key="notice.sold"]').getAttribute('data-ticket-id')) ?? undefined)
+    return until('the sold notice', async () => (await this.page.getByTestId('pos').getAttribute('data-last-ticket-id')) ?? undefined)
   }
 
   /** Pending changes (every edit not yet acknowledged by the relay). */
@@ -192,11 +197,11 @@ export class TerminalPage {
     )
   }
 
-  async screenshot(name: string, target?: 'status'): Promise<string> {
+  async screenshot(name: string, target?: 'status' | 'viewport'): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true })
     const path = join(SCREENSHOTS, `${name}.png`)
     if (target === 'status') await this.page.getByTestId('status').screenshot({ path })
-    else await this.page.screenshot({ path, fullPage: true })
+    else await this.page.screenshot({ path, fullPage: target !== 'viewport' })
     return path
   }
 

@@ -13,6 +13,20 @@ export const en: Shape<typeof es> = {
     cashier: 'Cashier',
     cashierPlaceholder: 'Your name',
     unpairConfirm: 'Unpair this terminal? A token will have to be pasted again.',
+    menu: 'More options',
+  },
+  offline: {
+    banner: 'No connection. Keep selling: sales are saved on this device and upload when the connection is back.',
+    ready: 'Ready offline',
+    readyHelp: 'The app and the store\'s catalog and visits are on this device: it can sell without a connection.',
+    preparing: 'Preparing offline use…',
+    preparingHelp: 'Not ready to sell offline yet: the app or the store\'s data is still being saved. Keep the terminal connected for a moment.',
+  },
+  bar: {
+    items_one: '{{count}} item',
+    items_other: '{{count}} items',
+    charge: 'Charge {{total}}',
+    back: 'Back to products',
   },
   keys: { search: 'search', bracelet: 'bracelet', charge: 'charge', tickets: 'tickets' },
   status: {
@@ -45,7 +59,9 @@ export const en: Shape<typeof es> = {
   },
   catalog: {
     title: 'Catalog',
-    search: 'Search product (F2, Enter adds)',
+    search: 'Search product',
+    searchKeys: 'Search product (F2, Enter adds)',
+    noMatches: 'No products match “{{query}}”.',
     categories: 'Categories',
     all: 'All',
     other: 'Other',
@@ -57,7 +73,9 @@ export const en: Shape<typeof es> = {
   tab: {
     title: 'Tab',
     bracelet: 'Bracelet',
-    scanHere: 'Scan the bracelet (F3)',
+    scanHere: 'Scan the bracelet',
+    scanHereKeys: 'Scan the bracelet (F3)',
+    priceChanged: 'price changed: added at {{was}}, now {{now}}',
     openTabs: 'Open tabs',
     close: 'Close {{label}} on this terminal',
     new: 'New',
@@ -77,7 +95,7 @@ export const en: Shape<typeof es> = {
     less: 'One less',
     more: 'One more',
     total: 'Total',
-    joinPlaceholder: 'Tab code',
+    joinPlaceholder: 'Tab code (#5073)',
     join: 'Open',
   },
   pay: {
@@ -85,7 +103,7 @@ export const en: Shape<typeof es> = {
     cash: 'Cash',
     card: 'Card',
     visit: 'Charge to visit',
-    checkout: 'Charge {{total}} (F9)',
+    checkout: 'Charge {{total}}',
   },
   tickets: {
     title: 'Tickets of this terminal',
@@ -153,7 +171,9 @@ export const en: Shape<typeof es> = {
   notice: {
     carriedOver: '{{count}} item(s) you added to {{label}} were not in its charge: they are on this tab now, to be charged.',
     checkedOutElsewhere: 'Tab {{label}} was charged on another terminal.',
-    badTabId: 'That tab code is not valid.',
+    badTabId: 'That tab code is not valid: type the code under the tab name, e.g. #5073.',
+    tabCode_unknown: 'No open tab known to this terminal has the code {{code}}: type the full code or scan the bracelet.',
+    tabCode_ambiguous: '{{count}} open tabs have the code {{code}}: type the full code.',
     braceletUnknown: 'Bracelet {{code}}: no open visit.',
     sold: 'Charged {{total}} · {{label}}',
     checkout_empty: 'The tab is empty.',

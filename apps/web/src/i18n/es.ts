@@ -10,6 +10,20 @@ export const es = {
     cashier: 'Atiende',
     cashierPlaceholder: 'Tu nombre',
     unpairConfirm: '¿Desvincular este terminal? Habrá que pegar un token de nuevo.',
+    menu: 'Más opciones',
+  },
+  offline: {
+    banner: 'Sin conexión. Sigue vendiendo: las ventas se guardan en este dispositivo y se suben cuando vuelva la conexión.',
+    ready: 'Listo sin conexión',
+    readyHelp: 'La aplicación y el catálogo y las visitas de la tienda están en este dispositivo: puede vender sin conexión.',
+    preparing: 'Preparando uso sin conexión…',
+    preparingHelp: 'Aún no se puede vender sin conexión: falta guardar la aplicación o los datos de la tienda. Deja el terminal conectado un momento.',
+  },
+  bar: {
+    items_one: '{{count}} producto',
+    items_other: '{{count}} productos',
+    charge: 'Cobrar {{total}}',
+    back: 'Volver a los productos',
   },
   keys: { search: 'buscar', bracelet: 'pulsera', charge: 'cobrar', tickets: 'tickets' },
   status: {
@@ -42,7 +56,9 @@ export const es = {
   },
   catalog: {
     title: 'Catálogo',
-    search: 'Buscar producto (F2, Intro añade)',
+    search: 'Buscar producto',
+    searchKeys: 'Buscar producto (F2, Intro añade)',
+    noMatches: 'Ningún producto coincide con «{{query}}».',
     categories: 'Categorías',
     all: 'Todo',
     other: 'Otros',
@@ -54,7 +70,9 @@ export const es = {
   tab: {
     title: 'Cuenta',
     bracelet: 'Pulsera',
-    scanHere: 'Escanea la pulsera (F3)',
+    scanHere: 'Escanea la pulsera',
+    scanHereKeys: 'Escanea la pulsera (F3)',
+    priceChanged: 'precio cambiado: añadido a {{was}}, ahora {{now}}',
     openTabs: 'Cuentas abiertas',
     close: 'Cerrar {{label}} en este terminal',
     new: 'Nueva',
@@ -74,7 +92,7 @@ export const es = {
     less: 'Uno menos',
     more: 'Uno más',
     total: 'Total',
-    joinPlaceholder: 'Código de cuenta',
+    joinPlaceholder: 'Código de cuenta (#5073)',
     join: 'Abrir',
   },
   pay: {
@@ -82,7 +100,7 @@ export const es = {
     cash: 'Efectivo',
     card: 'Tarjeta',
     visit: 'A la visita',
-    checkout: 'Cobrar {{total}} (F9)',
+    checkout: 'Cobrar {{total}}',
   },
   tickets: {
     title: 'Tickets de este terminal',
@@ -150,7 +168,9 @@ export const es = {
   notice: {
     carriedOver: '{{count}} producto(s) que añadiste a {{label}} no entraron en su cobro: están ahora en esta cuenta, por cobrar.',
     checkedOutElsewhere: 'La cuenta {{label}} se cobró en otro terminal.',
-    badTabId: 'Ese código de cuenta no es válido.',
+    badTabId: 'Ese código de cuenta no es válido: escribe el código que se ve bajo el nombre de la cuenta, p. ej. #5073.',
+    tabCode_unknown: 'Ninguna cuenta abierta conocida por este terminal tiene el código {{code}}: escribe el código completo o escanea la pulsera.',
+    tabCode_ambiguous: '{{count}} cuentas abiertas tienen el código {{code}}: escribe el código completo.',
     braceletUnknown: 'Pulsera {{code}}: no hay ninguna visita abierta.',
     sold: 'Cobrado {{total}} · {{label}}',
     checkout_empty: 'La cuenta está vacía.',

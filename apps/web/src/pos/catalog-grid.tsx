@@ -1,6 +1,7 @@
 import { useState, type KeyboardEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
 import { readProducts, type Product } from '@tally/schema'
+import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { shownStock, unconfirmedSold } from './stock-view.ts'
 import { useTerminal } from './use-terminal.ts'
@@ -13,6 +14,7 @@ export function fold(s: string): string {
 export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputElement | null> }) {
   const term = useTerminal()
   const { t, i18n } = useTranslation()
+  const fine = useFinePointer()
   const [query, setQuery] = useState('')
   const [category, setCategory] = useState<string | null>(null)
   // The level shown counts this terminal's sales the server has not judged yet (POS15).
@@ -40,7 +42,7 @@ export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputEleme
           className="input search"
           type="search"
           data-testid="search"
-          placeholder={t('catalog.search')}
+          placeholder={t(fine ? 'catalog.searchKeys' : 'catalog.search')}
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           onKeyDown={onKey}
@@ -60,6 +62,10 @@ export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputEleme
       {products.length === 0 ? (
         <p className="empty" data-testid="catalog-empty">
           {t('catalog.empty')}
+        </p>
+      ) : shown.length === 0 ? (
+        <p className="empty" data-testid="no-matches">
+          {t('catalog.noMatches', { query: query.trim() })}
         </p>
       ) : (
         <div className="grid" data-testid="catalog">

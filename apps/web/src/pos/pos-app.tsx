@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { createSyncClient } from '@tally/client'
+import { cartTotal, readCartLines } from '@tally/schema'
 import { setLanguage, type Language } from '../i18n/index.ts'
 import { CatalogGrid } from './catalog-grid.tsx'
+import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { Pairing } from './pairing.tsx'
 import { decodeTerminalToken, forgetSession, loadSession, saveSession, takeTokenFromUrl, type TerminalSession } from './session.ts'
@@ -77,12 +79,31 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
 
 type View = 'sell' | 'tickets'
 
+/** Info notices clear themselves; errors stay until dismissed or replaced (POS24). */
+export const NOTICE_MS = 5_000
+
 function PosScreen() {
   const term = useTerminal()
   const { t, i18n } = useTranslation()
+  const fine = useFinePointer()
   const [view, setView] = useState<View>('sell')
+  const [menuOpen, setMenuOpen] = useState(false)
+  // On a phone the tab is a sheet over the products, opened from the bottom bar (POS20).
+  const [cartOpen, setCartOpen] = useState(false)
   const searchRef = useRef<HTMLInputElement>(null)
   const braceletRef = useRef<HTMLInputElement>(null)
+  // The last sale's ticket id stays readable after its notice cleared itself.
+  const lastTicket = useRef<string | null>(null)
+  const notice = term.notice
+  if (notice?.params?.ticketId !== undefined) lastTicket.current = String(notice.params.ticketId)
+
+  useEffect(() => {
+    if (notice === null || notice.kind === 'error') return
+    const id = setTimeout(() => {
+      if (term.notice === notice) term.clearNotice()
+    }, NOTICE_MS)
+    return () => clearTimeout(id)
+  }, [notice, term])
 
   // Keyboard first: F2 search, F3 bracelet, F9 charge, F10 tickets.
   useEffect(() => {
@@ -99,9 +120,10 @@ function PosScreen() {
         else setTimeout(() => ref.current?.focus())
       }
       if (e.key === 'F2') go(() => focus(searchRef))
-      else if (e.key === 'F3') go(() => focus(braceletRef))
+      else if (e.key === 'F3') go(() => (setCartOpen(true), focus(braceletRef)))
       else if (e.key === 'F9') go(() => document.querySelector<HTMLButtonElement>('[data-testid="checkout"]')?.click())
       else if (e.key === 'F10') go(() => setView((v) => (v === 'sell' ? 'tickets' : 'sell')))
+      else if (e.key === 'Escape') setCartOpen(false)
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
@@ -109,8 +131,10 @@ function PosScreen() {
 
   const authRequired = term.client.status === 'auth-required'
   const unsettled = term.pendingSales
+  const status = term.client.status
+  const offline = status === 'offline' || (status === 'connecting' && term.client.failures > 0)
   return (
-    <div className="pos" data-testid="pos">
+    <div className={`pos ${view === 'sell' ? 'pos-sell' : ''}`} data-testid="pos" data-last-ticket-id={lastTicket.current ?? undefined}>
       <header className="topbar">
         <div className="brand">
           <b>Tally</b>
@@ -127,55 +151,53 @@ function PosScreen() {
             {unsettled > 0 && <span className="count">{unsettled}</span>}
           </button>
         </nav>
-        <label className="cashier">
-          <span>{t('nav.cashier')}</span>
-          <input
-            className="input"
-            data-testid="cashier"
-            value={term.cashier}
-            maxLength={100}
-            placeholder={t('nav.cashierPlaceholder')}
-            onChange={(e) => term.setCashier(e.target.value)}
-          />
-        </label>
-        <StatusWidget />
-        <select
-          className="lang"
-          aria-label={t('nav.language')}
-          value={i18n.language}
-          onChange={(e) => setLanguage(e.target.value as Language)}
-        >
-          <option value="es">ES</option>
-          <option value="en">EN</option>
-        </select>
         <button
           type="button"
-          className="btn btn-small"
-          disabled={term.client.pending() > 0}
-          title={t('nav.unpairHelp')}
-          onClick={() => {
-            if (!confirm(t('nav.unpairConfirm'))) return
-            forgetSession()
-            location.reload()
-          }}
+          className="btn menu-toggle"
+          data-testid="menu"
+          aria-expanded={menuOpen}
+          aria-controls="pos-menu"
+          aria-label={t('nav.menu')}
+          onClick={() => setMenuOpen((o) => !o)}
         >
-          {t('nav.unpair')}
+          ☰
         </button>
-      </header>
-      {term.notice !== null && (
-        <div
-          className={`notice notice-${term.notice.kind}`}
-          role="status"
-          data-testid="notice"
-          data-key={term.notice.key}
-          data-ticket-id={term.notice.params?.ticketId}
-          onClick={() => term.clearNotice()}
-        >
-          {t(term.notice.key, {
-            ...term.notice.params,
-            total: typeof term.notice.params?.total === 'number' ? formatMoney(term.notice.params.total, i18n.language) : undefined,
-          })}
+        <StatusWidget />
+        <div id="pos-menu" className={`menu ${menuOpen ? 'open' : ''}`}>
+          <label className="cashier">
+            <span>{t('nav.cashier')}</span>
+            <input
+              className="input"
+              data-testid="cashier"
+              value={term.cashier}
+              maxLength={100}
+              placeholder={t('nav.cashierPlaceholder')}
+              onChange={(e) => term.setCashier(e.target.value)}
+            />
+          </label>
+          <select className="lang" aria-label={t('nav.language')} value={i18n.language} onChange={(e) => setLanguage(e.target.value as Language)}>
+            <option value="es">ES</option>
+            <option value="en">EN</option>
+          </select>
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={term.client.pending() > 0}
+            title={t('nav.unpairHelp')}
+            onClick={() => {
+              if (!confirm(t('nav.unpairConfirm'))) return
+              forgetSession()
+              location.reload()
+            }}
+          >
+            {t('nav.unpair')}
+          </button>
         </div>
+      </header>
+      {offline && !authRequired && (
+        <p className="offline-banner" role="status" data-testid="offline-banner">
+          {t('offline.banner')}
+        </p>
       )}
       {authRequired ? (
         <Pairing
@@ -189,16 +211,67 @@ function PosScreen() {
       ) : view === 'sell' ? (
         <main className="sell">
           <CatalogGrid searchRef={searchRef} />
-          <TabPanel braceletRef={braceletRef} />
+          <div className={`cart-sheet ${cartOpen ? 'open' : ''}`} data-testid="cart-sheet" data-open={cartOpen}>
+            <button type="button" className="btn sheet-back" data-testid="cart-close" onClick={() => setCartOpen(false)}>
+              ← {t('bar.back')}
+            </button>
+            <TabPanel braceletRef={braceletRef} onCharged={() => setCartOpen(false)} />
+          </div>
+          {!cartOpen && <BottomBar onOpen={() => setCartOpen(true)} />}
         </main>
       ) : (
         <main className="tickets-view">
           <TicketsList />
         </main>
       )}
-      <footer className="keys" aria-hidden="true">
-        F2 {t('keys.search')} · F3 {t('keys.bracelet')} · F9 {t('keys.charge')} · F10 {t('keys.tickets')}
-      </footer>
+      <div className={`toasts ${view === 'sell' && !cartOpen ? 'over-bar' : ''}`} aria-live="polite">
+        {notice !== null && (
+          <div
+            className={`notice notice-${notice.kind}`}
+            role={notice.kind === 'error' ? 'alert' : 'status'}
+            data-testid="notice"
+            data-key={notice.key}
+            data-ticket-id={notice.params?.ticketId}
+            onClick={() => term.clearNotice()}
+          >
+            <span>
+              {t(notice.key, {
+                ...notice.params,
+                total: typeof notice.params?.total === 'number' ? formatMoney(notice.params.total, i18n.language) : undefined,
+              })}
+            </span>
+            <button type="button" className="notice-x" aria-label="OK">
+              ×
+            </button>
+          </div>
+        )}
+      </div>
+      {fine && (
+        <footer className="keys" aria-hidden="true" data-testid="key-hints">
+          F2 {t('keys.search')} · F3 {t('keys.bracelet')} · F9 {t('keys.charge')} · F10 {t('keys.tickets')}
+        </footer>
+      )}
+    </div>
+  )
+}
+
+/** Phone only (CSS): the tab's total, item count and Charge stay under the thumb (POS20). */
+function BottomBar({ onOpen }: { onOpen: () => void }) {
+  const term = useTerminal()
+  const { t, i18n } = useTranslation()
+  const cur = term.current
+  const lines = cur === null || term.opening !== null ? [] : readCartLines(cur.cart)
+  const count = lines.reduce((n, l) => n + l.qty, 0)
+  const total = cartTotal(lines)
+  return (
+    <div className="bottom-bar" data-testid="bottom-bar" data-count={count} data-cents={total}>
+      <button type="button" className="bar-tab" data-testid="bar-open" onClick={onOpen}>
+        <b>{term.opening?.label ?? cur?.label ?? ''}</b>
+        <span>{t('bar.items', { count })}</span>
+      </button>
+      <button type="button" className="btn btn-primary bar-charge" data-testid="bar-charge" onClick={onOpen}>
+        {t('bar.charge', { total: formatMoney(total, i18n.language) })}
+      </button>
     </div>
   )
 }

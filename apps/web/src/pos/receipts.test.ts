@@ -39,7 +39,7 @@ describe('receipts', () => {
 })
 
 describe('status alerts', () => {
-  const base = { status: 'online', pending: 0, lastSyncAt: 1_000, startedAt: 0, failures: 0, now: 2_000 }
+  const base = { status: 'online', pending: 0, lastSyncAt: 1_000, startedAt: 0, failures: 0, failingSince: null, now: 2_000 }
   it('[POS9] red over 10 pending, not at 10', () => {
     expect(syncAlerts({ ...base, pending: 10 })).toEqual([])
     expect(syncAlerts({ ...base, pending: 11 })).toEqual([{ level: 'danger', key: 'alert.pending', count: 11 }])
@@ -47,7 +47,14 @@ describe('status alerts', () => {
   it('[POS9] warning after an hour without sync, error after repeated failures', () => {
     expect(syncAlerts({ ...base, now: 1_000 + 3_600_001 }).map((a) => a.key)).toEqual(['alert.stale'])
     expect(syncAlerts({ ...base, lastSyncAt: null, now: 3_600_001 }).map((a) => a.key)).toEqual(['alert.stale'])
-    expect(syncAlerts({ ...base, failures: 3 }).map((a) => a.level)).toEqual(['error'])
+    expect(syncAlerts({ ...base, failures: 3, failingSince: 2_000 - 30_000 }).map((a) => a.level)).toEqual(['error'])
     expect(syncAlerts({ ...base, status: 'auth-required' }).map((a) => a.key)).toEqual(['alert.auth'])
+  })
+  it('[POS21] failed connects alarm only after 30 s of failing, not after 3 quick ones', () => {
+    const failing = { ...base, status: 'connecting', failures: 5, failingSince: 0 }
+    expect(syncAlerts({ ...failing, now: 3_000 })).toEqual([])
+    expect(syncAlerts({ ...failing, now: 29_999 })).toEqual([])
+    expect(syncAlerts({ ...failing, now: 30_000 })).toEqual([{ level: 'error', key: 'alert.failures', count: 5 }])
+    expect(syncAlerts({ ...failing, failures: 2, now: 60_000 })).toEqual([])
   })
 })

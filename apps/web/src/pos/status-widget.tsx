@@ -1,4 +1,6 @@
+import { useRef } from 'react'
 import { useTranslation } from 'react-i18next'
+import { useOfflineReady } from './offline-ready.ts'
 import { syncAlerts } from './sync-alerts.ts'
 import { useNow, useTerminal } from './use-terminal.ts'
 
@@ -21,7 +23,13 @@ export function StatusWidget() {
   // A bartender counts sales; the changes they are made of are shown apart, smaller.
   const pending = term.pendingSales
   const changes = client.pending()
-  const alerts = syncAlerts({ status, pending, lastSyncAt: term.lastSyncAt, startedAt, failures: client.failures, now })
+  // When the current run of failed connects began: the alarm waits for a long one (POS21).
+  const failingSince = useRef<number | null>(null)
+  if (status === 'online' || client.failures === 0) failingSince.current = null
+  else failingSince.current ??= Date.now()
+  const alerts = syncAlerts({ status, pending, lastSyncAt: term.lastSyncAt, startedAt, failures: client.failures, failingSince: failingSince.current, now })
+  const offline = useOfflineReady(term)
+  const ready = offline.shell && offline.docs
   const worst = alerts.find((a) => a.level === 'error') ?? alerts.find((a) => a.level === 'danger') ?? alerts[0]
   return (
     <section
@@ -37,6 +45,16 @@ export function StatusWidget() {
       <span className="status-label" data-testid="status-label">
         {t(`status.${status}`)}
       </span>
+      <span
+        className={`status-ready ${ready ? 'is-ready' : ''}`}
+        data-testid="offline-ready"
+        data-ready={ready}
+        data-shell={offline.shell}
+        data-docs={offline.docs}
+        title={t(ready ? 'offline.readyHelp' : 'offline.preparingHelp')}
+      >
+        {ready ? `✓ ${t('offline.ready')}` : t('offline.preparing')}
+      </span>
       <span className={`status-pending ${pending > 0 ? 'has-pending' : ''}`} title={t('status.pendingSalesHelp')}>
         <b data-testid="pending-count">{pending}</b> {t('status.pendingSales', { count: pending })}
       </span>
@@ -49,7 +67,7 @@ export function StatusWidget() {
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>
       <button type="button" className="btn btn-small" data-testid="sync-now" onClick={() => client.syncNow()}>
-        {t('status.syncNow')}
+        <span aria-hidden="true">⟳</span> <span className="sync-text">{t('status.syncNow')}</span>
       </button>
       {alerts.length > 0 && (
         <ul className="status-alerts" data-testid="alerts">

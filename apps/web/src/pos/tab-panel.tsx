@@ -1,30 +1,20 @@
 import { useState, type FormEvent, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
-import { cartTotal, readCartLines, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
+import { cartTotal, readCartLines, readProducts, readRoster, type CartLine, type PaymentMethod } from '@tally/schema'
 import { CheckoutDialog } from './checkout-dialog.tsx'
+import { useFinePointer } from './fine-pointer.ts'
+import { groupLines, itemsText } from './line-groups.ts'
 import { formatMoney } from './money.ts'
+import { shortCode } from './short-code.ts'
 import { useTerminal } from './use-terminal.ts'
 import { shownConsumed } from './visit-consumed.ts'
 
 const METHODS: readonly PaymentMethod[] = ['cash', 'card', 'visit']
 
-/**
- * Two terminals adding the same product at once each create a line; the bartender sees
- * one row per product and price (the ticket keeps both lines, the total is the same).
- */
-export function groupLines(lines: readonly CartLine[]): CartLine[] {
-  const out = new Map<string, CartLine>()
-  for (const l of lines) {
-    const key = `${l.productId}|${l.unitPrice}`
-    const prev = out.get(key)
-    out.set(key, prev === undefined ? { ...l } : { ...prev, qty: prev.qty + l.qty })
-  }
-  return [...out.values()]
-}
-
-export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElement | null> }) {
+export function TabPanel({ braceletRef, onCharged }: { braceletRef: RefObject<HTMLInputElement | null>; onCharged?: () => void }) {
   const term = useTerminal()
   const { t, i18n } = useTranslation()
+  const fine = useFinePointer()
   const money = (c: number): string => formatMoney(c, i18n.language)
   const [code, setCode] = useState('')
   const [joinId, setJoinId] = useState('')
@@ -33,8 +23,10 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
   const cur = term.current
   const opening = term.opening
   // While a tab opens, the previous tab's lines are not on screen: taps wait for the new one.
-  const lines = cur === null || opening !== null ? [] : groupLines(readCartLines(cur.cart))
-  const queued = opening === null ? [] : groupLines(opening.taps.map((x, i) => ({ lineId: String(i), productId: x.product.id, name: x.product.name, unitPrice: x.product.price, taxRate: x.product.taxRate, qty: x.delta })))
+  // The catalog's price now marks a row added before a price change (POS22).
+  const prices = new Map(term.catalog === null ? [] : readProducts(term.catalog).map((p) => [p.id, p.price]))
+  const lines = cur === null || opening !== null ? [] : groupLines(readCartLines(cur.cart), (id) => prices.get(id))
+  const queued = opening === null ? [] : opening.taps.map((x) => ({ productId: x.product.id, name: x.product.name, unitPrice: x.product.price, qty: x.delta }))
   const others = opening === null && cur !== null ? term.visitTabs().filter((x) => x.cartId !== cur.cartId && readCartLines(x.cart).length > 0) : []
   const total = cartTotal(lines)
   const onVisit = cur !== null && cur.visitId !== null
@@ -48,6 +40,17 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
     const c = code
     setCode('')
     void term.scanBracelet(c)
+  }
+  // Charge opens the checkout dialog (cash tendered, tip, split); it charges on confirm.
+  // The phone's tab sheet closes once the tab on screen is another (the sale was made).
+  const [payingTab, setPayingTab] = useState<string | null>(null)
+  const charge = (): void => {
+    setPayingTab(cur?.cartId ?? null)
+    setPaying(true)
+  }
+  const closeDialog = (): void => {
+    setPaying(false)
+    if (payingTab !== null && term.current?.cartId !== payingTab) onCharged?.()
   }
   const join = (e: FormEvent): void => {
     e.preventDefault()
@@ -66,7 +69,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
           data-testid="bracelet"
           autoComplete="off"
           inputMode="text"
-          placeholder={t('tab.scanHere')}
+          placeholder={t(fine ? 'tab.scanHereKeys' : 'tab.scanHere')}
           value={code}
           onChange={(e) => setCode(e.target.value)}
           aria-keyshortcuts="F3"
@@ -94,7 +97,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
           <b>{t('tab.opening', { label: opening.label })}</b>
           {queued.length > 0 && (
             <p className="hint">
-              {t('tab.queued', { count: opening.taps.reduce((s, x) => s + x.delta, 0) })}: {queued.map((l) => `${l.qty}× ${l.name}`).join(', ')}
+              {t('tab.queued', { count: opening.taps.reduce((s, x) => s + x.delta, 0) })}: {itemsText(queued)}
             </p>
           )}
         </div>
@@ -103,8 +106,12 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
         <div className="tab-head" data-testid="tab" data-cart-id={cur.cartId}>
           <div>
             <h2 data-testid="tab-label">{cur.label}</h2>
-            <small className="tab-id" title={t('tab.idHelp')} data-testid="tab-id">
-              {cur.cartId}
+            <small className="tab-code" title={t('tab.idHelp')}>
+              {/* A walk-in tab is named by its code already. */}
+              {cur.label !== shortCode(cur.cartId) && <b data-testid="tab-code">{shortCode(cur.cartId)}</b>}{' '}
+              <span className="tab-id" data-testid="tab-id">
+                {cur.cartId}
+              </span>
             </small>
           </div>
           {cur.visit !== null && (
@@ -132,7 +139,7 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
                 <li key={o.cartId} data-testid="other-tab" data-cart-id={o.cartId} data-cents={cartTotal(ls)}>
                   <span>
                     {t('tab.otherTab', {
-                      id: `#${o.cartId.slice(-4)}`,
+                      id: shortCode(o.cartId),
                       items: t('tab.items', { count: ls.reduce((s, l) => s + l.qty, 0) }),
                       total: money(cartTotal(ls)),
                     })}
@@ -156,7 +163,14 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
         {lines.length === 0 && <li className="empty">{t('tab.empty')}</li>}
         {lines.map((l) => (
           <li key={l.lineId} className="line" data-testid="cart-line" data-product-id={l.productId} data-qty={l.qty}>
-            <span className="line-name">{l.name}</span>
+            <span className="line-name">
+              {l.name}
+              {l.priceNow !== null && (
+                <small className="price-changed" data-testid="price-changed" data-was={l.unitPrice} data-now={l.priceNow}>
+                  {t('tab.priceChanged', { was: money(l.unitPrice), now: money(l.priceNow) })}
+                </small>
+              )}
+            </span>
             <span className="line-qty">
               <button type="button" className="btn btn-icon" aria-label={t('tab.less')} onClick={() => term.changeLine(l, -1)}>
                 −
@@ -199,12 +213,13 @@ export function TabPanel({ braceletRef }: { braceletRef: RefObject<HTMLInputElem
         className="btn btn-primary checkout"
         data-testid="checkout"
         disabled={lines.length === 0 || term.busy}
-        onClick={() => setPaying(true)}
+        onClick={charge}
         aria-keyshortcuts="F9"
       >
         {t('pay.checkout', { total: money(total) })}
+        {fine && <kbd className="key-hint">F9</kbd>}
       </button>
-      {paying && cur !== null && <CheckoutDialog method={payWith} lines={readCartLines(cur.cart)} onClose={() => setPaying(false)} />}
+      {paying && cur !== null && <CheckoutDialog method={payWith} lines={readCartLines(cur.cart)} onClose={closeDialog} />}
 
       <form className="join" onSubmit={join}>
         <input

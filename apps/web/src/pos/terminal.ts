@@ -22,6 +22,7 @@ import { checkoutCart } from './checkout.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
+import { resolveTabCode } from './short-code.ts'
 import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.ts'
 import { TicketTracker } from './ticket-tracker.ts'
 import type { VisitSession } from './visit-session.ts'
@@ -106,8 +107,17 @@ export class Terminal {
   newTab(): Promise<void> {
     return this.desk.newTab()
   }
+  /**
+   * Join a tab by its full id or by the short code it shows ("#5073", POS23): a short
+   * code joins only when one open tab this terminal knows (its tabs, the visit's tabs)
+   * ends with it.
+   */
   openTabById(raw: string): Promise<void> {
-    return this.desk.openTabById(raw)
+    const r = resolveTabCode(raw, [...this.tabs.map((x) => x.cartId), ...this.visitTabs().map((x) => x.cartId)])
+    if (r.ok) return this.desk.openTabById(r.cartId)
+    if (r.error === 'invalid') this.say('error', 'notice.badTabId')
+    else this.say('error', `notice.tabCode_${r.error}`, { code: r.code, count: r.matches })
+    return Promise.resolve()
   }
   closeTab(cartId: string): void {
     this.desk.closeTab(cartId)

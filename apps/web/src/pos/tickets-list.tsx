@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next'
 import { readProducts } from '@tally/schema'
+import { itemsText } from './line-groups.ts'
 import { formatMoney } from './money.ts'
 import { reasonText, type Translate } from './reason-text.ts'
 import { TICKET_STATES } from './receipts.ts'
@@ -41,12 +42,16 @@ export function TicketsList() {
           <tbody>
             {receipts.map((r) => (
               <tr key={r.id} data-testid="ticket" data-ticket-id={r.id} data-state={r.state} data-total={r.total}>
-                <td>{new Date(r.at).toLocaleTimeString(i18n.language, { hour: '2-digit', minute: '2-digit' })}</td>
-                <td>{r.label}</td>
-                <td className="items">{r.items.map((i) => `${i.qty}× ${i.name}`).join(', ')}</td>
-                <td>{t(`pay.${r.method}`)}</td>
-                <td className="num">{formatMoney(r.total, i18n.language)}</td>
-                <td>
+                <td data-label={t('tickets.time')}>{new Date(r.at).toLocaleTimeString(i18n.language, { hour: '2-digit', minute: '2-digit' })}</td>
+                <td data-label={t('tickets.tab')}>{r.label}</td>
+                <td className="items" data-label={t('tickets.items')}>
+                  {itemsText(r.items)}
+                </td>
+                <td data-label={t('pay.method')}>{t(`pay.${r.method}`)}</td>
+                <td className="num" data-label={t('tab.total')}>
+                  {formatMoney(r.total, i18n.language)}
+                </td>
+                <td className="state" data-label={t('tickets.state')}>
                   <span className={`badge state-${r.state}`} title={t(`ticketStateHelp.${r.state}`)}>
                     {t(`ticketState.${r.state}`)}
                   </span>
