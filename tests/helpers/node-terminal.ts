@@ -17,28 +17,9 @@ import WebSocket from 'ws'
 import { createSyncClient, type WebSocketConstructor } from '@tally/client'
 import { Terminal } from '../../apps/web/src/pos/terminal.ts'
 import { decodeTerminalToken } from '../../apps/web/src/pos/session.ts'
+import { MemoryStorage } from '../../apps/web/src/pos/pos-testing.ts'
 
-export class MemoryStorage implements Storage {
-  private readonly m = new Map<string, string>()
-  get length(): number {
-    return this.m.size
-  }
-  clear(): void {
-    this.m.clear()
-  }
-  getItem(k: string): string | null {
-    return this.m.get(k) ?? null
-  }
-  key(i: number): string | null {
-    return [...this.m.keys()][i] ?? null
-  }
-  removeItem(k: string): void {
-    this.m.delete(k)
-  }
-  setItem(k: string, v: string): void {
-    this.m.set(k, v)
-  }
-}
+export { MemoryStorage }
 
 const current = new AsyncLocalStorage<Device>()
 
