@@ -42,7 +42,11 @@ for (const backend of testBackends()) describe(`refused ticket in Chromium (${ba
       await until('cola in the cart', async () => (await t.cartQty())[P.cola.id] === 1)
       const okTab = await t.cartId()
       await t.page.keyboard.press('F9')
+      // F9 opens the checkout dialog; Enter confirms the exact amount, Escape closes the receipt.
+      await t.page.getByTestId('pay-confirm').waitFor()
+      await t.page.keyboard.press('Enter')
       await until('the next tab after the keyboard checkout', async () => (await t.cartId()) !== okTab)
+      await t.page.getByTestId('receipt-done').click()
       const okId = await t.lastTicketId()
       expect(okId).not.toBe(ticketId)
       await t.net.setOnline(true)

@@ -29,7 +29,11 @@ async function adminView(host: RelayHost, store: string, afterId: number, kind: 
   // Page backwards until the batch's first row.
   for (let page = 0; page < 20; page++) {
     const q = new URLSearchParams({ limit: '1000', ...(kind ? { kind } : {}), ...(before ? { before: String(before) } : {}) })
-    const r = await fetch(`${host.httpUrl}/api/v1/audit?${q}`, { headers: { authorization: `Bearer ${token}` } })
+    const url = `${host.httpUrl}/api/v1/audit?${q}`
+    const get = () => fetch(url, { headers: { authorization: `Bearer ${token}` } })
+    // A hostile request before this one may have left its pooled keep-alive socket closed
+    // by the relay; a read is safe to ask again, once, on a new connection.
+    const r = await get().catch(get)
     if (r.status !== 200) throw new Error(`GET /api/v1/audit as admin of ${store} answered ${r.status}: ${await r.text()}`)
     const rows = (await r.json()) as ApiAuditRow[]
     const fresh = rows.filter((x) => x.id > afterId)

@@ -43,6 +43,12 @@ export async function request(w: World, input: RestInput, label: string): Promis
     status = r.status
     text = await r.text()
   } catch (err) {
+    // A body over the route's limit is refused (413) before it is read, and the relay may
+    // close the connection while the sender is still writing: the sender then sees a
+    // closed socket instead of the answer. That is a refusal all the same, and it must
+    // have its audit row; anything else without an answer is a problem.
+    const bytes = body === undefined ? 0 : Buffer.byteLength(body)
+    if (bytes > 4096) return { refusals: [{ store, code: 'too_large', input: `${what} → closed while sending ${bytes} bytes` }], problems: [] }
     return { refusals: [], problems: [{ id: 'API5', detail: `no answer (${(err as Error).message}) to ${what}` }] }
   }
   let parsed: unknown = null

@@ -27,6 +27,8 @@ import { actorOf, type Claims } from '../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from './context.ts'
 import { fieldErrors } from './http.ts'
 import { cleanText } from './refusal-audit.ts'
+import { storableEntry } from '../sync/audit-sink.ts'
+import { storable as storableText } from '../sync/row-error.ts'
 
 export const UPLOAD_MAX_SALES = 500
 /**
@@ -139,16 +141,22 @@ export async function uploadSales(ctx: ApiContext, who: Claims, sales: readonly 
   return results
 }
 
+/**
+ * The sale's local id as the answer and the audit row quote it: a hostile id (NUL,
+ * unpaired surrogates, 300,000 characters) is made storable and cut, so its refusal is
+ * recorded instead of failing the audit insert.
+ */
 function localIdOf(raw: unknown): string {
   const c = camel(raw) as { localId?: unknown }
-  return typeof c?.localId === 'string' && c.localId !== '' ? c.localId : 'MISSING'
+  if (typeof c?.localId !== 'string' || c.localId === '') return 'MISSING'
+  return storableText(c.localId.length > 100 ? `${c.localId.slice(0, 100)}…` : c.localId)
 }
 
 async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<UploadResult> {
   const { db } = ctx.database
   const actor = actorOf(who)
   const fail = async (localId: string, reason: string, detail: Record<string, unknown> = {}): Promise<UploadResult> => {
-    await audit(db, { store: who.store, actor, kind: 'sale-upload', code: UploadStatus.error, detail: { localId, reason, ...detail } })
+    await audit(db, storableEntry({ store: who.store, actor, kind: 'sale-upload', code: UploadStatus.error, detail: { localId, reason, ...detail } }))
     return { local_id: localId, status: UploadStatus.error, reason }
   }
   const parsed = uploadSaleSchema.safeParse(camel(raw))

@@ -140,7 +140,7 @@ const TEXT_MAX = 2_000
  * the detail reduced to plain JSON: the values come from hostile input (document names,
  * ids, reasons quoting them) and one bad value must not cost the row.
  */
-function storableEntry(e: AuditEntry): AuditEntry {
+export function storableEntry(e: AuditEntry): AuditEntry {
   const text = (v: string | null | undefined) => (typeof v === 'string' ? storable(v.length > TEXT_MAX ? v.slice(0, TEXT_MAX) : v) : v)
   return {
     store: text(e.store),
