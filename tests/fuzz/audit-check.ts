@@ -68,10 +68,15 @@ export async function unaudited(host: RelayHost, afterId: number, observed: read
   const used = new Set<number>()
   const problems: string[] = []
   const views = new Map<string, ApiAuditRow[]>()
-  for (const o of observed) {
+  // The most specific refusals claim their rows first: a generic REST refusal (any
+  // refusal row of its store) must not take the row a refused sale is named in.
+  const ordered = [...observed].sort((a, b) => Number(b.match !== undefined) - Number(a.match !== undefined))
+  for (const o of ordered) {
     let pool: ReadonlyArray<{ id: number; store: string | null; kind: string; code: string | null; detail: unknown }>
     if (o.store === null) {
-      pool = all
+      // The operator log's rows first: an anonymous refusal must not take a row that a
+      // store's own refusal is recorded in (a websocket one may name a store's document).
+      pool = [...all].sort((a, b) => Number(a.store !== null) - Number(b.store !== null))
     } else {
       const key = `${o.store}\u0000${o.code === null ? '*' : 'refusal'}`
       let v = views.get(key)

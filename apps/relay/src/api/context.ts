@@ -42,9 +42,13 @@ export interface ApiContext {
 }
 
 const MAX_WRITERS = 64
-/** Per actor: 60 refusal rows at once, then one a second (the rest are counted in the next row). */
-const REFUSAL_AUDIT_PER_SECOND = 1
-const REFUSAL_AUDIT_BURST = 60
+/**
+ * Per actor: 1,000 refusal rows at once, then 20 a second (the rest are counted in the
+ * next row). Every refusal of a client probing the API is recorded; only a flood past
+ * that, which would fill the audit log, is summarised.
+ */
+const REFUSAL_AUDIT_PER_SECOND = 20
+const REFUSAL_AUDIT_BURST = 1000
 
 function createDocWrites(database: Database, origin: string): DocWrites {
   const writers = new Map<string, { writer: DocWriter; chain: Promise<unknown> }>()

@@ -99,10 +99,10 @@ for (const backend of testBackends()) {
     })
 
     it('[API25] a flood of anonymous 401s from one address writes a bounded number of rows', async () => {
-      for (let i = 0; i < 150; i++) await f.call('GET', '/dashboard', { address: '192.0.2.99', token: 'not.a.jwt' })
+      for (let i = 0; i < 1500; i++) await f.call('GET', '/dashboard', { address: '192.0.2.99', token: 'not.a.jwt' })
       const rows = await refusals(eq(tables.audit.actor, 'anonymous:192.0.2.99'))
-      expect(rows.length).toBeGreaterThanOrEqual(60)
-      expect(rows.length).toBeLessThan(150)
+      expect(rows.length).toBeGreaterThanOrEqual(1000)
+      expect(rows.length).toBeLessThan(1500)
     })
 
     it('[API20] from/to must be a real date or ISO instant: SQL text and a 5-digit year answer 400 naming the parameter', async () => {
