@@ -7,7 +7,7 @@ import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
 import { ErrorCode, TallyError } from '@tally/schema'
-import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
+import { createUpdateLog, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
@@ -33,6 +33,10 @@ export interface RelayDeps {
   routes?: (app: Hono, relay: RelayCore) => void
   /** `/readyz` checks besides the database's (NATS, once the relay uses it). */
   readinessChecks?: readonly ReadinessCheck[]
+  /** How the relay hears of other processes' commits (default: Postgres NOTIFY; NATS plugs in here). */
+  feed?: ChangeFeed
+  /** Period of the catch-up check of every held document (default 30 s). */
+  logCheckMs?: number
 }
 
 export interface RelayCore {
@@ -73,6 +77,8 @@ export function createRelay(deps: RelayDeps): Relay {
     groupCommitMax: config.groupCommitMax,
     idleUnloadMs: config.idleUnloadMs,
     compactAfter: config.compactAfter,
+    ...(deps.feed ? { feed: deps.feed } : {}),
+    ...(deps.logCheckMs !== undefined ? { checkMs: deps.logCheckMs } : {}),
   })
   const audit = createAuditSink(database, logger)
   const terminals = createTerminalBoard(audit, config.heartbeatMs)
