@@ -149,18 +149,25 @@ export type SettingsResult = { ok: true; value: StoreSettings } | { ok: false; i
 export function parseStoreSettings(input: unknown): SettingsResult {
   const r = storeSettingsSchema.safeParse(input)
   if (r.success) return { ok: true, value: r.data }
-  return {
-    ok: false,
-    issues: r.error.issues.flatMap((i) => {
-      const at = i.path.map((p) => (typeof p === 'number' ? p : String(p)))
-      // An unknown key is named as the field it is (`offlinePolicy.maxSale`), one issue each.
-      const keys = i.code === 'unrecognized_keys' ? i.keys : [null]
-      return keys.map((k) => {
-        const path = k === null ? at : [...at, k]
-        return { field: path.join('.') || '(root)', path, message: k === null ? i.message : `unknown setting ${path.join('.')}` }
-      })
-    }),
+  // One issue a field (zod may say "not safe" and "too big" of one number).
+  const byField = new Map<string, SettingsIssue>()
+  for (const i of issuesOf(r.error)) {
+    const had = byField.get(i.field)
+    byField.set(i.field, had ? { ...had, message: `${had.message}; ${i.message}` } : i)
   }
+  return { ok: false, issues: [...byField.values()] }
+}
+
+function issuesOf(error: z.ZodError): SettingsIssue[] {
+  return error.issues.flatMap((i) => {
+    const at = i.path.map((p) => (typeof p === 'number' ? p : String(p)))
+    // An unknown key is named as the field it is (`offlinePolicy.maxSale`), one issue each.
+    const keys = i.code === 'unrecognized_keys' ? i.keys : [null]
+    return keys.map((k) => {
+      const path = k === null ? at : [...at, k]
+      return { field: path.join('.') || '(root)', path, message: k === null ? i.message : `unknown setting ${path.join('.')}` }
+    })
+  })
 }
 
 /**
