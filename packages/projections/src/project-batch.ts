@@ -6,7 +6,7 @@
  */
 import type * as Y from 'yjs'
 import { inArray, sql } from 'drizzle-orm'
-import { catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
+import { type StoreSettings, catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
 import { projectCart, type CartRow } from './cart-rows.ts'
 import { snapshotFromRows } from './catalog-snapshot.ts'
@@ -28,6 +28,8 @@ export interface BatchDeps {
   database: Database
   /** One set for every store, or each store's (its settings, read by the worker per batch). */
   strategies: StrategySource
+  /** Each store's settings as read for this batch (allowances, discounts); defaults when absent. */
+  settings?: (store: string) => StoreSettings
   writer: DocWriter
   origin: string
   /** Rebuild: leave stock levels, oversold conflicts and published stock to one recompute at the end. */
