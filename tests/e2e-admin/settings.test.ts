@@ -84,6 +84,10 @@ for (const backend of testBackends()) describe(`back office settings, Chromium (
     expect(await page.locator(`[data-testid="scarce-product"][data-product-id="${P.gin.id}"]`).isChecked()).toBe(true)
     expect(await page.getByTestId('strategy-inactive_product').inputValue()).toBe('server_wins')
     await admin.screenshot('admin-settings')
+    // In the owner's words: no strategy ids, field names or cents on screen.
+    const body = nb(await page.innerText('body'))
+    expect(body).not.toMatch(/_wins|last_write|manual|Cents|maxWithout|by_recent|15000/)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1360)
 
     await admin.go('audit')
     const sentence = page.getByTestId('audit-what').filter({ hasText: 'Ajustes guardados' }).first()
