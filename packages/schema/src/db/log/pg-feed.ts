@@ -1,7 +1,7 @@
 /**
  * The change feed over Postgres LISTEN/NOTIFY. Every append notifies the log channel at
- * commit (rows.ts): {"o": origin, "m": highest seq, "d": {doc: lowest seq of the commit's
- * rows of doc}}, or {"o", "m", "many": true} when the document list would pass
+ * commit (rows.ts): {"o": origin, "m": highest seq, "d": {doc: [lowest, highest] seq of
+ * the commit's rows of doc}}, or {"o", "m", "many": true} when the document list would pass
  * Postgres' 8000-byte payload limit. A listener hears changes of the documents it
  * watches and reads only those; "many" and a reconnect of the listening connection
  * (notifications sent while it was down are lost) are gaps: the caller reads its held
@@ -26,8 +26,8 @@ export interface PgChangeFeed extends ChangeFeed {
 export interface LogNotice {
   origin: string
   maxSeq: number
-  /** Document -> lowest seq written in the commit; null for a "many" marker. */
-  docs: Record<string, number> | null
+  /** Document -> [lowest, highest] seq written in the commit; null for a "many" marker. */
+  docs: Record<string, [number, number]> | null
 }
 
 /** Parse a log channel payload; null when it is not one. */
@@ -37,7 +37,12 @@ export function parseLogNotice(payload: string): LogNotice | null {
     if (typeof p !== 'object' || p === null || typeof p.o !== 'string' || typeof p.m !== 'number') return null
     if (p.many === true) return { origin: p.o, maxSeq: p.m, docs: null }
     if (typeof p.d !== 'object' || p.d === null) return null
-    return { origin: p.o, maxSeq: p.m, docs: p.d as Record<string, number> }
+    const docs: Record<string, [number, number]> = {}
+    for (const [doc, r] of Object.entries(p.d as Record<string, unknown>)) {
+      if (!Array.isArray(r) || typeof r[0] !== 'number' || typeof r[1] !== 'number') return null
+      docs[doc] = [r[0], r[1]]
+    }
+    return { origin: p.o, maxSeq: p.m, docs }
   } catch {
     return null
   }
@@ -67,7 +72,7 @@ export function createPgChangeFeed(database: Database, opts: PgChangeFeedOptions
       return
     }
     const changes: LogChange[] = []
-    for (const [doc, seq] of Object.entries(notice.docs)) if (watched.has(doc)) changes.push({ doc, seq: Number(seq), origin: notice.origin })
+    for (const [doc, [lo, hi]] of Object.entries(notice.docs)) if (watched.has(doc)) changes.push({ doc, seq: lo, upto: hi, origin: notice.origin })
     if (changes.length === 0) return
     for (const cb of changeCbs) cb(changes)
   }
