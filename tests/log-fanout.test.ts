@@ -192,6 +192,39 @@ for (const backend of testBackends()) {
       await proxy.close()
     })
 
+    it.runIf(backend.name === 'postgres')('[RLY75] a listener cut off from the database listens again once it is back, and a row written meanwhile still arrives', async () => {
+      const url = new URL(database.reopen.url as string)
+      const proxy = await startTcpProxy(Number(url.port || 5432))
+      url.port = String(proxy.port)
+      const viaProxy = await openDatabase({ url: url.toString(), schema: database.reopen.schema, max: 4 })
+      const pg = createPgChangeFeed(viaProxy, { probeMs: 200 })
+      await pg.ready
+      const b = await startTestRelay({ database: viaProxy, feed: pg, logCheckMs: 3_600_000 })
+      const name = `store1/cart/${uuidv7()}`
+      const reader = await provider(b, name, await b.token())
+      const gapsBefore = await catchups(b, 'gap')
+      const accepted = proxy.accepted
+      // Cut: the listening connection dies and its reconnect is refused until heal.
+      proxy.set('cut')
+      await until(() => proxy.accepted > accepted, 'the re-listen attempt refused')
+      const edit = new Y.Doc()
+      edit.getMap('m').set('after', 'the cut')
+      await createUpdateLog(database, 'relay-a').append([{ doc: name, store: 'store1', updateId: null, bytes: Y.encodeStateAsUpdate(edit), actor: 'test' }])
+      proxy.heal()
+      await until(() => reader.doc.getMap('m').get('after') === 'the cut', 'the row at the client of B')
+      expect(await catchups(b, 'gap')).toBeGreaterThan(gapsBefore)
+      // And it hears notices again: the next row comes by its notice, not by a check.
+      const more = new Y.Doc()
+      more.getMap('m').set('later', 1)
+      await createUpdateLog(database, 'relay-a').append([{ doc: name, store: 'store1', updateId: null, bytes: Y.encodeStateAsUpdate(more), actor: 'test' }])
+      await until(() => reader.doc.getMap('m').get('later') === 1, 'the next row at the client of B')
+      reader.destroy()
+      await b.close()
+      await pg.close()
+      await viaProxy.close()
+      await proxy.close()
+    })
+
     it.runIf(backend.name === 'postgres')('[RLY74] a row committed late below rows already applied still reaches a relay holding its document', async () => {
       const b = await startTestRelay({ database: databaseB })
       const name = `store1/cart/${uuidv7()}`

@@ -6,7 +6,13 @@
  * watches and reads only those; "many" and a reconnect of the listening connection
  * (notifications sent while it was down are lost) are gaps: the caller reads its held
  * documents from the log.
+ *
+ * The driver re-listens after a dropped connection, but only once: if the database is
+ * still unreachable then, the subscription is gone for good. So the feed sends itself a
+ * probe on the channel every `probeMs`; a probe not heard back by the next one means it
+ * is deaf: it subscribes again and, once that works, raises a gap.
  */
+import { randomUUID } from 'node:crypto'
 import type { ChangeFeed, LogChange } from '../log-changes.ts'
 import type { Database } from '../open.ts'
 import { logChannel } from './rows.ts'
@@ -16,7 +22,11 @@ export interface PgChangeFeedOptions {
   origin?: string
   /** A payload that does not parse (an older writer): called before the gap is raised. */
   onBadPayload?: (payload: string) => void
+  /** Postgres only: how often the feed checks it still hears the channel (default 10 s). */
+  probeMs?: number
 }
+
+export const DEFAULT_PROBE_MS = 10_000
 
 export interface PgChangeFeed extends ChangeFeed {
   /** Resolves once the channel is listened to. */
@@ -63,6 +73,10 @@ export function createPgChangeFeed(database: Database, opts: PgChangeFeedOptions
   function onPayload(payload: string): void {
     if (closed) return
     const notice = parseLogNotice(payload)
+    if (notice === null && payload.startsWith('{"probe":')) {
+      if (payload === probePayload) probeHeard = true
+      return
+    }
     if (notice === null) {
       opts.onBadPayload?.(payload)
       return gap()
@@ -77,11 +91,40 @@ export function createPgChangeFeed(database: Database, opts: PgChangeFeedOptions
     for (const cb of changeCbs) cb(changes)
   }
 
-  const unlisten = database.listen(logChannel(database.schema), onPayload, () => {
+  const channel = logChannel(database.schema)
+  const onListen = () => {
     // The first listen is the start; every later one follows a dropped connection.
     if (listens++ > 0) gap()
-  })
+  }
+  let unlisten = database.listen(channel, onPayload, onListen)
   const ready = unlisten.then(() => {})
+
+  const probePayload = JSON.stringify({ probe: randomUUID() })
+  let probeHeard = true
+  let probing = false
+  const probe = async () => {
+    if (closed || probing) return
+    probing = true
+    try {
+      if (!probeHeard) {
+        // Deaf since the last probe: subscribe again (the old subscription is gone).
+        const old = unlisten
+        await old.then((u) => u()).catch(() => {})
+        const next = database.listen(channel, onPayload, onListen)
+        await next
+        unlisten = next
+      }
+      probeHeard = false
+      await database.notify(channel, probePayload)
+    } catch {
+      // The database is unreachable: the next probe tries again.
+      probeHeard = false
+    } finally {
+      probing = false
+    }
+  }
+  const probeTimer = database.kind === 'postgres' ? setInterval(() => void probe(), opts.probeMs ?? DEFAULT_PROBE_MS) : null
+  probeTimer?.unref()
 
   return {
     ready,
@@ -103,6 +146,7 @@ export function createPgChangeFeed(database: Database, opts: PgChangeFeedOptions
     announce() {},
     async close() {
       closed = true
+      if (probeTimer) clearInterval(probeTimer)
       const u = await unlisten.catch(() => null)
       if (u) await u().catch(() => {})
     },
