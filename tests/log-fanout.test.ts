@@ -130,6 +130,24 @@ for (const backend of testBackends()) {
       await b.close()
     })
 
+    it('[RLY76] a commit naming too many documents for one notice still reaches a relay holding one of them, by a read of its held documents only', async () => {
+      const b = await startTestRelay({ database: databaseB })
+      const name = `store1/cart/${uuidv7()}`
+      const reader = await provider(b, name, await b.token())
+      const gapsBefore = await catchups(b, 'gap')
+      const rowsBefore = await counter(b, 'catchupRows')
+      const edit = new Y.Doc()
+      edit.getMap('m').set('among', 'many')
+      const others = Array.from({ length: 300 }, () => ({ doc: `store1/cart/${uuidv7()}`, store: 'store1', updateId: null, bytes: Y.encodeStateAsUpdate(new Y.Doc()), actor: 'test' }))
+      await createUpdateLog(database, 'relay-a').append([...others, { doc: name, store: 'store1', updateId: null, bytes: Y.encodeStateAsUpdate(edit), actor: 'test' }])
+      await until(() => reader.doc.getMap('m').get('among') === 'many', 'the row at the client of B')
+      expect(await catchups(b, 'gap')).toBeGreaterThan(gapsBefore)
+      // Only the held document's row was read, not the 300 others.
+      expect((await counter(b, 'catchupRows')) - rowsBefore).toBe(1)
+      reader.destroy()
+      await b.close()
+    })
+
     it('[RLY73] with every notice lost, the periodic check still delivers another process\'s row to a held document', async () => {
       // A feed that hears nothing: the check alone must bring the row.
       const deaf: ChangeFeed = { watch() {}, unwatch() {}, onChange: () => () => {}, onGap: () => () => {}, announce() {}, close: async () => {} }
