@@ -11,6 +11,7 @@ import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
+import type { NatsBus } from './bus/nats-bus.ts'
 import { createMetrics, type RelayMetrics } from './metrics.ts'
 import { createReadiness, databaseCheck, type ReadinessCheck } from './readiness.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -33,6 +34,8 @@ export interface RelayDeps {
   routes?: (app: Hono, relay: RelayCore) => void
   /** `/readyz` checks besides the database's (NATS, once the relay uses it). */
   readinessChecks?: readonly ReadinessCheck[]
+  /** NATS (NATS_URL): post-commit fan-out and awareness between relays; closed with the relay. */
+  bus?: NatsBus
 }
 
 export interface RelayCore {
@@ -73,7 +76,9 @@ export function createRelay(deps: RelayDeps): Relay {
     groupCommitMax: config.groupCommitMax,
     idleUnloadMs: config.idleUnloadMs,
     compactAfter: config.compactAfter,
+    ...(deps.bus ? { feed: deps.bus, awareness: deps.bus } : {}),
   })
+  deps.bus?.registerMetrics(metrics.registry)
   const audit = createAuditSink(database, logger)
   const terminals = createTerminalBoard(audit, config.heartbeatMs)
   const sessionDeps: SessionDeps = {
@@ -116,7 +121,7 @@ export function createRelay(deps: RelayDeps): Relay {
     logger.error({ err }, 'request failed')
     return c.json({ error: { code: ErrorCode.internal, message: 'internal error' } }, 500)
   })
-  const readiness = createReadiness([databaseCheck(database), ...(deps.readinessChecks ?? [])], config.readyTimeoutMs)
+  const readiness = createReadiness([databaseCheck(database), ...(deps.bus ? [deps.bus.readiness] : []), ...(deps.readinessChecks ?? [])], config.readyTimeoutMs)
   mountHealth(app, readiness, { database: database.kind, loadedDocuments: () => registry.size })
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
   const api = mountApi(app, core)
@@ -170,6 +175,7 @@ export function createRelay(deps: RelayDeps): Relay {
       readiness.stopping()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
+      await deps.bus?.close()
       await audit.close()
     },
   }

@@ -10,6 +10,9 @@ import type { DocName } from '@tally/schema'
 import { createLogWatermark, readOthersRows, tables, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
+import { followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
+import type { ChangeFeed, LogChange } from '../bus/change-feed.ts'
+import type { AwarenessBus } from '../bus/nats-bus.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
 import { LoadedDoc, type EncodeMemo, type Subscriber } from './loaded-doc.ts'
 
@@ -22,6 +25,10 @@ export interface RegistryOptions {
   groupCommitMax: number
   idleUnloadMs: number
   compactAfter: number
+  /** Post-commit fan-out of this relay's rows and news of others' (NATS: bus/nats-bus.ts). */
+  feed?: ChangeFeed
+  /** Awareness between relays (memory only). */
+  awareness?: AwarenessBus
 }
 
 export interface DocRegistry {
@@ -105,6 +112,11 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         }
       }
       opts.metrics.appends.inc(appended)
+      if (opts.feed) {
+        const announced: LogChange[] = []
+        for (const c of round) if (!c.result.duplicate) announced.push({ doc: c.input.doc, seq: c.result.seq, origin: opts.origin, bytes: c.input.bytes })
+        if (announced.length > 0) opts.feed.announce(announced)
+      }
       // The append notified the log channel with its highest sequence; that
       // notification is about our own rows, which catch-up would only skip.
       const top = round.reduce((m, c) => (c.result.duplicate ? m : Math.max(m, c.result.seq)), 0)
@@ -146,6 +158,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       // Encoded once for every subscriber; awareness is memory-only and never logged.
       const bytes = encodeAwareness(doc, changed)
       for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, bytes)
+      if (opts.awareness && leavesForBus(doc, origin)) opts.awareness.publishAwareness(doc.name, bytes)
     })
   }
 
@@ -160,6 +173,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     doc.lastSeq = stored.lastSeq
     attachRelay(doc)
     docs.set(name, doc)
+    opts.feed?.watch([name])
     opts.metrics.loadedDocs.set(docs.size)
     // Rows committed between the query and now (by another process) are caught up here.
     if (Math.max(tailSeq, ownTop) < stored.lastSeq) void catchUpSoon()
@@ -306,6 +320,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       // Only what its snapshot holds may leave memory, and only if no one came back meanwhile.
       if (compacted.has(doc) && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {
         docs.delete(doc.name)
+        opts.feed?.unwatch([doc.name])
         doc.destroy()
       }
     }
@@ -322,6 +337,26 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     Math.max(250, Math.min(opts.idleUnloadMs, 10_000)),
   )
   timer.unref()
+
+  // Rows another relay announced with their bytes are applied without a read; the rest
+  // (no bytes, or a gap in the feed) cost a catch-up from the log.
+  const offFeed: Array<() => void> = []
+  if (opts.feed) {
+    offFeed.push(
+      opts.feed.onChange((changes) => {
+        let read = false
+        for (const c of changes) {
+          const doc = docs.get(c.doc)
+          if (!doc) continue
+          if (c.bytes) doc.applyCommitted(c.seq, c.bytes, null)
+          else read = true
+        }
+        if (read) void catchUpSoon()
+      }),
+      opts.feed.onGap(() => void catchUpSoon()),
+    )
+  }
+  if (opts.awareness) offFeed.push(followBusAwareness(opts.awareness, (name) => docs.get(name)))
 
   let unlisten: (() => Promise<void>) | null = null
   const ready = (async () => {
@@ -380,6 +415,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       await ready.catch(() => {})
       await committer.drain()
       if (unlisten) await unlisten().catch(() => {})
+      for (const off of offFeed) off()
       await sweep(true).catch(() => {})
       for (const d of docs.values()) d.destroy()
       docs.clear()
