@@ -6,9 +6,9 @@
  * also read is harmless.
  */
 import * as Y from 'yjs'
-import { sql } from 'drizzle-orm'
+import { readDocsRaw } from '@tally/schema/db'
 import { Lru } from './lru.ts'
-import { query, textArray, toBytes, type Executor } from './sql-util.ts'
+import type { Executor } from './sql-util.ts'
 
 export interface CachedDoc {
   doc: Y.Doc
@@ -43,25 +43,15 @@ export function createDocStore(maxDocs: number): DocStore {
   async function loadMissing(ex: Executor, names: string[], known: KnownRows | undefined): Promise<Map<string, CachedDoc>> {
     const out = new Map<string, CachedDoc>()
     if (names.length === 0) return out
-    // Both statements are sent at once (the driver pipelines them), in this order.
-    const snapsQ = query<{ doc: string; bytes: unknown; upto_seq: unknown }>(
-      ex,
-      sql`SELECT doc, bytes, upto_seq FROM snapshots WHERE doc = ANY(${textArray(names)})`,
-    )
-    const entriesQ = query<{ doc: string; seq: unknown; bytes: unknown }>(
-      ex,
-      known
-        ? sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) AND seq <= ${known.above} ORDER BY seq`
-        : sql`SELECT doc, seq, bytes FROM update_log WHERE doc = ANY(${textArray(names)}) ORDER BY seq`,
-    )
-    const [snaps, entries] = await Promise.all([snapsQ, entriesQ])
+    // Both statements are sent at once (the driver pipelines them).
+    const { snapshots: snaps, rows: entries } = await readDocsRaw(ex, names, known?.above)
     const snapSeq = new Map<string, number>()
     // An explicit guid: the default one costs ~30 crypto calls per document.
     for (const name of names) out.set(name, { doc: new Y.Doc({ guid: name, gc: true }), seq: 0 })
     for (const s of snaps) {
       const c = out.get(s.doc) as CachedDoc
-      Y.applyUpdate(c.doc, toBytes(s.bytes))
-      c.seq = Number(s.upto_seq)
+      Y.applyUpdate(c.doc, s.bytes)
+      c.seq = s.uptoSeq
       snapSeq.set(s.doc, c.seq)
     }
     const applyRow = (doc: string, seq: number, bytes: Uint8Array) => {
@@ -70,7 +60,7 @@ export function createDocStore(maxDocs: number): DocStore {
       Y.applyUpdate(c.doc, bytes)
       c.seq = Math.max(c.seq, seq)
     }
-    for (const e of entries) applyRow(e.doc, Number(e.seq), toBytes(e.bytes))
+    for (const e of entries) applyRow(e.doc, e.seq, e.bytes)
     // Rows above `known.above` that are not held yet are not visible to this read either
     // (or were committed since): the tail delivers them later.
     if (known) for (const name of names) for (const r of known.rows.get(name) ?? []) applyRow(name, r.seq, r.bytes)

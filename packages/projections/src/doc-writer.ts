@@ -7,10 +7,9 @@
  */
 import * as Y from 'yjs'
 import { parseDocName } from '@tally/schema'
-import { logChannel, type Database } from '@tally/schema/db'
-import { sql } from 'drizzle-orm'
+import { insertRows, readDocSince, type Database } from '@tally/schema/db'
 import { createDocStore } from './doc-store.ts'
-import { query, toBytes, type Executor } from './sql-util.ts'
+import type { Executor } from './sql-util.ts'
 
 export const PROJECTION_ACTOR = 'projection'
 
@@ -49,19 +48,10 @@ export async function appendUpdates(
   if (rows.length === 0) return []
   const seqs: number[] = []
   for (let i = 0; i < rows.length; i += 2000) {
-    const part = rows.slice(i, i + 2000).map((r) => ({ doc: r.doc, store: r.store, b64: Buffer.from(r.bytes).toString('base64') }))
-    // One round trip: the rows, their seqs as one text, and the notification (pg_notify
-    // inside a transaction is delivered at commit, never for a rollback).
-    const [r] = await query<{ seqs: string | null }>(
-      ex,
-      sql`WITH ins AS (
-            INSERT INTO update_log (doc, store, update_id, bytes, actor, origin)
-            SELECT x.doc, x.store, NULL, decode(x.b64, 'base64'), ${actor}, ${origin}
-            FROM json_to_recordset(${JSON.stringify(part)}::json) AS x(doc text, store text, b64 text)
-            RETURNING seq)
-          SELECT string_agg(seq::text, ',') AS seqs, pg_notify(${logChannel(schema)}, max(seq)::text) FROM ins`,
-    )
-    for (const seq of (r?.seqs ?? '').split(',')) if (seq !== '') seqs.push(Number(seq))
+    // One round trip: the rows, their seqs, and the notification (pg_notify inside a
+    // transaction is delivered at commit, never for a rollback).
+    const part = rows.slice(i, i + 2000).map((r) => ({ doc: r.doc, store: r.store, updateId: null, bytes: r.bytes, actor }))
+    for (const r of await insertRows(ex, schema, origin, part)) seqs.push(r.seq)
   }
   return seqs
 }
@@ -91,13 +81,10 @@ export function createDocWriter(
     if (cached) {
       // Catch up with what others appended; if a compactor pruned past us, reload.
       // Both statements are sent at once (pipelined); the rows are unused after a prune.
-      const [[snap], rows] = await Promise.all([
-        query<{ upto_seq: unknown }>(ex, sql`SELECT upto_seq FROM snapshots WHERE doc = ${name}`),
-        query<{ seq: unknown; bytes: unknown }>(ex, sql`SELECT seq, bytes FROM update_log WHERE doc = ${name} AND seq > ${cached.seq} ORDER BY seq`),
-      ])
-      if (snap && Number(snap.upto_seq) > cached.seq) store.delete(name)
+      const { snapshotSeq, rows } = await readDocSince(ex, name, cached.seq)
+      if (snapshotSeq !== null && snapshotSeq > cached.seq) store.delete(name)
       else {
-        for (const r of rows) store.apply(name, Number(r.seq), toBytes(r.bytes))
+        for (const r of rows) store.apply(name, r.seq, r.bytes)
         return cached.doc
       }
     }

@@ -170,26 +170,5 @@ export function createLease(database: Database, opts: { onChange?: (c: LeaseChan
   }
 }
 
-export class StaleCheckpointError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'StaleCheckpointError'
-  }
-}
+export { StaleCheckpointError, advanceCheckpoint } from '@tally/schema/db'
 
-/**
- * Move a checkpoint from `from` (what this projector read) to `to`, inside the batch
- * transaction: the row is locked and must still say `from`, so a projector that read
- * the log from an older checkpoint can never commit (greatest() would let it write its
- * stale rows and keep the checkpoint). Notifies `notify` with the new value at commit.
- */
-export async function advanceCheckpoint(tx: Executor, name: string, from: number, to: number, notify: string): Promise<void> {
-  if (to < from) throw new StaleCheckpointError(`checkpoint ${name} cannot move back from ${from} to ${to}`)
-  const [r] = await query<{ seq: unknown }>(tx, sql`SELECT seq FROM checkpoints WHERE name = ${name} FOR UPDATE`)
-  const current = r ? Number(r.seq) : 0
-  if (current !== from) throw new StaleCheckpointError(`checkpoint ${name} is at ${current}, not ${from} as read: another projector wrote it`)
-  await tx.execute(sql`WITH c AS (
-      INSERT INTO checkpoints (name, seq, at) VALUES (${name}, ${to}, now())
-      ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, at = now() RETURNING 1
-    ) SELECT pg_notify(${notify}, ${String(to)}) FROM c`)
-}

@@ -3,6 +3,7 @@
  * resolved) survives: it is an input to judging, not an output of it.
  */
 import { sql } from 'drizzle-orm'
+import { docsOfStore } from '@tally/schema/db'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
 import { query, type Executor } from './sql-util.ts'
 import { productKey, type ProductKey } from './write-rows.ts'
@@ -18,11 +19,7 @@ export async function resetProjection(ex: Executor, store?: string): Promise<str
   await ex.execute(sql`DELETE FROM conflicts WHERE ${byStore} AND (resolved_by IS NULL OR resolved_by = ${PROJECTION_ACTOR})`)
   await ex.execute(sql`UPDATE visits SET consumed = 0 WHERE ${byStore} AND consumed <> 0`)
   // Snapshots hold documents whose log rows a compactor already pruned.
-  const rows = await query<{ doc: string }>(
-    ex,
-    sql`SELECT doc FROM snapshots WHERE ${byStore} UNION SELECT DISTINCT doc FROM update_log WHERE ${byStore} ORDER BY doc`,
-  )
-  return rows.map((r) => r.doc).filter((d) => /\/(ticket|visit|cart)\//.test(d))
+  return (await docsOfStore(ex, store)).filter((d) => /\/(ticket|visit|cart)\//.test(d))
 }
 
 /** Every (store, product) with a level or a movement: what a rebuild recomputes. */

@@ -6,10 +6,9 @@
  */
 import { sql } from 'drizzle-orm'
 import { parseDocName } from '@tally/schema'
-import { logChannel, type Database } from '@tally/schema/db'
+import { createLogTail, logChannel, readCheckpoint, PROJECTION_CHECKPOINT, type Database, type TailRow } from '@tally/schema/db'
 import { createDocStore, type KnownRows } from './doc-store.ts'
 import { createDocWriter, PROJECTION_ACTOR, type DocWriter } from './doc-writer.ts'
-import { createLogTail, type TailRow } from './log-tail.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
 import { projectIsolating } from './isolate.ts'
 import { publishLevels } from './project-batch.ts'
@@ -17,10 +16,10 @@ import { resetProjection, stockKeys } from './rebuild.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
-import { productKey, readCheckpoint } from './write-rows.ts'
+import { productKey } from './write-rows.ts'
 import { advanceCheckpoint, createLease, DEFAULT_LEASE_POLL_MS, type LeaseChange } from './lease.ts'
 
-export const CHECKPOINT = 'projection'
+export const CHECKPOINT = PROJECTION_CHECKPOINT
 export const DEFAULT_BATCH_SIZE = 2000
 export const DEFAULT_POLL_MS = 1000
 export const DEFAULT_GAP_TIMEOUT_MS = 30_000
@@ -408,6 +407,5 @@ export function createProjector(opts: ProjectorOptions): Projector {
 
 /** The committed checkpoint, for readers (dashboards: lag = max seq - checkpoint). */
 export async function projectionCheckpoint(database: Database): Promise<number> {
-  const [r] = await query<{ seq: unknown }>(database.db, sql`SELECT seq FROM checkpoints WHERE name = ${CHECKPOINT}`)
-  return r ? Number(r.seq) : 0
+  return readCheckpoint(database.db, CHECKPOINT)
 }

@@ -221,19 +221,5 @@ export async function writeTerminals(ex: Executor, rows: readonly TicketRow[]): 
   )
 }
 
-/**
- * Never moves backwards (two projectors briefly overlapping, e.g. one being killed).
- * With `notify`, also notifies that channel with the seq (delivered at commit), in the
- * same round trip.
- */
-export async function writeCheckpoint(ex: Executor, name: string, seq: number, notify?: string): Promise<void> {
-  const upsert = sql`INSERT INTO checkpoints (name, seq, at) VALUES (${name}, ${seq}, now())
-    ON CONFLICT (name) DO UPDATE SET seq = greatest(checkpoints.seq, excluded.seq), at = now()`
-  if (notify === undefined) await ex.execute(upsert)
-  else await ex.execute(sql`WITH c AS (${upsert} RETURNING 1) SELECT pg_notify(${notify}, ${String(seq)}) FROM c`)
-}
+export { readCheckpoint, writeCheckpoint } from '@tally/schema/db'
 
-export async function readCheckpoint(ex: Executor, name: string): Promise<number> {
-  const [r] = await query<{ seq: unknown }>(ex, sql`SELECT seq FROM checkpoints WHERE name = ${name}`)
-  return r ? Number(r.seq) : 0
-}

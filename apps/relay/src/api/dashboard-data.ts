@@ -8,8 +8,7 @@
  * live connection to this relay, or a presence row another relay keeps refreshing.
  */
 import { and, asc, count, eq, sql } from 'drizzle-orm'
-import { projectionCheckpoint } from '@tally/projections'
-import { tables } from '@tally/schema/db'
+import { lagSince, readCheckpoint, tables } from '@tally/schema/db'
 import type { TerminalLive } from '../sync/terminal-board.ts'
 import { rows, type ApiContext } from './context.ts'
 
@@ -48,18 +47,12 @@ export interface Dashboard {
 export async function dashboardFor(ctx: ApiContext, store: string, now = Date.now()): Promise<Dashboard> {
   const { db } = ctx.database
   const terms = await db.select().from(tables.terminals).where(eq(tables.terminals.store, store)).orderBy(asc(tables.terminals.terminalId))
-  const checkpoint = await projectionCheckpoint(ctx.database)
-  const [lag] = await rows<{ head: unknown; lag_rows: unknown; oldest: unknown; lag_tickets: unknown }>(
-    db,
-    sql`SELECT (SELECT coalesce(max(seq), 0) FROM update_log) AS head,
-               (SELECT count(*) FROM update_log WHERE seq > ${checkpoint}) AS lag_rows,
-               (SELECT min(at) FROM update_log WHERE seq > ${checkpoint}) AS oldest,
-               (SELECT count(DISTINCT doc) FROM update_log WHERE seq > ${checkpoint} AND store = ${store} AND doc LIKE ${`${store}/ticket/%`}) AS lag_tickets`,
-  )
-  const head = Number(lag?.head ?? 0)
-  const lagRows = Number(lag?.lag_rows ?? 0)
-  const lagTickets = Number(lag?.lag_tickets ?? 0)
-  const oldest = lag?.oldest ? new Date(lag.oldest as string | Date).getTime() : null
+  const checkpoint = await readCheckpoint(db)
+  const lag = await lagSince(db, checkpoint, store)
+  const head = lag.head
+  const lagRows = lag.rows
+  const lagTickets = lag.tickets
+  const oldest = lag.oldest === null ? null : lag.oldest.getTime()
   const lagSeconds = oldest === null ? 0 : Math.max(0, Math.round((now - oldest) / 1000))
   const [open] = await db.select({ n: count() }).from(tables.conflicts).where(and(eq(tables.conflicts.store, store), eq(tables.conflicts.status, 'open')))
   const openConflicts = Number(open?.n ?? 0)

@@ -17,14 +17,14 @@
  * kept beside the stored one in the ticket document (never dropped, never overwriting
  * it), where the projection raises a resend_changed conflict for a person.
  */
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import * as Y from 'yjs'
 import { z } from 'zod'
 import { judgeTicket, priceInForce, snapshotFromRows, uploadContent, writeResend } from '@tally/projections'
 import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, readSale, storable, text, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
-import { logChannel, tables } from '@tally/schema/db'
+import { appendRows, docExists as logHasDoc, tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../auth.ts'
-import { audit, rows, type ApiContext, type Executor } from './context.ts'
+import { audit, type ApiContext, type Executor } from './context.ts'
 import { fieldErrors } from './http.ts'
 import { cleanText } from './refusal-audit.ts'
 import { storableEntry } from '../sync/audit-sink.ts'
@@ -122,8 +122,7 @@ export const uploadBody = z.object({ sales: z.array(z.unknown()).min(1).max(UPLO
 export const uploadUpdateId = (localId: string): string => `rest-upload:${localId}`
 
 export async function docExists(ex: Executor, name: string): Promise<boolean> {
-  const r = await rows(ex, sql`SELECT 1 FROM update_log WHERE doc = ${name} UNION ALL SELECT 1 FROM snapshots WHERE doc = ${name} LIMIT 1`)
-  return r.length > 0
+  return logHasDoc(ex, name)
 }
 
 export async function uploadSales(ctx: ApiContext, who: Claims, sales: readonly unknown[]): Promise<UploadResult[]> {
@@ -233,24 +232,20 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   writeSale(ticket, sale)
   const appended = await db.transaction(async (tx) => {
     const updateId = uploadUpdateId(ticketId)
-    const rowsIn = [{ doc: name, store: who.store, updateId, bytes: Y.encodeStateAsUpdate(ticket), actor, origin: ctx.origin }]
+    const rowsIn = [{ doc: name, store: who.store, updateId, bytes: Y.encodeStateAsUpdate(ticket), actor }]
     if (visitId !== null) {
       const visit = new Y.Doc()
       addConsumption(visit, ticketId, { amount: total, terminalId: sale.terminalId, at: sale.clientTime })
-      rowsIn.push({ doc: visitDocName(who.store, visitId), store: who.store, updateId, bytes: Y.encodeStateAsUpdate(visit), actor, origin: ctx.origin })
+      rowsIn.push({ doc: visitDocName(who.store, visitId), store: who.store, updateId, bytes: Y.encodeStateAsUpdate(visit), actor })
     }
     // (doc, update_id) is unique: of two concurrent uploads of one sale, one inserts.
+    // The log notifies at commit: the relays and the projection wake on it.
     const [first, ...rest] = rowsIn
-    const ins = await tx.insert(tables.updateLog).values(first as (typeof rowsIn)[number]).onConflictDoNothing({ target: [tables.updateLog.doc, tables.updateLog.updateId] }).returning({ seq: tables.updateLog.seq })
-    if (ins.length === 0) return null
-    let seq = (ins[0] as { seq: number }).seq
-    for (const r of rest) {
-      const more = await tx.insert(tables.updateLog).values(r).onConflictDoNothing({ target: [tables.updateLog.doc, tables.updateLog.updateId] }).returning({ seq: tables.updateLog.seq })
-      seq = Math.max(seq, more[0]?.seq ?? 0)
-    }
+    const [ins] = await appendRows(tx, ctx.database.schema, ctx.origin, [first as (typeof rowsIn)[number]])
+    if (!ins || ins.duplicate) return null
+    let seq = ins.seq
+    for (const r of await appendRows(tx, ctx.database.schema, ctx.origin, rest)) if (!r.duplicate) seq = Math.max(seq, r.seq)
     await audit(tx, { store: who.store, actor, kind: 'sale-upload', code: status, doc: name, detail: { localId: ticketId, terminalId: sale.terminalId, total, lines: lines.length, visitId, ...(reason ? { reason } : {}), findings } })
-    // Delivered at commit: the relay and the projection wake on it.
-    await tx.execute(sql`SELECT pg_notify(${logChannel(ctx.database.schema)}, ${String(seq)})`)
     return seq
   })
   if (appended === null) {

@@ -5,9 +5,8 @@
  */
 import * as Y from 'yjs'
 import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
-import { eq } from 'drizzle-orm'
 import type { DocName } from '@tally/schema'
-import { createLogWatermark, readOthersRows, tables, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
+import { createLogWatermark, parseLogNotice, readCheckpoint, readOthersRows, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
 import { followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
@@ -243,13 +242,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     return catchingUp
   }
 
-  async function projectionCheckpoint(): Promise<number> {
-    const [row] = await opts.database.db
-      .select({ seq: tables.checkpoints.seq })
-      .from(tables.checkpoints)
-      .where(eq(tables.checkpoints.name, PROJECTION_CHECKPOINT))
-    return row?.seq ?? 0
-  }
+  const projectionCheckpoint = () => readCheckpoint(opts.database.db, PROJECTION_CHECKPOINT)
 
   const watermark = createLogWatermark(opts.database)
 
@@ -362,13 +355,9 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   const ready = (async () => {
     tailSeq = await opts.log.maxSeq()
     unlisten = await opts.database.listen(opts.log.channel, (payload) => {
-      const seq = Number(payload)
-      if (ownNotifications.delete(seq)) return
-      // The notice of our own round can arrive before the insert's answer does: decide
-      // once the rounds in flight are delivered, instead of reading the log for nothing.
-      void committer.settled().then(() => {
-        if (!ownNotifications.delete(seq)) void catchUpSoon()
-      })
+      // The notice names its writer: our own rounds need no read.
+      if (parseLogNotice(payload)?.origin === opts.origin) return
+      void catchUpSoon()
     })
   })()
 

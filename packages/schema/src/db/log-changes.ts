@@ -21,6 +21,8 @@ export interface LogChange {
 }
 
 export interface ChangeFeed {
+  /** Optional: resolves once the feed hears changes (a caller loads documents after it). */
+  readonly ready?: Promise<void>
   /** Start/stop hearing about these documents (idempotent, cheap, called on load/unload). */
   watch(docs: readonly string[]): void
   unwatch(docs: readonly string[]): void

@@ -28,8 +28,12 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres'
   /** Postgres schema holding the tables (`public` unless asked otherwise). */
   readonly schema: string
-  /** Subscribe to a notification channel; resolves to an unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Subscribe to a notification channel; resolves to an unsubscribe function. `onListen`
+   * runs each time the subscription is (re)established: on Postgres the listening
+   * connection reconnects after a drop, and notifications sent meanwhile are lost.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>
   notify(channel: string, payload: string): Promise<void>
   /**
    * One connection of its own, kept until released: session state (a session advisory
@@ -157,8 +161,9 @@ async function openPglite(dataDir: string, schema: string, loadDataDir: Blob | F
     db,
     kind: 'pglite',
     schema,
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onListen) {
       const unsub = await client.listen(channel, onPayload)
+      onListen?.()
       return async () => {
         await unsub()
       }
@@ -222,8 +227,8 @@ async function connectPostgres(url: string, schema: string, max: number, warm: n
     db,
     kind: 'postgres',
     schema,
-    async listen(channel, onPayload) {
-      const sub = await sql.listen(channel, (p) => onPayload(p))
+    async listen(channel, onPayload, onListen) {
+      const sub = await sql.listen(channel, (p) => onPayload(p), onListen)
       return async () => {
         await sub.unlisten()
       }

@@ -20,3 +20,9 @@ export async function query<T = Record<string, unknown>>(ex: RawExecutor, q: SQL
 export function textArray(values: readonly string[]): SQL {
   return sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`
 }
+
+/** A bytea value as a plain Uint8Array view (both drivers hand back a Buffer). */
+export function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+  throw new Error('expected binary column')
+}

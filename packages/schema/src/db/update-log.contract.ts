@@ -2,7 +2,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { TestBackend, TestDatabase } from './testing.ts'
-import { createUpdateLog, type UpdateLog } from './update-log.ts'
+import {
+  advanceCheckpoint,
+  appendRows,
+  createLogTail,
+  createPgChangeFeed,
+  createUpdateLog,
+  docExists,
+  docsOfStore,
+  lagSince,
+  NOTIFY_MAX_BYTES,
+  parseLogNotice,
+  readCheckpoint,
+  readDocsFrom,
+  readDocsSince,
+  StaleCheckpointError,
+  writeCheckpoint,
+  type UpdateLog,
+} from './log/index.ts'
+import type { LogChange } from './log-changes.ts'
 
 export function updateLogContract(backend: TestBackend): void {
   describe(`update log contract on ${backend.name}`, () => {
@@ -123,21 +141,155 @@ export function updateLogContract(backend: TestBackend): void {
       expect(many.get('s/cart/m3-empty')?.lastSeq).toBe(0)
     })
 
-    it('[LOG4] notifies the log channel with the highest sequence after commit', async () => {
+    it('[LOG4] notifies the log channel after commit with the writer, the highest sequence and each document with its lowest sequence', async () => {
       const got: string[] = []
-      const seen = new Promise<void>((resolve) => {
-        void database.listen(log.channel, (p) => {
-          got.push(p)
-          resolve()
-        })
-      })
-      // Listening is asynchronous on both drivers; append until the notification lands.
-      const [r] = await log.append([{ doc: 's/cart/n', store: 's', updateId: 'n1', bytes: update('n'), actor: 't' }])
-      let n = 2
-      while (got.length === 0 && n < 50) {
-        await Promise.race([seen, log.append([{ doc: 's/cart/n', store: 's', updateId: `n${n++}`, bytes: update('n'), actor: 't' }])])
+      const unlisten = await database.listen(log.channel, (p) => got.push(p))
+      try {
+        // Listening is asynchronous on both drivers; append until a notification lands.
+        const res: number[] = []
+        let n = 0
+        while (got.length === 0 && n < 50) {
+          const r = await log.append([
+            { doc: 's/cart/n1', store: 's', updateId: `n${n}`, bytes: update('n'), actor: 't' },
+            { doc: 's/cart/n2', store: 's', updateId: `n${n}`, bytes: update('n'), actor: 't' },
+            { doc: 's/cart/n1', store: 's', updateId: `n${n}b`, bytes: update('n'), actor: 't' },
+          ])
+          res.push(...r.map((x) => x.seq))
+          n++
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        const notice = parseLogNotice(got[0] as string)
+        expect(notice?.origin).toBe('node-a')
+        const last = res.slice(-3)
+        const payloads = got.map((p) => parseLogNotice(p))
+        const lastNotice = payloads.find((p) => p?.maxSeq === last[2])
+        expect(lastNotice?.docs).toEqual({ 's/cart/n1': last[0], 's/cart/n2': last[1] })
+      } finally {
+        await unlisten()
       }
-      expect(Number(got[0])).toBeGreaterThanOrEqual(r?.seq as number)
+    })
+
+    it('[LOG8] appends inside a caller transaction: a rollback leaves no row and sends no notification; a commit notifies once', async () => {
+      const got: string[] = []
+      const unlisten = await database.listen(log.channel, (p) => got.push(p))
+      try {
+        await expect(
+          database.db.transaction(async (tx) => {
+            const [r] = await appendRows(tx, database.schema, 'api:x', [{ doc: 's/cart/tx1', store: 's', updateId: 'k1', bytes: update('r'), actor: 't' }])
+            expect(r?.duplicate).toBe(false)
+            throw new Error('roll back')
+          }),
+        ).rejects.toThrow('roll back')
+        expect(await docExists(database.db, 's/cart/tx1')).toBe(false)
+        const seq = await database.db.transaction(async (tx) => {
+          const [a] = await appendRows(tx, database.schema, 'api:x', [{ doc: 's/cart/tx1', store: 's', updateId: 'k1', bytes: update('c'), actor: 't' }])
+          const [again] = await appendRows(tx, database.schema, 'api:x', [{ doc: 's/cart/tx1', store: 's', updateId: 'k1', bytes: update('c'), actor: 't' }])
+          expect(again).toEqual({ seq: a?.seq, duplicate: true })
+          return a?.seq as number
+        })
+        // A later marker append: once its notice is here, every earlier one is too (commit order).
+        let marker = 0
+        while (!got.some((p) => parseLogNotice(p)?.maxSeq === marker)) {
+          marker = (await log.append([{ doc: 's/cart/tx-marker', store: 's', updateId: null, bytes: update('m'), actor: 't' }]))[0]?.seq ?? 0
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        const mine = got.map((p) => parseLogNotice(p)).filter((p) => p?.origin === 'api:x')
+        expect(mine).toEqual([{ origin: 'api:x', maxSeq: seq, docs: { 's/cart/tx1': seq } }])
+        expect(await docExists(database.db, 's/cart/tx1')).toBe(true)
+      } finally {
+        await unlisten()
+      }
+    })
+
+    it('[LOG9] a commit naming too many documents for one notification says "many" instead, under the 8000-byte limit', async () => {
+      const got: string[] = []
+      const unlisten = await database.listen(log.channel, (p) => got.push(p))
+      try {
+        const names = Array.from({ length: 300 }, (_, i) => `s/cart/many-${String(i).padStart(40, '0')}`)
+        let top = 0
+        while (!got.some((p) => (parseLogNotice(p)?.maxSeq ?? 0) >= top && top > 0)) {
+          const res = await log.append(names.map((doc) => ({ doc, store: 's', updateId: null, bytes: update('x'), actor: 't' })))
+          top = Math.max(...res.map((r) => r.seq))
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        const p = got.find((x) => parseLogNotice(x)?.maxSeq === top) as string
+        expect(Buffer.byteLength(p)).toBeLessThan(NOTIFY_MAX_BYTES)
+        expect(parseLogNotice(p)).toEqual({ origin: 'node-a', maxSeq: top, docs: null })
+      } finally {
+        await unlisten()
+      }
+    })
+
+    it('[LOG10] reads rows of given documents only: since a sequence (up to a bound, without an origin) and from per-document sequences', async () => {
+      const other = createUpdateLog(database, 'node-b')
+      const a1 = await log.append([{ doc: 's/cart/r1', store: 's', updateId: null, bytes: update('a'), actor: 't' }])
+      const b = await other.append([
+        { doc: 's/cart/r1', store: 's', updateId: null, bytes: update('b'), actor: 't' },
+        { doc: 's/cart/r2', store: 's', updateId: null, bytes: update('c'), actor: 't' },
+        { doc: 's/cart/r3', store: 's', updateId: null, bytes: update('d'), actor: 't' },
+      ])
+      const seqB = b.map((r) => r.seq)
+      const since = await readDocsSince(database.db, ['s/cart/r1', 's/cart/r2'], { after: (a1[0]?.seq as number) - 1, exceptOrigin: 'node-a' })
+      expect(since.map((r) => [r.doc, r.seq])).toEqual([['s/cart/r1', seqB[0]], ['s/cart/r2', seqB[1]]])
+      const bounded = await readDocsSince(database.db, ['s/cart/r1', 's/cart/r2'], { after: 0, upto: seqB[0] as number, exceptOrigin: 'node-a' })
+      expect(bounded.map((r) => r.seq)).toEqual([seqB[0]])
+      expect(await readDocsSince(database.db, [], { after: 0, exceptOrigin: 'x' })).toEqual([])
+      const from = await readDocsFrom(database.db, [{ doc: 's/cart/r3', seq: seqB[2] as number }, { doc: 's/cart/r1', seq: seqB[0] as number }], 'node-a')
+      expect(from.map((r) => [r.doc, r.seq])).toEqual([['s/cart/r1', seqB[0]], ['s/cart/r3', seqB[2]]])
+      expect(from.every((r) => r.bytes instanceof Uint8Array && r.bytes.length > 0)).toBe(true)
+      expect(await docsOfStore(database.db, 's')).toEqual(expect.arrayContaining(['s/cart/r1', 's/cart/r2', 's/cart/r3']))
+    })
+
+    it('[LOG11] checkpoints: read as 0 when absent, written never backwards, advanced only from the value read', async () => {
+      expect(await readCheckpoint(database.db, 'c-log11')).toBe(0)
+      await writeCheckpoint(database.db, 'c-log11', 10)
+      await writeCheckpoint(database.db, 'c-log11', 5)
+      expect(await readCheckpoint(database.db, 'c-log11')).toBe(10)
+      await database.db.transaction((tx) => advanceCheckpoint(tx, 'c-log11', 10, 12, 'c_log11'))
+      await expect(database.db.transaction((tx) => advanceCheckpoint(tx, 'c-log11', 10, 14, 'c_log11'))).rejects.toThrow(StaleCheckpointError)
+      expect(await readCheckpoint(database.db, 'c-log11')).toBe(12)
+      const lag = await lagSince(database.db, 0, 's')
+      expect(lag.head).toBe(await log.maxSeq())
+      expect(lag.rows).toBeGreaterThan(0)
+    })
+
+    it('[LOG12] the tail reads every row after its cursor in order', async () => {
+      const start = await log.maxSeq()
+      const tail = createLogTail(database, { checkpoint: start, gapTimeoutMs: 30_000 })
+      const res = await log.append([0, 1, 2].map((i) => ({ doc: `s/cart/tail${i}`, store: 's', updateId: null, bytes: update('t'), actor: 't' })))
+      const rows = await tail.read(100)
+      expect(rows.map((r) => r.seq)).toEqual(res.map((r) => r.seq))
+      expect(tail.frontier()).toBe(res[2]?.seq)
+    })
+
+    it('[LOG13] the Postgres change feed hears watched documents of other writers only, and a "many" marker as a gap', async () => {
+      const feed = createPgChangeFeed(database, { origin: 'node-a' })
+      const changes: LogChange[] = []
+      let gaps = 0
+      feed.onChange((c) => changes.push(...c))
+      feed.onGap(() => gaps++)
+      await feed.ready
+      feed.watch(['s/cart/f1'])
+      const other = createUpdateLog(database, 'node-f')
+      try {
+        // Unwatched documents say nothing; the watched one arrives with its writer and sequence.
+        let seq = 0
+        while (!changes.some((c) => c.seq === seq)) {
+          await other.append([{ doc: 's/cart/f2', store: 's', updateId: null, bytes: update('x'), actor: 't' }])
+          seq = (await other.append([{ doc: 's/cart/f1', store: 's', updateId: null, bytes: update('y'), actor: 't' }]))[0]?.seq ?? 0
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        expect(changes.every((c) => c.doc === 's/cart/f1' && c.origin === 'node-f' && c.bytes === undefined)).toBe(true)
+        const many = Array.from({ length: 300 }, (_, i) => ({ doc: `s/cart/fm-${String(i).padStart(40, '0')}`, store: 's', updateId: null, bytes: update('m'), actor: 't' }))
+        await log.append(many)
+        while (gaps === 0) {
+          await other.append(many)
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        expect(gaps).toBeGreaterThan(0)
+      } finally {
+        await feed.close()
+      }
     })
 
     it('[LOG5] bytes come back byte-for-byte', async () => {

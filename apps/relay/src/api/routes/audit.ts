@@ -6,7 +6,7 @@ import type { Hono } from 'hono'
 import { and, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { ErrorCode, Role, ticketDocName } from '@tally/schema'
-import { tables } from '@tally/schema/db'
+import { rowsByActor, tables } from '@tally/schema/db'
 import { rows, type ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { ApiError, claims, notFound, query, type ApiEnv } from '../http.ts'
@@ -86,12 +86,7 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const { store } = claims(c)
     const id = c.req.param('id')
     const q = query(c, uploadsQuery)
-    const list = await rows<{ doc: string; changes: unknown; first_at: unknown; last_at: unknown; bytes: unknown }>(
-      db,
-      sql`SELECT doc, count(*) AS changes, min(at) AS first_at, max(at) AS last_at, sum(octet_length(bytes)) AS bytes
-          FROM update_log WHERE store = ${store} AND actor = ${`terminal:${id}`}
-          GROUP BY doc ORDER BY max(at) DESC, doc LIMIT ${q.limit}`,
-    )
+    const list = await rowsByActor(db, store, `terminal:${id}`, q.limit)
     // The compactor prunes log rows the projection has passed: older sales are still
     // known from the projected tickets (arrived no later than they were projected).
     const logged = new Set(list.map((r) => r.doc))
@@ -110,10 +105,10 @@ export function auditRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       ...list.map((r) => ({
         doc: r.doc,
         source: 'log' as const,
-        changes: Number(r.changes) as number | null,
-        bytes: Number(r.bytes) as number | null,
-        firstAt: new Date(r.first_at as string | Date).toISOString(),
-        lastAt: new Date(r.last_at as string | Date).toISOString(),
+        changes: r.changes as number | null,
+        bytes: r.bytes as number | null,
+        firstAt: r.firstAt.toISOString(),
+        lastAt: r.lastAt.toISOString(),
       })),
       ...older.map((t) => ({ doc: t.doc, source: 'projection' as const, changes: null, bytes: null, firstAt: t.at, lastAt: t.at })),
     ]

@@ -12,8 +12,9 @@
  * connection serialises all transactions, so a gap seen there is already final.
  */
 import { sql } from 'drizzle-orm'
-import type { Database } from '@tally/schema/db'
-import { list, query, toBytes } from './sql-util.ts'
+import type { Database } from '../open.ts'
+import { query, toBytes } from '../raw-sql.ts'
+import { logWriters } from './rows.ts'
 
 export interface TailRow {
   seq: number
@@ -47,12 +48,7 @@ export function createLogTail(database: Database, opts: { checkpoint: number; ga
 
   async function inflightWriters(): Promise<Set<string>> {
     if (serialised) return new Set()
-    const res = await query<{ vt: string }>(
-      database.db,
-      sql`SELECT virtualtransaction AS vt FROM pg_locks
-          WHERE relation = to_regclass('update_log') AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()`,
-    )
-    return new Set(res.map((r) => r.vt))
+    return logWriters(database.db)
   }
 
   return {
@@ -71,7 +67,7 @@ export function createLogTail(database: Database, opts: { checkpoint: number; ga
       const where =
         gapSeqs.length === 0
           ? sql`seq > ${cursor}`
-          : sql`(seq > ${cursor} OR seq IN ${list(gapSeqs)})`
+          : sql`(seq > ${cursor} OR seq IN (${sql.join(gapSeqs.map((g) => sql`${g}`), sql`, `)}))`
       const res = await query(database.db, sql`SELECT seq, doc, store, actor, bytes FROM update_log WHERE ${where} ORDER BY seq LIMIT ${limit}`)
       const rows = res.map(
         (r): TailRow => ({

@@ -13,10 +13,8 @@
  * A writer that never ends holds the watermark (no timeout: compaction waits, data is
  * never at risk). On PGlite one connection serialises every transaction: M is final.
  */
-import { and, asc, gt, lte, ne, sql } from 'drizzle-orm'
-import type { Database } from './open.ts'
-import { query, textArray } from './raw-sql.ts'
-import { updateLog } from './tables.ts'
+import type { Database } from '../open.ts'
+import { maxSeqAndWriters, readDocsSince } from './rows.ts'
 
 export interface LogWatermark {
   /** The watermark now (it never moves backwards). */
@@ -30,17 +28,7 @@ export function createLogWatermark(database: Database): LogWatermark {
   const candidates: Array<{ seq: number; waitingOn: Set<string> }> = []
   return {
     async current() {
-      const [r] = await query<{ m: unknown; vts: unknown }>(
-        database.db,
-        database.kind === 'pglite'
-          ? sql`SELECT coalesce(max(seq), 0) AS m, '[]'::json AS vts FROM update_log`
-          : sql`SELECT (SELECT coalesce(max(seq), 0) FROM update_log) AS m,
-                  (SELECT coalesce(json_agg(virtualtransaction), '[]'::json) FROM pg_locks
-                    WHERE relation = to_regclass('update_log') AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()) AS vts`,
-      )
-      const top = Number(r?.m ?? 0)
-      const raw = r?.vts
-      const inflight = new Set<string>((typeof raw === 'string' ? JSON.parse(raw) : raw ?? []) as string[])
+      const { top, writers: inflight } = await maxSeqAndWriters(database.db, database.kind === 'pglite')
       for (let i = candidates.length - 1; i >= 0; i--) {
         const c = candidates[i] as { seq: number; waitingOn: Set<string> }
         for (const vt of c.waitingOn) if (!inflight.has(vt)) c.waitingOn.delete(vt)
@@ -72,10 +60,5 @@ export async function readOthersRows(
   upto: number,
   exceptOrigin: string,
 ): Promise<Array<{ seq: number; doc: string; bytes: Uint8Array }>> {
-  if (docs.length === 0 || upto <= after) return []
-  return database.db
-    .select({ seq: updateLog.seq, doc: updateLog.doc, bytes: updateLog.bytes })
-    .from(updateLog)
-    .where(and(sql`${updateLog.doc} = ANY(${textArray([...docs])})`, gt(updateLog.seq, after), lte(updateLog.seq, upto), ne(updateLog.origin, exceptOrigin)))
-    .orderBy(asc(updateLog.seq))
+  return readDocsSince(database.db, docs, { after, upto, exceptOrigin })
 }
