@@ -1,33 +1,5 @@
 /**
- * The log change feed, as defined by the log's owner module
- * (`packages/schema/src/db/log-changes.ts`), copied verbatim until `@tally/schema/db`
- * exports it; then this file re-exports it. The NATS feed in this folder implements it.
+ * The log change feed, defined by the log's owner module
+ * (`packages/schema/src/db/log-changes.ts`); the NATS feed in this folder implements it.
  */
-
-/** One committed log row, as announced to other processes. */
-export interface LogChange {
-  doc: string
-  /**
-   * The row's sequence. A feed that carries no bytes (NOTIFY) sends one change per
-   * document per commit with the lowest sequence of that commit's rows of the document:
-   * the listener reads the document's rows from it.
-   */
-  seq: number
-  /** The row's update bytes when the feed carried them (NATS); absent for NOTIFY. */
-  bytes?: Uint8Array
-  /** update_log.origin of the writer (a relay's origin, 'projection:…', 'api:…'). */
-  origin: string
-}
-
-export interface ChangeFeed {
-  /** Start/stop hearing about these documents (idempotent, cheap, called on load/unload). */
-  watch(docs: readonly string[]): void
-  unwatch(docs: readonly string[]): void
-  /** Changes of watched docs (possibly batched). */
-  onChange(cb: (changes: readonly LogChange[]) => void): () => void
-  /** The feed may have missed changes (listener/NATS reconnect): caller catches up all held docs from the log. */
-  onGap(cb: () => void): () => void
-  /** Announce own commits after they are durable (NATS publishes; the Postgres feed's NOTIFY is sent by the append itself, so no-op there). */
-  announce(changes: readonly LogChange[]): void
-  close(): Promise<void>
-}
+export type { ChangeFeed, LogChange } from '@tally/schema/db'
