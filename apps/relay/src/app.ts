@@ -7,10 +7,11 @@ import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
 import { ErrorCode, TallyError } from '@tally/schema'
-import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
+import { createPgChangeFeed, createUpdateLog, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
+import { combineFeeds } from './bus/combined-feed.ts'
 import type { NatsBus } from './bus/nats-bus.ts'
 import { createMetrics, type RelayMetrics } from './metrics.ts'
 import { createReadiness, databaseCheck, type ReadinessCheck } from './readiness.ts'
@@ -36,6 +37,10 @@ export interface RelayDeps {
   readinessChecks?: readonly ReadinessCheck[]
   /** NATS (NATS_URL): post-commit fan-out and awareness between relays; closed with the relay. */
   bus?: NatsBus
+  /** How the relay hears of other processes' commits (default: Postgres NOTIFY; NATS plugs in here). */
+  feed?: ChangeFeed
+  /** Period of the catch-up check of every held document (default 30 s). */
+  logCheckMs?: number
 }
 
 export interface RelayCore {
@@ -67,6 +72,9 @@ export function createRelay(deps: RelayDeps): Relay {
   const metrics = createMetrics(true)
   const baseLog = createUpdateLog(database, origin)
   const log = deps.wrapLog ? deps.wrapLog(baseLog) : baseLog
+  // On NATS: its messages bring other relays' rows with their bytes; the Postgres feed
+  // still hears every commit (and the writers that never announce): bus/combined-feed.ts.
+  const feed = deps.feed ?? (deps.bus ? combineFeeds(deps.bus, createPgChangeFeed(database, { origin })) : undefined)
   const registry = createDocRegistry({
     database,
     log,
@@ -76,7 +84,9 @@ export function createRelay(deps: RelayDeps): Relay {
     groupCommitMax: config.groupCommitMax,
     idleUnloadMs: config.idleUnloadMs,
     compactAfter: config.compactAfter,
-    ...(deps.bus ? { feed: deps.bus, awareness: deps.bus } : {}),
+    ...(feed ? { feed } : {}),
+    ...(deps.logCheckMs !== undefined ? { checkMs: deps.logCheckMs } : {}),
+    ...(deps.bus ? { awareness: deps.bus } : {}),
   })
   deps.bus?.registerMetrics(metrics.registry)
   const audit = createAuditSink(database, logger)
@@ -175,6 +185,7 @@ export function createRelay(deps: RelayDeps): Relay {
       readiness.stopping()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
+      if (feed && feed !== deps.feed) await feed.close().catch(() => {})
       await deps.bus?.close()
       await audit.close()
     },

@@ -13,6 +13,11 @@ export interface RelayMetrics {
   readonly acks: Counter
   readonly refusals: Counter<'reason'>
   readonly relayed: Counter
+  /** Log rows (and their update bytes) this relay read for other processes' writes. */
+  readonly catchupRows: Counter
+  readonly catchupBytes: Counter
+  /** Catch-up reads by what started them: a notice, a feed gap, the periodic check, compaction. */
+  readonly catchups: Counter<'reason'>
 }
 
 export function createMetrics(withDefaults = false): RelayMetrics {
@@ -40,5 +45,8 @@ export function createMetrics(withDefaults = false): RelayMetrics {
     acks: new Counter({ name: 'tally_acks_total', help: 'Durable acks sent', registers: r }),
     refusals: new Counter({ name: 'tally_refusals_total', help: 'Refused messages by reason', labelNames: ['reason'], registers: r }),
     relayed: new Counter({ name: 'tally_relayed_updates_total', help: 'Updates relayed to other clients', registers: r }),
+    catchupRows: new Counter({ name: 'tally_log_catchup_rows_total', help: "Log rows read for other processes' writes to held documents", registers: r }),
+    catchupBytes: new Counter({ name: 'tally_log_catchup_bytes_total', help: "Update bytes of the log rows read for other processes' writes", registers: r }),
+    catchups: new Counter({ name: 'tally_log_catchups_total', help: 'Catch-up reads of the log by reason (notice, gap, check, compaction)', labelNames: ['reason'], registers: r }),
   }
 }

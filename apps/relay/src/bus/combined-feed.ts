@@ -34,7 +34,7 @@ export interface CombinedFeedOptions {
 
 const keyOf = (c: { doc: string; seq: number }): string => `${c.seq}\u0000${c.doc}`
 
-export function combineFeeds(nats: ChangeFeed, postgres: ChangeFeed, opts: CombinedFeedOptions = {}): ChangeFeed & { readonly held: number } {
+export function combineFeeds(nats: ChangeFeed, postgres: ChangeFeed, opts: CombinedFeedOptions = {}): ChangeFeed & { readonly held: number; readonly ready: Promise<void> } {
   const graceMs = opts.graceMs ?? DEFAULT_NATS_GRACE_MS
   const now = opts.now ?? Date.now
   const listeners = new Set<(changes: readonly LogChange[]) => void>()
@@ -110,6 +110,7 @@ export function combineFeeds(nats: ChangeFeed, postgres: ChangeFeed, opts: Combi
   })
 
   return {
+    ready: Promise.all([nats.ready, postgres.ready]).then(() => {}),
     get held() {
       return held.size
     },

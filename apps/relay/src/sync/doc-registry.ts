@@ -1,16 +1,29 @@
 /**
  * Loaded documents: load from snapshot + log, append through the group committer,
- * apply and relay after commit, follow rows other processes append, unload when idle,
+ * apply and relay after commit, follow rows other processes append to the documents it
+ * holds (told by the change feed, read only for those documents), unload when idle,
  * compact into snapshots, prune only what the projection has passed.
  */
 import * as Y from 'yjs'
 import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { DocName } from '@tally/schema'
-import { createLogWatermark, parseLogNotice, readCheckpoint, readOthersRows, type AppendResult, type Database, type StoredDoc, type UpdateLog } from '@tally/schema/db'
+import {
+  createLogWatermark,
+  createPgChangeFeed,
+  readCheckpoint,
+  readDocsFrom,
+  readDocsSince,
+  readOthersRows,
+  type AppendResult,
+  type ChangeFeed,
+  type Database,
+  type LogChange,
+  type StoredDoc,
+  type UpdateLog,
+} from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
 import { followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
-import type { ChangeFeed, LogChange } from '../bus/change-feed.ts'
 import type { AwarenessBus } from '../bus/nats-bus.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
 import { LoadedDoc, type EncodeMemo, type Subscriber } from './loaded-doc.ts'
@@ -24,11 +37,18 @@ export interface RegistryOptions {
   groupCommitMax: number
   idleUnloadMs: number
   compactAfter: number
-  /** Post-commit fan-out of this relay's rows and news of others' (NATS: bus/nats-bus.ts). */
+  /** How this relay hears of other processes' commits (default: Postgres NOTIFY). */
   feed?: ChangeFeed
-  /** Awareness between relays (memory only). */
+  /** Every so often, read the held documents' rows anyway: bounds what a lost notice costs. */
+  checkMs?: number
+  /** Awareness between relays (NATS; memory only): bus/awareness-link.ts. */
   awareness?: AwarenessBus
 }
+
+/** The periodic catch-up of every held document (a safety net: notices normally suffice). */
+export const DEFAULT_CATCHUP_CHECK_MS = 30_000
+/** Rows per catch-up read. */
+const CATCHUP_PAGE = 1000
 
 export interface DocRegistry {
   get(name: string, parsed: DocName): Promise<LoadedDoc>
@@ -36,7 +56,7 @@ export interface DocRegistry {
   submit(doc: LoadedDoc, bytes: Uint8Array, meta: { actor: string; updateId: string | null; origin: Subscriber | null }): Promise<AppendResult>
   subscribe(doc: LoadedDoc, s: Subscriber): void
   unsubscribe(doc: LoadedDoc, s: Subscriber): void
-  /** Apply log rows appended by other processes (projection, REST, other relays). */
+  /** Read and apply every held document's rows other processes appended (projection, REST, other relays). */
   catchUp(): Promise<void>
   /** Snapshot and unload idle documents now (also runs on a timer). */
   sweep(force?: boolean): Promise<void>
@@ -61,12 +81,9 @@ function originOf(c: Committed): Subscriber | null {
 export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   const docs = new Map<string, LoadedDoc>()
   const loading = new Map<string, Promise<LoadedDoc>>()
-  let tailSeq = 0
-  const ownNotifications = new Set<number>()
-  /** Highest sequence this relay appended itself (catch-up reads only others' rows). */
-  let ownTop = 0
-  let catchingUp: Promise<void> | null = null
   let closed = false
+  const ownFeed = opts.feed === undefined
+  const feed: ChangeFeed = opts.feed ?? createPgChangeFeed(opts.database, { origin: opts.origin })
 
   const committer: GroupCommitter = createGroupCommitter(opts.log, {
     maxBatch: opts.groupCommitMax,
@@ -111,19 +128,10 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         }
       }
       opts.metrics.appends.inc(appended)
-      if (opts.feed) {
-        const announced: LogChange[] = []
-        for (const c of round) if (!c.result.duplicate) announced.push({ doc: c.input.doc, seq: c.result.seq, origin: opts.origin, bytes: c.input.bytes })
-        if (announced.length > 0) opts.feed.announce(announced)
-      }
-      // The append notified the log channel with its highest sequence; that
-      // notification is about our own rows, which catch-up would only skip.
-      const top = round.reduce((m, c) => (c.result.duplicate ? m : Math.max(m, c.result.seq)), 0)
-      if (top > 0) {
-        ownTop = Math.max(ownTop, top)
-        ownNotifications.add(top)
-        if (ownNotifications.size > 1000) ownNotifications.delete(ownNotifications.values().next().value as number)
-      }
+      // Durable now: a feed that carries bytes (NATS) tells other relays; NOTIFY already did.
+      const announced: LogChange[] = []
+      for (const c of round) if (!c.result.duplicate) announced.push({ doc: c.input.doc, seq: c.result.seq, bytes: c.input.bytes, origin: opts.origin })
+      if (announced.length > 0) feed.announce(announced)
     },
     onError: (err) => opts.logger.error({ err }, 'delivering a commit round failed'),
     onRound: (size, latencies) => {
@@ -172,10 +180,14 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     doc.lastSeq = stored.lastSeq
     attachRelay(doc)
     docs.set(name, doc)
-    opts.feed?.watch([name])
     opts.metrics.loadedDocs.set(docs.size)
-    // Rows committed between the query and now (by another process) are caught up here.
-    if (Math.max(tailSeq, ownTop) < stored.lastSeq) void catchUpSoon()
+    // Told of rows while loading: the load's query may have run before they committed.
+    const from = whileLoading.get(name)
+    if (from !== undefined) {
+      whileLoading.delete(name)
+      noteFrom(name, from)
+      void drainSoon()
+    }
     return doc
   }
 
@@ -212,39 +224,127 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   }
 
   /**
-   * Sequences are handed out at insert but become visible at commit, so a row with a
-   * lower sequence can appear after a higher one was read. Re-reading a window behind
-   * the tail catches those; applying a row twice is a no-op for Yjs.
+   * Following other processes' rows. A notice names the documents a commit wrote and the
+   * lowest sequence of each: a held document's rows from there are read (its rows only,
+   * and only for documents this relay holds). Notices arrive after commit, so whatever
+   * sequence order commits land in, each notice's rows are visible when it is read.
+   * Notices that come while a read runs are merged into the next read (one at a time).
+   * When the feed may have missed notices (a reconnect, a "many" marker) and on a slow
+   * periodic check, every held document's rows above `safe` are read: `safe` is the
+   * log's contiguous watermark as of the previous such read, below which every row of a
+   * held document is applied (rows at or below it were committed before that read began).
+   * Applying a row twice is a no-op for Yjs.
    */
-  const GAP_WINDOW = 256
-  async function catchUp(): Promise<void> {
-    if (closed) return
-    let from = Math.max(0, tailSeq - GAP_WINDOW)
-    for (;;) {
-      const rows = await opts.log.readSince(from, 1000, opts.origin)
-      for (const r of rows) {
-        from = r.seq
-        if (r.seq > tailSeq) tailSeq = r.seq
-        const doc = docs.get(r.doc)
-        if (doc) doc.applyCommitted(r.seq, r.bytes, null)
-      }
-      if (rows.length < 1000) return
+  const watermark = createLogWatermark(opts.database)
+  let safe = 0
+  /** Held document -> lowest sequence a notice asked to read from. */
+  const pending = new Map<string, number>()
+  /** The same, for documents being loaded (moved to `pending` once installed). */
+  const whileLoading = new Map<string, number>()
+  let fullDue: string | null = null
+  let draining: Promise<void> | null = null
+
+  function noteFrom(doc: string, seq: number): void {
+    const had = pending.get(doc)
+    if (had === undefined || seq < had) pending.set(doc, seq)
+  }
+
+  function noteWhileLoading(doc: string, seq: number): void {
+    const had = whileLoading.get(doc)
+    if (had === undefined || seq < had) whileLoading.set(doc, seq)
+  }
+
+  function count(rows: ReadonlyArray<{ bytes: Uint8Array }>): void {
+    if (rows.length === 0) return
+    let bytes = 0
+    for (const r of rows) bytes += r.bytes.byteLength
+    opts.metrics.catchupRows.inc(rows.length)
+    opts.metrics.catchupBytes.inc(bytes)
+  }
+
+  function applyRows(rows: ReadonlyArray<{ doc: string; seq: number; bytes: Uint8Array }>): void {
+    for (const r of rows) {
+      const doc = docs.get(r.doc)
+      if (doc) doc.applyCommitted(r.seq, r.bytes, null)
+      else if (loading.has(r.doc)) noteWhileLoading(r.doc, r.seq)
     }
   }
 
-  function catchUpSoon(): Promise<void> {
-    if (catchingUp) return catchingUp.then(() => catchUpSoon())
-    catchingUp = catchUp()
-      .catch((err: unknown) => opts.logger.error({ err }, 'log catch-up failed'))
-      .finally(() => {
-        catchingUp = null
-      })
-    return catchingUp
+  async function readAllHeld(): Promise<void> {
+    const upto = await watermark.current()
+    // Documents still loading may miss what this read finds for them: read them again from here once installed.
+    for (const name of loading.keys()) noteWhileLoading(name, safe + 1)
+    const held = [...docs.keys()]
+    let after = safe
+    while (held.length > 0 && !closed) {
+      const rows = await readDocsSince(opts.database.db, held, { after, exceptOrigin: opts.origin, limit: CATCHUP_PAGE })
+      count(rows)
+      applyRows(rows)
+      if (rows.length < CATCHUP_PAGE) break
+      after = (rows[rows.length - 1] as { seq: number }).seq
+    }
+    if (upto > safe) safe = upto
   }
 
-  const projectionCheckpoint = () => readCheckpoint(opts.database.db, PROJECTION_CHECKPOINT)
+  async function drain(): Promise<void> {
+    while (!closed && (fullDue !== null || pending.size > 0)) {
+      if (fullDue !== null) {
+        opts.metrics.catchups.inc({ reason: fullDue })
+        fullDue = null
+        // Every notice so far is of a row committed by now: this read covers them too.
+        pending.clear()
+        await readAllHeld()
+        continue
+      }
+      const from: Array<{ doc: string; seq: number }> = []
+      for (const [doc, seq] of pending) if (docs.has(doc)) from.push({ doc, seq })
+      pending.clear()
+      if (from.length === 0) continue
+      opts.metrics.catchups.inc({ reason: 'notice' })
+      const rows = await readDocsFrom(opts.database.db, from, opts.origin)
+      count(rows)
+      applyRows(rows)
+    }
+  }
 
-  const watermark = createLogWatermark(opts.database)
+  function drainSoon(): Promise<void> {
+    if (draining) return draining
+    draining = drain()
+      .catch((err: unknown) => {
+        // Read again on the next notice or check; until then nothing is lost (the log has it).
+        fullDue ??= 'retry'
+        opts.logger.error({ err }, 'log catch-up failed')
+      })
+      .finally(() => {
+        draining = null
+      })
+    return draining
+  }
+
+  function catchUpAll(reason: string): Promise<void> {
+    fullDue ??= reason
+    return drainSoon().then(() => (fullDue !== null || pending.size > 0 ? drainSoon() : undefined))
+  }
+
+  const offChange = feed.onChange((changes) => {
+    let due = false
+    for (const c of changes) {
+      if (c.origin === opts.origin) continue
+      const doc = docs.get(c.doc)
+      if (doc && c.bytes !== undefined) doc.applyCommitted(c.seq, c.bytes, null)
+      else if (doc) {
+        noteFrom(c.doc, c.seq)
+        due = true
+      } else if (loading.has(c.doc)) noteWhileLoading(c.doc, c.seq)
+    }
+    if (due) void drainSoon()
+  })
+  const offGap = feed.onGap(() => void catchUpAll('gap'))
+  const offAwareness = opts.awareness ? followBusAwareness(opts.awareness, (name) => docs.get(name)) : () => {}
+  const checkTimer = setInterval(() => void catchUpAll('check'), opts.checkMs ?? DEFAULT_CATCHUP_CHECK_MS)
+  checkTimer.unref()
+
+  const projectionCheckpoint = () => readCheckpoint(opts.database.db, PROJECTION_CHECKPOINT)
 
   /**
    * Snapshot documents and prune what their snapshots and the projection both cover.
@@ -270,7 +370,10 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       try {
         const upto = await watermark.current()
         const after = Math.min(...candidates.map((d) => d.snapshotSeq))
-        for (const r of await readOthersRows(opts.database, candidates.map((d) => d.name), after, upto, opts.origin)) {
+        const others = await readOthersRows(opts.database, candidates.map((d) => d.name), after, upto, opts.origin)
+        if (others.length > 0) opts.metrics.catchups.inc({ reason: 'compaction' })
+        count(others)
+        for (const r of others) {
           const d = docs.get(r.doc)
           if (d && r.seq > d.snapshotSeq) d.applyCommitted(r.seq, r.bytes, null)
         }
@@ -313,7 +416,8 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       // Only what its snapshot holds may leave memory, and only if no one came back meanwhile.
       if (compacted.has(doc) && doc.subscribers.size === 0 && doc.inFlight === 0 && docs.get(doc.name) === doc) {
         docs.delete(doc.name)
-        opts.feed?.unwatch([doc.name])
+        pending.delete(doc.name)
+        if (!loading.has(doc.name)) feed.unwatch([doc.name])
         doc.destroy()
       }
     }
@@ -331,34 +435,9 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
   )
   timer.unref()
 
-  // Rows another relay announced with their bytes are applied without a read; the rest
-  // (no bytes, or a gap in the feed) cost a catch-up from the log.
-  const offFeed: Array<() => void> = []
-  if (opts.feed) {
-    offFeed.push(
-      opts.feed.onChange((changes) => {
-        let read = false
-        for (const c of changes) {
-          const doc = docs.get(c.doc)
-          if (!doc) continue
-          if (c.bytes) doc.applyCommitted(c.seq, c.bytes, null)
-          else read = true
-        }
-        if (read) void catchUpSoon()
-      }),
-      opts.feed.onGap(() => void catchUpSoon()),
-    )
-  }
-  if (opts.awareness) offFeed.push(followBusAwareness(opts.awareness, (name) => docs.get(name)))
-
-  let unlisten: (() => Promise<void>) | null = null
   const ready = (async () => {
-    tailSeq = await opts.log.maxSeq()
-    unlisten = await opts.database.listen(opts.log.channel, (payload) => {
-      // The notice names its writer: our own rounds need no read.
-      if (parseLogNotice(payload)?.origin === opts.origin) return
-      void catchUpSoon()
-    })
+    await feed.ready
+    safe = await watermark.current()
   })()
 
   return {
@@ -371,7 +450,20 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       if (have) return have
       let p = loading.get(name)
       if (!p) {
-        p = load(name, parsed).finally(() => loading.delete(name))
+        // Watched before the load's query runs: a commit after it is heard of.
+        feed.watch([name])
+        p = load(name, parsed).then(
+          (d) => {
+            loading.delete(name)
+            return d
+          },
+          (err: unknown) => {
+            loading.delete(name)
+            whileLoading.delete(name)
+            if (!docs.has(name)) feed.unwatch([name])
+            throw err
+          },
+        )
         loading.set(name, p)
       }
       return p
@@ -396,15 +488,19 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       if (ids && ids.size > 0) removeAwarenessStates(doc.awareness, [...ids], null)
       doc.idleSince = Date.now()
     },
-    catchUp: catchUpSoon,
+    catchUp: () => catchUpAll('request'),
     sweep: (force) => sweep(force),
     async close() {
       closed = true
       clearInterval(timer)
+      clearInterval(checkTimer)
+      offChange()
+      offGap()
+      offAwareness()
       await ready.catch(() => {})
       await committer.drain()
-      if (unlisten) await unlisten().catch(() => {})
-      for (const off of offFeed) off()
+      await draining
+      if (ownFeed) await feed.close().catch(() => {})
       await sweep(true).catch(() => {})
       for (const d of docs.values()) d.destroy()
       docs.clear()
