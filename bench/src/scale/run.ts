@@ -43,6 +43,8 @@ export interface CatchupRow {
   holderReadBytes: number
   holderReadRows: number
   holderCpuMs: number
+  /** The holder's catch-up reads in the step, by reason (notice, gap, check, compaction). */
+  holderCatchups: Record<string, number>
 }
 export interface ThroughputRow {
   setup: string
@@ -185,6 +187,8 @@ async function catchupWorkload(o: ScaleOptions, dir: string, out: CatchupRow[]):
         const bytesBefore = await h.metric('tally_log_catchup_bytes_total')
         const rowsBefore = await h.metric('tally_log_catchup_rows_total')
         const cpuBefore = h.cpuMs()
+        const reasons = ['notice', 'gap', 'check', 'compaction']
+        const catchupsBefore = await Promise.all(reasons.map((reason) => h.metric('tally_log_catchups_total', { reason })))
         const trickle = Math.max(1, Math.round(o.catchupUpdates / 20))
         const held = holdWriter.doc.getArray<string>('log')
         for (let i = 0; i < o.catchupUpdates; i++) {
@@ -207,9 +211,14 @@ async function catchupWorkload(o: ScaleOptions, dir: string, out: CatchupRow[]):
           holderReadBytes: (await h.metric('tally_log_catchup_bytes_total')) - bytesBefore,
           holderReadRows: (await h.metric('tally_log_catchup_rows_total')) - rowsBefore,
           holderCpuMs: round(h.cpuMs() - cpuBefore, 0),
+          holderCatchups: {},
+        }
+        for (const [j, reason] of reasons.entries()) {
+          const n = (await h.metric('tally_log_catchups_total', { reason })) - (catchupsBefore[j] as number)
+          if (n > 0) row.holderCatchups[reason] = n
         }
         out.push(row)
-        o.log(`  catchup ${feed} ${stores} stores: holder read ${row.holderReadRows} rows, ${row.holderReadBytes} bytes, ${row.holderCpuMs} ms CPU`)
+        o.log(`  catchup ${feed} ${stores} stores: holder read ${row.holderReadRows} rows, ${row.holderReadBytes} bytes, ${row.holderCpuMs} ms CPU, catch-ups ${JSON.stringify(row.holderCatchups)}`)
         for (const x of writers) x.destroy()
       }
       holder.destroy()
