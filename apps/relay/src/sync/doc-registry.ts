@@ -237,16 +237,30 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
    */
   const watermark = createLogWatermark(opts.database)
   let safe = 0
-  /** Held document -> lowest sequence a notice asked to read from. */
-  const pending = new Map<string, number>()
+  /** Held document -> ranges of sequences notices asked to read (`to` absent: open-ended). */
+  const pending = new Map<string, Array<{ from: number; to?: number | undefined }>>()
   /** The same, for documents being loaded (moved to `pending` once installed). */
   const whileLoading = new Map<string, number>()
   let fullDue: string | null = null
   let draining: Promise<void> | null = null
 
-  function noteFrom(doc: string, seq: number): void {
+  function noteFrom(doc: string, from: number, to?: number): void {
     const had = pending.get(doc)
-    if (had === undefined || seq < had) pending.set(doc, seq)
+    if (had) had.push({ from, to })
+    else pending.set(doc, [{ from, to }])
+  }
+
+  /** One document's ranges sorted and merged: no row is read twice for them. */
+  function merged(doc: string, list: Array<{ from: number; to?: number | undefined }>): Array<{ doc: string; seq: number; upto?: number | undefined }> {
+    const sorted = [...list].sort((x, y) => x.from - y.from)
+    const out: Array<{ doc: string; seq: number; upto?: number | undefined }> = []
+    for (const r of sorted) {
+      const last = out[out.length - 1]
+      if (last && (last.upto === undefined || r.from <= last.upto + 1)) {
+        if (last.upto !== undefined) last.upto = r.to === undefined ? undefined : Math.max(last.upto, r.to)
+      } else out.push({ doc, seq: r.from, upto: r.to })
+    }
+    return out
   }
 
   function noteWhileLoading(doc: string, seq: number): void {
@@ -296,8 +310,8 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
         await readAllHeld()
         continue
       }
-      const from: Array<{ doc: string; seq: number }> = []
-      for (const [doc, seq] of pending) if (docs.has(doc)) from.push({ doc, seq })
+      const from: Array<{ doc: string; seq: number; upto?: number | undefined }> = []
+      for (const [doc, list] of pending) if (docs.has(doc)) from.push(...merged(doc, list))
       pending.clear()
       if (from.length === 0) continue
       opts.metrics.catchups.inc({ reason: 'notice' })
@@ -333,7 +347,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       const doc = docs.get(c.doc)
       if (doc && c.bytes !== undefined) doc.applyCommitted(c.seq, c.bytes, null)
       else if (doc) {
-        noteFrom(c.doc, c.seq)
+        noteFrom(c.doc, c.seq, c.upto)
         due = true
       } else if (loading.has(c.doc)) noteWhileLoading(c.doc, c.seq)
     }

@@ -10,10 +10,12 @@ export interface LogChange {
   doc: string
   /**
    * The row's sequence. A feed that carries no bytes (NOTIFY) sends one change per
-   * document per commit with the lowest sequence of that commit's rows of the document:
-   * the listener reads the document's rows from it.
+   * document per commit: `seq` and `upto` are the lowest and highest sequence of that
+   * commit's rows of the document, and the listener reads the document's rows in that range.
    */
   seq: number
+  /** Highest sequence of the range (NOTIFY); absent for one row. */
+  upto?: number
   /** The row's update bytes when the feed carried them (NATS); absent for NOTIFY. */
   bytes?: Uint8Array
   /** update_log.origin of the writer (a relay's origin, 'projection:…', 'api:…'). */

@@ -163,7 +163,7 @@ export function updateLogContract(backend: TestBackend): void {
         const last = res.slice(-3)
         const payloads = got.map((p) => parseLogNotice(p))
         const lastNotice = payloads.find((p) => p?.maxSeq === last[2])
-        expect(lastNotice?.docs).toEqual({ 's/cart/n1': last[0], 's/cart/n2': last[1] })
+        expect(lastNotice?.docs).toEqual({ 's/cart/n1': [last[0], last[2]], 's/cart/n2': [last[1], last[1]] })
       } finally {
         await unlisten()
       }
@@ -194,7 +194,7 @@ export function updateLogContract(backend: TestBackend): void {
           await new Promise<void>((resolve) => setImmediate(resolve))
         }
         const mine = got.map((p) => parseLogNotice(p)).filter((p) => p?.origin === 'api:x')
-        expect(mine).toEqual([{ origin: 'api:x', maxSeq: seq, docs: { 's/cart/tx1': seq } }])
+        expect(mine).toEqual([{ origin: 'api:x', maxSeq: seq, docs: { 's/cart/tx1': [seq, seq] } }])
         expect(await docExists(database.db, 's/cart/tx1')).toBe(true)
       } finally {
         await unlisten()
@@ -236,6 +236,8 @@ export function updateLogContract(backend: TestBackend): void {
       expect(await readDocsSince(database.db, [], { after: 0, exceptOrigin: 'x' })).toEqual([])
       const from = await readDocsFrom(database.db, [{ doc: 's/cart/r3', seq: seqB[2] as number }, { doc: 's/cart/r1', seq: seqB[0] as number }], 'node-a')
       expect(from.map((r) => [r.doc, r.seq])).toEqual([['s/cart/r1', seqB[0]], ['s/cart/r3', seqB[2]]])
+      const ranged = await readDocsFrom(database.db, [{ doc: 's/cart/r1', seq: 0, upto: (seqB[0] as number) - 1 }, { doc: 's/cart/r2', seq: seqB[1] as number, upto: seqB[1] as number }], 'node-x')
+      expect(ranged.map((r) => [r.doc, r.seq])).toEqual([['s/cart/r1', a1[0]?.seq], ['s/cart/r2', seqB[1]]])
       expect(from.every((r) => r.bytes instanceof Uint8Array && r.bytes.length > 0)).toBe(true)
       expect(await docsOfStore(database.db, 's')).toEqual(expect.arrayContaining(['s/cart/r1', 's/cart/r2', 's/cart/r3']))
     })

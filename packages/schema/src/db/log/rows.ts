@@ -77,14 +77,15 @@ export const NOTIFY_MAX_BYTES = 7900
 
 /**
  * The notification of an insert CTE named `ins` (columns seq, doc): sent at commit,
- * never for a rollback. Payload: {"o": origin, "m": highest seq, "d": {doc: lowest seq
- * of the commit's rows of doc}}, or {"o", "m", "many": true} when that is too long.
+ * never for a rollback. Payload: {"o": origin, "m": highest seq, "d": {doc: [lowest,
+ * highest] seq of the commit's rows of doc}}, or {"o", "m", "many": true} when that is
+ * too long.
  */
 function notifyCte(channel: string, origin: string): SQL {
   return sql`note AS (
     SELECT pg_notify(${channel}, CASE WHEN octet_length(p.full_payload) < ${NOTIFY_MAX_BYTES} THEN p.full_payload ELSE p.many END) AS n
     FROM (
-      SELECT json_build_object('o', ${origin}::text, 'm', max(g.hi), 'd', json_object_agg(g.doc, g.lo))::text AS full_payload,
+      SELECT json_build_object('o', ${origin}::text, 'm', max(g.hi), 'd', json_object_agg(g.doc, json_build_array(g.lo, g.hi)))::text AS full_payload,
              json_build_object('o', ${origin}::text, 'm', max(g.hi), 'many', true)::text AS many
       FROM (SELECT doc, min(seq) AS lo, max(seq) AS hi FROM ins GROUP BY doc) g
       HAVING count(*) > 0
@@ -272,14 +273,22 @@ export async function readDocsSince(
   return opts.limit === undefined ? q : q.limit(opts.limit)
 }
 
-/** Rows of each document from its own sequence on (inclusive), written by other processes. */
-export async function readDocsFrom(ex: LogExecutor, from: ReadonlyArray<{ doc: string; seq: number }>, exceptOrigin: string): Promise<DocRow[]> {
+/**
+ * Rows of each document in its range of sequences (from `seq`, inclusive, up to `upto`
+ * when given), written by other processes. Ranges of one document must not overlap.
+ */
+export async function readDocsFrom(
+  ex: LogExecutor,
+  from: ReadonlyArray<{ doc: string; seq: number; upto?: number | undefined }>,
+  exceptOrigin: string,
+): Promise<DocRow[]> {
   if (from.length === 0) return []
+  const ranges = JSON.stringify(from.map((f) => ({ d: f.doc, f: f.seq, t: f.upto ?? null })))
   const rows = await query<{ seq: unknown; doc: string; bytes: unknown }>(
     ex,
     sql`SELECT l.seq, l.doc, l.bytes
-        FROM json_to_recordset(${JSON.stringify(from.map((f) => ({ d: f.doc, f: f.seq })))}::json) AS x(d text, f bigint)
-        JOIN update_log l ON l.doc = x.d AND l.seq >= x.f
+        FROM json_to_recordset(${ranges}::json) AS x(d text, f bigint, t bigint)
+        JOIN update_log l ON l.doc = x.d AND l.seq >= x.f AND (x.t IS NULL OR l.seq <= x.t)
         WHERE l.origin <> ${exceptOrigin}
         ORDER BY l.seq`,
   )
