@@ -1,5 +1,5 @@
 /**
- * Relays on one real Postgres and real NATS: awareness crosses relays (BUS8, BUS9), edits
+ * Relays on one real Postgres and real NATS: awareness crosses relays (BUS8, BUS9, BUS16), edits
  * from another relay arrive with their bytes over NATS (BUS10), and a NATS server killed
  * and started again mid-stream loses no delivery (BUS11). Real processes, stock
  * y-websocket clients, nats-server processes of the test's own where it kills them.
@@ -61,6 +61,21 @@ describe.runIf(PG && NATS)('relays on Postgres and NATS', () => {
     // Presence is memory only: nothing of it went to the log.
     expect(await metricSum(a.httpUrl, 'tally_log_appends_total')).toBe(0)
     expect(await metricSum(b.httpUrl, 'tally_bus_awareness_total', { direction: 'in' })).toBeGreaterThan(0)
+  })
+
+  it('[BUS16] a relay that starts holding a document asks the others: a late joiner on it sees presence set before it came, not at its next renewal', async () => {
+    const token = await signToken(SPAWN_SECRET, { role: 'terminal', store: 'store1', sub: 'aw' })
+    const a = await relay({})
+    const b = await relay({})
+    const doc = `store1/cart/${uuidv7()}`
+    const onA = await client(a, doc, token)
+    onA.awareness.setLocalStateField('user', 'bartender-a')
+    const clock = onA.awareness.meta.get(onA.doc.clientID)?.clock
+    // Relay B has never held the document; its first client comes now.
+    const late = await client(b, doc, token)
+    await until(() => late.awareness.getStates().get(onA.doc.clientID)?.user === 'bartender-a', 'A\'s presence at the late joiner on B')
+    // The same clock: it came from A's relay answering, not from a renewal (15 s later, clock + 1).
+    expect(late.awareness.meta.get(onA.doc.clientID)?.clock).toBe(clock)
   })
 
   it('[BUS9] the clients of a relay killed with -9 disappear from the other relays\' awareness (30 s outdated timeout)', async () => {

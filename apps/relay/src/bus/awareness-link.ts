@@ -11,8 +11,10 @@
  *   subscriber and records no local owner for them. A client that moves to this relay
  *   keeps its awareness client id: nobody holds it here, so it may set it (RLY2), and its
  *   higher clock wins over the copy that came from its old relay.
+ * - Queries: a relay that starts holding a document asks; the others answer with the
+ *   states their own clients hold there, so a late joiner sees them at once.
  */
-import { applyAwarenessUpdate } from 'y-protocols/awareness'
+import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import type { LoadedDoc } from '../sync/loaded-doc.ts'
 import type { AwarenessBus } from './nats-bus.ts'
 
@@ -24,9 +26,22 @@ export function leavesForBus(doc: LoadedDoc, origin: unknown): boolean {
   return origin === null || doc.subscribers.has(origin as never)
 }
 
-/** Apply other relays' awareness to the documents this relay holds. */
+/**
+ * When the document's awareness comes to life here (its first client's presence), ask the
+ * other relays for theirs: the answers land in an awareness that exists, so none is lost
+ * to a document still loading.
+ */
+export function askOnFirstAwareness(doc: LoadedDoc, bus: AwarenessBus): void {
+  const wire = doc.onAwareness
+  doc.onAwareness = (awareness) => {
+    wire?.(awareness)
+    bus.queryAwareness(doc.name)
+  }
+}
+
+/** Apply other relays' awareness to the documents this relay holds, and answer their queries. */
 export function followBusAwareness(bus: AwarenessBus, docOf: (name: string) => LoadedDoc | undefined): () => void {
-  return bus.onAwareness((name, update) => {
+  const offUpdates = bus.onAwareness((name, update) => {
     const doc = docOf(name)
     if (!doc) return
     try {
@@ -35,4 +50,15 @@ export function followBusAwareness(bus: AwarenessBus, docOf: (name: string) => L
       // Another relay sent bytes that do not decode: presence is best effort, drop them.
     }
   })
+  const offQueries = bus.onAwarenessQuery((name) => {
+    const doc = docOf(name)
+    if (!doc || doc.awarenessOf.size === 0) return
+    const ids: number[] = []
+    for (const set of doc.awarenessOf.values()) for (const id of set) if (doc.awareness.getStates().has(id)) ids.push(id)
+    if (ids.length > 0) bus.publishAwareness(name, encodeAwarenessUpdate(doc.awareness, ids))
+  })
+  return () => {
+    offUpdates()
+    offQueries()
+  }
 }

@@ -8,7 +8,8 @@
  * A commit round's rows of one document travel as one message: they arrive together or
  * not at all, so hearing the round's lowest seq on NATS means having all of them (the
  * Postgres feed names a commit by its lowest seq per document).
- *   awareness: 1, origin (varstring), update (varuint8array)
+ *   awareness: 1, origin (varstring), 0, update (varuint8array)
+ *   query:     1, origin (varstring), 1                 ("send me your clients' states")
  *   gap:       1, origin (varstring)
  */
 import * as decoding from 'lib0/decoding'
@@ -59,19 +60,24 @@ export function decodeChanges(data: Uint8Array): ChangesPayload | null {
   }
 }
 
-export function encodeAwarenessMessage(origin: string, update: Uint8Array): Uint8Array {
+/** An awareness update, or (`update` null) a query for the states other relays' clients hold. */
+export function encodeAwarenessMessage(origin: string, update: Uint8Array | null): Uint8Array {
   const e = encoding.createEncoder()
   encoding.writeUint8(e, VERSION)
   encoding.writeVarString(e, origin)
-  encoding.writeVarUint8Array(e, update)
+  encoding.writeUint8(e, update ? 0 : 1)
+  if (update) encoding.writeVarUint8Array(e, update)
   return encoding.toUint8Array(e)
 }
 
-export function decodeAwarenessMessage(data: Uint8Array): { origin: string; update: Uint8Array } | null {
+export function decodeAwarenessMessage(data: Uint8Array): { origin: string; update: Uint8Array | null } | null {
   try {
     const d = decoding.createDecoder(data)
     if (decoding.readUint8(d) !== VERSION) return null
     const origin = decoding.readVarString(d)
+    const kind = decoding.readUint8(d)
+    if (kind === 1) return { origin, update: null }
+    if (kind !== 0) return null
     return { origin, update: decoding.readVarUint8Array(d).slice() }
   } catch {
     return null

@@ -23,7 +23,7 @@ import {
 } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
-import { followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
+import { askOnFirstAwareness, followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
 import type { AwarenessBus } from '../bus/nats-bus.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
 import { LoadedDoc, type EncodeMemo, type Subscriber } from './loaded-doc.ts'
@@ -167,6 +167,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, bytes)
       if (opts.awareness && leavesForBus(doc, origin)) opts.awareness.publishAwareness(doc.name, bytes)
     })
+    if (opts.awareness) askOnFirstAwareness(doc, opts.awareness)
   }
 
   function install(name: string, parsed: DocName, stored: StoredDoc): LoadedDoc {
