@@ -142,13 +142,18 @@ async function main(): Promise<void> {
       await projection(rest)
       break
     }
+    case 'scale': {
+      const { scale } = await import('./scale/main.ts')
+      await scale(rest)
+      break
+    }
     case 'terminal': {
       const { terminal } = await import('./terminal/main.ts')
       await terminal(rest)
       break
     }
     default:
-      console.log('usage: npm run bench -- relay|projection|terminal [options]  (see bench/README.md)')
+      console.log('usage: npm run bench -- relay|projection|terminal|scale [options]  (see bench/README.md)')
       process.exitCode = 2
   }
 }

@@ -7,10 +7,12 @@ import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
 import { ErrorCode, TallyError } from '@tally/schema'
-import { createUpdateLog, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
+import { createPgChangeFeed, createUpdateLog, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
+import { combineFeeds } from './bus/combined-feed.ts'
+import type { NatsBus } from './bus/nats-bus.ts'
 import { createMetrics, type RelayMetrics } from './metrics.ts'
 import { createReadiness, databaseCheck, type ReadinessCheck } from './readiness.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -33,6 +35,8 @@ export interface RelayDeps {
   routes?: (app: Hono, relay: RelayCore) => void
   /** `/readyz` checks besides the database's (NATS, once the relay uses it). */
   readinessChecks?: readonly ReadinessCheck[]
+  /** NATS (NATS_URL): post-commit fan-out and awareness between relays; closed with the relay. */
+  bus?: NatsBus
   /** How the relay hears of other processes' commits (default: Postgres NOTIFY; NATS plugs in here). */
   feed?: ChangeFeed
   /** Period of the catch-up check of every held document (default 30 s). */
@@ -68,6 +72,9 @@ export function createRelay(deps: RelayDeps): Relay {
   const metrics = createMetrics(true)
   const baseLog = createUpdateLog(database, origin)
   const log = deps.wrapLog ? deps.wrapLog(baseLog) : baseLog
+  // On NATS: its messages bring other relays' rows with their bytes; the Postgres feed
+  // still hears every commit (and the writers that never announce): bus/combined-feed.ts.
+  const feed = deps.feed ?? (deps.bus ? combineFeeds(deps.bus, createPgChangeFeed(database, { origin })) : undefined)
   const registry = createDocRegistry({
     database,
     log,
@@ -77,9 +84,11 @@ export function createRelay(deps: RelayDeps): Relay {
     groupCommitMax: config.groupCommitMax,
     idleUnloadMs: config.idleUnloadMs,
     compactAfter: config.compactAfter,
-    ...(deps.feed ? { feed: deps.feed } : {}),
+    ...(feed ? { feed } : {}),
     ...(deps.logCheckMs !== undefined ? { checkMs: deps.logCheckMs } : {}),
+    ...(deps.bus ? { awareness: deps.bus } : {}),
   })
+  deps.bus?.registerMetrics(metrics.registry)
   const audit = createAuditSink(database, logger)
   const terminals = createTerminalBoard(audit, config.heartbeatMs)
   const sessionDeps: SessionDeps = {
@@ -122,7 +131,7 @@ export function createRelay(deps: RelayDeps): Relay {
     logger.error({ err }, 'request failed')
     return c.json({ error: { code: ErrorCode.internal, message: 'internal error' } }, 500)
   })
-  const readiness = createReadiness([databaseCheck(database), ...(deps.readinessChecks ?? [])], config.readyTimeoutMs)
+  const readiness = createReadiness([databaseCheck(database), ...(deps.bus ? [deps.bus.readiness] : []), ...(deps.readinessChecks ?? [])], config.readyTimeoutMs)
   mountHealth(app, readiness, { database: database.kind, loadedDocuments: () => registry.size })
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
   const api = mountApi(app, core)
@@ -177,6 +186,8 @@ export function createRelay(deps: RelayDeps): Relay {
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
       await api.close()
+      if (feed && feed !== deps.feed) await feed.close().catch(() => {})
+      await deps.bus?.close()
       await audit.close()
     },
   }

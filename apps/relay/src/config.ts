@@ -106,6 +106,12 @@ export interface RelayConfig {
    * means the socket's address is the client's. Login throttling counts per address.
    */
   readonly trustProxy: number
+  /**
+   * NATS server(s) for post-commit fan-out and awareness between relays
+   * (`nats://host:4222`, comma-separated for a cluster); unset: Postgres NOTIFY only,
+   * awareness stays per relay.
+   */
+  readonly natsUrl: string | undefined
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -140,6 +146,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
     trustProxy: 0,
+    natsUrl: undefined,
   })
 
 /**
@@ -191,6 +198,24 @@ function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
     throw new ConfigError('DATABASE_URL', `DATABASE_URL must be a URL like postgres://user:password@host:5432/database, got "${redactUrl(raw).slice(0, 80)}"`)
+  }
+  return raw
+}
+
+/** NATS_URL: one or more nats:// (or tls://) URLs, comma-separated, checked before anything connects. */
+function natsUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.NATS_URL?.trim()
+  if (!raw) return undefined
+  for (const part of raw.split(',')) {
+    let url: URL | null = null
+    try {
+      url = new URL(part.trim())
+    } catch {
+      url = null
+    }
+    if (!url || (url.protocol !== 'nats:' && url.protocol !== 'tls:') || !url.hostname) {
+      throw new ConfigError('NATS_URL', `NATS_URL must be a URL like nats://127.0.0.1:4222 (several separated by commas), got "${redactUrl(raw).slice(0, 80)}"`)
+    }
   }
   return raw
 }
@@ -270,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     readyTimeoutMs: Math.max(1, int(env, 'READY_TIMEOUT_MS', DEFAULT_READY_TIMEOUT_MS)),
   }
   const url = databaseUrl(env)
+  const nats = natsUrl(env)
   const databaseSchema = schemaName(env)
   const reportTimeZone = timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE)
   const secret = jwtSecret(env, dataDir)
@@ -286,5 +312,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     logLevel: env.LOG_LEVEL || 'info',
     demo: bool(env, 'DEMO', true),
     reportTimeZone,
+    natsUrl: nats,
   })
 }

@@ -3,12 +3,14 @@
  * on embedded PGlite in DATA_DIR or on DATABASE_URL. The only file that reads the
  * environment and listens.
  */
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import pino from 'pino'
 import { openDatabase, restrictTree, restrictUmask, type Database } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
 import { ensureDemoAdmin, type DemoAdmin } from './api/demo-admin.ts'
 import { createRelay } from './app.ts'
+import { connectNatsBus, type NatsBus } from './bus/nats-bus.ts'
 import { signToken } from './auth.ts'
 import { dataDirError, loadConfig } from './config.ts'
 import { registerInstance, type InstanceRegistration } from './instances.ts'
@@ -40,6 +42,13 @@ const logger = pino({ level: config.logLevel })
 // Until the relay is mounted the port answers 503 (and /readyz says it is starting).
 const server = await bind(config.port, config.host).catch((err: unknown) => failStartup(err, debug))
 
+// NATS next, before the database is touched: a bad NATS_URL fails in one line, having
+// migrated nothing.
+let bus: NatsBus | undefined
+if (config.natsUrl) {
+  bus = await connectNatsBus({ url: config.natsUrl, schema: config.databaseSchema, instance: `relay-${randomUUID()}`, logger }).catch((err: unknown) => failStartup(err, debug))
+}
+
 let database: Database | undefined
 let instance: InstanceRegistration | null = null
 try {
@@ -54,6 +63,7 @@ try {
   }
 } catch (err) {
   await database?.close().catch(() => {})
+  await bus?.close().catch(() => {})
   failStartup(err, debug)
 }
 let demoAdmin: DemoAdmin | null = null
@@ -62,7 +72,7 @@ if (config.demo) {
   logger.debug({ demo }, 'demo data ready')
   demoAdmin = await ensureDemoAdmin(database)
 }
-const relay = createRelay({ database, config, logger })
+const relay = createRelay({ database, config, logger, ...(bus ? { bus } : {}) })
 server.mount(relay)
 const projector = config.projector
   ? createProjector({
@@ -102,6 +112,7 @@ process.stdout.write(
     `  Terminal:    ${base}/pos`,
     `  Back office: ${base}/admin`,
     `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
+    `  Fan-out:     ${config.natsUrl ? 'NATS (NATS_URL), awareness across relays' : 'Postgres NOTIFY; awareness stays on this relay (set NATS_URL to share it)'}`,
     `  Projection:  ${projector ? 'running in this process' : 'off (PROJECTOR=0): run npm run project -- --follow'}`,
     ...demoLines,
     '',

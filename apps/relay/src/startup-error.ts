@@ -4,12 +4,13 @@
  * only bury them; an error of unknown kind keeps its stack for LOG_LEVEL=debug.
  */
 import { DataDirBusyError, DatabaseUnreachableError } from '@tally/schema/db'
+import { NatsUnreachableError } from './bus/nats-bus.ts'
 import { ConfigError } from './config.ts'
 import { SecretMismatchError } from './instances.ts'
 import { ListenError } from './serve.ts'
 
 export function startupMessage(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof ListenError || err instanceof DataDirBusyError || err instanceof SecretMismatchError) return err.message
+  if (err instanceof ConfigError || err instanceof ListenError || err instanceof DataDirBusyError || err instanceof SecretMismatchError || err instanceof NatsUnreachableError) return err.message
   if (err instanceof DatabaseUnreachableError) return `${err.message}; check DATABASE_URL`
   const e = err as NodeJS.ErrnoException
   const text = e instanceof Error ? e.message : String(err)

@@ -23,6 +23,8 @@ import {
 } from '@tally/schema/db'
 import type { Logger } from 'pino'
 import type { RelayMetrics } from '../metrics.ts'
+import { askOnFirstAwareness, followBusAwareness, leavesForBus } from '../bus/awareness-link.ts'
+import type { AwarenessBus } from '../bus/nats-bus.ts'
 import { createGroupCommitter, type Committed, type GroupCommitter } from './group-commit.ts'
 import { LoadedDoc, type EncodeMemo, type Subscriber } from './loaded-doc.ts'
 
@@ -39,6 +41,8 @@ export interface RegistryOptions {
   feed?: ChangeFeed
   /** Every so often, read the held documents' rows anyway: bounds what a lost notice costs. */
   checkMs?: number
+  /** Awareness between relays (NATS; memory only): bus/awareness-link.ts. */
+  awareness?: AwarenessBus
 }
 
 /** The periodic catch-up of every held document (a safety net: notices normally suffice). */
@@ -161,7 +165,9 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       // Encoded once for every subscriber; awareness is memory-only and never logged.
       const bytes = encodeAwareness(doc, changed)
       for (const s of doc.subscribers) if (s !== origin) s.sendAwareness(doc.name, bytes)
+      if (opts.awareness && leavesForBus(doc, origin)) opts.awareness.publishAwareness(doc.name, bytes)
     })
+    if (opts.awareness) askOnFirstAwareness(doc, opts.awareness)
   }
 
   function install(name: string, parsed: DocName, stored: StoredDoc): LoadedDoc {
@@ -349,6 +355,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
     if (due) void drainSoon()
   })
   const offGap = feed.onGap(() => void catchUpAll('gap'))
+  const offAwareness = opts.awareness ? followBusAwareness(opts.awareness, (name) => docs.get(name)) : () => {}
   const checkTimer = setInterval(() => void catchUpAll('check'), opts.checkMs ?? DEFAULT_CATCHUP_CHECK_MS)
   checkTimer.unref()
 
@@ -504,6 +511,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
       clearInterval(checkTimer)
       offChange()
       offGap()
+      offAwareness()
       await ready.catch(() => {})
       await committer.drain()
       await draining
