@@ -18,9 +18,8 @@
  * On PGlite the database is one connection in one process: the lock is always granted
  * (it is re-entrant), and the epoch still fences an older projector of the same process.
  */
-import { sql } from 'drizzle-orm'
-import type { Database, DbSession } from '@tally/schema/db'
-import { query, type Executor } from './sql-util.ts'
+import { bumpCheckpoint, lockCheckpoint, type Database, type DbSession } from '@tally/schema/db'
+import type { Executor } from './sql-util.ts'
 
 export const LEASE_ROW = 'projection-lease'
 export const DEFAULT_LEASE_POLL_MS = 1000
@@ -106,12 +105,7 @@ export function createLease(database: Database, opts: { onChange?: (c: LeaseChan
     }
     try {
       // Waits for a batch of the previous leader that still holds the row, then fences it out.
-      const [e] = await query<{ seq: unknown }>(
-        database.db,
-        sql`INSERT INTO checkpoints (name, seq, at) VALUES (${LEASE_ROW}, 1, now())
-            ON CONFLICT (name) DO UPDATE SET seq = checkpoints.seq + 1, at = now() RETURNING seq`,
-      )
-      epoch = Number(e?.seq)
+      epoch = await bumpCheckpoint(database.db, LEASE_ROW)
     } catch (err) {
       await unlock()
       throw err
@@ -152,11 +146,11 @@ export function createLease(database: Database, opts: { onChange?: (c: LeaseChan
     async fence(tx) {
       if (!leader) throw new LeaseLostError('this projector is not the leader')
       const mine = epoch
-      const [r] = await query<{ seq: unknown }>(tx, sql`SELECT seq FROM checkpoints WHERE name = ${LEASE_ROW} FOR UPDATE`)
-      if (r && Number(r.seq) === mine) return
-      lost(`another projector took the lease (epoch ${String(r?.seq)}, ours ${mine})`)
+      const seq = await lockCheckpoint(tx, LEASE_ROW)
+      if (seq === mine) return
+      lost(`another projector took the lease (epoch ${String(seq ?? undefined)}, ours ${mine})`)
       void serial(unlock)
-      throw new LeaseLostError(`lease lost: epoch ${String(r?.seq)} is not ours (${mine})`)
+      throw new LeaseLostError(`lease lost: epoch ${String(seq ?? undefined)} is not ours (${mine})`)
     },
     release: () =>
       serial(async () => {

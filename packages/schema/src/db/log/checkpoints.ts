@@ -42,11 +42,26 @@ export async function writeCheckpoint(ex: LogExecutor, name: string, seq: number
  */
 export async function advanceCheckpoint(tx: LogExecutor, name: string, from: number, to: number, notify: string): Promise<void> {
   if (to < from) throw new StaleCheckpointError(`checkpoint ${name} cannot move back from ${from} to ${to}`)
-  const [r] = await query<{ seq: unknown }>(tx, sql`SELECT seq FROM checkpoints WHERE name = ${name} FOR UPDATE`)
-  const current = r ? Number(r.seq) : 0
+  const current = (await lockCheckpoint(tx, name)) ?? 0
   if (current !== from) throw new StaleCheckpointError(`checkpoint ${name} is at ${current}, not ${from} as read: another projector wrote it`)
   await tx.execute(sql`WITH c AS (
       INSERT INTO checkpoints (name, seq, at) VALUES (${name}, ${to}, now())
       ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, at = now() RETURNING 1
     ) SELECT pg_notify(${notify}, ${String(to)}) FROM c`)
+}
+
+/** Add one to a counter row (a lease's epoch) and return the new value; 1 when it is new. */
+export async function bumpCheckpoint(ex: LogExecutor, name: string): Promise<number> {
+  const [e] = await query<{ seq: unknown }>(
+    ex,
+    sql`INSERT INTO checkpoints (name, seq, at) VALUES (${name}, 1, now())
+        ON CONFLICT (name) DO UPDATE SET seq = checkpoints.seq + 1, at = now() RETURNING seq`,
+  )
+  return Number(e?.seq)
+}
+
+/** A checkpoint row's value, locked until the transaction ends; null when there is none. */
+export async function lockCheckpoint(tx: LogExecutor, name: string): Promise<number | null> {
+  const [r] = await query<{ seq: unknown }>(tx, sql`SELECT seq FROM checkpoints WHERE name = ${name} FOR UPDATE`)
+  return r ? Number(r.seq) : null
 }
