@@ -65,6 +65,7 @@ export {
   checkoutSchema,
   closingSchema,
   consumptionSchema,
+  discountSchema,
   partnerSchema,
   paymentPartSchema,
   productSchema,
@@ -116,3 +117,15 @@ export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
 export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
+export {
+  DiscountType,
+  allocate,
+  discountOf,
+  discountOverLimit,
+  discountProblem,
+  divRoundHalfAway,
+  includedTax,
+  largestDiscountPct,
+  priceSale,
+} from './pricing.ts'
+export type { Discount, PriceLineInput, Priced, PricedLine, PricedSale, PricingError, TaxBucket } from './pricing.ts'
