@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, paymentProblems, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -117,10 +117,19 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
   const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
-  for (const line of sale.lines) {
-    if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
-    if (line.total !== line.qty * line.unitPrice) {
-      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
+  // A refund returns units: its quantities are negative, a sale's positive (TAX10).
+  const refund = sale.refundOf !== undefined
+  if (refund && sale.refundOf === sale.id) hard.push({ code: ReasonCode.malformed, message: 'a refund cannot refund itself' })
+  // What each line should cost after its discounts (pricing.ts, one rounding rule).
+  const priced = priceSale(sale.lines, sale.discount)
+  if (!priced.ok) hard.push({ code: ReasonCode.outOfRange, message: priced.error.message })
+  const expected = sale.lines.map((l, i) => (priced.ok ? (priced.value.lines[i]?.total ?? 0) : l.qty * l.unitPrice))
+  for (const [i, line] of sale.lines.entries()) {
+    if (!refund && line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
+    if (refund && line.qty >= 0) hard.push({ code: ReasonCode.badQty, message: `refund line ${line.lineId} (${line.name}): quantity ${line.qty} is not negative (a refund returns units)` })
+    if (priced.ok && line.total !== expected[i]) {
+      const d = line.discount ? ` less ${line.discount.type} ${line.discount.value}` : ''
+      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice}${d}${sale.discount ? ' and its share of the ticket discount' : ''} = ${expected[i]} != ${line.total}`)
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
@@ -195,7 +204,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   if (badTotals.length > 0) {
     add(ConflictKind.totalsMismatch, ReasonCode.totalsMismatch, badTotals.join('; '), {
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
-      server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
+      server: { linesSum, expected: sale.lines.map((l, i) => ({ lineId: l.lineId, total: expected[i] })) },
     })
   }
   const changed = (ctx.resends ?? []).filter((r) => uploadContent(r.sale) !== uploadContent(sale))

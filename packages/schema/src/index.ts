@@ -127,5 +127,6 @@ export {
   includedTax,
   largestDiscountPct,
   priceSale,
+  pricedLines,
 } from './pricing.ts'
 export type { Discount, PriceLineInput, Priced, PricedLine, PricedSale, PricingError, TaxBucket } from './pricing.ts'

@@ -230,3 +230,13 @@ export function largestDiscountPct(p: PricedSale): number {
   const pct = (d: number, g: number) => (g === 0 ? 0 : (Math.abs(d) * 100) / Math.abs(g))
   return Math.max(pct(p.discount, p.gross), ...p.lines.map((l) => pct(l.discount, l.gross)))
 }
+
+/**
+ * The lines with their `total` set as priced, and the ticket total: what a terminal
+ * writes into a sale (and what the projection then expects). Null when out of range.
+ */
+export function pricedLines<L extends PriceLineInput>(lines: readonly L[], ticketDiscount?: Discount | null): { lines: Array<L & { total: number }>; priced: PricedSale } | null {
+  const r = priceSale(lines, ticketDiscount)
+  if (!r.ok) return null
+  return { lines: lines.map((l, i) => ({ ...l, total: (r.value.lines[i] as PricedLine).total })), priced: r.value }
+}

@@ -26,6 +26,7 @@ import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
+import { moneyRoutes } from './routes/money.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { visitRoutes } from './routes/visits.ts'
 
@@ -60,6 +61,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   stockRoutes(api, ctx)
   reportRoutes(api, ctx)
   takingsRoutes(api, ctx)
+  moneyRoutes(api, ctx)
   conflictRoutes(api, ctx)
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)

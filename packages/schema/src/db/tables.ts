@@ -220,6 +220,14 @@ export const tickets = pgTable(
      * one cart, or sharing a cart line id, are two checkouts of one tab (indexed for that).
      */
     cartId: text('cart_id'),
+    /**
+     * Every discount given on the ticket (line discounts + the ticket discount), and the
+     * tax inside its total (prices include tax), in cents (pricing.ts). Issue 16.
+     */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    /** A refund: the ticket it gives money back for (its lines are negative). */
+    refundOf: text('refund_of'),
   },
   (t) => [
     index('tickets_store_time').on(t.store, t.clientTime),
@@ -241,6 +249,10 @@ export const ticketLines = pgTable(
     unitPrice: cents('unit_price').notNull(),
     taxRate: integer('tax_rate').notNull().default(0),
     total: cents('total').notNull(),
+    /** Its own discount plus its share of the ticket's; tax inside `total`; net = total - tax. */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    netCents: cents('net_cents').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.lineId] }),
