@@ -36,6 +36,9 @@ export {
   readProducts,
   readRawSale,
   readRoster,
+  readStaff,
+  writeStaffMember,
+  removeStaffMember,
   readSale,
   readVerdict,
   readVisitTabs,
@@ -116,3 +119,27 @@ export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
 export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
+export {
+  ApprovalActions,
+  PIN_ITERATIONS,
+  PIN_LOCK_MS,
+  PIN_MAX_FAILURES,
+  PIN_MAX_ITERATIONS,
+  PIN_MAX_LENGTH,
+  PIN_MIN_ITERATIONS,
+  PIN_MIN_LENGTH,
+  StaffRole,
+  approvalSchema,
+  findStaffByPin,
+  hashPin,
+  isPin,
+  pinHashSchema,
+  staffMemberSchema,
+  verifyPin,
+  type Approval,
+  type ApprovalAction,
+  type CashierRef,
+  type PinHash,
+  type StaffMember,
+} from './staff.ts'
+export { SaleKind } from './validate.ts'
