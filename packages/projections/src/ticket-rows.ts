@@ -8,7 +8,7 @@ import type * as Y from 'yjs'
 import { includedTax, isBusinessTime, isStorableText, paymentsOf, paymentSums, priceSale, readRawSale, readVoid, type Sale, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
 import { readResends } from './resends.ts'
-import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
+import { isRefund, judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
   id: string
@@ -169,7 +169,7 @@ export function projectTicket(
   }
   // A refund gives money back; its units go back into stock only on lines marked
   // `restock` (a poured drink is not back on the shelf): a negative movement.
-  const refund = sale.refundOf !== undefined
+  const refund = isRefund(sale)
   const restock = new Set(sale.lines.filter((l) => l.restock === true).map((l) => l.lineId))
   const movements: StockMovementRow[] =
     j.status === 'accepted' && !voided

@@ -93,6 +93,9 @@ export interface CheckoutContext {
   alsoCharged?: readonly Repeats[] | undefined
 }
 
+/** A refund ticket (issue 16): `kind: 'refund'` or naming the ticket it refunds. */
+export const isRefund = (sale: Pick<Sale, 'kind' | 'refundOf'>): boolean => sale.kind === 'refund' || sale.refundOf !== undefined
+
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
 
 export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: JudgeContext): Judgement {
@@ -118,7 +121,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
   // A refund returns units: its quantities are negative, a sale's positive (TAX10).
-  const refund = sale.refundOf !== undefined
+  const refund = isRefund(sale)
+  if (refund && sale.refundOf === undefined) hard.push({ code: ReasonCode.malformed, message: 'a refund must name the ticket it refunds (refundOf)' })
   if (refund && sale.refundOf === sale.id) hard.push({ code: ReasonCode.malformed, message: 'a refund cannot refund itself' })
   // What each line should cost after its discounts (pricing.ts, one rounding rule).
   const priced = priceSale(sale.lines, sale.discount)

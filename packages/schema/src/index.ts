@@ -36,6 +36,9 @@ export {
   readProducts,
   readRawSale,
   readRoster,
+  readStaff,
+  writeStaffMember,
+  removeStaffMember,
   readSale,
   readVerdict,
   readVisitTabs,
@@ -130,3 +133,27 @@ export {
   pricedLines,
 } from './pricing.ts'
 export type { Discount, PriceLineInput, Priced, PricedLine, PricedSale, PricingError, TaxBucket } from './pricing.ts'
+export {
+  ApprovalActions,
+  PIN_ITERATIONS,
+  PIN_LOCK_MS,
+  PIN_MAX_FAILURES,
+  PIN_MAX_ITERATIONS,
+  PIN_MAX_LENGTH,
+  PIN_MIN_ITERATIONS,
+  PIN_MIN_LENGTH,
+  StaffRole,
+  approvalSchema,
+  findStaffByPin,
+  hashPin,
+  isPin,
+  pinHashSchema,
+  staffMemberSchema,
+  verifyPin,
+  type Approval,
+  type ApprovalAction,
+  type CashierRef,
+  type PinHash,
+  type StaffMember,
+} from './staff.ts'
+export { SaleKind } from './validate.ts'

@@ -7,7 +7,7 @@
  * refusal is a typed issue (`IssueCode`) the verdict or the HTTP answer carries.
  */
 import { z } from 'zod'
-import { hasNul, INT4_MAX, INT4_MIN, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
+import { EARLIEST_TIME, hasNul, INT4_MAX, INT4_MIN, LATEST_TIME, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
 
 export const cents = z.number().int().min(0).max(MAX_CENTS)
 export const signedCents = z.number().int().min(-MAX_CENTS).max(MAX_CENTS)
@@ -95,6 +95,23 @@ export const saleLineSchema = z.object({
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
 
+/** What a manager's PIN approves on the terminal (issue 16). */
+export const ApprovalActions = ['void_line', 'void_ticket', 'refund', 'discount', 'price_override', 'offline_limit', 'allowance'] as const
+export type ApprovalAction = (typeof ApprovalActions)[number]
+
+/** Who approved what, when (ms since the epoch, terminal clock), travelling in the ticket. */
+export const approvalSchema = z.object({
+  action: z.enum(ApprovalActions),
+  staffId: id,
+  staffName: text(100),
+  at: z.number().int().min(EARLIEST_TIME).max(LATEST_TIME - 1),
+  detail: text(500),
+})
+export type Approval = z.infer<typeof approvalSchema>
+
+export const SaleKind = { sale: 'sale', refund: 'refund' } as const
+export type SaleKind = (typeof SaleKind)[keyof typeof SaleKind]
+
 const paymentMethod = z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit])
 /**
  * Cash handed over, change given back and a tip, all optional so tickets written before
@@ -142,10 +159,16 @@ export const saleSchema = z.object({
   receiptToken: text(64, 16).optional(),
   /** A discount of the whole ticket, allocated across its lines (pricing.ts). */
   discount: discountSchema.optional(),
+  /** The staff member selling (issue 16); `cashier` keeps their name, and is the only field on older tickets. */
+  cashierId: id.optional(),
+  /** Manager approvals given on the terminal for this ticket (who, when, what). */
+  approvals: z.array(approvalSchema).max(50).optional(),
   /**
-   * A refund: the ticket it gives money back for. Its lines have negative quantities and
-   * totals (the mirror of what is returned), so every sum subtracts it.
+   * `refund`: a new ticket giving money back for `refundOf`, never an edit of it. Its lines
+   * have negative quantities and totals (the mirror of what is returned, priced by
+   * pricing.ts like a sale), so every sum subtracts it.
    */
+  kind: z.enum([SaleKind.sale, SaleKind.refund]).optional(),
   refundOf: id.optional(),
 })
 export type Sale = z.infer<typeof saleSchema>

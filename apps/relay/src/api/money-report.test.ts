@@ -67,7 +67,7 @@ function buildSale(products: Map<string, Product>, spec: TicketSpec, day: string
     bracelet: null,
     cartId: refundOf ? null : id,
     ...(spec.discount ? { discount: spec.discount } : {}),
-    ...(refundOf ? { refundOf } : {}),
+    ...(refundOf ? { refundOf, kind: 'refund' as const } : {}),
   }
   return { sale, priced: r.priced }
 }

@@ -10,6 +10,7 @@ import {
   cartDocName,
   catalogDocName,
   findVisitByBracelet,
+  readStaff,
   removeCartLine,
   rosterDocName,
   ticketDocName,
@@ -17,7 +18,9 @@ import {
   type PaymentMethod,
   type Product,
   type Sale,
+  type StaffMember,
 } from '@tally/schema'
+import { createRequestApproval, PinLock, type PinPrompt, type RequestApproval } from './approval.ts'
 import { checkoutCart } from './checkout.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
@@ -47,6 +50,15 @@ export class Terminal {
   notice: Notice | null = null
   lastSyncAt: number | null
   checkingOut = false
+  /** Wrong PINs typed on this device and the lock they lead to (issue 16). */
+  readonly pinLock: PinLock
+  /**
+   * The PIN pad: the app installs its dialog here, a test its script. Until one is
+   * installed every PIN request is cancelled (nothing is approved unseen).
+   */
+  pinPrompt: PinPrompt = () => Promise.resolve(null)
+  /** A manager's PIN, checked on this device against the published staff: offline too. */
+  readonly requestApproval: RequestApproval
   private version = 0
   private readonly listeners = new Set<() => void>()
   private readonly offs: Array<() => void> = []
@@ -58,9 +70,11 @@ export class Terminal {
     public cashier: string,
     private readonly storage: Storage = localStorage,
     /** The clock the ticket-follow rule reads (tests move it forward). */
-    now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
+    this.pinLock = new PinLock(this.local, now)
+    this.requestApproval = createRequestApproval({ staff: () => this.staff, prompt: (ask) => this.pinPrompt(ask), lock: this.pinLock, now })
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
     this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.desk.inUse(name), now)
     const host = this
@@ -89,6 +103,10 @@ export class Terminal {
   }
   get visitSession(): VisitSession | null {
     return this.desk.visitSession
+  }
+  /** The store's staff as published to this device (roster `staff`). */
+  get staff(): StaffMember[] {
+    return this.roster === null ? [] : readStaff(this.roster)
   }
   /** A tab is opening: checkout waits, taps are queued for it. */
   get busy(): boolean {
