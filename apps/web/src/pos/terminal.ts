@@ -9,11 +9,15 @@ import type { SyncClient } from '@tally/client'
 import {
   cartDocName,
   catalogDocName,
+  DEFAULT_STORE_SETTINGS,
   findVisitByBracelet,
+  readCartLines,
   readStaff,
+  readStoreSettings,
   removeCartLine,
   rosterDocName,
   ticketDocName,
+  type Approval,
   type CartLine,
   type PaymentMethod,
   type Product,
@@ -22,6 +26,7 @@ import {
 } from '@tally/schema'
 import { createRequestApproval, PinLock, type PinPrompt, type RequestApproval } from './approval.ts'
 import { checkoutCart } from './checkout.ts'
+import { hasDiscounts, needsApproval, saleLinesOf, type SaleDiscounts } from './discounts.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
@@ -232,7 +237,12 @@ export class Terminal {
   /** The last sale this terminal made (the checkout dialog shows its receipt). */
   lastSale: Sale | null = null
 
-  async checkout(method: PaymentMethod, plan?: PaymentChoice): Promise<boolean> {
+  /** The store's limit for a discount without a manager's approval (percent; settings in the catalog). */
+  get discountLimitPct(): number {
+    return this.catalog === null ? DEFAULT_STORE_SETTINGS.discounts.maxWithoutApprovalPct : readStoreSettings(this.catalog).discounts.maxWithoutApprovalPct
+  }
+
+  async checkout(method: PaymentMethod, plan?: PaymentChoice, discounts?: SaleDiscounts): Promise<boolean> {
     const cur = this.current
     if (this.opening !== null) {
       this.say('error', 'notice.checkout_opening')
@@ -241,6 +251,22 @@ export class Terminal {
     if (cur === null || this.checkingOut) return false
     this.checkingOut = true
     try {
+      // A discount past the store's limit needs a manager's PIN (offline too); the
+      // approval travels in the ticket (issue 16).
+      const approvals: Approval[] = []
+      if (discounts !== undefined && hasDiscounts(discounts)) {
+        const lines = saleLinesOf(readCartLines(cur.cart))
+        const limit = this.discountLimitPct
+        const need = needsApproval(lines, discounts, limit)
+        if (need.needed) {
+          const ok = await this.requestApproval({ action: 'discount', detail: `discount ${need.pct} % (limit ${limit} %)` })
+          if (ok === null) {
+            this.say('error', 'money.approvalRefused')
+            return false
+          }
+          approvals.push(ok)
+        }
+      }
       const r = await checkoutCart(this.client, {
         store: this.session.store,
         terminalId: this.session.terminalId,
@@ -249,9 +275,11 @@ export class Terminal {
         cart: cur.cart,
         method,
         ...(plan !== undefined ? { plan } : {}),
+        ...(discounts !== undefined ? { discounts } : {}),
+        ...(approvals.length > 0 ? { approvals } : {}),
       })
       if (!r.ok) {
-        this.say('error', `notice.checkout_${r.error}`)
+        this.say('error', r.error === 'bad_discount' ? 'money.badDiscount' : `notice.checkout_${r.error}`)
         return false
       }
       const { sale } = r
