@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import * as Y from 'yjs'
 import { eq, sql } from 'drizzle-orm'
 import { demoProductId } from '@tally/projections'
-import { pricedLines, ticketDocName, uuidv7, writeSale, type Discount, type PricedSale, type Sale } from '@tally/schema'
+import { priceSale, pricedLines, ticketDocName, uuidv7, writeSale, type Discount, type PricedSale, type Sale } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { rows } from './context.ts'
@@ -177,6 +177,40 @@ for (const backend of testBackends()) {
       expect(csv).toContain(`REFUNDS,,,1,${refund.priced.total},,,,`)
       expect(csv.at(-1)).toMatch(new RegExp(`^TOTAL,1,${original.priced.total},1,${refund.priced.total},${original.priced.total + refund.priced.total},`))
       expect((await f.call('GET', '/reports/money', { token: f.terminal })).status).toBe(403)
+    })
+
+    it('[TAX19] a REST upload in document 004\'s shape (discount_type, discount_value, tax_percentage; a ticket discount too) is priced by the same rule, accepted, and reported', async () => {
+      const beer = products.get(demoProductId(STORE, 'beer')) as Product
+      const wine = products.get(demoProductId(STORE, 'wine')) as Product
+      const id = uuidv7()
+      const r = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{
+          local_id: id, client_time: '2026-05-22T21:00:00Z', payment_method: 'cash', discount_type: 'amount', discount_value: 25,
+          items: [
+            { product_id: beer.id, quantity: '3.000', discount_type: 'percentage', discount_value: '10', tax_percentage: '21' },
+            { product_id: wine.id, quantity: 5, discount_type: 'none', discount_value: '0' },
+          ],
+        }] },
+      })
+      expect(r.json.results[0]).toMatchObject({ status: 'success' })
+      await settle(f)
+      const want = priceSale(
+        [
+          { qty: 3, unitPrice: beer.price, taxRate: 2100, discount: { type: 'percentage', value: 1000 } },
+          { qty: 5, unitPrice: wine.price, taxRate: wine.taxRate },
+        ],
+        { type: 'amount', value: 25 },
+      )
+      if (!want.ok) throw new Error(want.error.message)
+      const [t] = await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id))
+      expect(t).toMatchObject({ status: 'accepted', total: want.value.total, discountCents: want.value.discount, taxCents: want.value.tax })
+      const bad = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{ local_id: uuidv7(), items: [{ product_id: beer.id, quantity: 1, discount_type: 'percentage', discount_value: '120' }] }] },
+      })
+      expect(bad.json.results[0]).toMatchObject({ status: 'error' })
+      expect(bad.json.results[0].reason).toMatch(/discount_value/)
     })
 
     it('[TAX13] a sale whose line totals do not follow the rounding rule is a totals conflict, not a silent rounding', async () => {
