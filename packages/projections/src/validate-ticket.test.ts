@@ -31,6 +31,17 @@ describe('judgeTicket', () => {
     expect(j.findings.every((f) => f.outcome.status === 'open')).toBe(true)
   })
 
+  it('[TAX10] a refund returns units: negative quantities accepted, a positive one is bad_qty; a refund must name its original and not itself', () => {
+    const R = '01900000-0000-7000-8000-000000000002'
+    const ok = sale(R, [['beer', -2, 350], ['cola', -1, 250]], { kind: 'refund', refundOf: T })
+    expect(judgeTicket(STORE, R, ok, ctx)).toMatchObject({ status: 'accepted', reasons: [] })
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', 2, 350]], { refundOf: T }), ctx))).toEqual(['bad_qty'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { kind: 'refund' }), ctx))).toEqual(['malformed'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { refundOf: R }), ctx))).toEqual(['malformed'])
+    // A sale still needs positive quantities.
+    expect(codes(judgeTicket(STORE, T, sale(T, [['beer', -2, 350]]), ctx))).toEqual(['bad_qty'])
+  })
+
   it('[PRJ2] flags payment different from total and inactive products', () => {
     const s = sale(T, [['old', 1, 100]])
     s.payment.amount = 50
