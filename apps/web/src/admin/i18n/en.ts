@@ -454,4 +454,20 @@ export const en: Shape<typeof es> = {
     fromProjection: 'already consolidated',
     events: 'Connections',
   },
+  /** Discounts, tax and refunds (issue 16). */
+  money: {
+    title: 'Takings, discounts, tax and refunds',
+    day: 'Day',
+    tickets: 'Sales',
+    sales: 'Sold',
+    refundTickets: 'Refunds',
+    refunds: 'Refunded',
+    total: 'Total',
+    discounts: 'Discounts given',
+    tax: 'Tax',
+    net: 'Net of tax',
+    rate: 'VAT rate',
+    taxTitle: 'Tax collected per rate (prices include tax)',
+    none: 'Nothing sold or refunded in this period.',
+  },
 }

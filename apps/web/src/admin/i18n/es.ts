@@ -451,4 +451,20 @@ export const es = {
     fromProjection: 'ya consolidado',
     events: 'Conexiones',
   },
+  /** Descuentos, impuestos y devoluciones (issue 16). */
+  money: {
+    title: 'Caja, descuentos, impuestos y devoluciones',
+    day: 'Día',
+    tickets: 'Ventas',
+    sales: 'Vendido',
+    refundTickets: 'Devoluciones',
+    refunds: 'Devuelto',
+    total: 'Total',
+    discounts: 'Descuentos',
+    tax: 'Impuestos',
+    net: 'Base imponible',
+    rate: 'Tipo de IVA',
+    taxTitle: 'Impuestos por tipo (precios con IVA incluido)',
+    none: 'Nada vendido ni devuelto en este periodo.',
+  },
 }
