@@ -42,6 +42,22 @@ describe('judgeTicket', () => {
     expect(codes(judgeTicket(STORE, T, sale(T, [['beer', -2, 350]]), ctx))).toEqual(['bad_qty'])
   })
 
+  it('[TAX8][TAX20] a discount past the store limit without a manager\'s approval is flagged on the (accepted) ticket; with the approval, or within the limit, it is not', () => {
+    const s = sale(T, [['beer', 2, 350]], { discount: { type: 'percentage', value: 2000 } })
+    s.lines[0]!.total = 560
+    s.total = 560
+    s.payment.amount = 560
+    const flagged = judgeTicket(STORE, T, s, { ...ctx, discountLimitPct: 10 })
+    expect(flagged).toMatchObject({ status: 'accepted', reasons: [{ code: 'discount_unapproved', params: { pct: 20, limit: 10 } }] })
+    expect(judgeTicket(STORE, T, s, { ...ctx, discountLimitPct: 20 }).reasons).toEqual([])
+    expect(judgeTicket(STORE, T, s, ctx).reasons).toEqual([])
+    const approved = { ...s, approvals: [{ action: 'discount' as const, staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 0, 1, 21), detail: 'discount 20 %' }] }
+    expect(judgeTicket(STORE, T, approved, { ...ctx, discountLimitPct: 10 })).toMatchObject({ status: 'accepted', reasons: [] })
+    // Another action's approval does not approve a discount.
+    const voidOnly = { ...s, approvals: [{ ...approved.approvals[0]!, action: 'void_line' as const }] }
+    expect(codes(judgeTicket(STORE, T, voidOnly, { ...ctx, discountLimitPct: 10 }))).toEqual(['discount_unapproved'])
+  })
+
   it('[PRJ2] flags payment different from total and inactive products', () => {
     const s = sale(T, [['old', 1, 100]])
     s.payment.amount = 50

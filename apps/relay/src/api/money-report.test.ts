@@ -223,5 +223,27 @@ for (const backend of testBackends()) {
       expect(t?.status).toBe('review')
       expect(JSON.stringify(t?.reasons)).toContain(`${3 * beer.price - Math.round((3 * beer.price * 3333) / 10_000)} != ${good.sale.total + 1}`)
     })
+
+    it('[TAX20] with the store limit at 10 %, a 20 % discount without a manager\'s approval is flagged by the projection and by the REST answer alike; with the approval it is not', async () => {
+      const saved = await f.call('PUT', '/settings', { token: f.admin, body: { discounts: { maxWithoutApprovalPct: 10 } } })
+      expect(saved.status).toBe(200)
+      const spec: TicketSpec = { lines: [{ slug: 4, qty: 2, discount: undefined, restock: false }], discount: { type: 'percentage', value: 2000 }, refund: false }
+      const bare = buildSale(products, spec, '2026-05-23', 0, undefined)
+      const approved = buildSale(products, spec, '2026-05-23', 1, undefined)
+      approved.sale.approvals = [{ action: 'discount', staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 4, 23, 11), detail: 'discount 20 %' }]
+      await put(bare.sale)
+      await put(approved.sale)
+      await settle(f)
+      const row = async (id: string) => (await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id)))[0]
+      expect(await row(bare.sale.id)).toMatchObject({ status: 'accepted', reasons: [expect.objectContaining({ code: 'discount_unapproved' })] })
+      expect(await row(approved.sale.id)).toMatchObject({ status: 'accepted', reasons: [] })
+      const gin = products.get(demoProductId(STORE, 'gin-tonic')) as Product
+      const up = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{ local_id: uuidv7(), client_time: '2026-05-23T22:00:00Z', discount_type: 'percentage', discount_value: 20, items: [{ product_id: gin.id, quantity: 2 }] }] },
+      })
+      expect(up.json.results[0]).toMatchObject({ status: 'success' })
+      expect(up.json.results[0].reason).toMatch(/over the store's limit of 10 % and carries no manager's approval/)
+    })
   })
 }
