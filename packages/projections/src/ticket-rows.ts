@@ -5,7 +5,7 @@
  * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { isBusinessTime, isStorableText, paymentsOf, paymentSums, readRawSale, readVoid, type Sale, type VerdictStatus } from '@tally/schema'
+import { isBusinessTime, isStorableText, paymentsOf, paymentSums, readRawSale, readVoid, type Approval, type Sale, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
 import { readResends } from './resends.ts'
 import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
@@ -34,6 +34,11 @@ export interface TicketRow {
   cartId: string | null
   /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts); not stored. */
   claims: string[]
+  /** The staff member who sold (issue 16); null on older tickets (free-text `cashier`). */
+  staffId: string | null
+  kind: 'sale' | 'refund'
+  refundOf: string | null
+  approvals: Approval[]
 }
 
 export interface TicketLineRow {
@@ -121,6 +126,10 @@ export function projectTicket(
         seq: input.seq,
         cartId: null,
         claims: [],
+        staffId: null,
+        kind: 'sale',
+        refundOf: null,
+        approvals: [],
       },
       lines: [],
       movements: [],
@@ -168,6 +177,10 @@ export function projectTicket(
       seq: input.seq,
       cartId: sale.cartId,
       claims: saleClaims(input.store, sale),
+      staffId: sale.cashierId ?? null,
+      kind: sale.kind ?? 'sale',
+      refundOf: sale.refundOf ?? null,
+      approvals: sale.approvals ?? [],
     },
     lines,
     movements,

@@ -41,6 +41,9 @@ export const ReasonCode = {
   doubleCheckout: 'double_checkout',
   /** A REST resend of this sale's local_id carried different content. */
   resendChanged: 'resend_changed',
+  /** A refund (issue 16) with no manager approval for it, or naming no original ticket. */
+  refundUnapproved: 'refund_unapproved',
+  refundNoOriginal: 'refund_no_original',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -110,6 +113,15 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     hard.push({ code: ReasonCode.malformed, message: `clientTime "${sale.clientTime}" is not a time` })
   }
   if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
+  // A refund is its own ticket giving units and money back (negative quantities), at the
+  // prices of the sale it names; it is never an edit of that sale.
+  const refund = sale.kind === 'refund'
+  if (refund) {
+    if (sale.refundOf === undefined) hard.push({ code: ReasonCode.refundNoOriginal, message: 'a refund must name the ticket it refunds (refundOf)' })
+    if (!(sale.approvals ?? []).some((a) => a.action === 'refund')) {
+      hard.push({ code: ReasonCode.refundUnapproved, message: 'a refund needs a manager approval (none in the ticket)' })
+    }
+  }
 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
@@ -118,13 +130,16 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
   for (const line of sale.lines) {
-    if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
+    if (refund ? line.qty >= 0 : line.qty <= 0) {
+      hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not ${refund ? 'negative (a refund gives units back)' : 'positive'}` })
+    }
     if (line.total !== line.qty * line.unitPrice) {
       badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
-    else {
+    else if (!refund) {
+      // A refund repays what the original sale charged: today's catalog does not judge it.
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }

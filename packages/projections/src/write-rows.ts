@@ -34,6 +34,10 @@ const TICKET_COLS = {
   seq: 'bigint',
   projected_at: 'timestamptz',
   cart_id: 'text',
+  staff_id: 'text',
+  kind: 'text',
+  refund_of: 'text',
+  approvals: 'jsonb',
 } as const
 const LINE_COLS = {
   ticket_id: 'text',
@@ -99,6 +103,10 @@ export async function writeTickets(
           seq: r.seq,
           projected_at: now,
           cart_id: r.cartId,
+          staff_id: r.staffId,
+          kind: r.kind,
+          refund_of: r.refundOf,
+          approvals: r.approvals,
         })),
         TICKET_COLS,
       )}
