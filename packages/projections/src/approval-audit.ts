@@ -14,7 +14,6 @@ export interface ApprovedTicket {
   store: string
   id: string
   terminalId: string
-  kind: 'sale' | 'refund'
   refundOf: string | null
   total: number
   approvals: readonly Approval[]
@@ -33,7 +32,7 @@ export async function auditApprovals(ex: Executor, tickets: readonly ApprovedTic
         key: approvalKey(t.id, a),
         ticketId: t.id,
         terminalId: t.terminalId,
-        ticketKind: t.kind,
+        ticketKind: t.refundOf === null ? 'sale' : 'refund',
         refundOf: t.refundOf,
         total: t.total,
         action: a.action,

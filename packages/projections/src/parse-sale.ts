@@ -18,8 +18,17 @@ const int = (v: unknown, min: number, max: number): v is number => Number.isSafe
 const id = (v: unknown): v is string => str(v, 1, 100)
 const cents = (v: unknown): v is number => int(v, -MAX_CENTS, MAX_CENTS)
 
+// Fields the hand check knows; anything else (a discount, a refund, fields added later)
+// goes to the schema, so the fast path never drops a field the schema keeps.
+const SALE_KEYS = new Set(['id', 'storeId', 'terminalId', 'cashier', 'cashierId', 'clientTime', 'lines', 'total', 'payment', 'visitId', 'bracelet', 'cartId'])
+const LINE_KEYS = new Set(['lineId', 'productId', 'name', 'qty', 'unitPrice', 'taxRate', 'total'])
+const onlyKeys = (o: Obj, known: ReadonlySet<string>): boolean => {
+  for (const k in o) if (!known.has(k)) return false
+  return true
+}
+
 function quick(raw: unknown): Sale | null {
-  if (!isPlain(raw)) return null
+  if (!isPlain(raw) || !onlyKeys(raw, SALE_KEYS)) return null
   const { lines, payment } = raw
   if (!id(raw.id) || !id(raw.storeId) || !id(raw.terminalId) || !str(raw.clientTime, 10, 40) || !isStorableTime(raw.clientTime) || !cents(raw.total)) return null
   const cashier = raw.cashier === undefined ? '' : raw.cashier
@@ -41,7 +50,7 @@ function quick(raw: unknown): Sale | null {
   if (!Array.isArray(lines) || lines.length > 500) return null
   const out: Sale['lines'] = []
   for (const l of lines as unknown[]) {
-    if (!isPlain(l)) return null
+    if (!isPlain(l) || !onlyKeys(l, LINE_KEYS)) return null
     const taxRate = l.taxRate === undefined ? 0 : l.taxRate
     if (!id(l.lineId) || !id(l.productId) || !str(l.name, 0, 200) || !int(l.qty, -MAX_QTY, MAX_QTY)) return null
     if (!cents(l.unitPrice) || !int(taxRate, 0, MAX_TAX_RATE) || !cents(l.total)) return null

@@ -68,6 +68,7 @@ export {
   checkoutSchema,
   closingSchema,
   consumptionSchema,
+  discountSchema,
   partnerSchema,
   paymentPartSchema,
   productSchema,
@@ -119,6 +120,19 @@ export type { Decoded, MuxFrame, MuxType } from './protocol.ts'
 export { uuidv7 } from './ids.ts'
 export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
+export {
+  DiscountType,
+  allocate,
+  discountOf,
+  discountOverLimit,
+  discountProblem,
+  divRoundHalfAway,
+  includedTax,
+  largestDiscountPct,
+  priceSale,
+  pricedLines,
+} from './pricing.ts'
+export type { Discount, PriceLineInput, Priced, PricedLine, PricedSale, PricingError, TaxBucket } from './pricing.ts'
 export {
   ApprovalActions,
   PIN_ITERATIONS,

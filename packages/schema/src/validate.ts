@@ -69,6 +69,16 @@ export const rosterVisitSchema = z.object({
 })
 export type RosterVisit = z.infer<typeof rosterVisitSchema>
 
+/**
+ * A discount of a line or of a whole ticket (pricing.ts): a percentage in basis points
+ * (1000 = 10 %, at most 100 %) or an amount in cents. Seed 004's `discount_type: none`
+ * is the field left out.
+ */
+export const discountSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('percentage'), value: z.number().int().min(0).max(10_000) }),
+  z.object({ type: z.literal('amount'), value: cents }),
+])
+
 export const saleLineSchema = z.object({
   lineId: id,
   productId: id,
@@ -76,7 +86,12 @@ export const saleLineSchema = z.object({
   qty: lineQty,
   unitPrice: signedCents,
   taxRate: taxRate.default(0),
+  /** What the line costs after its discount and its share of the ticket's (pricing.ts). */
   total: signedCents,
+  /** The line's own discount; absent: none. */
+  discount: discountSchema.optional(),
+  /** On a refund line: the units go back into stock (default: no, a poured drink is gone). */
+  restock: z.boolean().optional(),
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
 
@@ -142,11 +157,17 @@ export const saleSchema = z.object({
   cartId: id.nullable().default(null),
   /** Random key of the public digital receipt (the ticket id alone is guessable by time). */
   receiptToken: text(64, 16).optional(),
+  /** A discount of the whole ticket, allocated across its lines (pricing.ts). */
+  discount: discountSchema.optional(),
   /** The staff member selling (issue 16); `cashier` keeps their name, and is the only field on older tickets. */
   cashierId: id.optional(),
   /** Manager approvals given on the terminal for this ticket (who, when, what). */
   approvals: z.array(approvalSchema).max(50).optional(),
-  /** `refund`: a new ticket giving money back for `refundOf` (negative totals); never an edit of it. */
+  /**
+   * `refund`: a new ticket giving money back for `refundOf`, never an edit of it. Its lines
+   * have negative quantities and totals (the mirror of what is returned, priced by
+   * pricing.ts like a sale), so every sum subtracts it.
+   */
   kind: z.enum([SaleKind.sale, SaleKind.refund]).optional(),
   refundOf: id.optional(),
 })

@@ -27,6 +27,7 @@ import { salesSyncRoutes } from './routes/sales-sync.ts'
 import { staffRoutes } from './routes/staff.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
+import { moneyRoutes } from './routes/money.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { visitRoutes } from './routes/visits.ts'
 
@@ -61,6 +62,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   stockRoutes(api, ctx)
   reportRoutes(api, ctx)
   takingsRoutes(api, ctx)
+  moneyRoutes(api, ctx)
   conflictRoutes(api, ctx)
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)

@@ -241,11 +241,16 @@ export const tickets = pgTable(
      * one cart, or sharing a cart line id, are two checkouts of one tab (indexed for that).
      */
     cartId: text('cart_id'),
+    /**
+     * Every discount given on the ticket (line discounts + the ticket discount), and the
+     * tax inside its total (prices include tax), in cents (pricing.ts). Issue 16.
+     */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    /** A refund: the ticket it gives money back for (its lines are negative). */
+    refundOf: text('refund_of'),
     /** The staff member who sold (issue 16); null on tickets from before staff, whose `cashier` is free text. */
     staffId: text('staff_id'),
-    /** sale | refund (a refund is its own ticket with negative amounts naming `refund_of`). */
-    kind: text('kind').notNull().default('sale'),
-    refundOf: text('refund_of'),
     /** Manager approvals given on the terminal: [{ action, staffId, staffName, at, detail }]. */
     approvals: jsonb('approvals').$type<Array<{ action: string; staffId: string; staffName: string; at: number; detail: string }>>().notNull().default([]),
   },
@@ -270,6 +275,10 @@ export const ticketLines = pgTable(
     unitPrice: cents('unit_price').notNull(),
     taxRate: integer('tax_rate').notNull().default(0),
     total: cents('total').notNull(),
+    /** Its own discount plus its share of the ticket's; tax inside `total`; net = total - tax. */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    netCents: cents('net_cents').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.lineId] }),

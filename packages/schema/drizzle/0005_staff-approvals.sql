@@ -10,8 +10,6 @@ CREATE TABLE "staff" (
 );
 --> statement-breakpoint
 ALTER TABLE "tickets" ADD COLUMN "staff_id" text;--> statement-breakpoint
-ALTER TABLE "tickets" ADD COLUMN "kind" text DEFAULT 'sale' NOT NULL;--> statement-breakpoint
-ALTER TABLE "tickets" ADD COLUMN "refund_of" text;--> statement-breakpoint
 ALTER TABLE "tickets" ADD COLUMN "approvals" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 CREATE INDEX "staff_store" ON "staff" USING btree ("store");--> statement-breakpoint
 CREATE INDEX "audit_doc" ON "audit" USING btree ("doc");--> statement-breakpoint
