@@ -170,6 +170,7 @@ export function createRelay(deps: RelayDeps): Relay {
       readiness.stopping()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
+      await api.close()
       await audit.close()
     },
   }

@@ -16,6 +16,7 @@ import {
   rosterDocName,
   writePartner,
   writeProduct,
+  writeTerminalSettings,
   writeRosterVisit,
   writeStaffMember,
   type Partner,
@@ -23,12 +24,12 @@ import {
   type Product,
   type RosterVisit,
 } from '@tally/schema'
-import { tables, type Database } from '@tally/schema/db'
+import { loadStoreSettings, tables, type Database } from '@tally/schema/db'
 import { createDocWriter, type DocWriter } from './doc-writer.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
 import { publishLevels } from './project-batch.ts'
 import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
-import { DEFAULT_STRATEGIES, type Strategies } from './strategies.ts'
+import { DEFAULT_STRATEGIES, type StrategySource } from './strategies.ts'
 import { productKey } from './write-rows.ts'
 
 export const ROSTER_DAYS = 3
@@ -73,7 +74,11 @@ export async function publishCatalog(database: Database, store: string, opts: { 
     stock: p.trackStock ? (level.get(p.id) ?? 0) : null,
   }))
   const wantPartners: Partner[] = partners.map((p) => ({ id: p.id, name: p.name, memberNo: p.memberNo, active: p.active }))
+  // The terminal part of the store's settings rides along: a publish that failed after a
+  // settings change is repaired by the next catalog publish too.
+  const settings = await loadStoreSettings(database.db, store)
   const seq = await writer.change(catalogDocName(store), (doc) => {
+    writeTerminalSettings(doc, settings.settings, settings.version)
     const haveP = new Map(readProducts(doc).map((p) => [p.id, stableJson(p)]))
     for (const p of wantProducts) if (haveP.get(p.id) !== stableJson(p)) writeProduct(doc, p)
     const keepP = new Set(wantProducts.map((p) => p.id))
@@ -154,7 +159,7 @@ export async function refreshStock(
   database: Database,
   store: string,
   productIds?: readonly string[],
-  opts: { writer?: DocWriter; strategies?: Strategies } = {},
+  opts: { writer?: DocWriter; strategies?: StrategySource } = {},
 ): Promise<LevelChange[]> {
   const writer = opts.writer ?? createDocWriter(database)
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES

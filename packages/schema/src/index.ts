@@ -157,3 +157,38 @@ export {
   type StaffMember,
 } from './staff.ts'
 export { SaleKind } from './validate.ts'
+export {
+  AllowanceRule,
+  DEFAULT_SETTINGS_STRATEGIES,
+  DEFAULT_STORE_SETTINGS,
+  MAX_OFFLINE_MINUTES,
+  MAX_SCARCE_PRODUCTS,
+  PUBLISHED_SETTINGS_KEYS,
+  PolicyAction,
+  SETTINGS_CONFLICT_KINDS,
+  SETTINGS_ROOT,
+  SETTINGS_STRATEGIES,
+  allowanceSettingsSchema,
+  discountSettingsSchema,
+  offlinePolicySchema,
+  parseStoreSettings,
+  readOfflinePolicy,
+  readSettingsValue,
+  readStoreSettings,
+  settingsDiff,
+  storeSettingsSchema,
+  writeTerminalSettings,
+} from './store-settings.ts'
+export type {
+  AllowanceSettings,
+  DiscountSettings,
+  OfflinePolicy,
+  SettingsConflictKind,
+  SettingsIssue,
+  SettingsResult,
+  SettingsStrategies,
+  SettingsStrategy,
+  StoreSettings,
+  StoreSettingsInput,
+  TerminalSettings,
+} from './store-settings.ts'

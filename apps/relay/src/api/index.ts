@@ -25,6 +25,7 @@ import { receiptRoutes } from './routes/receipts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
 import { staffRoutes } from './routes/staff.ts'
+import { settingsRoutes } from './routes/settings.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
 import { moneyRoutes } from './routes/money.ts'
@@ -37,6 +38,8 @@ export interface MountedApi {
   readonly context: ApiContext
   /** The handler of an upgraded WebSocket path this API owns (the live feed), else null. */
   route(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
+  /** Stop following settings changes. */
+  close(): Promise<void>
 }
 
 export function createApi(ctx: ApiContext): Hono<ApiEnv> {
@@ -68,6 +71,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   auditRoutes(api, ctx)
   salesSyncRoutes(api, ctx)
   staffRoutes(api, ctx)
+  settingsRoutes(api, ctx)
   // Unknown API paths answer JSON, never the web app's index.html.
   api.all('*', (c) => {
     throw new ApiError(ErrorCode.notFound, `no route for ${c.req.method} ${API_BASE}${c.req.path.slice(API_BASE.length)}`, 404)
@@ -79,8 +83,14 @@ export function mountApi(app: Hono, core: RelayCore): MountedApi {
   const context = createApiContext(core)
   app.route(API_BASE, createApi(context))
   const live = createLiveFeed(context)
+  // Other relays' settings saves reach this one's cache by NOTIFY (at worst, by its max age).
+  const following = context.settings.start().catch((err: unknown) => core.logger.warn({ err }, 'settings changes are not followed; cached settings expire by age'))
   return {
     context,
+    async close() {
+      await following
+      await context.settings.close()
+    },
     route: (url) => (url.pathname === LIVE_PATH ? (ws) => live.accept(ws, url) : null),
   }
 }

@@ -383,3 +383,19 @@ export const conflicts = pgTable(
   },
   (t) => [index('conflicts_store_status').on(t.store, t.status)],
 )
+
+// ---- settings (issue 16) ------------------------------------------------------------------
+
+/**
+ * Per-store settings: strategies per conflict kind, offline policy, discount limit, stock
+ * allowances. The shape is ../store-settings.ts (validated there, read leniently);
+ * `version` counts changes, so a terminal and an audit row can say which one applied.
+ * Read and written only through db/store-settings.ts.
+ */
+export const storeSettings = pgTable('store_settings', {
+  store: text('store').primaryKey(),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+  version: integer('version').notNull().default(1),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+  updatedBy: text('updated_by'),
+})

@@ -9,6 +9,14 @@ CREATE TABLE "staff" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "store_settings" (
+	"store" text PRIMARY KEY NOT NULL,
+	"settings" jsonb NOT NULL,
+	"version" integer DEFAULT 1 NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_by" text
+);
+--> statement-breakpoint
 ALTER TABLE "tickets" ADD COLUMN "staff_id" text;--> statement-breakpoint
 ALTER TABLE "tickets" ADD COLUMN "approvals" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 CREATE INDEX "staff_store" ON "staff" USING btree ("store");--> statement-breakpoint
