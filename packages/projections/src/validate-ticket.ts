@@ -117,7 +117,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
   // The terminal asks a manager's PIN for every refund (issue 16). One without an approval
   // came from elsewhere (an old terminal, a REST upload): it counts, flagged for the owner.
-  if (isRefund(sale) && !(sale.approvals ?? []).some((a) => a.action === 'refund')) {
+  if (isRefund(sale) && !(sale.approvals ?? []).some((a) => a.action === 'refund' || a.action === 'void_ticket')) {
     soft.push({ code: ReasonCode.refundUnapproved, message: 'a refund with no manager approval in the ticket' })
   }
 

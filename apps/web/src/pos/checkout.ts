@@ -9,6 +9,7 @@ import type { SyncClient } from '@tally/client'
 import {
   addConsumption,
   chargedEntries,
+  readCartApprovals,
   readCartLines,
   readCartMeta,
   recordCheckout,
@@ -17,6 +18,7 @@ import {
   uuidv7,
   visitDocName,
   writeSale,
+  type Approval,
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
@@ -26,7 +28,19 @@ export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'emp
 
 export async function checkoutCart(
   client: SyncClient,
-  args: { store: string; terminalId: string; cashier: string; cartId: string; cart: Y.Doc; method: PaymentMethod; plan?: PaymentChoice },
+  args: {
+    store: string
+    terminalId: string
+    cashier: string
+    cartId: string
+    cart: Y.Doc
+    method: PaymentMethod
+    plan?: PaymentChoice
+    /** The staff member selling (issue 16). */
+    cashierId?: string
+    /** Approvals given for this checkout (offline limits); the tab's own (voids) are added. */
+    approvals?: readonly Approval[]
+  },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
   const meta = readCartMeta(cart)
@@ -52,6 +66,9 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
+  if (args.cashierId !== undefined) sale.cashierId = args.cashierId
+  const approvals = [...readCartApprovals(cart), ...(args.approvals ?? [])]
+  if (approvals.length > 0) sale.approvals = approvals.slice(-50)
   // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
   if (args.plan !== undefined) {
     sale.payment = buildPayment(sale.total, sale.lines, args.plan)
