@@ -5,7 +5,7 @@
  * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { includedTax, isBusinessTime, isStorableText, paymentsOf, paymentSums, priceSale, readRawSale, readVoid, type Sale, type VerdictStatus } from '@tally/schema'
+import { includedTax, isBusinessTime, isStorableText, paymentsOf, paymentSums, priceSale, readRawSale, readVoid, type Approval, type Sale, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
 import { readResends } from './resends.ts'
 import { isRefund, judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
@@ -40,6 +40,9 @@ export interface TicketRow {
   tax: number
   /** The ticket a refund gives money back for; null on a sale. */
   refundOf: string | null
+  /** The staff member who sold (issue 16); null on older tickets (free-text `cashier`). */
+  staffId: string | null
+  approvals: Approval[]
 }
 
 export interface TicketLineRow {
@@ -134,6 +137,8 @@ export function projectTicket(
         discount: 0,
         tax: 0,
         refundOf: null,
+        staffId: null,
+        approvals: [],
       },
       lines: [],
       movements: [],
@@ -197,6 +202,8 @@ export function projectTicket(
       discount: lines.reduce((s, l) => s + l.discount, 0),
       tax: lines.reduce((s, l) => s + l.tax, 0),
       refundOf: sale.refundOf ?? null,
+      staffId: sale.cashierId ?? null,
+      approvals: sale.approvals ?? [],
     },
     lines,
     movements,

@@ -33,11 +33,12 @@ describe('judgeTicket', () => {
 
   it('[TAX10] a refund returns units: negative quantities accepted, a positive one is bad_qty; a refund must name its original and not itself', () => {
     const R = '01900000-0000-7000-8000-000000000002'
-    const ok = sale(R, [['beer', -2, 350], ['cola', -1, 250]], { kind: 'refund', refundOf: T })
+    const approvals = [{ action: 'refund' as const, staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 0, 1, 21), detail: 'refund' }]
+    const ok = sale(R, [['beer', -2, 350], ['cola', -1, 250]], { kind: 'refund', refundOf: T, approvals })
     expect(judgeTicket(STORE, R, ok, ctx)).toMatchObject({ status: 'accepted', reasons: [] })
-    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', 2, 350]], { refundOf: T }), ctx))).toEqual(['bad_qty'])
-    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { kind: 'refund' }), ctx))).toEqual(['malformed'])
-    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { refundOf: R }), ctx))).toEqual(['malformed'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', 2, 350]], { refundOf: T, approvals }), ctx))).toEqual(['bad_qty'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { kind: 'refund', approvals }), ctx))).toEqual(['malformed'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { refundOf: R, approvals }), ctx))).toEqual(['malformed'])
     // A sale still needs positive quantities.
     expect(codes(judgeTicket(STORE, T, sale(T, [['beer', -2, 350]]), ctx))).toEqual(['bad_qty'])
   })

@@ -43,6 +43,8 @@ export const ReasonCode = {
   resendChanged: 'resend_changed',
   /** A discount past the store's limit with no manager's approval in the ticket (flagged, issue 16). */
   discountUnapproved: 'discount_unapproved',
+  /** A refund (issue 16) with no manager approval in it: accepted, flagged. */
+  refundUnapproved: 'refund_unapproved',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -117,6 +119,11 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     hard.push({ code: ReasonCode.malformed, message: `clientTime "${sale.clientTime}" is not a time` })
   }
   if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
+  // The terminal asks a manager's PIN for every refund (issue 16). One without an approval
+  // came from elsewhere (an old terminal, a REST upload): it counts, flagged for the owner.
+  if (isRefund(sale) && !(sale.approvals ?? []).some((a) => a.action === 'refund' || a.action === 'void_ticket')) {
+    soft.push({ code: ReasonCode.refundUnapproved, message: 'a refund with no manager approval in the ticket' })
+  }
 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
@@ -142,7 +149,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
-    else {
+    else if (!refund) {
+      // A refund repays what the original sale charged: today's catalog does not judge it.
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }

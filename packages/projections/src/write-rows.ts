@@ -37,6 +37,8 @@ const TICKET_COLS = {
   discount_cents: 'bigint',
   tax_cents: 'bigint',
   refund_of: 'text',
+  staff_id: 'text',
+  approvals: 'jsonb',
 } as const
 const LINE_COLS = {
   ticket_id: 'text',
@@ -108,6 +110,8 @@ export async function writeTickets(
           discount_cents: r.discount,
           tax_cents: r.tax,
           refund_of: r.refundOf,
+          staff_id: r.staffId,
+          approvals: r.approvals,
         })),
         TICKET_COLS,
       )}

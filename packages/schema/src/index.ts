@@ -192,3 +192,4 @@ export type {
   StoreSettingsInput,
   TerminalSettings,
 } from './store-settings.ts'
+export { CART_APPROVALS_ROOT, readCartApprovals, recordCartApproval } from './cart-approvals.ts'

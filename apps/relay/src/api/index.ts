@@ -24,6 +24,7 @@ import { productRoutes } from './routes/products.ts'
 import { receiptRoutes } from './routes/receipts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
+import { staffRoutes } from './routes/staff.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
@@ -69,6 +70,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)
   salesSyncRoutes(api, ctx)
+  staffRoutes(api, ctx)
   settingsRoutes(api, ctx)
   // Unknown API paths answer JSON, never the web app's index.html.
   api.all('*', (c) => {

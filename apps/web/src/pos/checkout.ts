@@ -9,6 +9,7 @@ import type { SyncClient } from '@tally/client'
 import {
   addConsumption,
   chargedEntries,
+  readCartApprovals,
   readCartLines,
   readCartMeta,
   recordCheckout,
@@ -38,8 +39,10 @@ export async function checkoutCart(
     plan?: PaymentChoice
     /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
     discounts?: SaleDiscounts
-    /** Manager approvals given for this ticket (a discount past the store's limit). */
-    approvals?: Approval[]
+    /** The staff member selling (issue 16). */
+    cashierId?: string
+    /** Approvals given for this checkout (offline limits, a discount past the limit); the tab's own (voids) are added. */
+    approvals?: readonly Approval[]
   },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
@@ -66,13 +69,15 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
-  // Priced before the ticket document is opened for writing, so a bad discount writes nothing.
+  // Priced before the ticket document is written, so a bad discount writes nothing.
   const sale = args.discounts !== undefined && hasDiscounts(args.discounts) ? applyDiscounts(made, args.discounts) : made
   if (sale === null) {
     client.release(ticketName)
     return { ok: false, error: 'bad_discount' }
   }
-  if (args.approvals !== undefined && args.approvals.length > 0) sale.approvals = [...args.approvals]
+  if (args.cashierId !== undefined) sale.cashierId = args.cashierId
+  const approvals = [...readCartApprovals(cart), ...(args.approvals ?? [])]
+  if (approvals.length > 0) sale.approvals = approvals.slice(-50)
   // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
   if (args.plan !== undefined) {
     sale.payment = buildPayment(sale.total, sale.lines, args.plan)

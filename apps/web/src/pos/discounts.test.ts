@@ -37,6 +37,8 @@ async function terminalWithLimit(limitPct: number): Promise<{ t: Terminal }> {
   writeTerminalSettings(catalog, { ...DEFAULT_STORE_SETTINGS, discounts: { maxWithoutApprovalPct: limitPct } }, 1)
   const roster = await t.client.open(rosterDocName(STORE))
   writeStaffMember(roster, { id: 'boss', name: 'Marta', role: 'manager', pin: await hashPin('4321', 10_000), active: true })
+  // With staff published, the seller signs in by PIN first (h16staff): Ana does.
+  writeStaffMember(roster, { id: 'ana', name: 'Ana', role: 'bartender', pin: await hashPin('1111', 10_000), active: true })
   return { t }
 }
 
@@ -56,8 +58,9 @@ describe('discounts at checkout', () => {
 
   it('[TAX17] a discount within the limit needs no PIN; the ticket carries it, priced to the cent, and the receipt shows discount and VAT per rate', async () => {
     const { t } = await terminalWithLimit(10)
-    t.pinPrompt = () => {
-      throw new Error('no PIN should be asked')
+    t.pinPrompt = (ask) => {
+      if (ask.purpose === 'cashier') return Promise.resolve('1111')
+      throw new Error('no manager PIN should be asked')
     }
     t.addProduct(BEER, 3)
     t.addProduct(GIN)
@@ -76,7 +79,8 @@ describe('discounts at checkout', () => {
     expect(stored.total).toBe(997 + 900 - 50)
     expect(stored.payment.amount).toBe(stored.total)
     expect(stored.lines.map((l) => l.total)).toEqual(priced.value.lines.map((l) => l.total))
-    expect(stored.approvals).toBeUndefined()
+    expect(stored.approvals ?? []).toEqual([])
+    expect(stored.cashierId).toBe('ana')
     const receipt = receiptFromSale(stored)
     expect(receipt.discount).toBe(53 + 50)
     // VAT inside: beer 9.71 at 10 % -> 88.27 -> 88; gin 8.76 at 21 % -> 152.03 -> 152.
@@ -89,7 +93,7 @@ describe('discounts at checkout', () => {
   it('[TAX8][TAX18] past the store limit a manager PIN approves the discount, offline, and the approval travels in the ticket; cancelled, nothing is charged', async () => {
     const { t } = await terminalWithLimit(10)
     const answers: Array<string | null> = [null]
-    t.pinPrompt = () => Promise.resolve(answers.length > 0 ? (answers.shift() as string | null) : null)
+    t.pinPrompt = (ask) => (ask.purpose === 'cashier' ? Promise.resolve('1111') : Promise.resolve(answers.length > 0 ? (answers.shift() as string | null) : null))
     t.addProduct(GIN, 2)
     const cartId = t.current!.cartId
     const big = { lines: {}, ticket: { type: 'percentage' as const, value: 2500 } }
