@@ -179,6 +179,31 @@ for (const backend of testBackends()) {
       expect((await f.call('GET', '/reports/money', { token: f.terminal })).status).toBe(403)
     })
 
+    it('[TAX21] the money report lists refunds to look at: more units of a product given back than the original sold, or an original that is not a sale of the store', async () => {
+      const day = '2026-05-24'
+      const q = `/reports/money?from=${day}&to=${day}T23:59:59`
+      const beer = (n: number): LineSpec => ({ slug: 0, qty: n, discount: undefined, restock: false })
+      const original = buildSale(products, { lines: [beer(4)], discount: undefined, refund: false }, day, 0, undefined)
+      const first = buildSale(products, { lines: [beer(3)], discount: undefined, refund: true }, day, 1, original.sale.id)
+      await put(original.sale)
+      await put(first.sale)
+      await settle(f)
+      expect((await f.call('GET', q, { token: f.admin })).json.refundIssues).toEqual([])
+      const second = buildSale(products, { lines: [beer(2)], discount: undefined, refund: true }, day, 2, original.sale.id)
+      const ghost = buildSale(products, { lines: [beer(1)], discount: undefined, refund: true }, day, 3, uuidv7())
+      await put(second.sale)
+      await put(ghost.sale)
+      await settle(f)
+      const issues = (await f.call('GET', q, { token: f.admin })).json.refundIssues
+      expect(issues).toEqual(
+        expect.arrayContaining([
+          { refundOf: original.sale.id, reason: 'more_than_sold', refunds: [first.sale.id, second.sale.id].sort(), productId: demoProductId(STORE, 'beer'), sold: 4, refunded: 5 },
+          { refundOf: ghost.sale.refundOf, reason: 'unknown_original', refunds: [ghost.sale.id], productId: null, sold: null, refunded: 0 },
+        ]),
+      )
+      expect(issues).toHaveLength(2)
+    })
+
     it('[TAX19] a REST upload in document 004\'s shape (discount_type, discount_value, tax_percentage; a ticket discount too) is priced by the same rule, accepted, and reported', async () => {
       const beer = products.get(demoProductId(STORE, 'beer')) as Product
       const wine = products.get(demoProductId(STORE, 'wine')) as Product

@@ -471,6 +471,12 @@ export const en: Shape<typeof es> = {
     rate: 'VAT rate',
     taxTitle: 'Tax collected per rate (prices include tax)',
     none: 'Nothing sold or refunded in this period.',
+    refundIssues_one: 'A refund to look at',
+    refundIssues_other: '{{count}} refunds to look at',
+    issue: {
+      unknown_original: 'Refunds {{refunds}} name ticket {{ticket}}, which is not an accepted sale of this shop.',
+      more_than_sold: 'Refunds {{refunds}} of ticket {{ticket}} give back {{refunded}} units of a product it sold {{sold}} of.',
+    },
   },
   settings: {
     strategiesTitle: 'When a conflict appears',

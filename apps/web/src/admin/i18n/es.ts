@@ -468,6 +468,12 @@ export const es = {
     rate: 'Tipo de IVA',
     taxTitle: 'Impuestos por tipo (precios con IVA incluido)',
     none: 'Nada vendido ni devuelto en este periodo.',
+    refundIssues_one: 'Una devolución para revisar',
+    refundIssues_other: '{{count}} devoluciones para revisar',
+    issue: {
+      unknown_original: 'Las devoluciones {{refunds}} citan el ticket {{ticket}}, que no es una venta aceptada de esta tienda.',
+      more_than_sold: 'Las devoluciones {{refunds}} del ticket {{ticket}} devuelven {{refunded}} unidades de un producto del que vendió {{sold}}.',
+    },
   },
   settings: {
     strategiesTitle: 'Cuando aparece un conflicto',

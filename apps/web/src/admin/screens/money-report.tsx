@@ -30,11 +30,21 @@ export interface TaxRateRow {
   tax: number
   net: number
 }
+export interface RefundIssue {
+  refundOf: string
+  reason: 'unknown_original' | 'more_than_sold'
+  refunds: string[]
+  productId: string | null
+  sold: number | null
+  refunded: number
+}
 export interface MoneyReport {
   tz: string
   rows: MoneyDay[]
   taxByRate: TaxRateRow[]
   totals: Omit<MoneyDay, 'day'>
+  /** Refunds to look at (absent from older relays). */
+  refundIssues?: RefundIssue[]
 }
 
 export function MoneyReportView({ range, refresh }: { range: Record<string, string>; refresh: unknown }) {
@@ -67,9 +77,22 @@ export function MoneyReportView({ range, refresh }: { range: Record<string, stri
   ]
   const totals = report.data?.totals
   const rows = report.data?.rows ?? []
+  const issues = report.data?.refundIssues ?? []
   return (
     <>
       <ErrorBanner error={report.error} />
+      {issues.length > 0 && (
+        <div className="adm-note" role="alert" data-testid="refund-issues">
+          <b>{t('money.refundIssues', { count: issues.length })}</b>
+          <ul>
+            {issues.map((i) => (
+              <li key={`${i.refundOf}-${i.productId ?? ''}`} data-reason={i.reason}>
+                {t(`money.issue.${i.reason}`, { ticket: i.refundOf.slice(-6), sold: i.sold ?? 0, refunded: i.refunded, refunds: i.refunds.map((r) => r.slice(-6)).join(', ') })}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <DataTable
         rows={rows}
         columns={columns}
