@@ -142,7 +142,7 @@ export class Terminal {
     this.local.set('cashierStaff', this.cashierStaff)
     this.cashier = m.name
     this.storage.setItem(CASHIER_KEY, m.name)
-    this.say('info', 'notice.signedIn', { name: m.name })
+    this.say('info', 'staff.notice.signedIn', { name: m.name })
     return true
   }
   signOut(): void {
@@ -305,7 +305,7 @@ export class Terminal {
     if (cur === null) return false
     const a = await this.requestApproval({ action: 'void_line', detail })
     if (a === null) {
-      this.say('error', 'notice.approval_refused')
+      this.say('error', 'staff.notice.approval_refused')
       return false
     }
     recordCartApproval(cur.cart, uuidv7(), a)
@@ -364,7 +364,7 @@ export class Terminal {
       )
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
-      if (staffGate.warn !== null) this.say('error', 'notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
+      if (staffGate.warn !== null) this.say('error', 'staff.notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
       return true
@@ -383,7 +383,7 @@ export class Terminal {
     let cashierId: string | undefined
     if (this.staffInUse) {
       if (this.seller === null && !(await this.signIn())) {
-        this.say('error', 'notice.checkout_no_cashier')
+        this.say('error', 'staff.notice.checkout_no_cashier')
         return { ok: false }
       }
       const seller = this.seller as { id: string; name: string }
@@ -395,7 +395,7 @@ export class Terminal {
     const block = hits.filter((h) => h.action === 'block')
     if (block.length > 0) {
       const h = block[0] as (typeof block)[number]
-      this.say('error', `notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
+      this.say('error', `staff.notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
       return { ok: false }
     }
     const approvals: Approval[] = []
@@ -403,7 +403,7 @@ export class Terminal {
     if (ask.length > 0) {
       const a = await this.requestApproval({ action: 'offline_limit', detail: describeHits(ask) })
       if (a === null) {
-        this.say('error', `notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
+        this.say('error', `staff.notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
         return { ok: false }
       }
       approvals.push(a)
@@ -422,18 +422,18 @@ export class Terminal {
     try {
       const original = readSale(doc)
       if (original === undefined) {
-        this.say('error', 'notice.refund_not_here')
+        this.say('error', 'staff.notice.refund_not_here')
         return null
       }
       const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})
       const built = buildRefund(original, choice, done[originalId] ?? {})
       if (!built.ok) {
-        this.say('error', `notice.refund_${built.error}`)
+        this.say('error', `staff.notice.refund_${built.error}`)
         return null
       }
       const a = await this.requestApproval({ action, detail: `${action === 'void_ticket' ? 'void' : 'refund'} of ticket ${originalId}: ${built.total} cents` })
       if (a === null) {
-        this.say('error', 'notice.approval_refused')
+        this.say('error', 'staff.notice.approval_refused')
         return null
       }
       const seller = this.seller
@@ -477,7 +477,7 @@ export class Terminal {
         },
         refundDoc,
       )
-      this.say('info', 'notice.refunded', { total: -sale.total, ticketId: sale.id })
+      this.say('info', 'staff.notice.refunded', { total: -sale.total, ticketId: sale.id })
       return sale
     } finally {
       this.client.release(name)
