@@ -9,21 +9,30 @@ import { useTranslation } from 'react-i18next'
 import { PIN_MAX_LENGTH } from '@tally/schema'
 import type { PinAsk } from './approval.ts'
 import type { Terminal } from './terminal.ts'
+import { useTerminal } from './use-terminal.ts'
 import './pin-pad.css'
 
 type Pending = { ask: PinAsk; resolve: (pin: string | null) => void }
 
 /** Install the pad as the terminal's PIN prompt while mounted. */
-export function PinPadHost({ term }: { term: Terminal }) {
+export function PinPadHost() {
+  const term = useTerminal()
   const [pending, setPending] = useState<Pending | null>(null)
   useEffect(() => {
     term.pinPrompt = (ask) => new Promise<string | null>((resolve) => setPending({ ask, resolve }))
-    // Start of shift: a store with staff asks who is selling as the terminal opens.
-    if (term.staffInUse && term.seller === null) void term.signIn()
     return () => {
       term.pinPrompt = () => Promise.resolve(null)
     }
   }, [term])
+  // Start of shift: once the store's staff is on the device and nobody sells, ask who does
+  // (once per opening; later the shift control or the charge asks again).
+  const wantSignIn = term.staffInUse && term.seller === null
+  const asked = useRef(false)
+  useEffect(() => {
+    if (!wantSignIn || asked.current) return
+    asked.current = true
+    void term.signIn()
+  }, [wantSignIn, term])
   if (pending === null) return null
   const done = (pin: string | null): void => {
     setPending(null)
@@ -79,8 +88,8 @@ function PinPad({ ask, onDone }: { ask: PinAsk; onDone: (pin: string | null) => 
                 {d}
               </button>
             ))}
-            <button type="button" className="btn" onClick={() => setPin('')}>
-              {t('staff.pin.clear')}
+            <button type="button" className="btn" aria-label={t('staff.pin.clear')} title={t('staff.pin.clear')} onClick={() => setPin('')}>
+              C
             </button>
             <button type="button" className="btn" data-testid="pin-0" onClick={() => add('0')}>
               0

@@ -229,7 +229,7 @@ function PosScreen() {
           <TicketsList />
         </main>
       )}
-      <PinPadHost term={term} />
+      <PinPadHost />
       <div className={`toasts ${view === 'sell' && !cartOpen ? 'over-bar' : ''}`} aria-live="polite">
         {notice !== null && (
           <div

@@ -280,7 +280,7 @@ export class Terminal {
    */
   async changeLine(line: CartLine, delta: number): Promise<boolean> {
     if (delta < 0) {
-      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)} (${line.lineId})`)
+      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)}`)
       if (a === false) return false
     }
     this.addProduct({ id: line.productId, name: line.name, price: line.unitPrice, taxRate: line.taxRate }, delta)
@@ -292,7 +292,7 @@ export class Terminal {
     if (cur === null || this.opening !== null) return false
     const line = readCartLines(cur.cart).find((l) => l.lineId === lineId)
     if (line === undefined) return false
-    const a = await this.voidApproval(`${line.name} x${line.qty} (${lineId})`)
+    const a = await this.voidApproval(`${line.name} x${line.qty}`)
     if (a === false || this.current !== cur) return false
     removeCartLine(cur.cart, lineId)
     return true
