@@ -279,7 +279,8 @@ export class Terminal {
    * PIN (offline too), and the approval is kept in the tab until its checkout's ticket.
    */
   async changeLine(line: CartLine, delta: number): Promise<boolean> {
-    if (delta < 0) {
+    // Without staff on the device nothing is awaited: the tap lands at once, as before.
+    if (delta < 0 && this.staffInUse) {
       const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)}`)
       if (a === false) return false
     }
@@ -292,8 +293,10 @@ export class Terminal {
     if (cur === null || this.opening !== null) return false
     const line = readCartLines(cur.cart).find((l) => l.lineId === lineId)
     if (line === undefined) return false
-    const a = await this.voidApproval(`${line.name} x${line.qty}`)
-    if (a === false || this.current !== cur) return false
+    if (this.staffInUse) {
+      const a = await this.voidApproval(`${line.name} x${line.qty}`)
+      if (a === false || this.current !== cur) return false
+    }
     removeCartLine(cur.cart, lineId)
     return true
   }
