@@ -229,6 +229,7 @@ export const en: Shape<typeof es> = {
   },
   staff: {
     notice: {
+      override_needs_staff: 'Changing a price needs staff with a manager on this terminal.',
       signedIn: '{{name}} is selling.',
       approval_refused: 'Nothing was done without a manager approval.',
       checkout_no_cashier: 'Nobody has started a shift: whoever sells types their PIN.',

@@ -226,6 +226,7 @@ export const es = {
   },
   staff: {
     notice: {
+      override_needs_staff: 'Para cambiar un precio hace falta personal con encargado en este terminal.',
       signedIn: 'Vende {{name}}.',
       approval_refused: 'Sin la aprobación de un encargado no se ha hecho nada.',
       checkout_no_cashier: 'Nadie ha iniciado turno: quien vende escribe su PIN.',

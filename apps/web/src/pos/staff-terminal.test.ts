@@ -193,4 +193,28 @@ describe('staff on the terminal, offline', () => {
     expect(await sellOne(t, 1, BEER)).toBe(false)
     expect(t.notice).toMatchObject({ key: 'staff.notice.policy_block_unsynced_value', params: { value: 2150, max: 2000 } })
   })
+
+  it('[STF16] a price override needs a manager PIN; the line is sold at the new price and the approval names it', async () => {
+    const { t, boss } = await setup()
+    pad(t, ['1111'])
+    await t.signIn()
+    await t.newTab()
+    t.addProduct(GIN, 2)
+    const cart = t.current?.cart
+    if (!cart) throw new Error('no tab')
+    const line = readCartLines(cart)[0]
+    if (!line) throw new Error('no line')
+    pad(t, ['1111', null])
+    expect(await t.overridePrice(line, 700)).toBe(false)
+    expect(readCartLines(cart).map((l) => l.unitPrice)).toEqual([900])
+    pad(t, ['4321'])
+    expect(await t.overridePrice(line, 700)).toBe(true)
+    const now = readCartLines(cart)
+    expect(now.map((l) => [l.productId, l.qty, l.unitPrice])).toEqual([[GIN.id, 2, 700]])
+    pad(t, [])
+    expect(await t.checkout('cash')).toBe(true)
+    const sale = await saleOf(t, t.lastSale?.id as string)
+    expect(sale?.total).toBe(1400)
+    expect(sale?.approvals).toEqual([{ action: 'price_override', staffId: boss.id, staffName: 'Marta', at: T0, detail: `line:${now[0]?.lineId} Gin tonic 900->700` }])
+  })
 })

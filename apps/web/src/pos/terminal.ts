@@ -15,7 +15,9 @@ import {
   recordCartApproval,
   uuidv7,
   addConsumption,
+  addToCart,
   cartTotal,
+  priceOverrideDetail,
   readSale,
   removeCartLine,
   rosterDocName,
@@ -298,6 +300,33 @@ export class Terminal {
       if (a === false || this.current !== cur) return false
     }
     removeCartLine(cur.cart, lineId)
+    return true
+  }
+
+  /**
+   * Sell a line of the current tab at another unit price: a manager's PIN (offline too),
+   * the approval kept in the tab naming the line, so the projection does not judge that
+   * price against the catalog. Needs staff on the device (someone must approve).
+   */
+  async overridePrice(line: CartLine, unitPrice: number): Promise<boolean> {
+    const cur = this.current
+    if (cur === null || this.opening !== null || !Number.isSafeInteger(unitPrice) || unitPrice < 0 || unitPrice === line.unitPrice) return false
+    if (!this.staffInUse) {
+      this.say('error', 'staff.notice.override_needs_staff')
+      return false
+    }
+    // A line already at that price takes the units (addToCart keys lines by product and price).
+    const lineId = readCartLines(cur.cart).find((l) => l.productId === line.productId && l.unitPrice === unitPrice)?.lineId ?? uuidv7()
+    const a = await this.requestApproval({ action: 'price_override', detail: priceOverrideDetail(lineId, line.name, line.unitPrice, unitPrice) })
+    if (a === null || this.current !== cur) {
+      if (a === null) this.say('error', 'staff.notice.approval_refused')
+      return false
+    }
+    cur.cart.transact(() => {
+      removeCartLine(cur.cart, line.lineId)
+      addToCart(cur.cart, this.session.terminalId, { id: line.productId, name: line.name, price: unitPrice, taxRate: line.taxRate }, line.qty, () => lineId)
+      recordCartApproval(cur.cart, uuidv7(), a)
+    })
     return true
   }
 
