@@ -100,7 +100,7 @@ for (const backend of testBackends()) describe(`staff and approvals end to end (
     await term.newTab()
     term.addProduct(beer, 1)
     expect(await term.checkout('cash')).toBe(false)
-    expect(term.notice?.key).toBe('notice.policy_block_offline_time')
+    expect(term.notice?.key).toBe('staff.notice.policy_block_offline_time')
 
     // Back online: it sells again.
     net.setOnline(true)

@@ -132,4 +132,15 @@ describe('judgeTicket', () => {
     expect(j.findings[0]).toMatchObject({ kind: 'resend_changed', key: `resend_changed:${T}`, outcome: { ticket: 'review', status: 'open' } })
     expect(j.findings[0]?.evidence).toMatchObject({ server: { total: 250 }, terminal: [{ total: 500, by: 'till' }] })
   })
+
+  it('[STF17] a price a manager approved on the terminal (a price_override approval naming the line) is not judged against the catalog; without the approval it is an unknown price', () => {
+    const s = sale(T, [['beer', 2, 123]])
+    expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['unknown_price'])
+    const at = Date.parse(s.clientTime)
+    s.approvals = [{ action: 'price_override', staffId: 'm1', staffName: 'Marta', at, detail: 'line:l0 Beer 350->123' }]
+    expect(judgeTicket(STORE, T, s, ctx)).toMatchObject({ status: 'accepted', reasons: [], findings: [] })
+    // An approval naming another line does not cover this one.
+    s.approvals = [{ action: 'price_override', staffId: 'm1', staffName: 'Marta', at, detail: 'line:l9 Beer 350->123' }]
+    expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['unknown_price'])
+  })
 })

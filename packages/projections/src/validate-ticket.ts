@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, discountOverLimit, largestDiscountPct, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, discountOverLimit, largestDiscountPct, overriddenLines, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -130,6 +130,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
   const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
   const soldAt = Date.parse(sale.clientTime)
+  const overridden = overriddenLines(sale.approvals)
   const badTotals: string[] = []
   // A refund returns units: its quantities are negative, a sale's positive (TAX10).
   const refund = isRefund(sale)
@@ -154,7 +155,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
-      if (inForce.price !== line.unitPrice) {
+      // A price a manager approved on the terminal (issue 16) is not judged against the catalog.
+      if (inForce.price !== line.unitPrice && !overridden.has(line.lineId)) {
         if (hadPrice(p.prices, line.unitPrice, soldAt)) repriced.push({ line, price: inForce.price, updatedAt: inForce.from })
         else unlisted.push({ line, price: inForce.price, prices: p.prices })
       }

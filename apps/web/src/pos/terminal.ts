@@ -17,7 +17,9 @@ import {
   recordCartApproval,
   uuidv7,
   addConsumption,
+  addToCart,
   cartTotal,
+  priceOverrideDetail,
   readSale,
   removeCartLine,
   rosterDocName,
@@ -145,7 +147,7 @@ export class Terminal {
     this.local.set('cashierStaff', this.cashierStaff)
     this.cashier = m.name
     this.storage.setItem(CASHIER_KEY, m.name)
-    this.say('info', 'notice.signedIn', { name: m.name })
+    this.say('info', 'staff.notice.signedIn', { name: m.name })
     return true
   }
   signOut(): void {
@@ -282,8 +284,9 @@ export class Terminal {
    * PIN (offline too), and the approval is kept in the tab until its checkout's ticket.
    */
   async changeLine(line: CartLine, delta: number): Promise<boolean> {
-    if (delta < 0) {
-      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)} (${line.lineId})`)
+    // Without staff on the device nothing is awaited: the tap lands at once, as before.
+    if (delta < 0 && this.staffInUse) {
+      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)}`)
       if (a === false) return false
     }
     this.addProduct({ id: line.productId, name: line.name, price: line.unitPrice, taxRate: line.taxRate }, delta)
@@ -295,9 +298,38 @@ export class Terminal {
     if (cur === null || this.opening !== null) return false
     const line = readCartLines(cur.cart).find((l) => l.lineId === lineId)
     if (line === undefined) return false
-    const a = await this.voidApproval(`${line.name} x${line.qty} (${lineId})`)
-    if (a === false || this.current !== cur) return false
+    if (this.staffInUse) {
+      const a = await this.voidApproval(`${line.name} x${line.qty}`)
+      if (a === false || this.current !== cur) return false
+    }
     removeCartLine(cur.cart, lineId)
+    return true
+  }
+
+  /**
+   * Sell a line of the current tab at another unit price: a manager's PIN (offline too),
+   * the approval kept in the tab naming the line, so the projection does not judge that
+   * price against the catalog. Needs staff on the device (someone must approve).
+   */
+  async overridePrice(line: CartLine, unitPrice: number): Promise<boolean> {
+    const cur = this.current
+    if (cur === null || this.opening !== null || !Number.isSafeInteger(unitPrice) || unitPrice < 0 || unitPrice === line.unitPrice) return false
+    if (!this.staffInUse) {
+      this.say('error', 'staff.notice.override_needs_staff')
+      return false
+    }
+    // A line already at that price takes the units (addToCart keys lines by product and price).
+    const lineId = readCartLines(cur.cart).find((l) => l.productId === line.productId && l.unitPrice === unitPrice)?.lineId ?? uuidv7()
+    const a = await this.requestApproval({ action: 'price_override', detail: priceOverrideDetail(lineId, line.name, line.unitPrice, unitPrice) })
+    if (a === null || this.current !== cur) {
+      if (a === null) this.say('error', 'staff.notice.approval_refused')
+      return false
+    }
+    cur.cart.transact(() => {
+      removeCartLine(cur.cart, line.lineId)
+      addToCart(cur.cart, this.session.terminalId, { id: line.productId, name: line.name, price: unitPrice, taxRate: line.taxRate }, line.qty, () => lineId)
+      recordCartApproval(cur.cart, uuidv7(), a)
+    })
     return true
   }
 
@@ -308,7 +340,7 @@ export class Terminal {
     if (cur === null) return false
     const a = await this.requestApproval({ action: 'void_line', detail })
     if (a === null) {
-      this.say('error', 'notice.approval_refused')
+      this.say('error', 'staff.notice.approval_refused')
       return false
     }
     recordCartApproval(cur.cart, uuidv7(), a)
@@ -389,7 +421,7 @@ export class Terminal {
       )
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
-      if (staffGate.warn !== null) this.say('error', 'notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
+      if (staffGate.warn !== null) this.say('error', 'staff.notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
       return true
@@ -408,7 +440,7 @@ export class Terminal {
     let cashierId: string | undefined
     if (this.staffInUse) {
       if (this.seller === null && !(await this.signIn())) {
-        this.say('error', 'notice.checkout_no_cashier')
+        this.say('error', 'staff.notice.checkout_no_cashier')
         return { ok: false }
       }
       const seller = this.seller as { id: string; name: string }
@@ -420,7 +452,7 @@ export class Terminal {
     const block = hits.filter((h) => h.action === 'block')
     if (block.length > 0) {
       const h = block[0] as (typeof block)[number]
-      this.say('error', `notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
+      this.say('error', `staff.notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
       return { ok: false }
     }
     const approvals: Approval[] = []
@@ -428,7 +460,7 @@ export class Terminal {
     if (ask.length > 0) {
       const a = await this.requestApproval({ action: 'offline_limit', detail: describeHits(ask) })
       if (a === null) {
-        this.say('error', `notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
+        this.say('error', `staff.notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
         return { ok: false }
       }
       approvals.push(a)
@@ -447,18 +479,18 @@ export class Terminal {
     try {
       const original = readSale(doc)
       if (original === undefined) {
-        this.say('error', 'notice.refund_not_here')
+        this.say('error', 'staff.notice.refund_not_here')
         return null
       }
       const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})
       const built = buildRefund(original, choice, done[originalId] ?? {})
       if (!built.ok) {
-        this.say('error', `notice.refund_${built.error}`)
+        this.say('error', `staff.notice.refund_${built.error}`)
         return null
       }
       const a = await this.requestApproval({ action, detail: `${action === 'void_ticket' ? 'void' : 'refund'} of ticket ${originalId}: ${built.total} cents` })
       if (a === null) {
-        this.say('error', 'notice.approval_refused')
+        this.say('error', 'staff.notice.approval_refused')
         return null
       }
       const seller = this.seller
@@ -502,7 +534,7 @@ export class Terminal {
         },
         refundDoc,
       )
-      this.say('info', 'notice.refunded', { total: -sale.total, ticketId: sale.id })
+      this.say('info', 'staff.notice.refunded', { total: -sale.total, ticketId: sale.id })
       return sale
     } finally {
       this.client.release(name)
