@@ -8,6 +8,7 @@ import type * as Y from 'yjs'
 import { inArray, sql } from 'drizzle-orm'
 import { type StoreSettings, catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
+import { auditApprovals } from './approval-audit.ts'
 import { projectCart, type CartRow } from './cart-rows.ts'
 import { snapshotFromRows } from './catalog-snapshot.ts'
 import { dropStaleConflicts, readHumanOutcomes, upsertConflicts, type ConflictRow } from './conflicts-sql.ts'
@@ -91,7 +92,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   // are rare, so the extra lookups usually find nothing.
   let checkout = new Map<string, CheckoutContext>()
   const judge = (t: { store: string; id: string; doc: Y.Doc; seq: number }, human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
-    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: strategiesFor(deps.strategies, t.store), human, checkout: checkout.get(t.id) })
+    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: strategiesFor(deps.strategies, t.store), human, checkout: checkout.get(t.id), discountLimitPct: deps.settings?.(t.store).discounts.maxWithoutApprovalPct })
   const projected: JudgedTicket[] = []
   for (const t of tickets) {
     const x = { ...t, doc: t.cached.doc, seq: t.cached.seq, outside: false }
@@ -116,6 +117,10 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     soldDelta,
   )
   const reprojected = written.existed
+  await auditApprovals(
+    ex,
+    projected.filter((x) => x.p.ticket.approvals.length > 0).map((x) => x.p.ticket),
+  )
   await writeVisits(ex, visits)
   // A visit's consumed amount follows its tickets: those of this batch, now and before.
   await recomputeConsumed(ex, [

@@ -10,13 +10,17 @@ import {
   readPartners,
   readProducts,
   readRoster,
+  readStaff,
   removeRosterVisit,
+  removeStaffMember,
   rosterDocName,
   writePartner,
   writeProduct,
   writeTerminalSettings,
   writeRosterVisit,
+  writeStaffMember,
   type Partner,
+  type StaffMember,
   type Product,
   type RosterVisit,
 } from '@tally/schema'
@@ -121,11 +125,28 @@ export async function publishRoster(
     entryAt: v.entryAt.toISOString(),
     exitAt: v.exitAt ? v.exitAt.toISOString() : null,
   }))
+  // Staff (issue 16): active members only, so a terminal checks PINs offline; a member
+  // deactivated in the back office leaves every terminal at the next sync.
+  const staffRows = await database.db
+    .select()
+    .from(tables.staff)
+    .where(and(eq(tables.staff.store, store), eq(tables.staff.active, true)))
+  const wantStaff: StaffMember[] = staffRows.map((m) => ({
+    id: m.id,
+    name: m.name,
+    role: m.role === 'manager' ? 'manager' : 'bartender',
+    pin: m.pinHash,
+    active: true,
+  }))
   const seq = await writer.change(rosterDocName(store), (doc) => {
     const have = new Map(readRoster(doc).map((v) => [v.id, stableJson(v)]))
     for (const v of want) if (have.get(v.id) !== stableJson(v)) writeRosterVisit(doc, v)
     const keep = new Set(want.map((v) => v.id))
     for (const id of [...doc.getMap(Root.visits).keys()]) if (!keep.has(id)) removeRosterVisit(doc, id)
+    const haveS = new Map(readStaff(doc).map((m) => [m.id, stableJson(m)]))
+    for (const m of wantStaff) if (haveS.get(m.id) !== stableJson(m)) writeStaffMember(doc, m)
+    const keepS = new Set(wantStaff.map((m) => m.id))
+    for (const id of [...doc.getMap(Root.staff).keys()]) if (!keepS.has(id)) removeStaffMember(doc, id)
   })
   return { seq }
 }

@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, paymentProblems, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, discountOverLimit, largestDiscountPct, overriddenLines, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -41,6 +41,10 @@ export const ReasonCode = {
   doubleCheckout: 'double_checkout',
   /** A REST resend of this sale's local_id carried different content. */
   resendChanged: 'resend_changed',
+  /** A discount past the store's limit with no manager's approval in the ticket (flagged, issue 16). */
+  discountUnapproved: 'discount_unapproved',
+  /** A refund (issue 16) with no manager approval in it: accepted, flagged. */
+  refundUnapproved: 'refund_unapproved',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -84,6 +88,8 @@ export interface JudgeContext {
   checkout?: CheckoutContext | undefined
   /** REST resends of this sale's local_id kept beside it (resends.ts). */
   resends?: readonly Resend[] | undefined
+  /** The store's `discounts.maxWithoutApprovalPct` (settings); absent: not checked. */
+  discountLimitPct?: number | undefined
 }
 
 export interface CheckoutContext {
@@ -92,6 +98,9 @@ export interface CheckoutContext {
   /** The other, different sales of the same tab that still stand. */
   alsoCharged?: readonly Repeats[] | undefined
 }
+
+/** A refund ticket (issue 16): `kind: 'refund'` or naming the ticket it refunds. */
+export const isRefund = (sale: Pick<Sale, 'kind' | 'refundOf'>): boolean => sale.kind === 'refund' || sale.refundOf !== undefined
 
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
 
@@ -110,29 +119,55 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     hard.push({ code: ReasonCode.malformed, message: `clientTime "${sale.clientTime}" is not a time` })
   }
   if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
+  // The terminal asks a manager's PIN for every refund (issue 16). One without an approval
+  // came from elsewhere (an old terminal, a REST upload): it counts, flagged for the owner.
+  if (isRefund(sale) && !(sale.approvals ?? []).some((a) => a.action === 'refund' || a.action === 'void_ticket')) {
+    soft.push({ code: ReasonCode.refundUnapproved, message: 'a refund with no manager approval in the ticket' })
+  }
 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
   const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
   const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
   const soldAt = Date.parse(sale.clientTime)
+  const overridden = overriddenLines(sale.approvals)
   const badTotals: string[] = []
-  for (const line of sale.lines) {
-    if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
-    if (line.total !== line.qty * line.unitPrice) {
-      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
+  // A refund returns units: its quantities are negative, a sale's positive (TAX10).
+  const refund = isRefund(sale)
+  if (refund && sale.refundOf === undefined) hard.push({ code: ReasonCode.malformed, message: 'a refund must name the ticket it refunds (refundOf)' })
+  if (refund && sale.refundOf === sale.id) hard.push({ code: ReasonCode.malformed, message: 'a refund cannot refund itself' })
+  // What each line should cost after its discounts (pricing.ts, one rounding rule).
+  const priced = priceSale(sale.lines, sale.discount)
+  if (!priced.ok) hard.push({ code: ReasonCode.outOfRange, message: priced.error.message })
+  const expected = sale.lines.map((l, i) => (priced.ok ? (priced.value.lines[i]?.total ?? 0) : l.qty * l.unitPrice))
+  for (const [i, line] of sale.lines.entries()) {
+    if (!refund && line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
+    if (refund && line.qty >= 0) hard.push({ code: ReasonCode.badQty, message: `refund line ${line.lineId} (${line.name}): quantity ${line.qty} is not negative (a refund returns units)` })
+    if (priced.ok && line.total !== expected[i]) {
+      const d = line.discount ? ` less ${line.discount.type} ${line.discount.value}` : ''
+      const share = sale.discount ? ' and its share of the ticket discount' : ''
+      badTotals.push(d || share ? `line ${line.lineId}: ${line.qty} x ${line.unitPrice}${d}${share} = ${expected[i]} != ${line.total}` : `line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
-    else {
+    else if (!refund) {
+      // A refund repays what the original sale charged: today's catalog does not judge it.
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
-      if (inForce.price !== line.unitPrice) {
+      // A price a manager approved on the terminal (issue 16) is not judged against the catalog.
+      if (inForce.price !== line.unitPrice && !overridden.has(line.lineId)) {
         if (hadPrice(p.prices, line.unitPrice, soldAt)) repriced.push({ line, price: inForce.price, updatedAt: inForce.from })
         else unlisted.push({ line, price: inForce.price, prices: p.prices })
       }
     }
+  }
+  // Past the store's limit a discount needs a manager's approval in the ticket (the
+  // terminal asks for it, TAX18); one without is flagged on the ticket for the owner.
+  const limit = ctx.discountLimitPct
+  if (limit !== undefined && priced.ok && discountOverLimit(priced.value, limit) && !(sale.approvals ?? []).some((a) => a.action === 'discount')) {
+    const pct = Math.round(largestDiscountPct(priced.value) * 100) / 100
+    soft.push({ code: ReasonCode.discountUnapproved, message: `a discount of ${pct} % is over the store's limit of ${limit} % and carries no manager's approval`, params: { pct, limit } })
   }
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)
@@ -195,7 +230,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   if (badTotals.length > 0) {
     add(ConflictKind.totalsMismatch, ReasonCode.totalsMismatch, badTotals.join('; '), {
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
-      server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
+      server: { linesSum, expected: sale.lines.map((l, i) => ({ lineId: l.lineId, total: expected[i] })) },
     })
   }
   const changed = (ctx.resends ?? []).filter((r) => uploadContent(r.sale) !== uploadContent(sale))

@@ -36,6 +36,9 @@ export {
   readProducts,
   readRawSale,
   readRoster,
+  readStaff,
+  writeStaffMember,
+  removeStaffMember,
   readSale,
   readVerdict,
   readVisitTabs,
@@ -65,6 +68,7 @@ export {
   checkoutSchema,
   closingSchema,
   consumptionSchema,
+  discountSchema,
   partnerSchema,
   paymentPartSchema,
   productSchema,
@@ -117,6 +121,45 @@ export { uuidv7 } from './ids.ts'
 export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
 export {
+  DiscountType,
+  allocate,
+  discountOf,
+  discountOverLimit,
+  discountProblem,
+  divRoundHalfAway,
+  includedTax,
+  largestDiscountPct,
+  priceSale,
+  pricedLines,
+} from './pricing.ts'
+export type { Discount, PriceLineInput, Priced, PricedLine, PricedSale, PricingError, TaxBucket } from './pricing.ts'
+export {
+  ApprovalActions,
+  PIN_ITERATIONS,
+  PIN_LOCK_MS,
+  PIN_MAX_FAILURES,
+  PIN_MAX_ITERATIONS,
+  PIN_MAX_LENGTH,
+  PIN_MIN_ITERATIONS,
+  PIN_MIN_LENGTH,
+  StaffRole,
+  approvalSchema,
+  findStaffByPin,
+  hashPin,
+  isPin,
+  overriddenLines,
+  pinHashSchema,
+  priceOverrideDetail,
+  staffMemberSchema,
+  verifyPin,
+  type Approval,
+  type ApprovalAction,
+  type CashierRef,
+  type PinHash,
+  type StaffMember,
+} from './staff.ts'
+export { SaleKind } from './validate.ts'
+export {
   AllowanceRule,
   DEFAULT_SETTINGS_STRATEGIES,
   DEFAULT_STORE_SETTINGS,
@@ -151,3 +194,4 @@ export type {
   StoreSettingsInput,
   TerminalSettings,
 } from './store-settings.ts'
+export { CART_APPROVALS_ROOT, readCartApprovals, recordCartApproval } from './cart-approvals.ts'

@@ -24,9 +24,11 @@ import { productRoutes } from './routes/products.ts'
 import { receiptRoutes } from './routes/receipts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
+import { staffRoutes } from './routes/staff.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
+import { moneyRoutes } from './routes/money.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { visitRoutes } from './routes/visits.ts'
 
@@ -63,10 +65,12 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   stockRoutes(api, ctx)
   reportRoutes(api, ctx)
   takingsRoutes(api, ctx)
+  moneyRoutes(api, ctx)
   conflictRoutes(api, ctx)
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)
   salesSyncRoutes(api, ctx)
+  staffRoutes(api, ctx)
   settingsRoutes(api, ctx)
   // Unknown API paths answer JSON, never the web app's index.html.
   api.all('*', (c) => {

@@ -9,6 +9,7 @@ import type { SyncClient } from '@tally/client'
 import {
   addConsumption,
   chargedEntries,
+  readCartApprovals,
   readCartLines,
   readCartMeta,
   recordCheckout,
@@ -17,16 +18,32 @@ import {
   uuidv7,
   visitDocName,
   writeSale,
+  type Approval,
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
+import { applyDiscounts, hasDiscounts, type SaleDiscounts } from './discounts.ts'
 import { buildPayment, receiptToken, type PaymentChoice } from './payment-plan.ts'
 
-export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' }
+export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' | 'bad_discount' }
 
 export async function checkoutCart(
   client: SyncClient,
-  args: { store: string; terminalId: string; cashier: string; cartId: string; cart: Y.Doc; method: PaymentMethod; plan?: PaymentChoice },
+  args: {
+    store: string
+    terminalId: string
+    cashier: string
+    cartId: string
+    cart: Y.Doc
+    method: PaymentMethod
+    plan?: PaymentChoice
+    /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
+    discounts?: SaleDiscounts
+    /** The staff member selling (issue 16). */
+    cashierId?: string
+    /** Approvals given for this checkout (offline limits, a discount past the limit); the tab's own (voids) are added. */
+    approvals?: readonly Approval[]
+  },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
   const meta = readCartMeta(cart)
@@ -43,7 +60,7 @@ export async function checkoutCart(
   const ticket = await client.open(ticketName)
   // What this checkout charges, taken with the sale: units arriving later are not in it.
   const charged = chargedEntries(cart)
-  const sale = saleFromCart(cart, {
+  const made = saleFromCart(cart, {
     ticketId,
     cartId,
     storeId: store,
@@ -52,6 +69,15 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
+  // Priced before the ticket document is written, so a bad discount writes nothing.
+  const sale = args.discounts !== undefined && hasDiscounts(args.discounts) ? applyDiscounts(made, args.discounts) : made
+  if (sale === null) {
+    client.release(ticketName)
+    return { ok: false, error: 'bad_discount' }
+  }
+  if (args.cashierId !== undefined) sale.cashierId = args.cashierId
+  const approvals = [...readCartApprovals(cart), ...(args.approvals ?? [])]
+  if (approvals.length > 0) sale.approvals = approvals.slice(-50)
   // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
   if (args.plan !== undefined) {
     sale.payment = buildPayment(sale.total, sale.lines, args.plan)
