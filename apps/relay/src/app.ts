@@ -20,6 +20,10 @@ import { handleMuxConnection } from './sync/mux-connection.ts'
 import { createTerminalBoard, type TerminalBoard } from './sync/terminal-board.ts'
 import type { SessionDeps, Socket } from './sync/session.ts'
 import { handleSyncConnection, type Connection } from './sync/ysync-connection.ts'
+import { readCursor } from './upstream/forwarder.ts'
+import { heldInLog } from './upstream/hq-board.ts'
+import { createHubBoard, type HubBoard } from './upstream/hub-board.ts'
+import { createUpstreamLink, type UpstreamLink } from './upstream/link.ts'
 import { serveWeb } from './web.ts'
 import { attachWebSockets } from './ws-adapter.ts'
 
@@ -46,6 +50,10 @@ export interface RelayCore {
   readonly origin: string
   /** Terminals connected to this relay and what they last reported (the dashboard reads it). */
   readonly terminals: TerminalBoard
+  /** Store hubs linked to this relay (central side): link state and lag. */
+  readonly hubs: HubBoard
+  /** This relay's link to central when it is a store hub (UPSTREAM_URL), else null. */
+  readonly upstream: UpstreamLink | null
   handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string; store?: string | null }): Connection
 }
 
@@ -73,9 +81,15 @@ export function createRelay(deps: RelayDeps): Relay {
     groupCommitMax: config.groupCommitMax,
     idleUnloadMs: config.idleUnloadMs,
     compactAfter: config.compactAfter,
+    // A hub keeps every row until central holds it (the forward cursor), whatever its projection passed.
+    ...(config.upstream ? { pruneFloor: () => readCursor(database) } : {}),
   })
   const audit = createAuditSink(database, logger)
   const terminals = createTerminalBoard(audit, config.heartbeatMs)
+  const hubs = createHubBoard()
+  const upstream = config.upstream
+    ? createUpstreamLink({ database, log: baseLog, registry, audit, logger, config: config.upstream, heartbeatMs: config.heartbeatMs })
+    : null
   const sessionDeps: SessionDeps = {
     registry,
     audit,
@@ -91,6 +105,8 @@ export function createRelay(deps: RelayDeps): Relay {
       clientsPerConnection: config.awarenessClientsPerConnection,
       budget: createRateLimiter(config.awarenessBytesPerSecond, config.awarenessBurstBytes),
     },
+    hubs,
+    ...(upstream ? { hq: upstream.board, heldAtHq: (doc: string, ids: readonly string[]) => upstream.board.heldOf(doc, ids) } : { heldAtHq: (doc: string, ids: readonly string[]) => heldInLog(database, doc, ids) }),
   }
 
   const core: RelayCore = {
@@ -103,6 +119,8 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     origin,
     terminals,
+    hubs,
+    upstream,
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)
@@ -168,6 +186,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     async close() {
       readiness.stopping()
+      await upstream?.close()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
       await audit.close()

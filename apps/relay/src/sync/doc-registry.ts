@@ -22,6 +22,8 @@ export interface RegistryOptions {
   groupCommitMax: number
   idleUnloadMs: number
   compactAfter: number
+  /** Another floor for pruning besides the projection's (a store hub's forward cursor). */
+  pruneFloor?: () => Promise<number>
 }
 
 export interface DocRegistry {
@@ -283,7 +285,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
           done.add(d)
         }
         // Rows stay until the projection has folded them: it reads the log, not snapshots alone.
-        const checkpoint = await projectionCheckpoint()
+        const checkpoint = Math.min(await projectionCheckpoint(), opts.pruneFloor ? await opts.pruneFloor() : Number.MAX_SAFE_INTEGER)
         await opts.log.prune(snaps.map((x) => ({ doc: x.doc, uptoSeq: Math.min(x.uptoSeq, checkpoint) })))
       } catch (err) {
         opts.logger.warn({ err, docs: candidates.length }, 'compaction failed; will retry')
