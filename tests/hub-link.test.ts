@@ -9,7 +9,7 @@ import { ErrorCode, Mux, uuidv7 } from '@tally/schema'
 import { sql } from 'drizzle-orm'
 import { query } from '@tally/schema/db'
 import { muxClient, type MuxClient } from './helpers/mux-client.ts'
-import { openHubStack, STORE, until, type HubStack } from './helpers/hub-stack.ts'
+import { HUB_NAME, openHubStack, STORE, until, type HubStack } from './helpers/hub-stack.ts'
 
 function cartEdits(n: number): Array<{ doc: string; id: string; update: Uint8Array }> {
   const out: Array<{ doc: string; id: string; update: Uint8Array }> = []
@@ -87,6 +87,6 @@ describe('store hub link', () => {
       const body = (await r.json()) as Row[] | { items: Row[] }
       return (Array.isArray(body) ? body : body.items).find((a) => a.code === ErrorCode.wrongStore && a.detail?.updateId === id)
     })
-    expect(audit.actor).toBe('hub:bar1-hub')
+    expect(audit.actor).toBe(`hub:${HUB_NAME}`)
   })
 })

@@ -13,8 +13,8 @@ import { signToken } from '@tally/relay/auth'
 import { SPAWN_SECRET, spawnRelay, type SpawnedRelay } from './spawn-relay.ts'
 
 export const HUB_SECRET = 'spawned-hub-test-secret'
-export const STORE = 'bar1'
-export const HUB_NAME = 'bar1-hub'
+export const STORE = 'demo'
+export const HUB_NAME = 'demo-hub'
 
 export interface HubStack {
   central: SpawnedRelay
@@ -105,3 +105,16 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** A REST call to one relay with a token it signed. */
+export async function rest<T>(httpUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${httpUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+export const hubAdminToken = (sub = 'hub-manager', store = STORE) => signToken(HUB_SECRET, { role: 'admin', store, sub })

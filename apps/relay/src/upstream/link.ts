@@ -19,6 +19,7 @@ import type { AuditSink } from '../sync/audit-sink.ts'
 import type { DocRegistry } from '../sync/doc-registry.ts'
 import { backlog, MESSAGE_BYTES, readCursor, readWindow, UPSTREAM_ACTOR, writeCursor, type Window, type WindowRow } from './forwarder.ts'
 import { createHqBoard, type HqBoard } from './hq-board.ts'
+import { mirrorCatalog, mirrorRoster } from './master-data.ts'
 
 /** Codes that mean "not now" for a forwarded row: the window is sent again later. */
 const TRANSIENT: ReadonlySet<string> = new Set([
@@ -213,16 +214,29 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
       const batch = downQueue
       downQueue = []
       const fresh: typeof batch = []
+      let catalog: Y.Doc | null = null
+      let roster: Y.Doc | null = null
       for (const b of batch) {
         const p = parseDocName(b.doc)
         if (!p.ok) continue
         const held = await deps.registry.get(b.doc, p.value)
-        if (adds(held.ydoc, b.bytes)) fresh.push(b)
+        if (!adds(held.ydoc, b.bytes)) continue
+        fresh.push(b)
+        if (b.doc === shared[0]) {
+          // What the catalog will be once the registry applies the row (it catches up asynchronously).
+          catalog ??= copyOf(held.ydoc)
+          Y.applyUpdate(catalog, b.bytes)
+        } else if (b.doc === shared[1]) {
+          roster ??= copyOf(held.ydoc)
+          Y.applyUpdate(roster, b.bytes)
+        }
       }
       if (fresh.length === 0) return
       await downLog.append(fresh.map((b) => ({ doc: b.doc, store: b.store, updateId: null, bytes: b.bytes, actor: UPSTREAM_ACTOR })))
       stats.downRows += fresh.length
       stats.lastContact = Date.now()
+      if (catalog) await mirrorCatalog(database, config.store, catalog)
+      if (roster) await mirrorRoster(database, config.store, roster)
     }).catch((err: unknown) => logger.error({ err }, 'appending down-flow from central failed'))
   }
 
@@ -371,6 +385,12 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
       if (unlisten) await unlisten().catch(() => {})
     },
   }
+}
+
+function copyOf(doc: Y.Doc): Y.Doc {
+  const copy = new Y.Doc({ gc: false })
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+  return copy
 }
 
 /**
