@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { ErrorCode, Mux, uuidv7 } from '@tally/schema'
 import { sql } from 'drizzle-orm'
-import { query } from '@tally/schema/db'
+import { query, textArray } from '@tally/schema/db'
 import { muxClient, type MuxClient } from './helpers/mux-client.ts'
 import { HUB_NAME, openHubStack, STORE, until, type HubStack } from './helpers/hub-stack.ts'
 
@@ -66,7 +66,7 @@ describe('store hub link', () => {
     const expected = edits.filter((e) => e.doc === doc).length
     expect(copy.getMap('lines').size).toBe(expected)
     if (stack.centralDb) {
-      const rows = await query<{ n: string }>(stack.centralDb.db, sql`SELECT count(*) AS n FROM update_log WHERE update_id = ANY(${edits.map((e) => e.id)})`)
+      const rows = await query<{ n: string }>(stack.centralDb.db, sql`SELECT count(*) AS n FROM update_log WHERE update_id = ANY(${textArray(edits.map((e) => e.id))})`)
       expect(Number(rows[0]?.n)).toBe(edits.length)
     }
   })

@@ -32,7 +32,7 @@ export interface HubStack {
 }
 
 let n = 0
-export async function openHubStack(opts: { hubOnPostgres?: boolean; centralEnv?: Record<string, string>; hubEnv?: Record<string, string>; upstreamUrl?: (central: SpawnedRelay) => string } = {}): Promise<HubStack> {
+export async function openHubStack(opts: { hubOnPostgres?: boolean; centralEnv?: Record<string, string>; hubEnv?: Record<string, string>; upstreamUrl?: (central: SpawnedRelay) => string | Promise<string> } = {}): Promise<HubStack> {
   const url = process.env.TEST_DATABASE_URL
   const dirs: string[] = []
   const schemas: string[] = []
@@ -56,7 +56,7 @@ export async function openHubStack(opts: { hubOnPostgres?: boolean; centralEnv?:
   const hubEnv: Record<string, string> = {
     ...(opts.hubOnPostgres && url ? { DATABASE_URL: url, DATABASE_SCHEMA: schema() } : { DATA_DIR: dir() }),
     JWT_SECRET: HUB_SECRET,
-    UPSTREAM_URL: opts.upstreamUrl ? opts.upstreamUrl(central) : central.wsUrl,
+    UPSTREAM_URL: opts.upstreamUrl ? await opts.upstreamUrl(central) : central.wsUrl,
     UPSTREAM_TOKEN: hubToken,
     ...opts.hubEnv,
   }
