@@ -255,6 +255,7 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
         await idle(POLL_MS)
         continue
       }
+      if (ws !== socket) return
       const outcome = await forward(socket, window).catch((err: Error) => err)
       if (outcome instanceof Error) return // the link closed; connect() starts again from the cursor
       if (outcome.transient) {
@@ -264,6 +265,7 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
         continue
       }
       pause = BACKOFF_MIN_MS
+      // Every row is answered: central holds it durable (or refused it for good).
       await writeCursor(database, window.upto)
       cursor = window.upto
       stats.forwardedSeq = cursor
@@ -284,21 +286,48 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
     }
   }
 
-  /** Send one window and resolve once central answered every row of it. */
-  function forward(socket: WebSocket, window: Window): Promise<{ refused: WindowRow[]; transient: string | null }> {
+  /**
+   * Send one window and resolve once central answered every row of it. The window goes
+   * in layers: a document's first row in the window, then (once central answered all of
+   * those) its second, and so on. Central may commit two rounds at once, and a round can
+   * take its sequences before the one started ahead of it; with at most one row of a
+   * document in flight, central's log keeps each document's rows in the hub's order
+   * whatever its commit pipelining or a crash between two rounds does. A "not now" stops
+   * the window before the document's later rows are sent.
+   */
+  async function forward(socket: WebSocket, window: Window): Promise<{ refused: WindowRow[]; transient: string | null }> {
+    const layers: WindowRow[][] = []
+    const depth = new Map<string, number>()
+    for (const r of window.rows) {
+      const d = depth.get(r.doc) ?? 0
+      depth.set(r.doc, d + 1)
+      const layer = layers[d] ?? (layers[d] = [])
+      layer.push(r)
+    }
+    const refused: WindowRow[] = []
+    for (const layer of layers) {
+      const out = await sendLayer(socket, layer)
+      refused.push(...out.refused)
+      if (out.transient) return { refused, transient: out.transient }
+    }
+    return { refused, transient: null }
+  }
+
+  function sendLayer(socket: WebSocket, rows: readonly WindowRow[]): Promise<{ refused: WindowRow[]; transient: string | null }> {
     return new Promise((resolve, reject) => {
+      if (ws !== socket || socket.readyState !== WebSocket.OPEN) return reject(new Error('link closed'))
       const pending = new Map<string, WindowRow>()
-      for (const r of window.rows) pending.set(key(r.doc, r.updateId), r)
+      for (const r of rows) pending.set(key(r.doc, r.updateId), r)
       const state = {
         pending,
         refused: [] as WindowRow[],
         transient: null as string | null,
         done: () => {
-          inFlight = null
+          if (inFlight === state) inFlight = null
           resolve({ refused: state.refused, transient: state.transient })
         },
         failed: (e: Error) => {
-          inFlight = null
+          if (inFlight === state) inFlight = null
           reject(e)
         },
       }
@@ -311,7 +340,7 @@ export function createUpstreamLink(deps: UpstreamDeps): UpstreamLink {
         frames = []
         size = 0
       }
-      for (const r of window.rows) {
+      for (const r of rows) {
         const f = encodeMux({ type: Mux.update, doc: r.doc, updateId: r.updateId, update: r.bytes })
         if (size + f.byteLength > MESSAGE_BYTES) flush()
         frames.push(f)
