@@ -9,7 +9,7 @@ import { ErrorCode, Mux, uuidv7 } from '@tally/schema'
 import { sql } from 'drizzle-orm'
 import { query, textArray } from '@tally/schema/db'
 import { muxClient, type MuxClient } from './helpers/mux-client.ts'
-import { HUB_NAME, openHubStack, STORE, until, type HubStack } from './helpers/hub-stack.ts'
+import { HUB_NAME, openHubStack, rest, STORE, until, type HubStack } from './helpers/hub-stack.ts'
 
 function cartEdits(n: number): Array<{ doc: string; id: string; update: Uint8Array }> {
   const out: Array<{ doc: string; id: string; update: Uint8Array }> = []
@@ -69,6 +69,26 @@ describe('store hub link', () => {
       const rows = await query<{ n: string }>(stack.centralDb.db, sql`SELECT count(*) AS n FROM update_log WHERE update_id = ANY(${textArray(edits.map((e) => e.id))})`)
       expect(Number(rows[0]?.n)).toBe(edits.length)
     }
+  })
+
+  it('[HUB13] central\'s dashboard shows the hub linked, its lag and last contact; killed, it shows it down', async () => {
+    const admin = await stack.centralToken('admin', 'manager')
+    type D = { hubs: Array<{ hub: string; connected: boolean; rowsBehind: number | null; secondsBehind: number | null; lastContact: string | null }>; alerts: Array<{ message: string }> }
+    const linked = await until('the hub linked and caught up on the dashboard', async () => {
+      const d = await rest<D>(stack.central.httpUrl, admin, 'GET', '/dashboard')
+      const h = d.hubs.find((x) => x.hub === HUB_NAME)
+      return h && h.connected && h.rowsBehind === 0 ? h : undefined
+    })
+    expect(linked.secondsBehind).toBe(0)
+    expect(linked.lastContact).not.toBeNull()
+    await stack.hub.kill('SIGKILL')
+    const down = await until('the hub shown down', async () => {
+      const d = await rest<D>(stack.central.httpUrl, admin, 'GET', '/dashboard')
+      const h = d.hubs.find((x) => x.hub === HUB_NAME)
+      return h && !h.connected ? d : undefined
+    }, 60_000)
+    expect(down.alerts.some((a) => a.message.includes(`store hub ${HUB_NAME} is not linked`))).toBe(true)
+    await stack.restartHub('SIGKILL')
   })
 
   it('[HUB4] a hub token writing another store is refused with wrong_store and audited at central', async () => {
