@@ -16,7 +16,7 @@ import { tables, type Database, type LogEntry, type LogWatermark, type UpdateLog
 
 export const FORWARD_CHECKPOINT = 'upstream-forward'
 /** Log rows read per window. */
-export const WINDOW_ROWS = 2_000
+export const WINDOW_ROWS = 5_000
 /** Bytes of updates per socket message (central's default message limit is 1 MiB). */
 export const MESSAGE_BYTES = 256 * 1024
 

@@ -32,7 +32,7 @@ const TRANSIENT: ReadonlySet<string> = new Set([
 /** Forwarded documents the link keeps following for central's verdicts. */
 export const FOLLOW_FORWARDED = 1_000
 const BACKOFF_MIN_MS = 250
-const BACKOFF_MAX_MS = 5_000
+const BACKOFF_MAX_MS = 2_000
 /** Without a commit notice, look at the log this often anyway. */
 const POLL_MS = 1_000
 
