@@ -109,4 +109,39 @@ describe('store hub link', () => {
     })
     expect(audit.actor).toBe(`hub:${HUB_NAME}`)
   })
+
+  it('[HUB14] a terminal away while central took its entries asks on reconnect and learns they are safe at HQ', async () => {
+    await stack.central.kill('SIGKILL')
+    const token = await stack.terminalToken('barra-3')
+    const first = await muxClient(`${stack.hub.wsUrl}/mux?token=${token}`)
+    const edits = cartEdits(30)
+    first.sendBatch(edits.map((e) => ({ type: Mux.update, doc: e.doc, updateId: e.id, update: e.update })))
+    await first.until(() => edits.every((e) => first.acks.has(e.id)), 'hub acks')
+    expect(first.frames.some((f) => f.type === Mux.hq)).toBe(false)
+    first.close()
+    await stack.restartCentral('SIGKILL')
+    const admin = await stack.centralToken('admin', 'manager')
+    await until('central caught up with the hub', async () => {
+      const d = await rest<{ hubs: Array<{ hub: string; connected: boolean; rowsBehind: number | null }> }>(stack.central.httpUrl, admin, 'GET', '/dashboard')
+      return d.hubs.some((h) => h.hub === HUB_NAME && h.connected && h.rowsBehind === 0)
+    }, 60_000)
+    const again = await muxClient(`${stack.hub.wsUrl}/mux?token=${token}`)
+    const byDoc = new Map<string, string[]>()
+    for (const e of edits) byDoc.set(e.doc, [...(byDoc.get(e.doc) ?? []), e.id])
+    for (const [doc, updateIds] of byDoc) again.send({ type: Mux.hq, doc, updateIds })
+    const held = new Set<string>()
+    await again.until(() => {
+      for (const f of again.frames) if (f.type === Mux.hq) for (const id of f.updateIds) held.add(id)
+      return edits.every((e) => held.has(e.id))
+    }, 'the answers')
+    // Asking central itself gives the same answer (it holds them in its log).
+    const atCentral = await muxClient(`${stack.central.wsUrl}/mux?token=${await stack.centralToken('terminal', 'barra-3')}`)
+    const doc = edits[0]?.doc as string
+    atCentral.send({ type: Mux.hq, doc, updateIds: [...(byDoc.get(doc) ?? []), 'never-sent'] })
+    await atCentral.until(() => atCentral.frames.some((f) => f.type === Mux.hq), 'central answers')
+    const answer = atCentral.frames.find((f) => f.type === Mux.hq) as { updateIds: string[] }
+    expect(new Set(answer.updateIds)).toEqual(new Set(byDoc.get(doc)))
+    again.close()
+    atCentral.close()
+  })
 })

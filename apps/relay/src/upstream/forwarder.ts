@@ -19,6 +19,12 @@ export const FORWARD_CHECKPOINT = 'upstream-forward'
 export const WINDOW_ROWS = 5_000
 /** Bytes of updates per socket message (central's default message limit is 1 MiB). */
 export const MESSAGE_BYTES = 256 * 1024
+/**
+ * Distinct documents per window. Central follows each forwarded document on the hub's
+ * connection until the hub lets go (it keeps 1,000), and refuses more than
+ * MAX_DOCS_PER_SOCKET (5,000) as "not now": a window over it would be resent forever.
+ */
+export const WINDOW_DOCS = 2_000
 
 export const UPSTREAM_ACTOR = 'upstream'
 
@@ -69,9 +75,14 @@ export async function readWindow(log: UpdateLog, watermark: LogWatermark, hub: s
   const rows = await log.readSince(cursor, limit)
   let upto = cursor
   const out: WindowRow[] = []
+  const docs = new Set<string>()
   let bytes = 0
   for (const r of rows) {
     if (r.seq > mark) break
+    if (isForwardable(r) && !docs.has(r.doc)) {
+      if (docs.size >= WINDOW_DOCS) break
+      docs.add(r.doc)
+    }
     upto = r.seq
     if (!isForwardable(r)) continue
     out.push({
