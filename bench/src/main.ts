@@ -152,8 +152,13 @@ async function main(): Promise<void> {
       await terminal(rest)
       break
     }
+    case 'hub': {
+      const { hub } = await import('./hub/main.ts')
+      await hub(rest)
+      break
+    }
     default:
-      console.log('usage: npm run bench -- relay|projection|terminal|scale [options]  (see bench/README.md)')
+      console.log('usage: npm run bench -- relay|projection|terminal|scale|hub [options]  (see bench/README.md)')
       process.exitCode = 2
   }
 }

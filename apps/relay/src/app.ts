@@ -22,6 +22,10 @@ import { handleMuxConnection } from './sync/mux-connection.ts'
 import { createTerminalBoard, type TerminalBoard } from './sync/terminal-board.ts'
 import type { SessionDeps, Socket } from './sync/session.ts'
 import { handleSyncConnection, type Connection } from './sync/ysync-connection.ts'
+import { readCursor } from './upstream/forwarder.ts'
+import { heldInLog } from './upstream/hq-board.ts'
+import { createHubBoard, type HubBoard } from './upstream/hub-board.ts'
+import { createUpstreamLink, type UpstreamLink } from './upstream/link.ts'
 import { serveWeb } from './web.ts'
 import { attachWebSockets } from './ws-adapter.ts'
 
@@ -54,6 +58,10 @@ export interface RelayCore {
   readonly origin: string
   /** Terminals connected to this relay and what they last reported (the dashboard reads it). */
   readonly terminals: TerminalBoard
+  /** Store hubs linked to this relay (central side): link state and lag. */
+  readonly hubs: HubBoard
+  /** This relay's link to central when it is a store hub (UPSTREAM_URL), else null. */
+  readonly upstream: UpstreamLink | null
   handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string; store?: string | null }): Connection
 }
 
@@ -87,10 +95,16 @@ export function createRelay(deps: RelayDeps): Relay {
     ...(feed ? { feed } : {}),
     ...(deps.logCheckMs !== undefined ? { checkMs: deps.logCheckMs } : {}),
     ...(deps.bus ? { awareness: deps.bus } : {}),
+    // A hub keeps every row until central holds it (the forward cursor), whatever its projection passed.
+    ...(config.upstream ? { pruneFloor: () => readCursor(database) } : {}),
   })
   deps.bus?.registerMetrics(metrics.registry)
   const audit = createAuditSink(database, logger)
   const terminals = createTerminalBoard(audit, config.heartbeatMs)
+  const hubs = createHubBoard()
+  const upstream = config.upstream
+    ? createUpstreamLink({ database, log: baseLog, registry, audit, logger, config: config.upstream, heartbeatMs: config.heartbeatMs })
+    : null
   const sessionDeps: SessionDeps = {
     registry,
     audit,
@@ -106,6 +120,8 @@ export function createRelay(deps: RelayDeps): Relay {
       clientsPerConnection: config.awarenessClientsPerConnection,
       budget: createRateLimiter(config.awarenessBytesPerSecond, config.awarenessBurstBytes),
     },
+    hubs,
+    ...(upstream ? { hq: upstream.board, heldAtHq: (doc: string, ids: readonly string[]) => upstream.board.heldOf(doc, ids) } : { heldAtHq: (doc: string, ids: readonly string[]) => heldInLog(database, doc, ids) }),
   }
 
   const core: RelayCore = {
@@ -118,6 +134,8 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     origin,
     terminals,
+    hubs,
+    upstream,
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)
@@ -183,6 +201,7 @@ export function createRelay(deps: RelayDeps): Relay {
     },
     async close() {
       readiness.stopping()
+      await upstream?.close()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
       await api.close()

@@ -2,6 +2,7 @@
  * The relay's configuration, parsed once from the environment into a frozen object.
  * Only main.ts and the CLIs call `loadConfig`; everything else receives values.
  */
+import { decodeJwt } from 'jose'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -112,6 +113,22 @@ export interface RelayConfig {
    * awareness stays per relay.
    */
   readonly natsUrl: string | undefined
+  /**
+   * Store hub mode (`UPSTREAM_URL` + `UPSTREAM_TOKEN`, both or neither): this relay
+   * forwards its terminals' log rows to the central relay at `url` and takes the store's
+   * shared documents down from it (upstream/). Null: a plain relay, as before.
+   */
+  readonly upstream: UpstreamConfig | null
+}
+
+export interface UpstreamConfig {
+  /** ws(s)://central:8787 (the central relay's base; `/mux` is appended). */
+  readonly url: string
+  /** A hub token signed by central (`npm run token -- --role hub`). */
+  readonly token: string
+  /** The token's store and subject (the hub's name), read from it (central verifies it). */
+  readonly store: string
+  readonly hub: string
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -147,6 +164,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
     trustProxy: 0,
     natsUrl: undefined,
+    upstream: null,
   })
 
 /**
@@ -298,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const nats = natsUrl(env)
   const databaseSchema = schemaName(env)
   const reportTimeZone = timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE)
+  const upstream = upstreamConfig(env)
   const secret = jwtSecret(env, dataDir)
   return Object.freeze({
     ...defaultConfig(secret.secret),
@@ -313,5 +332,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     demo: bool(env, 'DEMO', true),
     reportTimeZone,
     natsUrl: nats,
+    upstream,
   })
+}
+
+/** UPSTREAM_URL and UPSTREAM_TOKEN: both (a store hub) or neither (a plain relay). */
+function upstreamConfig(env: NodeJS.ProcessEnv): UpstreamConfig | null {
+  const url = env.UPSTREAM_URL?.trim() ?? ''
+  const token = env.UPSTREAM_TOKEN?.trim() ?? ''
+  if (url === '' && token === '') return null
+  if (url === '') throw new ConfigError('UPSTREAM_URL', 'UPSTREAM_TOKEN is set but UPSTREAM_URL is not; set UPSTREAM_URL=ws://central:8787 (or unset both)')
+  if (token === '') throw new ConfigError('UPSTREAM_TOKEN', 'UPSTREAM_URL is set but UPSTREAM_TOKEN is not; on the central relay run npm run token -- --store S --role hub --terminal NAME')
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError('UPSTREAM_URL', `UPSTREAM_URL ${url} is not a URL; use ws://host:port or wss://host:port`)
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new ConfigError('UPSTREAM_URL', `UPSTREAM_URL must start with ws:// or wss:// (got ${parsed.protocol}//)`)
+  }
+  let claims: ReturnType<typeof decodeJwt>
+  try {
+    claims = decodeJwt(token)
+  } catch {
+    throw new ConfigError('UPSTREAM_TOKEN', 'UPSTREAM_TOKEN is not a token; copy the line npm run token -- --role hub printed on the central relay')
+  }
+  if (claims.role !== 'hub' || typeof claims.store !== 'string' || typeof claims.sub !== 'string' || claims.sub === '') {
+    throw new ConfigError('UPSTREAM_TOKEN', `UPSTREAM_TOKEN is a ${String(claims.role)} token, not a hub token; on the central relay run npm run token -- --store S --role hub --terminal NAME`)
+  }
+  return { url: url.replace(/\/+$/, ''), token, store: claims.store, hub: claims.sub }
 }

@@ -77,6 +77,8 @@ server.mount(relay)
 const projector = config.projector
   ? createProjector({
       database,
+      // A store hub's projection is provisional and local: central's verdicts flow down.
+      ...(config.upstream ? { writeBack: false } : {}),
       onError: (err) => logger.error({ err }, 'projection failed; retrying'),
       onLeadership: (c) => {
         relay.core.metrics.projectorLeader.set(c.leader ? 1 : 0)

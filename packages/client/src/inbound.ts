@@ -32,6 +32,10 @@ export interface InboundHandler {
   refusedDoc(doc: string, code: string, reason: string): void
   retryLater(): void
   subscribed(docs: string[]): void
+  /** The relay is a store hub (its acks mean "safe in the store"). */
+  hub(name: string): void
+  /** Central holds these entries durable ("safe at HQ"). */
+  hq(doc: string, updateIds: string[]): void
 }
 
 export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
@@ -65,6 +69,11 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
     case Mux.subscribed:
       h.settle()
       return h.subscribed(frame.docs)
+    case Mux.hub:
+      return h.hub(frame.name)
+    case Mux.hq:
+      h.settle()
+      return h.hq(frame.doc, frame.updateIds)
     case Mux.pong:
       return // liveness only: the connection noted that the relay spoke
     case Mux.awareness:
@@ -73,6 +82,7 @@ export function handleInbound(frame: MuxFrame, h: InboundHandler): void {
     case Mux.subscribe:
     case Mux.update:
     case Mux.unsubscribe:
+    case Mux.link:
       return // awareness is not used by terminals; the rest only flow client -> relay
     default: {
       const never: never = frame

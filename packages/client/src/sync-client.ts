@@ -8,12 +8,13 @@
  * step 1 with a step 2: whatever this device has that the relay lacks is exactly its
  * outbox, and the outbox is resent anyway.
  */
-import { ErrorCode, TallyError, parseDocName } from '@tally/schema'
+import { ErrorCode, Mux, TallyError, parseDocName } from '@tally/schema'
 import * as Y from 'yjs'
 import { backoffDelay } from './backoff.ts'
 import { Connection } from './connection.ts'
 import { DocTable, type DocEntry } from './doc-table.ts'
 import { Emitter } from './emitter.ts'
+import { HqTracker } from './hq-tracker.ts'
 import { handleInbound, type InboundHandler } from './inbound.ts'
 import type { OutboxEntry } from './outbox.ts'
 import { RefusalLog } from './refusal-log.ts'
@@ -45,6 +46,7 @@ class TallySyncClient implements SyncClient {
   private readonly subs: Subscriptions
   private readonly reporter: StatusReporter
   private readonly refusals = new RefusalLog()
+  private readonly hq = new HqTracker()
   private readonly syncWaiters = new Waiters()
   private readonly durableWaiters = new Waiters()
   private retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -142,6 +144,14 @@ class TallySyncClient implements SyncClient {
     return n
   }
 
+  get hub(): string | null {
+    return this.hq.hub
+  }
+
+  unsafeAtHq(): number {
+    return this.pending() + this.hq.size
+  }
+
   durableStateVector(docName: string): Uint8Array | undefined {
     return this.table.get(docName)?.durable
   }
@@ -221,7 +231,10 @@ class TallySyncClient implements SyncClient {
 
   // ---- connection ----------------------------------------------------------------------
 
+  private askedHq = false
   private onSocketClose(): void {
+    this.askedHq = false
+    this.hq.reset()
     this.subs.reset()
     for (const e of this.table.entries()) e.synced = false
   }
@@ -256,12 +269,15 @@ class TallySyncClient implements SyncClient {
       if (!e) return
       this.table.setDurable(e, stateVector)
       let acked = 0
+      const ids: string[] = []
       for (const { updateId, seq } of acks) {
         if (!e.outbox.ack(updateId)) continue // a repeated ack
         acked++
+        ids.push(updateId)
         e.store.deleteEntry(updateId)
         this.emitter.emit('ack', { doc, updateId, seq })
       }
+      if (ids.length > 0) this.hq.acked(doc, ids)
       if (acked === 0) return
       this.pendingChanged(doc)
       this.maybeClose(e)
@@ -276,8 +292,21 @@ class TallySyncClient implements SyncClient {
       this.recordRefusal({ doc, updateId: '', code, reason })
     },
     retryLater: () => this.scheduleRetry(),
+    hub: (name) => {
+      this.hq.hub = name
+      this.emitter.emit('hq', this.unsafeAtHq())
+    },
+    hq: (doc, updateIds) => {
+      if (this.hq.held(doc, updateIds)) this.emitter.emit('hq', this.unsafeAtHq())
+    },
     settle: () => this.applyIncoming(),
     subscribed: (docs) => {
+      // Entries a hub acknowledged while this device was away (or on another relay):
+      // ask which central holds now. Asked once per connection, on its first answer.
+      if (!this.askedHq) {
+        this.askedHq = true
+        for (const q of this.hq.questions()) this.conn.send({ type: Mux.hq, doc: q.doc, updateIds: q.updateIds })
+      }
       this.lastSyncAt = Date.now()
       this.conn.succeeded()
       for (const doc of docs) {

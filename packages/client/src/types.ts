@@ -86,6 +86,8 @@ export interface SyncClientEvents {
   ack: (ack: AckEvent) => void
   refused: (refusal: Refusal) => void
   synced: (doc: string) => void
+  /** The "safe at HQ" count changed (behind a store hub), with unsafeAtHq() after it. */
+  hq: (unsafeAtHq: number) => void
   'auth-required': () => void
 }
 export type SyncClientEvent = keyof SyncClientEvents
@@ -101,6 +103,13 @@ export interface SyncClient {
   /** Own edits not yet acknowledged as durable (refused ones excluded), per doc or total. */
   pending(docName?: string): number
   durableStateVector(docName: string): Uint8Array | undefined
+  /** The store hub this client is connected through (its name), or null (central, or offline). */
+  readonly hub: string | null
+  /**
+   * Own edits not yet known to be durable at central: pending ones plus those a store hub
+   * acknowledged ("safe in the store") that central has not confirmed ("safe at HQ").
+   */
+  unsafeAtHq(): number
   refused(docName?: string): Refusal[]
   readonly status: Status
   /** Time (ms since epoch) of the last ack or subscribed answer. */

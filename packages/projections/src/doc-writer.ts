@@ -70,7 +70,8 @@ export interface DocWriter {
 
 export function createDocWriter(
   database: Database,
-  opts: { actor?: string; origin?: string; maxDocs?: number } = {},
+  /** `readOnly`: change() writes nothing (a store hub's projector: central writes the documents). */
+  opts: { actor?: string; origin?: string; maxDocs?: number; readOnly?: boolean } = {},
 ): DocWriter {
   const actor = opts.actor ?? PROJECTION_ACTOR
   const origin = opts.origin ?? PROJECTION_ACTOR
@@ -96,6 +97,7 @@ export function createDocWriter(
     async change(name, fn, ex = database.db) {
       const parsed = parseDocName(name)
       if (!parsed.ok) throw new Error(parsed.error)
+      if (opts.readOnly) return null
       const doc = await current(name, ex)
       const bytes = captureChange(doc, fn)
       if (bytes === null) return null

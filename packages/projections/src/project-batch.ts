@@ -35,6 +35,11 @@ export interface BatchDeps {
   origin: string
   /** Rebuild: leave stock levels, oversold conflicts and published stock to one recompute at the end. */
   deferStock?: boolean
+  /**
+   * False on a store hub: verdicts and published stock are not written into documents
+   * (central's projector writes them and they flow down); the hub's rows are provisional.
+   */
+  writeBack?: boolean
 }
 
 export interface BatchOutcome {
@@ -174,7 +179,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   const now = new Date().toISOString()
   const appends: PendingAppend[] = []
   const outsideAppends: PendingAppend[] = []
-  for (const x of projected) {
+  for (const x of deps.writeBack === false ? [] : projected) {
     const current = readVerdict(x.doc)
     if (current && sameVerdict(current, x.p.verdict)) continue
     const bytes = captureChange(x.doc, (d) => writeVerdict(d, { ...x.p.verdict, seq: x.seq, at: now }))

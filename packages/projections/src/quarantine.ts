@@ -145,6 +145,8 @@ export interface QuarantineDeps {
   strategies: StrategySource
   /** Rebuild: stock levels are recomputed once at the end. */
   deferStock?: boolean | undefined
+  /** False on a store hub: no verdicts into documents (see BatchDeps.writeBack). */
+  writeBack?: boolean | undefined
 }
 
 /**
@@ -226,6 +228,8 @@ export async function quarantine(
     }
     const gone = await query<{ store: string; product_id: string }>(ex, sql`DELETE FROM stock_movements WHERE ticket_id = ${id} AND store = ${store} RETURNING store, product_id`)
     for (const g of gone) touched.add(productKey(g.store, g.product_id))
+    // A store hub's projector writes no verdicts (central's flow down): rows only.
+    if (deps.writeBack === false) continue
     const current = readVerdict(cached.doc)
     if (current?.status === 'refused' && JSON.stringify(current.reasons) === JSON.stringify(reasons)) continue
     const bytes = captureChange(cached.doc, (d) => writeVerdict(d, { status: 'refused', reasons, seq, at: now }))

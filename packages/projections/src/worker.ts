@@ -53,6 +53,12 @@ export interface ProjectorOptions {
   leaseWaitMs?: number
   /** This projector became the leader, or a standby (log it, set a gauge). */
   onLeadership?: (change: LeaseChange) => void
+  /**
+   * Write verdicts and published stock into documents (default true). A store hub's
+   * projector runs with false: its rows serve the local back office, while the
+   * documents carry central's verdicts only, so the two projectors never contend.
+   */
+  writeBack?: boolean
 }
 
 export interface RunResult {
@@ -86,7 +92,7 @@ export function createProjector(opts: ProjectorOptions): Projector {
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
   const onError = opts.onError ?? ((e: unknown) => console.error('[projection]', e))
   const onQuarantine = opts.onQuarantine ?? ((q: { doc: string; error: unknown }) => console.warn('[projection] quarantined', q.doc, q.error))
-  const writer = createDocWriter(database, { origin })
+  const writer = createDocWriter(database, { origin, readOnly: opts.writeBack === false })
   const docs = createDocStore(opts.cacheDocs ?? DEFAULT_CACHE_DOCS)
   const channel = projectionChannel(database.schema)
   const leasePollMs = opts.leasePollMs ?? DEFAULT_LEASE_POLL_MS
@@ -169,7 +175,14 @@ export function createProjector(opts: ProjectorOptions): Projector {
           if (p.ok) stores.add(p.value.storeId)
         }
         const perStore = names.length ? await loadBatchSettings(tx, stores, opts.strategies) : null
-        const r = perStore ? await projectIsolating({ database, strategies: perStore.strategies, settings: perStore.settings, writer, origin, deferStock, docs }, tx, names, known) : null
+        const r = perStore
+          ? await projectIsolating(
+              { database, strategies: perStore.strategies, settings: perStore.settings, writer, origin, deferStock, docs, ...(opts.writeBack === false ? { writeBack: false } : {}) },
+              tx,
+              names,
+              known,
+            )
+          : null
         if (newCheckpoint !== null) {
           // From the value this batch read the log from, never greatest() over it.
           await advanceCheckpoint(tx, CHECKPOINT, checkpoint, newCheckpoint, channel)

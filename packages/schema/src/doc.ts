@@ -493,7 +493,11 @@ export function writeClosing(doc: Y.Doc, c: Closing): void {
 
 // ---- write rules ---------------------------------------------------------------------
 
-export const Role = { terminal: 'terminal', admin: 'admin', service: 'service' } as const
+/**
+ * `hub`: a store hub forwarding its terminals' writes to central; it writes what a
+ * terminal may write, in any document of its one store (the token's scope).
+ */
+export const Role = { terminal: 'terminal', admin: 'admin', service: 'service', hub: 'hub' } as const
 export type Role = (typeof Role)[keyof typeof Role]
 
 /**

@@ -46,4 +46,18 @@ describe('mux frames', () => {
     // A ping is one byte: it is sent every heartbeat interval by every idle terminal.
     expect(encodeMux({ type: Mux.ping }).byteLength).toBe(1)
   })
+
+  it('[HUB3] the store hub frames round-trip: hub, hq (both ways), link', () => {
+    const frames: MuxFrame[] = [
+      { type: Mux.hub, name: 'bar1-hub' },
+      { type: Mux.hq, doc: 'bar1/ticket/x', updateIds: ['a', 'b', 'hub:bar1-hub:42'] },
+      { type: Mux.hq, doc: 'bar1/cart/y', updateIds: [] },
+      { type: Mux.link, rowsBehind: 12_000, secondsBehind: 3600, forwardedSeq: 987_654 },
+    ]
+    for (const frame of frames) expect(decodeMux(encodeMux(frame))).toEqual({ ok: true, value: frame })
+    // A count past what the frame holds is refused before anything is allocated.
+    const bad = encodeMux({ type: Mux.hq, doc: 'd', updateIds: [] })
+    bad[bad.length - 1] = 100
+    expect(decodeMux(bad).ok).toBe(false)
+  })
 })

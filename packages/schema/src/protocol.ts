@@ -17,6 +17,11 @@
  *   pong                                             s→c: the answer, sent at once, ahead of queued work
  *   status      pendingChanges, pendingSales         c→s: the terminal's own report; pendingSales is a
  *                                                    varInt, -1 when the app has reported none
+ *   hub         name                                 s→c: this relay is a store hub; its acks mean
+ *                                                    "safe in the store", `hq` frames "safe at HQ"
+ *   hq          doc, n × updateId                    s→c: central holds these entries durable;
+ *                                                    c→s (to a hub): "which of these does central hold?"
+ *   link        rowsBehind, secondsBehind, forwardedSeq  hub→central: the hub's forwarding lag
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -36,6 +41,9 @@ export const Mux = {
   ping: 9,
   pong: 10,
   status: 11,
+  hub: 12,
+  hq: 13,
+  link: 14,
 } as const
 export type MuxType = (typeof Mux)[keyof typeof Mux]
 
@@ -52,6 +60,9 @@ export type MuxFrame =
   | { type: typeof Mux.ping }
   | { type: typeof Mux.pong }
   | { type: typeof Mux.status; pendingChanges: number; pendingSales: number }
+  | { type: typeof Mux.hub; name: string }
+  | { type: typeof Mux.hq; doc: string; updateIds: string[] }
+  | { type: typeof Mux.link; rowsBehind: number; secondsBehind: number; forwardedSeq: number }
 
 /** One acknowledged outbox entry: its id and the log sequence it was committed under. */
 export interface MuxAck {
@@ -115,6 +126,19 @@ export function encodeMux(frame: MuxFrame): Uint8Array {
     case Mux.status:
       encoding.writeVarUint(e, frame.pendingChanges)
       encoding.writeVarInt(e, frame.pendingSales)
+      break
+    case Mux.hub:
+      encoding.writeVarString(e, frame.name)
+      break
+    case Mux.hq:
+      encoding.writeVarString(e, frame.doc)
+      encoding.writeVarUint(e, frame.updateIds.length)
+      for (const id of frame.updateIds) encoding.writeVarString(e, id)
+      break
+    case Mux.link:
+      encoding.writeVarUint(e, frame.rowsBehind)
+      encoding.writeVarUint(e, frame.secondsBehind)
+      encoding.writeVarUint(e, frame.forwardedSeq)
       break
     default: {
       const never: never = frame
@@ -231,6 +255,20 @@ export function decodeMux(bytes: Uint8Array): Decoded<MuxFrame> {
         break
       case Mux.status:
         frame = { type, pendingChanges: decoding.readVarUint(d), pendingSales: decoding.readVarInt(d) }
+        break
+      case Mux.hub:
+        frame = { type, name: decoding.readVarString(d) }
+        break
+      case Mux.hq: {
+        const doc = decoding.readVarString(d)
+        const n = readCount(d)
+        const updateIds: string[] = []
+        for (let i = 0; i < n; i++) updateIds.push(decoding.readVarString(d))
+        frame = { type, doc, updateIds }
+        break
+      }
+      case Mux.link:
+        frame = { type, rowsBehind: decoding.readVarUint(d), secondsBehind: decoding.readVarUint(d), forwardedSeq: decoding.readVarUint(d) }
         break
       default:
         return { ok: false, error: `unknown frame type ${type}` }

@@ -42,7 +42,22 @@ export interface Dashboard {
   projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number; lagTickets: number }
   openConflicts: number
   alerts: Array<{ level: 'info' | 'warning' | 'error'; message: string }>
+  /** Store hubs linked to this relay (empty without any): link state, lag, last contact. */
+  hubs: DashboardHub[]
 }
+
+export interface DashboardHub {
+  hub: string
+  connected: boolean
+  lastContact: string | null
+  /** The hub's own report: log rows and seconds not yet forwarded; null until it reported. */
+  rowsBehind: number | null
+  secondsBehind: number | null
+  forwardedSeq: number | null
+}
+
+/** A hub more than this far behind (seconds) warns on the dashboard. */
+export const HUB_LAG_WARN_SECONDS = 60
 
 export async function dashboardFor(ctx: ApiContext, store: string, now = Date.now()): Promise<Dashboard> {
   const { db } = ctx.database
@@ -77,11 +92,25 @@ export async function dashboardFor(ctx: ApiContext, store: string, now = Date.no
   const oversoldCount = Number(oversold?.n ?? 0)
   if (oversoldCount > 0) alerts.push({ level: 'warning', message: `${oversoldCount} product${oversoldCount === 1 ? ' is' : 's are'} oversold` })
 
+  const hubs: DashboardHub[] = ctx.core.hubs.list(store).map((h) => ({
+    hub: h.hub,
+    connected: h.connected,
+    lastContact: h.lastContact ? new Date(h.lastContact).toISOString() : null,
+    rowsBehind: h.report?.rowsBehind ?? null,
+    secondsBehind: h.report?.secondsBehind ?? null,
+    forwardedSeq: h.report?.forwardedSeq ?? null,
+  }))
+  for (const h of hubs) {
+    if (!h.connected) alerts.push({ level: 'warning', message: `store hub ${h.hub} is not linked (last contact ${h.lastContact ?? 'never'})` })
+    else if ((h.secondsBehind ?? 0) >= HUB_LAG_WARN_SECONDS) alerts.push({ level: 'warning', message: `store hub ${h.hub} is ${h.secondsBehind} s behind (${h.rowsBehind} rows)` })
+  }
+
   return {
     terminals,
     projection: { checkpoint, head, lagRows, lagSeconds, lagTickets },
     openConflicts,
     alerts,
+    hubs,
   }
 }
 

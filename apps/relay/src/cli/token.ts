@@ -1,5 +1,6 @@
 /**
- * `npm run token -- --store S --terminal T [--role terminal|admin|service] [--days N]`
+ * `npm run token -- --store S --terminal T [--role terminal|admin|service|hub] [--days N]`
+ * (`--role hub --terminal NAME`: a store hub's UPSTREAM_TOKEN, run on the central relay)
  * prints a token, alone on its line, signed with the relay's secret (JWT_SECRET or the
  * one kept in DATA_DIR).
  */

@@ -43,6 +43,8 @@ export interface RegistryOptions {
   checkMs?: number
   /** Awareness between relays (NATS; memory only): bus/awareness-link.ts. */
   awareness?: AwarenessBus
+  /** Another floor for pruning besides the projection's (a store hub's forward cursor). */
+  pruneFloor?: () => Promise<number>
 }
 
 /** The periodic catch-up of every held document (a safety net: notices normally suffice). */
@@ -408,7 +410,7 @@ export function createDocRegistry(opts: RegistryOptions): DocRegistry {
           done.add(d)
         }
         // Rows stay until the projection has folded them: it reads the log, not snapshots alone.
-        const checkpoint = await projectionCheckpoint()
+        const checkpoint = Math.min(await projectionCheckpoint(), opts.pruneFloor ? await opts.pruneFloor() : Number.MAX_SAFE_INTEGER)
         await opts.log.prune(snaps.map((x) => ({ doc: x.doc, uptoSeq: Math.min(x.uptoSeq, checkpoint) })))
       } catch (err) {
         opts.logger.warn({ err, docs: candidates.length }, 'compaction failed; will retry')

@@ -71,7 +71,22 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     outbox.push(bytes)
     if (outbox.length === 1) setImmediate(flush)
   }
+  /**
+   * On a store hub: this connection's acknowledged outbox ids central does not hold yet,
+   * by document, so it is told "safe at HQ" even for documents it no longer follows.
+   */
+  const awaitingHq = new Map<string, Set<string>>()
+  let stopHq: (() => void) | null = null
   const ack = (doc: LoadedDoc, updateId: string, seq: number) => {
+    if (deps.hq && updateId !== '') {
+      // Already forwarded (a resend of an entry whose ack was lost): say so at once.
+      if (seq <= deps.hq.forwardedSeq) queueMicrotask(() => send({ type: Mux.hq, doc: doc.name, updateIds: [updateId] }))
+      else {
+        const set = awaitingHq.get(doc.name)
+        if (set) set.add(updateId)
+        else awaitingHq.set(doc.name, new Set([updateId]))
+      }
+    }
     deps.metrics.acks.inc()
     const group = acks.get(doc)
     if (group) return void group.acks.push({ updateId, seq })
@@ -118,7 +133,18 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
   run(async () => {
     if (!(await session.authenticate(info.token)) || !session.claims) return
     const misrouted = storeRouteRefusal(session.claims, info.store)
-    if (misrouted) session.fatal(misrouted)
+    if (misrouted) return session.fatal(misrouted)
+    const hq = deps.hq
+    if (hq && session.claims.role !== 'hub') {
+      send({ type: Mux.hub, name: hq.name })
+      stopHq = hq.onHeld((doc, ids) => {
+        const set = awaitingHq.get(doc)
+        if (!set) return
+        const mine = ids.filter((id) => set.delete(id))
+        if (set.size === 0) awaitingHq.delete(doc)
+        if (mine.length > 0) send({ type: Mux.hq, doc, updateIds: mine })
+      })
+    }
   })
 
   async function subscribe(entries: Array<{ doc: string; stateVector: Uint8Array }>): Promise<void> {
@@ -180,7 +206,19 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
 
   /** The frames of a batch in order; waits only where a frame has to (a document to load). */
   function handleBatch(frames: readonly Uint8Array[], from: number): void | Promise<void> {
-    for (let i = from; i < frames.length; i++) {
+    // A store hub's window names hundreds of documents this relay has not loaded:
+    // load them together (one query), not one round trip per frame.
+    if (from === 0 && session.claims?.role === 'hub') {
+      const names = new Map<string, Parameters<typeof deps.registry.get>[1]>()
+      for (const f of frames) {
+        const d = decodeMux(f)
+        if (!d.ok || d.value.type !== Mux.update || docs.has(d.value.doc) || names.has(d.value.doc)) continue
+        const parsed = session.parseName(d.value.doc)
+        if (parsed.ok) names.set(d.value.doc, parsed.name)
+      }
+      if (names.size > 1) return Promise.all([...names].map(([n, p]) => deps.registry.get(n, p))).then(() => handleBatch(frames, -1))
+    }
+    for (let i = Math.max(0, from); i < frames.length; i++) {
       const inner = decodeMux(frames[i] as Uint8Array)
       if (!inner.ok || inner.value.type === Mux.batch) {
         return session.fatal({ code: ErrorCode.malformed, reason: inner.ok ? 'nested batch' : inner.error })
@@ -263,9 +301,31 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         if (session.claims?.role === 'terminal') deps.terminals.report(session, figures.value)
         return
       }
+      case Mux.hq: {
+        // "Which of these does central hold?": a hub answers from its forward cursor, a
+        // central relay from its log. An answer names only ids that are held.
+        const ask = deps.heldAtHq
+        if (!ask || frame.updateIds.length === 0) return
+        if (frame.updateIds.length > MAX_SUBSCRIBE || !frame.updateIds.every(isUpdateId)) {
+          return refuse({ code: ErrorCode.badRequest, reason: `an hq question names 1-${MAX_SUBSCRIBE} update ids`, doc: frame.doc })
+        }
+        const parsed = session.parseName(frame.doc)
+        if (!parsed.ok) return refuse(parsed.refusal)
+        return ask(frame.doc, frame.updateIds).then((held) => {
+          const set = awaitingHq.get(frame.doc)
+          if (set) for (const id of held) set.delete(id)
+          if (held.length > 0) send({ type: Mux.hq, doc: frame.doc, updateIds: held })
+        })
+      }
+      case Mux.link: {
+        if (session.claims?.role !== 'hub') return refuse({ code: ErrorCode.badRequest, reason: 'only a store hub reports its link' })
+        deps.hubs?.report(session, { rowsBehind: frame.rowsBehind, secondsBehind: frame.secondsBehind, forwardedSeq: frame.forwardedSeq })
+        return
+      }
       case Mux.ack:
       case Mux.error:
       case Mux.subscribed:
+      case Mux.hub:
       case Mux.pong:
         return refuse({ code: ErrorCode.unknownMessage, reason: `frame type ${frame.type} is server-to-client` })
       default: {
@@ -317,13 +377,17 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
     handleOverflow(bytes) {
       session.fatal({ code: ErrorCode.slowConsumer, reason: `${bytes} bytes wait to be read; reconnect and resync` })
     },
-    handleHeard: () => deps.terminals.heard(session),
+    handleHeard: () => {
+      deps.terminals.heard(session)
+      deps.hubs?.heard(session)
+    },
     handleSilent: () => recordSilent(session),
     handleTooLarge(limit) {
       session.tooLarge(limit)
     },
     handleClose() {
       session.closed = true
+      stopHq?.()
       run(async () => {
         for (const doc of docs.values()) deps.registry.unsubscribe(doc, subscriber)
         docs.clear()

@@ -11,6 +11,8 @@ import type { AwarenessLimits } from './awareness-guard.ts'
 import type { DocRegistry } from './doc-registry.ts'
 import type { LoadedDoc, Subscriber } from './loaded-doc.ts'
 import type { TerminalBoard } from './terminal-board.ts'
+import type { HqBoard } from '../upstream/hq-board.ts'
+import type { HubBoard } from '../upstream/hub-board.ts'
 import { checkScope, checkUpdate } from './write-check.ts'
 import type { Logger } from 'pino'
 
@@ -32,6 +34,12 @@ export interface SessionDeps {
   /** Documents one connection may follow at once. */
   maxDocsPerSocket: number
   awareness: AwarenessLimits
+  /** Store hubs linked to this relay and their forwarding lag (the dashboard reads it). */
+  hubs?: HubBoard
+  /** Set when this relay is a store hub: how far central holds its log ("safe at HQ"). */
+  hq?: HqBoard
+  /** Answers a terminal's `hq` question: which of these outbox ids central holds. */
+  heldAtHq?: (doc: string, updateIds: readonly string[]) => Promise<string[]>
 }
 
 export type Refusal = { code: ErrorCode; reason: string; doc?: string; updateId?: string }
@@ -65,6 +73,7 @@ export class Session {
     this.deps.metrics.connections.inc()
     this.deps.audit.add({ store: r.claims.store, actor: this.actor, kind: 'connect', detail: { remote: this.remote } })
     if (r.claims.role === 'terminal') this.deps.terminals.open(this, r.claims.store, r.claims.sub)
+    if (r.claims.role === 'hub') this.deps.hubs?.open(this, r.claims.store, r.claims.sub)
     return true
   }
 
@@ -172,6 +181,7 @@ export class Session {
     this.deps.metrics.connections.dec()
     this.deps.audit.add({ store: this.claims.store, actor: this.actor, kind: 'disconnect', detail: { remote: this.remote } })
     if (this.claims.role === 'terminal') this.deps.terminals.close(this)
+    if (this.claims.role === 'hub') this.deps.hubs?.close(this)
     this.claims = null
   }
 }

@@ -20,6 +20,17 @@ export interface Dashboard {
   projection: { checkpoint: number; head: number; lagRows: number; lagSeconds: number; lagTickets?: number }
   openConflicts: number
   alerts: Array<{ level: string; message: string }>
+  /** Store hubs linked to central (older relays omit it). */
+  hubs?: HubStatus[]
+}
+
+export interface HubStatus {
+  hub: string
+  connected: boolean
+  lastContact: string | null
+  rowsBehind: number | null
+  secondsBehind: number | null
+  forwardedSeq: number | null
 }
 
 export interface Product {

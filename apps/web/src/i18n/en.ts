@@ -30,6 +30,10 @@ export const en: Shape<typeof es> = {
   },
   keys: { search: 'search', bracelet: 'bracelet', charge: 'charge', tickets: 'tickets' },
   status: {
+    safeInStore_one: '{{count}} change safe in the store',
+    safeInStore_other: '{{count}} changes safe in the store',
+    safeAtHq: 'Everything safe at HQ',
+    hqHelp: 'Connected through the store hub {{hub}}: it keeps every sale safe in the store and sends it on to HQ.',
     connecting: 'Reconnecting',
     online: 'Online',
     offline: 'Offline',

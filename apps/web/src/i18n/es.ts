@@ -27,6 +27,10 @@ export const es = {
   },
   keys: { search: 'buscar', bracelet: 'pulsera', charge: 'cobrar', tickets: 'tickets' },
   status: {
+    safeInStore_one: '{{count}} cambio a salvo en la tienda',
+    safeInStore_other: '{{count}} cambios a salvo en la tienda',
+    safeAtHq: 'Todo a salvo en la central',
+    hqHelp: 'Conectado a través del servidor de la tienda {{hub}}: guarda cada venta en la tienda y la envía a la central.',
     connecting: 'Reconectando',
     online: 'En línea',
     offline: 'Sin conexión',

@@ -1,4 +1,4 @@
-import { useRef } from 'react'
+import { useEffect, useReducer, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatMoney } from './money.ts'
 import { useOfflineReady } from './offline-ready.ts'
@@ -48,6 +48,13 @@ export function StatusWidget() {
   else failingSince.current ??= Date.now()
   const alerts = syncAlerts({ status, pending, lastSyncAt: term.lastSyncAt, startedAt, failures: client.failures, failingSince: failingSince.current, now })
   const offline = useOfflineReady(term)
+  // Behind a store hub: acks mean "safe in the store"; central confirms later ("safe at HQ").
+  const [, hqChanged] = useReducer((n: number) => n + 1, 0)
+  useEffect(() => client.on('hq', hqChanged), [client])
+  const hub = status === 'online' ? client.hub : null
+  const unsafeAtHq = hub !== null ? client.unsafeAtHq() : 0
+  // Acknowledged by the hub, not yet confirmed by central (pending changes are shown above).
+  const inStoreOnly = Math.max(0, unsafeAtHq - changes)
   const ready = offline.shell && offline.docs
   const worst = alerts.find((a) => a.level === 'error') ?? alerts.find((a) => a.level === 'danger') ?? alerts[0]
   return (
@@ -83,6 +90,18 @@ export function StatusWidget() {
         </small>
       )}
       <PolicyGaugeView />
+      {hub !== null && (inStoreOnly > 0 || unsafeAtHq === 0) && (
+        <small
+          className={`status-hq ${inStoreOnly > 0 ? 'in-store' : 'at-hq'}`}
+          data-testid="hq-level"
+          data-hub={hub}
+          data-unsafe-at-hq={unsafeAtHq}
+          data-in-store={inStoreOnly}
+          title={t('status.hqHelp', { hub })}
+        >
+          {inStoreOnly > 0 ? t('status.safeInStore', { count: inStoreOnly }) : t('status.safeAtHq')}
+        </small>
+      )}
       <span className="status-last" data-testid="last-sync">
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>

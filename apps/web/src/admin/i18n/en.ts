@@ -69,6 +69,12 @@ export const en: Shape<typeof es> = {
     http_error: 'The server refused the request.',
   },
   dashboard: {
+    hubs: 'Store hubs',
+    hub: 'Hub',
+    hubBehind: 'Behind',
+    hubLinked: 'Linked',
+    hubDown: 'Not linked',
+    hubLag: '{{rows}} rows, {{seconds}} s',
     waiting: 'Waiting for live data from the server…',
     terminalsOnline: 'Terminals online',
     pendingTotal: 'Pending sales',

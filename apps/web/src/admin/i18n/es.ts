@@ -66,6 +66,12 @@ export const es = {
     http_error: 'El servidor rechazó la petición.',
   },
   dashboard: {
+    hubs: 'Servidores de tienda',
+    hub: 'Servidor',
+    hubBehind: 'Pendiente',
+    hubLinked: 'Conectado',
+    hubDown: 'Sin conexión',
+    hubLag: '{{rows}} filas, {{seconds}} s',
     waiting: 'Esperando los datos en vivo del servidor…',
     terminalsOnline: 'Terminales conectados',
     pendingTotal: 'Ventas pendientes',

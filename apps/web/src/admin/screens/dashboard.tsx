@@ -171,6 +171,33 @@ export function DashboardScreen() {
         })}
         empty={t('dashboard.noTerminals')}
       />
+      {d.hubs && d.hubs.length > 0 ? (
+        <>
+          <h2>{t('dashboard.hubs')}</h2>
+          <table className="adm-table" data-testid="hubs-table">
+            <thead>
+              <tr>
+                <th>{t('dashboard.hub')}</th>
+                <th>{t('dashboard.state')}</th>
+                <th>{t('dashboard.hubBehind')}</th>
+                <th>{t('dashboard.lastContact')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.hubs.map((h) => (
+                <tr key={h.hub} data-hub={h.hub} data-connected={String(h.connected)} data-rows-behind={String(h.rowsBehind)}>
+                  <td>{h.hub}</td>
+                  <td>
+                    <span className={h.connected ? 'adm-pill ok' : 'adm-pill off'}>{h.connected ? t('dashboard.hubLinked') : t('dashboard.hubDown')}</span>
+                  </td>
+                  <td>{h.rowsBehind === null ? <span className="hint">{t('dashboard.notReported')}</span> : t('dashboard.hubLag', { rows: h.rowsBehind, seconds: h.secondsBehind ?? 0 })}</td>
+                  <td>{h.lastContact ? <span title={formatDateTime(h.lastContact, lang)}>{formatAgo(secondsSince(h.lastContact, now), lang)}</span> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
       <p className="hint" data-testid="live-at">
         {live.at !== null ? t('dashboard.updated', { ago: formatAgo(secondsSince(new Date(live.at).toISOString(), now), lang) }) : null}
       </p>
