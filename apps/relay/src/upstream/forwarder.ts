@@ -11,8 +11,7 @@
  * from central (actor `upstream`), the hub's own projector's provisional write-backs and
  * local REST changes are the hub's alone.
  */
-import { eq, sql } from 'drizzle-orm'
-import { tables, type Database, type LogEntry, type LogWatermark, type UpdateLog } from '@tally/schema/db'
+import { readCheckpoint, terminalRowsSince, writeCheckpoint, type Database, type LogEntry, type LogWatermark, type UpdateLog } from '@tally/schema/db'
 
 export const FORWARD_CHECKPOINT = 'upstream-forward'
 /** Log rows read per window. */
@@ -54,15 +53,12 @@ export interface Window {
 }
 
 export async function readCursor(database: Database): Promise<number> {
-  const [r] = await database.db.select({ seq: tables.checkpoints.seq }).from(tables.checkpoints).where(eq(tables.checkpoints.name, FORWARD_CHECKPOINT))
-  return r?.seq ?? 0
+  return readCheckpoint(database.db, FORWARD_CHECKPOINT)
 }
 
+/** Never moves backwards (a resend after a restart may settle an older window again). */
 export async function writeCursor(database: Database, seq: number): Promise<void> {
-  await database.db
-    .insert(tables.checkpoints)
-    .values({ name: FORWARD_CHECKPOINT, seq })
-    .onConflictDoUpdate({ target: tables.checkpoints.name, set: { seq: sql`greatest(${tables.checkpoints.seq}, ${seq})`, at: sql`now()` } })
+  await writeCheckpoint(database.db, FORWARD_CHECKPOINT, seq)
 }
 
 /**
@@ -100,10 +96,5 @@ export async function readWindow(log: UpdateLog, watermark: LogWatermark, hub: s
 
 /** Rows and age of what is still to forward (for the `link` report). */
 export async function backlog(database: Database, cursor: number): Promise<{ rows: number; oldest: Date | null }> {
-  const [r] = await database.db
-    .select({ n: sql<string>`count(*)`, oldest: sql<Date | string | null>`min(${tables.updateLog.at})` })
-    .from(tables.updateLog)
-    .where(sql`${tables.updateLog.seq} > ${cursor} AND ${tables.updateLog.actor} LIKE 'terminal:%'`)
-  const oldest = r?.oldest ? new Date(r.oldest) : null
-  return { rows: Number(r?.n ?? 0), oldest }
+  return terminalRowsSince(database.db, cursor)
 }

@@ -4,8 +4,7 @@
  * not the hub's to forward) and announces the outbox ids each window carried; every
  * terminal connection listens for the ids it was acknowledged and not yet told about.
  */
-import { and, eq, inArray } from 'drizzle-orm'
-import { tables, type Database } from '@tally/schema/db'
+import { seqsOfUpdateIds, type Database } from '@tally/schema/db'
 
 export type HeldListener = (doc: string, updateIds: readonly string[]) => void
 
@@ -46,11 +45,7 @@ export function createHqBoard(database: Database, opts: { name: string; store: s
     async heldOf(doc, updateIds) {
       if (updateIds.length === 0) return []
       // Read-only lookup by the (doc, update_id) unique index.
-      const rows = await database.db
-        .select({ seq: tables.updateLog.seq, updateId: tables.updateLog.updateId })
-        .from(tables.updateLog)
-        .where(and(eq(tables.updateLog.doc, doc), inArray(tables.updateLog.updateId, [...updateIds])))
-      const seqOf = new Map(rows.map((r) => [r.updateId as string, r.seq]))
+      const seqOf = await seqsOfUpdateIds(database.db, doc, updateIds)
       const upto = forwardedSeq
       return updateIds.filter((id) => {
         const seq = seqOf.get(id)
@@ -63,10 +58,6 @@ export function createHqBoard(database: Database, opts: { name: string; store: s
 /** On a central relay: which of these outbox ids of `doc` its log holds. */
 export async function heldInLog(database: Database, doc: string, updateIds: readonly string[]): Promise<string[]> {
   if (updateIds.length === 0) return []
-  const rows = await database.db
-    .select({ updateId: tables.updateLog.updateId })
-    .from(tables.updateLog)
-    .where(and(eq(tables.updateLog.doc, doc), inArray(tables.updateLog.updateId, [...updateIds])))
-  const have = new Set(rows.map((r) => r.updateId))
+  const have = await seqsOfUpdateIds(database.db, doc, updateIds)
   return updateIds.filter((id) => have.has(id))
 }

@@ -341,6 +341,25 @@ export async function lagSince(ex: LogExecutor, checkpoint: number, store: strin
   }
 }
 
+/** Seqs of these update ids of `doc` in the log (the (doc, update_id) unique index). */
+export async function seqsOfUpdateIds(ex: LogExecutor, doc: string, updateIds: readonly string[]): Promise<Map<string, number>> {
+  if (updateIds.length === 0) return new Map()
+  const rows = await query<{ seq: unknown; update_id: string }>(
+    ex,
+    sql`SELECT seq, update_id FROM update_log WHERE doc = ${doc} AND update_id = ANY(${textArray([...updateIds])})`,
+  )
+  return new Map(rows.map((r) => [r.update_id, Number(r.seq)]))
+}
+
+/** Rows terminals wrote after `after`, and when the oldest of them was appended (a hub's forward backlog). */
+export async function terminalRowsSince(ex: LogExecutor, after: number): Promise<{ rows: number; oldest: Date | null }> {
+  const [r] = await query<{ n: unknown; oldest: unknown }>(
+    ex,
+    sql`SELECT count(*) AS n, min(at) AS oldest FROM update_log WHERE seq > ${after} AND actor LIKE 'terminal:%'`,
+  )
+  return { rows: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest as string | Date) : null }
+}
+
 /** One actor's log rows of a store grouped by document, newest first. */
 export async function rowsByActor(
   ex: LogExecutor,
