@@ -280,4 +280,19 @@ export const es = {
       void: 'Anular',
     },
   },
+  /** Descuentos e impuestos (issue 16). */
+  money: {
+    discounts: 'Descuentos',
+    ticketDiscount: 'Todo el ticket',
+    percent: '%',
+    amount: '€',
+    discountLine: 'Descuento en {{name}}',
+    badDiscount: 'Ese descuento no es válido: un porcentaje hasta 100 o un importe.',
+    needsApproval: 'Un descuento del {{pct}} % supera el límite del {{limit}} %: lo aprueba un encargado.',
+    approvalRefused: 'El descuento no se aprobó: no se cobró nada.',
+    discount: 'Descuento',
+    taxIncluded: 'IVA {{rate}} % incluido',
+    taxBase: 'base {{net}}',
+    refund: 'Devolución',
+  },
 }

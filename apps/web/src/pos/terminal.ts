@@ -9,9 +9,11 @@ import type { SyncClient } from '@tally/client'
 import {
   cartDocName,
   catalogDocName,
+  DEFAULT_STORE_SETTINGS,
   findVisitByBracelet,
   readCartLines,
   readStaff,
+  readStoreSettings,
   recordCartApproval,
   uuidv7,
   addConsumption,
@@ -34,6 +36,7 @@ import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPro
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
 import { checkoutCart } from './checkout.ts'
+import { hasDiscounts, needsApproval, saleLinesOf, type SaleDiscounts } from './discounts.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
@@ -347,7 +350,12 @@ export class Terminal {
   /** The last sale this terminal made (the checkout dialog shows its receipt). */
   lastSale: Sale | null = null
 
-  async checkout(method: PaymentMethod, plan?: PaymentChoice): Promise<boolean> {
+  /** The store's limit for a discount without a manager's approval (percent; settings in the catalog). */
+  get discountLimitPct(): number {
+    return this.catalog === null ? DEFAULT_STORE_SETTINGS.discounts.maxWithoutApprovalPct : readStoreSettings(this.catalog).discounts.maxWithoutApprovalPct
+  }
+
+  async checkout(method: PaymentMethod, plan?: PaymentChoice, discounts?: SaleDiscounts): Promise<boolean> {
     const cur = this.current
     if (this.opening !== null) {
       this.say('error', 'notice.checkout_opening')
@@ -359,9 +367,25 @@ export class Terminal {
       // Issue 16: who sells (a member chosen by PIN) and the store's offline policy.
       const staffGate = await this.staffGate(cur.cart)
       if (!staffGate.ok) return false
+      // A discount past the store's limit needs a manager's PIN (offline too); the
+      // approval travels in the ticket (issue 16).
+      const approvals: Approval[] = []
+      if (discounts !== undefined && hasDiscounts(discounts)) {
+        const lines = saleLinesOf(readCartLines(cur.cart))
+        const limit = this.discountLimitPct
+        const need = needsApproval(lines, discounts, limit)
+        if (need.needed) {
+          const ok = await this.requestApproval({ action: 'discount', detail: `discount ${need.pct} % (limit ${limit} %)` })
+          if (ok === null) {
+            this.say('error', 'money.approvalRefused')
+            return false
+          }
+          approvals.push(ok)
+        }
+      }
       const r = await checkoutCart(this.client, {
         ...(staffGate.cashierId !== undefined ? { cashierId: staffGate.cashierId } : {}),
-        approvals: staffGate.approvals,
+        approvals: [...staffGate.approvals, ...approvals],
         store: this.session.store,
         terminalId: this.session.terminalId,
         cashier: this.cashier.trim(),
@@ -369,9 +393,10 @@ export class Terminal {
         cart: cur.cart,
         method,
         ...(plan !== undefined ? { plan } : {}),
+        ...(discounts !== undefined ? { discounts } : {}),
       })
       if (!r.ok) {
-        this.say('error', `notice.checkout_${r.error}`)
+        this.say('error', r.error === 'bad_discount' ? 'money.badDiscount' : `notice.checkout_${r.error}`)
         return false
       }
       const { sale } = r

@@ -457,6 +457,28 @@ export const en: Shape<typeof es> = {
     fromProjection: 'already consolidated',
     events: 'Connections',
   },
+  /** Discounts, tax and refunds (issue 16). */
+  money: {
+    title: 'Takings, discounts, tax and refunds',
+    day: 'Day',
+    tickets: 'Sales',
+    sales: 'Sold',
+    refundTickets: 'Refunds',
+    refunds: 'Refunded',
+    total: 'Total',
+    discounts: 'Discounts given',
+    tax: 'Tax',
+    net: 'Net of tax',
+    rate: 'VAT rate',
+    taxTitle: 'Tax collected per rate (prices include tax)',
+    none: 'Nothing sold or refunded in this period.',
+    refundIssues_one: 'A refund to look at',
+    refundIssues_other: '{{count}} refunds to look at',
+    issue: {
+      unknown_original: 'Refunds {{refunds}} name ticket {{ticket}}, which is not an accepted sale of this shop.',
+      more_than_sold: 'Refunds {{refunds}} of ticket {{ticket}} give back {{refunded}} units of a product it sold {{sold}} of.',
+    },
+  },
   settings: {
     strategiesTitle: 'When a conflict appears',
     strategiesHelp: 'What the server does on its own with each kind of conflict. A change applies to new conflicts at once; open ones follow it when the projection is rebuilt.',

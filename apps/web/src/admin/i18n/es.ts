@@ -454,6 +454,28 @@ export const es = {
     fromProjection: 'ya consolidado',
     events: 'Conexiones',
   },
+  /** Descuentos, impuestos y devoluciones (issue 16). */
+  money: {
+    title: 'Caja, descuentos, impuestos y devoluciones',
+    day: 'Día',
+    tickets: 'Ventas',
+    sales: 'Vendido',
+    refundTickets: 'Devoluciones',
+    refunds: 'Devuelto',
+    total: 'Total',
+    discounts: 'Descuentos',
+    tax: 'Impuestos',
+    net: 'Base imponible',
+    rate: 'Tipo de IVA',
+    taxTitle: 'Impuestos por tipo (precios con IVA incluido)',
+    none: 'Nada vendido ni devuelto en este periodo.',
+    refundIssues_one: 'Una devolución para revisar',
+    refundIssues_other: '{{count}} devoluciones para revisar',
+    issue: {
+      unknown_original: 'Las devoluciones {{refunds}} citan el ticket {{ticket}}, que no es una venta aceptada de esta tienda.',
+      more_than_sold: 'Las devoluciones {{refunds}} del ticket {{ticket}} devuelven {{refunded}} unidades de un producto del que vendió {{sold}}.',
+    },
+  },
   settings: {
     strategiesTitle: 'Cuando aparece un conflicto',
     strategiesHelp: 'Qué hace el servidor por sí solo con cada tipo de conflicto. Un cambio se aplica enseguida a los conflictos nuevos; los abiertos lo siguen al reconstruir la proyección.',
