@@ -477,7 +477,12 @@ export class Terminal {
     const name = ticketDocName(this.session.store, originalId)
     const doc = await this.client.open(name)
     try {
-      const original = readSale(doc)
+      // A ticket no longer kept on this device comes from the relay when online.
+      let original = readSale(doc)
+      if (original === undefined && this.client.status === 'online') {
+        await this.client.whenSynced(name)
+        original = readSale(doc)
+      }
       if (original === undefined) {
         this.say('error', 'staff.notice.refund_not_here')
         return null
