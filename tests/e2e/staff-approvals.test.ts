@@ -144,6 +144,11 @@ for (const backend of testBackends()) describe(`staff and approvals end to end (
     const byStaff = await admin('GET', '/reports/sales?by=staff')
     const anaRow = byStaff.rows.find((r: { key: string }) => r.key === ana.id)
     expect(anaRow).toMatchObject({ label: 'Ana', tickets: 4, total: 3 * 350 + 350 - 700 + 350 })
+    const approvalsReport = await admin('GET', '/reports/approvals')
+    expect(approvalsReport.rows).toEqual([
+      { staffId: marta.id, staffName: 'Marta', action: 'refund', approvals: 1, tickets: 1, total: -700 },
+      { staffId: marta.id, staffName: 'Marta', action: 'void_line', approvals: 1, tickets: 1, total: 350 },
+    ])
     const money = await admin('GET', '/reports/money')
     const day = money.rows ?? money.days
     const totals = (day as Array<{ refunds: number; refundTickets: number; sales: number }>).reduce((s, d) => ({ refunds: s.refunds + d.refunds, refundTickets: s.refundTickets + d.refundTickets, sales: s.sales + d.sales }), { refunds: 0, refundTickets: 0, sales: 0 })
