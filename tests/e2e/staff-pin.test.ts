@@ -32,7 +32,7 @@ for (const backend of testBackends()) describe(`staff PIN pad in Chromium (${bac
     return res.json()
   }
 
-  it('[STF15] the terminal asks who sells by PIN; offline a void asks a manager PIN on the pad (a bartender one is refused, saying why); the seller and the approval reach the projected ticket', async () => {
+  it('[STF15] the terminal asks who sells by PIN; offline a void asks a manager PIN on the pad (a bartender one is refused, saying why); the seller and the approval reach the projected ticket; a refund from the ticket list asks a manager PIN and is its own ticket', async () => {
     const marta = await admin('POST', '/staff', { name: 'Marta', role: 'manager', pin: '4321' })
     const ana = await admin('POST', '/staff', { name: 'Ana', role: 'bartender', pin: '1111' })
     const t = await TerminalPage.open(browser, stack.url, await stack.terminalToken('barra-pin'))
@@ -74,6 +74,23 @@ for (const backend of testBackends()) describe(`staff PIN pad in Chromium (${bac
       expect(row).toMatchObject({ staff_id: ana.id, cashier: 'Ana' })
       expect(Number(row.total)).toBe(2 * P.beer.price)
       expect(row.approvals.map((a) => [a.action, a.staffId])).toEqual([['void_line', marta.id]])
+
+      // A refund from the ticket list: a manager's PIN, then a new ticket naming the sale.
+      await t.showTickets()
+      await page.locator(`[data-testid="ticket"][data-ticket-id="${ticketId}"]`).getByTestId('ticket-refund').click()
+      await page.locator('[data-testid="pin-pad"][data-action="refund"]').waitFor()
+      await type('4321')
+      const refund = await until('refund projected', async () => {
+        const r = await rows<{ id: string; total: number | string; staff_id: string; approvals: Array<{ action: string; staffId: string }> }>(database, sql`select id, total, staff_id, approvals from tickets where refund_of = ${ticketId}`)
+        return r[0]
+      })
+      expect(Number(refund.total)).toBe(-2 * P.beer.price)
+      expect(refund.staff_id).toBe(ana.id)
+      expect(refund.approvals.map((a) => [a.action, a.staffId])).toEqual([['refund', marta.id]])
+      await page.locator(`[data-testid="ticket"][data-ticket-id="${refund.id}"]`).waitFor()
+      // Everything was given back: no refund button on either ticket now.
+      expect(await page.getByTestId('ticket-refund').count()).toBe(0)
+      await t.screenshot('refund-in-ticket-list')
     } finally {
       await t.context.close()
     }

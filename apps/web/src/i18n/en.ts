@@ -231,21 +231,6 @@ export const en: Shape<typeof es> = {
     coming: 'The back office is coming soon.',
     toPos: 'Go to the terminal',
   },
-  /** Discounts and tax (issue 16). */
-  money: {
-    discounts: 'Discounts',
-    ticketDiscount: 'Whole ticket',
-    percent: '%',
-    amount: '€',
-    discountLine: 'Discount on {{name}}',
-    badDiscount: 'That discount is not valid: a percentage up to 100 or an amount.',
-    needsApproval: 'A discount of {{pct}} % is over the limit of {{limit}} %: a manager approves it.',
-    approvalRefused: 'The discount was not approved: nothing was charged.',
-    discount: 'Discount',
-    taxIncluded: 'VAT {{rate}} % included',
-    taxBase: 'base {{net}}',
-    refund: 'Refund',
-  },
   staff: {
     notice: {
       override_needs_staff: 'Changing a price needs staff with a manager on this terminal.',
@@ -301,5 +286,20 @@ export const en: Shape<typeof es> = {
       button: 'Refund',
       void: 'Void',
     },
+  },
+  /** Discounts and tax (issue 16). */
+  money: {
+    discounts: 'Discounts',
+    ticketDiscount: 'Whole ticket',
+    percent: '%',
+    amount: '€',
+    discountLine: 'Discount on {{name}}',
+    badDiscount: 'That discount is not valid: a percentage up to 100 or an amount.',
+    needsApproval: 'A discount of {{pct}} % is over the limit of {{limit}} %: a manager approves it.',
+    approvalRefused: 'The discount was not approved: nothing was charged.',
+    discount: 'Discount',
+    taxIncluded: 'VAT {{rate}} % included',
+    taxBase: 'base {{net}}',
+    refund: 'Refund',
   },
 }

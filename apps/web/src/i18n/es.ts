@@ -228,21 +228,6 @@ export const es = {
     coming: 'La administración llega pronto.',
     toPos: 'Ir al terminal',
   },
-  /** Descuentos e impuestos (issue 16). */
-  money: {
-    discounts: 'Descuentos',
-    ticketDiscount: 'Todo el ticket',
-    percent: '%',
-    amount: '€',
-    discountLine: 'Descuento en {{name}}',
-    badDiscount: 'Ese descuento no es válido: un porcentaje hasta 100 o un importe.',
-    needsApproval: 'Un descuento del {{pct}} % supera el límite del {{limit}} %: lo aprueba un encargado.',
-    approvalRefused: 'El descuento no se aprobó: no se cobró nada.',
-    discount: 'Descuento',
-    taxIncluded: 'IVA {{rate}} % incluido',
-    taxBase: 'base {{net}}',
-    refund: 'Devolución',
-  },
   staff: {
     notice: {
       override_needs_staff: 'Para cambiar un precio hace falta personal con encargado en este terminal.',
@@ -298,5 +283,20 @@ export const es = {
       button: 'Devolver',
       void: 'Anular',
     },
+  },
+  /** Descuentos e impuestos (issue 16). */
+  money: {
+    discounts: 'Descuentos',
+    ticketDiscount: 'Todo el ticket',
+    percent: '%',
+    amount: '€',
+    discountLine: 'Descuento en {{name}}',
+    badDiscount: 'Ese descuento no es válido: un porcentaje hasta 100 o un importe.',
+    needsApproval: 'Un descuento del {{pct}} % supera el límite del {{limit}} %: lo aprueba un encargado.',
+    approvalRefused: 'El descuento no se aprobó: no se cobró nada.',
+    discount: 'Descuento',
+    taxIncluded: 'IVA {{rate}} % incluido',
+    taxBase: 'base {{net}}',
+    refund: 'Devolución',
   },
 }

@@ -138,10 +138,14 @@ describe('staff on the terminal, offline', () => {
     expect(stored?.approvals).toEqual([{ action: 'refund', staffId: boss.id, staffName: 'Marta', at: clock.now, detail: expect.stringContaining(original.id) }])
     // The original is untouched.
     expect((await saleOf(t, original.id))?.total).toBe(3 * BEER.price)
+    expect(t.refundable(original.id)).toBe(true)
     // Only one unit is left to give back.
     pad(t, ['4321'])
     expect(await t.refund(original.id, { lines: { [original.lines[0]?.lineId as string]: 2 } })).toBeNull()
     expect(t.notice?.key).toBe('staff.notice.refund_too_many')
+    pad(t, ['4321'])
+    expect(await t.refund(original.id)).not.toBeNull()
+    expect(t.refundable(original.id)).toBe(false)
     // A refund of a refund is refused.
     expect(await t.refund(refund?.id as string)).toBeNull()
     expect(t.notice?.key).toBe('staff.notice.refund_is_refund')

@@ -469,6 +469,15 @@ export class Terminal {
     return { ok: true, ...(cashierId !== undefined ? { cashierId } : {}), approvals, warn: warn.length > 0 ? warn.map((h) => h.limit).join(',') : null }
   }
 
+  /** Whether a ticket of this terminal still has units this device has not refunded. */
+  refundable(ticketId: string): boolean {
+    const r = this.tickets.receipts.find((x) => x.id === ticketId)
+    if (r === undefined || r.total <= 0) return false
+    const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})[ticketId] ?? {}
+    const given = Object.values(done).reduce((n, q) => n + q, 0)
+    return given < r.items.reduce((n, i) => n + i.qty, 0)
+  }
+
   /**
    * A refund: a new ticket giving back (part of) a sale of this store, with a manager's
    * PIN, never an edit of the sale. `void_ticket` is the same for the whole ticket.
@@ -477,7 +486,12 @@ export class Terminal {
     const name = ticketDocName(this.session.store, originalId)
     const doc = await this.client.open(name)
     try {
-      const original = readSale(doc)
+      // A ticket no longer kept on this device comes from the relay when online.
+      let original = readSale(doc)
+      if (original === undefined && this.client.status === 'online') {
+        await this.client.whenSynced(name)
+        original = readSale(doc)
+      }
       if (original === undefined) {
         this.say('error', 'staff.notice.refund_not_here')
         return null

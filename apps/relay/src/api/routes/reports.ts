@@ -169,6 +169,30 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     return c.json({ by: q.by, tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, totals })
   })
 
+  // Manager approvals given on terminals (issue 16), per manager and action, from the
+  // tickets that carry them (accepted or not: an approval happened either way).
+  api.get('/reports/approvals', allow(ADMIN_ROLES), async (c) => {
+    const { store } = claims(c)
+    const q = query(c, visitsQuery)
+    const tz = q.tz ?? ctx.core.config.reportTimeZone
+    const range = await resolveRange(db, tz, q.from, q.to)
+    const list = await rows<{ staff_id: string; staff_name: string; action: string; approvals: unknown; tickets: unknown; total: unknown }>(
+      db,
+      sql`SELECT a->>'staffId' AS staff_id, (array_agg(a->>'staffName' ORDER BY t.client_time DESC))[1] AS staff_name, a->>'action' AS action,
+            count(*) AS approvals, count(DISTINCT t.id) AS tickets, coalesce(sum(t.total), 0) AS total
+          FROM tickets t CROSS JOIN LATERAL jsonb_array_elements(t.approvals) a
+          WHERE t.store = ${store}
+            ${range.from ? sql`AND t.client_time >= ${range.from.toISOString()}::timestamptz` : sql``}
+            ${range.to ? sql`AND t.client_time < ${range.to.toISOString()}::timestamptz` : sql``}
+          GROUP BY a->>'staffId', a->>'action' ORDER BY a->>'staffId', a->>'action'`,
+    )
+    const out = list.map((r) => ({ staffId: r.staff_id, staffName: r.staff_name, action: r.action, approvals: Number(r.approvals), tickets: Number(r.tickets), total: Number(r.total) }))
+    if (q.format === 'csv') {
+      return csv(c, 'approvals', tz, toCsv(['staff_id', 'staff_name', 'action', 'approvals', 'tickets', 'total_cents'], out.map((r) => [r.staffId, r.staffName, r.action, r.approvals, r.tickets, r.total])))
+    }
+    return c.json({ tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out })
+  })
+
   api.get('/reports/visits', allow(ADMIN_ROLES), async (c) => {
     const { store } = claims(c)
     const q = query(c, visitsQuery)

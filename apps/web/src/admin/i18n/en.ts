@@ -122,7 +122,7 @@ export const en: Shape<typeof es> = {
   reports: {
     from: 'From',
     to: 'To',
-    by: { day: 'Day', hour: 'Hour', product: 'Product', terminal: 'Terminal', cashier: 'Cashier', payment: 'Payment method' },
+    by: { day: 'Day', hour: 'Hour', product: 'Product', terminal: 'Terminal', cashier: 'Cashier', staff: 'Staff member', payment: 'Payment method' },
     salesBy: 'Sales by {{by}}',
     tickets: 'Tickets',
     units: 'Units',

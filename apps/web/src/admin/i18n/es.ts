@@ -119,7 +119,7 @@ export const es = {
   reports: {
     from: 'Desde',
     to: 'Hasta',
-    by: { day: 'Día', hour: 'Hora', product: 'Producto', terminal: 'Terminal', cashier: 'Atendió', payment: 'Forma de pago' },
+    by: { day: 'Día', hour: 'Hora', product: 'Producto', terminal: 'Terminal', cashier: 'Atendió', staff: 'Persona', payment: 'Forma de pago' },
     salesBy: 'Ventas por {{by}}',
     tickets: 'Tickets',
     units: 'Unidades',

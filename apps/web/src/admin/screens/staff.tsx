@@ -68,7 +68,7 @@ export function StaffScreen() {
       <div className="adm-toolbar">
         <input className="input input-small adm-search" type="search" placeholder={t('staff.search')} value={filter} onChange={(e) => setFilter(e.target.value)} />
       </div>
-      <DataTable rows={rows} columns={columns} rowKey={(r) => r.id} csvName="staff" testId="staff-table" rowClass={(r) => (r.active ? '' : 'adm-row-muted')} empty={staff.loading ? t('common.loading') : t('staff.none')} />
+      <DataTable rows={rows} columns={columns} rowKey={(r) => r.id} csvName="staff" testId="staff-table" rowProps={(r) => ({ 'data-staff-id': r.id, 'data-name': r.name, 'data-role': r.role, 'data-active': String(r.active) })} rowClass={(r) => (r.active ? '' : 'adm-row-muted')} empty={staff.loading ? t('common.loading') : t('staff.none')} />
     </section>
   )
 }
