@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
-import { ErrorCode, TallyError } from '@tally/schema'
+import { ALLOWANCES_OFF, ErrorCode, TallyError } from '@tally/schema'
 import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
@@ -21,6 +21,7 @@ import { createTerminalBoard, type TerminalBoard } from './sync/terminal-board.t
 import type { SessionDeps, Socket } from './sync/session.ts'
 import { handleSyncConnection, type Connection } from './sync/ysync-connection.ts'
 import { serveWeb } from './web.ts'
+import type { AllowanceSettingsSource } from './api/allowance-grants.ts'
 import { attachWebSockets } from './ws-adapter.ts'
 
 export interface RelayDeps {
@@ -33,6 +34,8 @@ export interface RelayDeps {
   routes?: (app: Hono, relay: RelayCore) => void
   /** `/readyz` checks besides the database's (NATS, once the relay uses it). */
   readinessChecks?: readonly ReadinessCheck[]
+  /** The stores' stock allowance settings (default: allowances off). */
+  allowanceSettings?: AllowanceSettingsSource
 }
 
 export interface RelayCore {
@@ -46,6 +49,7 @@ export interface RelayCore {
   readonly origin: string
   /** Terminals connected to this relay and what they last reported (the dashboard reads it). */
   readonly terminals: TerminalBoard
+  readonly allowanceSettings: AllowanceSettingsSource
   handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string; store?: string | null }): Connection
 }
 
@@ -103,6 +107,7 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     origin,
     terminals,
+    allowanceSettings: deps.allowanceSettings ?? (() => Promise.resolve(ALLOWANCES_OFF)),
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)

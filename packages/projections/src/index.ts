@@ -39,3 +39,6 @@ export { ROSTER_DAYS, publishCatalog, publishRoster, refreshStock } from './publ
 export type { PublishResult } from './publish.ts'
 export { demoProductId, seedDemo, stableUuid } from './demo.ts'
 export type { DemoResult } from './demo.ts'
+export { recomputeLevels } from './stock-sql.ts'
+export type { LevelChange } from './stock-sql.ts'
+export { checkAllowances } from './allowance-check.ts'

@@ -7,6 +7,7 @@
  * refusal is a typed issue (`IssueCode`) the verdict or the HTTP answer carries.
  */
 import { z } from 'zod'
+import { allowanceMarkSchema } from './allowances.ts'
 import { hasNul, INT4_MAX, INT4_MIN, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
 
 export const cents = z.number().int().min(0).max(MAX_CENTS)
@@ -77,6 +78,8 @@ export const saleLineSchema = z.object({
   unitPrice: signedCents,
   taxRate: taxRate.default(0),
   total: signedCents,
+  /** Scarce products: the stock allowance the line was sold under (allowances.ts). */
+  allowance: allowanceMarkSchema.optional(),
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
 
