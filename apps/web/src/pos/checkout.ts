@@ -17,6 +17,7 @@ import {
   uuidv7,
   visitDocName,
   writeSale,
+  type AllowanceMark,
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
@@ -26,7 +27,17 @@ export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'emp
 
 export async function checkoutCart(
   client: SyncClient,
-  args: { store: string; terminalId: string; cashier: string; cartId: string; cart: Y.Doc; method: PaymentMethod; plan?: PaymentChoice },
+  args: {
+    store: string
+    terminalId: string
+    cashier: string
+    cartId: string
+    cart: Y.Doc
+    method: PaymentMethod
+    plan?: PaymentChoice
+    /** Scarce lines: the stock allowance each was sold under (allowance.ts), by line id. */
+    allowances?: ReadonlyMap<string, AllowanceMark>
+  },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
   const meta = readCartMeta(cart)
@@ -52,6 +63,12 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
+  if (args.allowances !== undefined && args.allowances.size > 0) {
+    sale.lines = sale.lines.map((l) => {
+      const mark = args.allowances?.get(l.lineId)
+      return mark ? { ...l, allowance: mark } : l
+    })
+  }
   // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
   if (args.plan !== undefined) {
     sale.payment = buildPayment(sale.total, sale.lines, args.plan)

@@ -10,6 +10,7 @@ import {
   cartDocName,
   catalogDocName,
   findVisitByBracelet,
+  readCartLines,
   removeCartLine,
   rosterDocName,
   ticketDocName,
@@ -18,6 +19,7 @@ import {
   type Product,
   type Sale,
 } from '@tally/schema'
+import { AllowanceBook, fetchAllowanceApi, type AllowanceRequestApproval } from './allowance.ts'
 import { checkoutCart } from './checkout.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
@@ -42,6 +44,10 @@ export class Terminal {
   readonly local: LocalStore
   readonly tickets: TicketTracker
   readonly desk: TabDesk
+  /** Stock allowances of scarce products (allowance.ts). */
+  readonly allowances: AllowanceBook
+  /** Asks a manager to approve a sale past an allowance; null: nobody can approve here (the sale is refused). */
+  requestApproval: AllowanceRequestApproval | null = null
   catalog: Y.Doc | null = null
   roster: Y.Doc | null = null
   notice: Notice | null = null
@@ -62,6 +68,8 @@ export class Terminal {
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
+    this.token = session.token
+    this.allowances = new AllowanceBook(() => this.catalog, session.terminalId, this.local)
     this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.desk.inUse(name), now)
     const host = this
     this.desk = new TabDesk({
@@ -162,11 +170,30 @@ export class Terminal {
     for (const ev of ['status', 'pending', 'ack', 'refused', 'synced', 'auth-required'] as const) {
       this.offs.push(this.client.on(ev, onClient))
     }
+    // Online again: top the allowances up (and report what was sold meanwhile).
+    this.offs.push(this.client.on('status', () => this.refillAllowances()))
     this.catalog = await this.openWatched(catalogDocName(this.session.store))
     this.roster = await this.openWatched(rosterDocName(this.session.store))
     await this.desk.restore()
     await this.tickets.resume()
+    this.refillAllowances()
     this.bump()
+  }
+
+  /**
+   * Where the allowance requests go: the relay's origin (the browser: this page's). Call
+   * once the terminal knows it; until then allowances are only what the catalog holds.
+   */
+  connectAllowances(base: string, fetchFn?: typeof fetch): void {
+    this.allowances.api = fetchAllowanceApi(base, () => this.token, fetchFn)
+    this.refillAllowances()
+  }
+  private token: string
+
+  /** Online and an allowance low (or none yet): ask for more. Resolves when the answer is in. */
+  refillAllowances(): Promise<void> {
+    if (this.client.status !== 'online' || this.allowances.api === null || !this.allowances.low()) return Promise.resolve()
+    return this.allowances.refill().then(() => this.bump())
   }
 
   private async openWatched(name: string): Promise<Y.Doc> {
@@ -222,8 +249,17 @@ export class Terminal {
     }
     if (cur === null || this.checkingOut) return false
     this.checkingOut = true
+    let undo = (): void => {}
     try {
+      // Scarce products: within the allowance, or what the store's policy says past it.
+      const gate = await this.allowances.gate(readCartLines(cur.cart), this.requestApproval)
+      if (!gate.ok) {
+        this.say('error', `notice.${gate.error}`, { name: gate.name, remaining: gate.remaining })
+        return false
+      }
+      undo = gate.undo
       const r = await checkoutCart(this.client, {
+        allowances: gate.marks,
         store: this.session.store,
         terminalId: this.session.terminalId,
         cashier: this.cashier.trim(),
@@ -233,9 +269,11 @@ export class Terminal {
         ...(plan !== undefined ? { plan } : {}),
       })
       if (!r.ok) {
+        undo()
         this.say('error', `notice.checkout_${r.error}`)
         return false
       }
+      undo = () => {}
       const { sale } = r
       this.lastSale = sale
       this.desk.rememberClosed(cur.cartId)
@@ -258,8 +296,10 @@ export class Terminal {
       )
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
-      this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
+      if (gate.beyond.length > 0) this.say('error', 'notice.allowance_exceeded', { name: gate.beyond.map((b) => b.name).join(', '), qty: gate.beyond.reduce((n, b) => n + b.qty, 0) })
+      else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
+      void this.refillAllowances()
       return true
     } finally {
       this.checkingOut = false
@@ -270,6 +310,7 @@ export class Terminal {
 
   async rePair(session: TerminalSession): Promise<void> {
     this.client.setToken(session.token)
+    this.token = session.token
     this.bump()
   }
 
