@@ -204,6 +204,12 @@ export function judgeGrantLines(granted: number, lines: readonly GrantLine[]): M
   return out
 }
 
-/** Outstanding units of a grant: granted minus the most either side knows was sold. */
-export const outstanding = (g: { granted: number; used: number; reported: number }): number =>
-  Math.max(0, g.granted - Math.max(g.used, g.reported))
+/**
+ * Outstanding units of a grant: granted minus what the projection counted (`used`). This
+ * is what the grant still takes from the level: units not sold, and units sold but not
+ * yet synced (the level does not know them either). Σ outstanding ≤ level - reserve.
+ */
+export const outstanding = (g: { granted: number; used: number }): number => Math.max(0, g.granted - g.used)
+
+/** Units the terminal may still sell under a grant: granted minus the most either side knows it sold. */
+export const unsold = (g: { granted: number; used: number; reported: number }): number => Math.max(0, g.granted - Math.max(g.used, g.reported))

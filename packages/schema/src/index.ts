@@ -133,6 +133,7 @@ export {
   readGrants,
   reserveOf,
   targetShares,
+  unsold,
   writeAllowancePolicy,
   writeGrant,
 } from './allowances.ts'

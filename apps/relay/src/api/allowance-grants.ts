@@ -3,7 +3,8 @@
  * about, in one transaction: lock the product's stock_levels row (the projection takes
  * the same lock, in the same order, before it moves `used`), recompute the level from
  * its source rows, and top the terminal's allowance up toward its target share without
- * ever letting Σ outstanding (granted - greatest(used, reported)) exceed level - reserve.
+ * ever letting Σ outstanding (granted - used: units unsold, or sold but not yet in the
+ * level) exceed level - reserve.
  * The grants changed are published into the store's catalog document in the same
  * transaction, so a terminal never sells under a grant the database does not hold.
  *
@@ -19,6 +20,7 @@ import {
   policyOf,
   reserveOf,
   targetShares,
+  unsold,
   uuidv7,
   writeAllowancePolicy,
   writeGrant,
@@ -49,8 +51,10 @@ export interface SoldReport {
 }
 
 export interface GrantView extends AllowanceGrant {
-  /** What the server holds as outstanding for this terminal. */
+  /** What the grant still takes from the level (granted - used). */
   outstanding: number
+  /** What the terminal may still sell under it, as the server knows. */
+  unsold: number
 }
 
 export interface GrantAnswer {
@@ -100,6 +104,7 @@ const view = (store: string, productId: string, r: Row): GrantView => ({
   granted: r.granted,
   at: new Date().toISOString(),
   outstanding: outstanding(r),
+  unsold: unsold(r),
 })
 
 async function participants(tx: Executor, store: string, productId: string, rows: readonly Row[], me: string, rule: EscrowSettings['rule']) {
@@ -176,7 +181,8 @@ export function createAllowanceService(deps: { database: Database; settings: All
           const held = rows.filter((r) => r.terminal_id !== who.terminalId).reduce((n, r) => n + outstanding(r), 0) + outstanding(mine)
           const free = Math.max(0, pool - held)
           const target = targetShares({ rule: s.rule, pool, terminals: await participants(tx, who.store, productId, rows, who.terminalId, s.rule) }).get(who.terminalId) ?? 0
-          const have = outstanding(mine)
+          // What it may still sell; a terminal past its grant (sold beyond it) has 0.
+          const have = unsold(mine)
           let add = Math.min(free, Math.max(0, target - have))
           // At its share but running out, while others left some unclaimed: take more.
           if (add === 0 && have <= LOW_WATER && free > 0) add = Math.min(free, Math.max(1, target))

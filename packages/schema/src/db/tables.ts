@@ -353,7 +353,7 @@ export const conflicts = pgTable(
  * One terminal's allowance of one scarce product. `granted` is what it may sell under
  * `grant_id` (its own sales included); `used` is what the projection counted sold under
  * it, `reported` what the terminal said it sold (ahead of its unsynced tickets). The
- * outstanding part is granted - greatest(used, reported); the grant transaction keeps
+ * outstanding part is granted - used (unsold or not yet synced); the grant transaction keeps
  * Σ outstanding ≤ level - reserve under a lock of the product's stock_levels row.
  */
 export const stockAllowances = pgTable(
