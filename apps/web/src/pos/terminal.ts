@@ -190,9 +190,12 @@ export class Terminal {
   }
   private token: string
 
-  /** Online and an allowance low (or none yet): ask for more. Resolves when the answer is in. */
-  refillAllowances(): Promise<void> {
-    if (this.client.status !== 'online' || this.allowances.api === null || !this.allowances.low()) return Promise.resolve()
+  /**
+   * Online and an allowance low (or none yet), or `force` (the store's settings changed):
+   * ask for more. Resolves when the answer is in.
+   */
+  refillAllowances(force = false): Promise<void> {
+    if (this.client.status !== 'online' || this.allowances.api === null || (!force && !this.allowances.low())) return Promise.resolve()
     return this.allowances.refill().then(() => this.bump())
   }
 
