@@ -52,7 +52,12 @@ for (const backend of testBackends()) describe(`stock allowance grants (${backen
       database,
       sql`SELECT terminal_id, grant_id, version, granted, used, reported FROM stock_allowances WHERE store = ${STORE} AND product_id = ${PRODUCT}`,
     )
-    const [l] = await rows<{ level: unknown }>(database, sql`SELECT level FROM stock_levels WHERE store = ${STORE} AND product_id = ${PRODUCT}`)
+    // From the source rows (the grant transaction's own reading; stock_levels follows with the projection).
+    const [l] = await rows<{ level: unknown }>(
+      database,
+      sql`SELECT (SELECT coalesce(sum(delta), 0) FROM stock_adjustments WHERE store = ${STORE} AND product_id = ${PRODUCT})
+               - (SELECT coalesce(sum(qty), 0) FROM stock_movements WHERE store = ${STORE} AND product_id = ${PRODUCT}) AS level`,
+    )
     return { grants: grants.map((g) => ({ ...g, granted: Number(g.granted), used: Number(g.used), reported: Number(g.reported), version: Number(g.version) })), level: Number(l?.level ?? 0) }
   }
 

@@ -5,12 +5,13 @@
  * allowances on, each sells within its share (3) with no risk of oversell, and what it
  * tries past it follows the store's policy (block, manager approval, warn); the
  * projection judges every line against the grant it was sold under. With allowances
- * off, today's oversold conflict still appears.
+ * off, today's oversold conflict still appears. Settings are saved through the back
+ * office's REST route (store_settings), managers approve with their PIN on the terminal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { createSyncClient } from '@tally/client'
-import { readCartLines, uuidv7, type AllowanceApproval, type EscrowSettings } from '@tally/schema'
+import { readCartLines, type EscrowSettings } from '@tally/schema'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { startTestRelay, type TestRelay } from '@tally/relay/testing'
 import { Terminal } from '../apps/web/src/pos/terminal.ts'
@@ -31,12 +32,16 @@ const OFF: EscrowSettings = { enabled: false, scarce: [], rule: 'equal', reserve
 for (const backend of testBackends()) describe(`stock allowances, two terminals offline (${backend.name})`, () => {
   let database: TestDatabase
   let relay: TestRelay
-  let settings: EscrowSettings = OFF
   const terms: Array<{ t: Terminal; net: NodeNetwork }> = []
+  /** Terminals where a manager is at hand to type their PIN. */
+  const managerHere = new Set<string>()
   beforeAll(async () => {
     database = await backend.open()
-    relay = await startTestRelay({ database, projector: true, allowanceSettings: () => Promise.resolve(settings) })
+    relay = await startTestRelay({ database, projector: true })
     await seedDemo(database)
+    // A manager (PIN 4321) and a bartender (1111), published to the terminals in the roster.
+    await admin('POST', '/staff', { name: 'Marta', role: 'manager', pin: '4321' })
+    await admin('POST', '/staff', { name: 'Ana', role: 'bartender', pin: '1111' })
     for (const sub of ['esc-a', 'esc-b']) {
       const decoded = decodeTerminalToken(await relay.token({ role: 'terminal', store: STORE, sub }))
       if (!decoded.ok) throw new Error(decoded.error)
@@ -44,8 +49,11 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
       const client = createSyncClient({ url: relay.wsUrl, token: decoded.value.token, WebSocket: net.WebSocket, persistence: 'memory', backoff: { minMs: 50, maxMs: 300 } })
       const t = new Terminal(decoded.value, client, sub, new MemoryStorage())
       await t.start()
+      // The PIN pad: the bartender signs in; a manager's PIN only where a test allows it.
+      t.pinPrompt = (ask) => Promise.resolve(ask.purpose === 'cashier' ? '1111' : managerHere.has(sub) ? '4321' : null)
       terms.push({ t, net })
     }
+    await until('staff on both terminals', () => terms.every(({ t }) => t.staff.length === 2))
     // Both terminals are known to the server before anyone asks for a share.
     await until('both terminals seen', async () => (await rows(database, sql`SELECT 1 FROM terminals WHERE store = ${STORE}`)).length === 2)
     for (const { t } of terms) t.connectAllowances(relay.httpUrl)
@@ -72,8 +80,10 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
 
   /** The store counts 6 on the shelf and (maybe) marks the product scarce; both terminals take their shares. */
   async function prepare(p: typeof SHOT, s: EscrowSettings, share: number | null): Promise<void> {
-    settings = s
+    // Count first: a terminal seeing the product turn scarce asks at once, and a share
+    // granted from the old level is never taken back.
     await admin('POST', '/stock/counts', { productId: p.id, counted: 6, note: 'escrow test' })
+    await admin('PUT', '/settings', { allowances: s })
     await Promise.all(terms.map(({ t }) => t.refillAllowances(true)))
     for (const { t } of terms) {
       await until(`${t.session.terminalId}: level 6 and share ${share}`, () => {
@@ -93,11 +103,16 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
       const notices: string[] = []
       for (let i = 0; i < 5; i++) {
         await until('a tab to sell on', () => t.current !== null && t.opening === null)
-        if (readCartLines(t.current!.cart).length === 0) t.addProduct(p)
+        // A refused attempt leaves its unit on its tab (taking it off is a void): start a new tab.
+        if (readCartLines(t.current!.cart).length > 0) {
+          await t.newTab()
+          await until('a new tab', () => t.current !== null && t.opening === null)
+        }
+        t.addProduct(p)
+        expect(readCartLines(t.current!.cart).map((l) => [l.productId, l.qty])).toEqual([[p.id, 1]])
+        t.clearNotice()
         if (await t.checkout('cash')) sold++
         if (t.notice) notices.push(t.notice.key)
-        // A refused attempt leaves the unit on the tab: take it off before the next one.
-        if (readCartLines(t.current!.cart).length > 0) t.removeLine(readCartLines(t.current!.cart)[0]!.lineId)
       }
       out.push({ sold, notices })
     }
@@ -144,25 +159,23 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
 
   it('[ESC1][ESC5][ESC10] approval: past its allowance a sale needs a manager; declined ones are not sold, approved ones are accepted with an audit row naming the manager (and, as they went past the shelf, the oversold conflict shows it)', async () => {
     await prepare(NUTS, { enabled: true, scarce: [{ productId: NUTS.id }], rule: 'equal', reservePct: 0, onExceeded: 'approval' }, 3)
-    const approvals: string[] = []
-    terms[0]!.t.requestApproval = async (req): Promise<AllowanceApproval> => {
-      approvals.push(`${req.productId}:${req.qty}`)
-      return { id: uuidv7(), by: 'staff-marta', name: 'Marta', at: new Date().toISOString() }
-    }
-    terms[1]!.t.requestApproval = async () => null
+    managerHere.add('esc-a')
     try {
       const [a, b] = await sellOffline(NUTS)
       expect([a!.sold, b!.sold]).toEqual([5, 3])
-      expect(approvals).toEqual([`${NUTS.id}:1`, `${NUTS.id}:1`])
+      // The approval travels in the ticket too (its `approvals`, action allowance).
+      const [withApproval] = await rows<{ n: unknown }>(database, sql`SELECT count(*) AS n FROM tickets WHERE terminal_id = 'esc-a' AND approvals::text LIKE '%"allowance"%'`)
+      expect(Number(withApproval?.n)).toBe(2)
       expect(b!.notices.filter((n) => n === 'notice.allowance_declined')).toHaveLength(2)
       await until('8 units accepted', async () => (await acceptedUnits(NUTS)) === 8)
       await until('6 within, 2 approved', async () => JSON.stringify(await verdicts(NUTS)) === JSON.stringify({ approved: 2, within: 6 }))
       const rowsA = await audits(NUTS, 'allowance.approved')
       expect(rowsA).toHaveLength(2)
-      expect(rowsA.every((r) => r.detail.approval?.by === 'staff-marta')).toBe(true)
+      const [marta] = await rows<{ id: string }>(database, sql`SELECT id FROM staff WHERE name = 'Marta'`)
+      expect(rowsA.every((r) => r.detail.approval?.by === marta?.id)).toBe(true)
       await until('the oversold conflict for the 2 approved past the shelf', async () => (await oversold(NUTS))[0]?.evidence.server.deficit === 2)
     } finally {
-      for (const { t } of terms) t.requestApproval = null
+      managerHere.clear()
     }
   }, 240_000)
 

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
-import { ALLOWANCES_OFF, ErrorCode, TallyError } from '@tally/schema'
-import { createUpdateLog, type Database, type UpdateLog } from '@tally/schema/db'
+import { ErrorCode, TallyError } from '@tally/schema'
+import { createUpdateLog, loadStoreSettings, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
@@ -107,7 +107,8 @@ export function createRelay(deps: RelayDeps): Relay {
     logger,
     origin,
     terminals,
-    allowanceSettings: deps.allowanceSettings ?? (() => Promise.resolve(ALLOWANCES_OFF)),
+    // Read inside the grant transaction, from the same row the projector and REST read.
+    allowanceSettings: deps.allowanceSettings ?? (async (ex, store) => (await loadStoreSettings(ex, store)).settings.allowances),
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)
@@ -175,6 +176,7 @@ export function createRelay(deps: RelayDeps): Relay {
       readiness.stopping()
       await sockets?.close(1012, 'relay restarting')
       await registry.close()
+      await api.close()
       await audit.close()
     },
   }

@@ -16,7 +16,7 @@ import { doubleCheckoutEvidence, counts, findCheckoutGroups, saleClaims, type Ch
 import type { ConflictRow } from './conflicts-sql.ts'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
 import { query, textArray, type Executor } from './sql-util.ts'
-import { outcomeFor, type Strategies } from './strategies.ts'
+import { outcomeFor, strategiesFor, type StrategySource } from './strategies.ts'
 import type { TicketProjection } from './ticket-rows.ts'
 import type { CheckoutContext } from './validate-ticket.ts'
 
@@ -139,13 +139,13 @@ export function checkoutContexts(groups: readonly CheckoutGroup[]): Map<string, 
  * or more of them still count; once a person voids (or the projection refuses) all but
  * one, the projection records it settled, with what was voided.
  */
-export function doubleCheckoutConflicts(groups: readonly CheckoutGroup[], strategies: Strategies): ConflictRow[] {
+export function doubleCheckoutConflicts(groups: readonly CheckoutGroup[], strategies: StrategySource): ConflictRow[] {
   const rows: ConflictRow[] = []
   for (const g of groups) {
     if (g.sales.length < 2) continue
     const { key, docs, evidence } = doubleCheckoutEvidence(g)
     const standing = g.sales.filter(counts)
-    const strategy = strategies.double_checkout
+    const strategy = strategiesFor(strategies, g.store).double_checkout
     if (standing.length >= 2) {
       const outcome = outcomeFor('double_checkout', strategy)
       rows.push({ key, store: g.store, kind: 'double_checkout', docs, evidence, status: outcome.status, strategy, resolution: outcome.status === 'resolved' ? { strategy, outcome: 'kept' } : null })

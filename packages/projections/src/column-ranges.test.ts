@@ -59,6 +59,10 @@ const FIELDS: Field[] = [
   { path: 'lines.0.name', column: 'text', set: (s, v) => void (line(s).name = v as string) },
   { path: 'lines.0.productId', column: 'text', set: (s, v) => void (line(s).productId = v as string) },
   { path: 'lines.0.lineId', column: 'text', set: (s, v) => void (line(s).lineId = v as string) },
+  // Discounts (issue 16): an amount lands in discount_cents (bigint), a percentage is basis points (int4).
+  { path: 'lines.0.discount.value', column: 'bigint', set: (s, v) => void (line(s).discount = { type: 'amount', value: v as number }) },
+  { path: 'lines.0.discount.value', column: 'integer', set: (s, v) => void (line(s).discount = { type: 'percentage', value: v as number }) },
+  { path: 'discount.value', column: 'bigint', set: (s, v) => void (s.discount = { type: 'amount', value: v as number }) },
 ]
 
 const edges = (limits: number[]) => limits.flatMap((l) => [l - 1, l, l + 1])

@@ -45,8 +45,9 @@ export interface CheckoutGroup {
  * UUIDv7 made on the terminal): an id like REST's `line-1` is local to its ticket and
  * proves nothing. A sale that names no cart claims nothing.
  */
-export function saleClaims(store: string, sale: { cartId: Sale['cartId']; lines: ReadonlyArray<{ lineId: string }> }): string[] {
-  if (sale.cartId === null || sale.cartId === undefined) return []
+export function saleClaims(store: string, sale: { cartId: Sale['cartId']; lines: ReadonlyArray<{ lineId: string }>; refundOf?: string | undefined; kind?: string | undefined }): string[] {
+  // A refund may copy its original's line ids: it gives money back, it does not charge the tab again.
+  if (sale.cartId === null || sale.cartId === undefined || sale.refundOf !== undefined || sale.kind === 'refund') return []
   const out = new Set<string>([`${store}/cart/${sale.cartId}`])
   for (const l of sale.lines) if (isUuid(l.lineId)) out.add(`${store}/line/${l.lineId}`)
   return [...out].sort()

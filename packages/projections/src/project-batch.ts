@@ -8,6 +8,7 @@ import type * as Y from 'yjs'
 import { inArray, sql } from 'drizzle-orm'
 import { catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
+import { auditApprovals } from './approval-audit.ts'
 import { projectCart, type CartRow } from './cart-rows.ts'
 import { snapshotFromRows } from './catalog-snapshot.ts'
 import { dropStaleConflicts, readHumanOutcomes, upsertConflicts, type ConflictRow } from './conflicts-sql.ts'
@@ -17,7 +18,7 @@ import { findDuplicates, lineSignature, type DuplicateCandidate } from './duplic
 import { query, textArray, type Executor } from './sql-util.ts'
 import { checkAllowances } from './allowance-check.ts'
 import { applySoldDeltas, oversoldConflicts, type LevelChange } from './stock-sql.ts'
-import { ConflictKind, outcomeFor, type Strategies } from './strategies.ts'
+import { ConflictKind, outcomeFor, strategiesFor, type StrategySource } from './strategies.ts'
 import { projectTicket, type TicketProjection } from './ticket-rows.ts'
 import type { CheckoutContext } from './validate-ticket.ts'
 import { projectVisit, type VisitProjection } from './visit-rows.ts'
@@ -27,7 +28,8 @@ import { productKey, writeCarts, writeTerminals, writeTickets, writeVisits, type
 
 export interface BatchDeps {
   database: Database
-  strategies: Strategies
+  /** One set for every store, or each store's (its settings, read by the worker per batch). */
+  strategies: StrategySource
   writer: DocWriter
   origin: string
   /** Rebuild: leave stock levels, oversold conflicts and published stock to one recompute at the end. */
@@ -89,7 +91,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   // are rare, so the extra lookups usually find nothing.
   let checkout = new Map<string, CheckoutContext>()
   const judge = (t: { store: string; id: string; doc: Y.Doc; seq: number }, human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
-    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: deps.strategies, human, checkout: checkout.get(t.id) })
+    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: strategiesFor(deps.strategies, t.store), human, checkout: checkout.get(t.id) })
   const projected: JudgedTicket[] = []
   for (const t of tickets) {
     const x = { ...t, doc: t.cached.doc, seq: t.cached.seq, outside: false }
@@ -114,6 +116,10 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
     soldDelta,
   )
   const reprojected = written.existed
+  await auditApprovals(
+    ex,
+    projected.filter((x) => x.p.ticket.approvals.length > 0).map((x) => x.p.ticket),
+  )
   await writeVisits(ex, visits)
   // A visit's consumed amount follows its tickets: those of this batch, now and before.
   await recomputeConsumed(ex, [
@@ -216,7 +222,7 @@ export async function publishLevels(
   }
 }
 
-async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: readonly TicketProjection[]): Promise<ConflictRow[]> {
+async function duplicateConflicts(ex: Executor, strategies: StrategySource, batch: readonly TicketProjection[]): Promise<ConflictRow[]> {
   if (batch.length === 0) return []
   const candidate = (p: TicketProjection) => p.ticket.status === 'accepted' && !p.ticket.voided && p.ticket.bracelet !== null
   const fresh: DuplicateCandidate[] = batch.filter(candidate).map((p) => ({
@@ -262,7 +268,8 @@ async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: r
   const rows: ConflictRow[] = pairs.map((pair) => {
     const [a, b] = pair.tickets.map((id) => all.get(id) as DuplicateCandidate) as [DuplicateCandidate, DuplicateCandidate]
     const side = (c: DuplicateCandidate) => ({ ticketId: c.ticketId, terminalId: c.terminalId, clientTime: c.clientTime.toISOString(), lines: c.signature })
-    const outcome = outcomeFor('duplicate', strategies.duplicate)
+    const strategy = strategiesFor(strategies, a.store).duplicate
+    const outcome = outcomeFor('duplicate', strategy)
     return {
       key: pair.key,
       store: a.store,
@@ -270,8 +277,8 @@ async function duplicateConflicts(ex: Executor, strategies: Strategies, batch: r
       docs: [ticketDocName(a.store, a.ticketId), ticketDocName(b.store, b.ticketId)],
       evidence: { bracelet: a.bracelet, terminal: side(a), server: side(b) },
       status: outcome.status,
-      strategy: strategies.duplicate,
-      resolution: outcome.status === 'resolved' ? { strategy: strategies.duplicate, outcome: 'kept' } : null,
+      strategy,
+      resolution: outcome.status === 'resolved' ? { strategy, outcome: 'kept' } : null,
     }
   })
   // A ticket of this batch that no longer pairs (voided, refused, changed) drops its old pairs.

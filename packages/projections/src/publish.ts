@@ -10,21 +10,26 @@ import {
   readPartners,
   readProducts,
   readRoster,
+  readStaff,
   removeRosterVisit,
+  removeStaffMember,
   rosterDocName,
   writePartner,
   writeProduct,
+  writeTerminalSettings,
   writeRosterVisit,
+  writeStaffMember,
   type Partner,
+  type StaffMember,
   type Product,
   type RosterVisit,
 } from '@tally/schema'
-import { tables, type Database } from '@tally/schema/db'
+import { loadStoreSettings, tables, type Database } from '@tally/schema/db'
 import { createDocWriter, type DocWriter } from './doc-writer.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
 import { publishLevels } from './project-batch.ts'
 import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
-import { DEFAULT_STRATEGIES, type Strategies } from './strategies.ts'
+import { DEFAULT_STRATEGIES, type StrategySource } from './strategies.ts'
 import { productKey } from './write-rows.ts'
 
 export const ROSTER_DAYS = 3
@@ -69,7 +74,11 @@ export async function publishCatalog(database: Database, store: string, opts: { 
     stock: p.trackStock ? (level.get(p.id) ?? 0) : null,
   }))
   const wantPartners: Partner[] = partners.map((p) => ({ id: p.id, name: p.name, memberNo: p.memberNo, active: p.active }))
+  // The terminal part of the store's settings rides along: a publish that failed after a
+  // settings change is repaired by the next catalog publish too.
+  const settings = await loadStoreSettings(database.db, store)
   const seq = await writer.change(catalogDocName(store), (doc) => {
+    writeTerminalSettings(doc, settings.settings, settings.version)
     const haveP = new Map(readProducts(doc).map((p) => [p.id, stableJson(p)]))
     for (const p of wantProducts) if (haveP.get(p.id) !== stableJson(p)) writeProduct(doc, p)
     const keepP = new Set(wantProducts.map((p) => p.id))
@@ -115,11 +124,28 @@ export async function publishRoster(
     entryAt: v.entryAt.toISOString(),
     exitAt: v.exitAt ? v.exitAt.toISOString() : null,
   }))
+  // Staff (issue 16): active members only, so a terminal checks PINs offline; a member
+  // deactivated in the back office leaves every terminal at the next sync.
+  const staffRows = await database.db
+    .select()
+    .from(tables.staff)
+    .where(and(eq(tables.staff.store, store), eq(tables.staff.active, true)))
+  const wantStaff: StaffMember[] = staffRows.map((m) => ({
+    id: m.id,
+    name: m.name,
+    role: m.role === 'manager' ? 'manager' : 'bartender',
+    pin: m.pinHash,
+    active: true,
+  }))
   const seq = await writer.change(rosterDocName(store), (doc) => {
     const have = new Map(readRoster(doc).map((v) => [v.id, stableJson(v)]))
     for (const v of want) if (have.get(v.id) !== stableJson(v)) writeRosterVisit(doc, v)
     const keep = new Set(want.map((v) => v.id))
     for (const id of [...doc.getMap(Root.visits).keys()]) if (!keep.has(id)) removeRosterVisit(doc, id)
+    const haveS = new Map(readStaff(doc).map((m) => [m.id, stableJson(m)]))
+    for (const m of wantStaff) if (haveS.get(m.id) !== stableJson(m)) writeStaffMember(doc, m)
+    const keepS = new Set(wantStaff.map((m) => m.id))
+    for (const id of [...doc.getMap(Root.staff).keys()]) if (!keepS.has(id)) removeStaffMember(doc, id)
   })
   return { seq }
 }
@@ -133,7 +159,7 @@ export async function refreshStock(
   database: Database,
   store: string,
   productIds?: readonly string[],
-  opts: { writer?: DocWriter; strategies?: Strategies } = {},
+  opts: { writer?: DocWriter; strategies?: StrategySource } = {},
 ): Promise<LevelChange[]> {
   const writer = opts.writer ?? createDocWriter(database)
   const strategies = opts.strategies ?? DEFAULT_STRATEGIES

@@ -181,6 +181,59 @@ for (const backend of testBackends()) {
       }
     })
 
+    it('[TAX14][PRJ20] a discount past its range (over 100 %, past 10^10 cents) is refused by validation with a typed reason; store B projects; nothing quarantined', async () => {
+      const over = uuidv7()
+      const huge = uuidv7()
+      const good = uuidv7()
+      const s1 = saleIn(A, over)
+      ;(s1.lines[0] as Sale['lines'][number]).discount = { type: 'percentage', value: 10_001 }
+      const s2 = saleIn(A, huge, 1, { discount: { type: 'amount', value: 100_000_000_01 } })
+      await append(A, over, s1)
+      await append(A, huge, s2)
+      const seq = await append(B, good, saleIn(B, good, 2, { discount: { type: 'amount', value: 100 } }, 350))
+      const p = createProjector({ database, onError: () => {} })
+      await p.runOnce()
+      expect(p.checkpoint()).toBeGreaterThanOrEqual(seq)
+      for (const id of [over, huge]) {
+        expect(await ticket(id)).toMatchObject({ store: A, status: 'refused', discountCents: 0, taxCents: 0 })
+        expect((await ticket(id))?.reasons).toEqual([expect.objectContaining({ code: 'out_of_range' })])
+      }
+      // B's 2 x 3.50 less 1.00 would be 6.00: the sale said 7.00, so it waits for a person, but it projected.
+      expect(await ticket(good)).toMatchObject({ store: B, status: 'review', discountCents: 100 })
+      const mine = new Set([over, huge, good].map((id) => quarantineKey(ticketDocName(id === good ? B : A, id))))
+      expect((await quarantined()).filter((q) => mine.has(q.key))).toEqual([])
+    })
+
+    it('[TAX15][PRJ21] a discount the database refuses (a constraint validation cannot know) is quarantined: its store and others keep projecting', async () => {
+      await database.db.execute(sql`ALTER TABLE ticket_lines ADD CONSTRAINT quarantine_test_discount CHECK (discount_cents <> 77)`)
+      try {
+        const poison = uuidv7()
+        const goodA = uuidv7()
+        const goodB = uuidv7()
+        const bad = saleIn(A, poison, 1, {}, 350)
+        const l = bad.lines[0] as Sale['lines'][number]
+        l.discount = { type: 'amount', value: 77 }
+        l.total = 350 - 77
+        bad.total = l.total
+        bad.payment = { method: 'cash', amount: l.total }
+        const seen: string[] = []
+        await append(A, poison, bad)
+        await append(A, goodA, saleIn(A, goodA))
+        const seq = await append(B, goodB, saleIn(B, goodB))
+        const p = createProjector({ database, onError: () => {}, onQuarantine: (q) => seen.push(q.doc) })
+        await p.runOnce()
+        expect(seen).toEqual([ticketDocName(A, poison)])
+        expect(p.checkpoint()).toBeGreaterThanOrEqual(seq)
+        expect(await ticket(goodA)).toMatchObject({ status: 'accepted' })
+        expect(await ticket(goodB)).toMatchObject({ status: 'accepted' })
+        expect(await ticket(poison)).toMatchObject({ status: 'refused', reasons: [{ code: 'unprojectable' }] })
+        const mine = new Set([quarantineKey(ticketDocName(A, poison)), quarantineKey(ticketDocName(A, goodA)), quarantineKey(ticketDocName(B, goodB))])
+        expect((await quarantined()).filter((q) => mine.has(q.key)).map((q) => q.key)).toEqual([quarantineKey(ticketDocName(A, poison))])
+      } finally {
+        await database.db.execute(sql`ALTER TABLE ticket_lines DROP CONSTRAINT IF EXISTS quarantine_test_discount`)
+      }
+    })
+
     it('[PRJ21] a visit that cannot be stored is quarantined too, its evidence kept even when the document holds NUL in its keys', async () => {
       await database.db.execute(sql`ALTER TABLE visit_consumption ADD CONSTRAINT quarantine_test_poison4 CHECK (amount <> 666)`)
       try {

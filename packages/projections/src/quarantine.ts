@@ -27,7 +27,7 @@ import { publishLevels } from './project-batch.ts'
 import { query, textArray, type Executor } from './sql-util.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
-import type { Strategies } from './strategies.ts'
+import type { StrategySource } from './strategies.ts'
 import { ReasonCode } from './validate-ticket.ts'
 import { productKey, type ProductKey } from './write-rows.ts'
 
@@ -142,7 +142,7 @@ export interface QuarantineDeps {
   database: Database
   writer: DocWriter
   origin: string
-  strategies: Strategies
+  strategies: StrategySource
   /** Rebuild: stock levels are recomputed once at the end. */
   deferStock?: boolean | undefined
 }

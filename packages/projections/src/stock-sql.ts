@@ -8,8 +8,8 @@ import { conflictDocs } from './doc-names.ts'
 import type { ConflictRow } from './conflicts-sql.ts'
 import { query, recordset, type Executor } from './sql-util.ts'
 import { findOversold, oversoldKey, type StockEvent } from './stock.ts'
-import type { Strategies } from './strategies.ts'
-import { outcomeFor } from './strategies.ts'
+import type { StrategySource } from './strategies.ts'
+import { outcomeFor, strategiesFor } from './strategies.ts'
 import { PROJECTION_ACTOR } from './doc-writer.ts'
 import type { ProductKey } from './write-rows.ts'
 
@@ -95,7 +95,7 @@ export async function applySoldDeltas(ex: Executor, deltas: ReadonlyMap<ProductK
 export async function oversoldConflicts(
   ex: Executor,
   touched: ReadonlySet<ProductKey>,
-  strategies: Strategies,
+  strategies: StrategySource,
 ): Promise<{ rows: ConflictRow[] }> {
   const keys = [...touched]
   const rows: ConflictRow[] = []
@@ -146,7 +146,8 @@ export async function oversoldConflicts(
           .filter((e) => e.kind === 'sale' && listed.has(e.ref))
           .map((e) => ({ ticketId: e.ref, terminalId: e.terminal_id, qty: -Number(e.delta), at: new Date(e.at as string | Date).toISOString() }))
           .sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1))
-        const outcome = outcomeFor('oversold', strategies.oversold)
+        const strategy = strategiesFor(strategies, n.store).oversold
+        const outcome = outcomeFor('oversold', strategy)
         rows.push({
           key,
           store: n.store,
@@ -158,8 +159,8 @@ export async function oversoldConflicts(
             server: { adjusted: Number(n.adjusted), sold: Number(n.sold), level: o.level, deficit: o.deficit, sinceAdjustment: o.sinceAdjustment },
           },
           status: outcome.status,
-          strategy: strategies.oversold,
-          resolution: outcome.status === 'resolved' ? { strategy: strategies.oversold, outcome: 'kept' } : null,
+          strategy,
+          resolution: outcome.status === 'resolved' ? { strategy, outcome: 'kept' } : null,
         })
       }
     }

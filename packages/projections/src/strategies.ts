@@ -54,6 +54,16 @@ export function resolveStrategies(overrides?: Partial<Record<ConflictKind, Strat
   return Object.freeze({ ...DEFAULT_STRATEGIES, ...(overrides ?? {}) })
 }
 
+/**
+ * Strategies for everything (tests, one store), or per store: the projector reads each
+ * store's settings (store_settings) once per batch and passes a lookup.
+ */
+export type StrategySource = Strategies | ((store: string) => Strategies)
+
+export function strategiesFor(source: StrategySource, store: string): Strategies {
+  return typeof source === 'function' ? source(store) : source
+}
+
 /** What a person decided in the back office (conflicts.resolution.outcome). */
 export type HumanOutcome = 'accept' | 'refuse'
 

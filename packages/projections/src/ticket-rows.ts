@@ -5,10 +5,10 @@
  * stock either. Only accepted, non-voided tickets count anywhere.
  */
 import type * as Y from 'yjs'
-import { isBusinessTime, isStorableText, paymentsOf, paymentSums, readRawSale, readVoid, type Sale, type VerdictStatus } from '@tally/schema'
+import { includedTax, isBusinessTime, isStorableText, paymentsOf, paymentSums, priceSale, readRawSale, readVoid, type Approval, type Sale, type VerdictStatus } from '@tally/schema'
 import { saleClaims } from './double-checkout.ts'
 import { readResends } from './resends.ts'
-import { judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
+import { isRefund, judgeTicket, type Finding, type JudgeContext, type Reason } from './validate-ticket.ts'
 
 export interface TicketRow {
   id: string
@@ -34,6 +34,15 @@ export interface TicketRow {
   cartId: string | null
   /** Store-scoped cart and cart-line ids the sale claims (see double-checkout.ts); not stored. */
   claims: string[]
+  /** Σ of the lines' discounts (their own and their share of the ticket's), cents. */
+  discount: number
+  /** Σ of the tax inside the lines' totals, cents. */
+  tax: number
+  /** The ticket a refund gives money back for; null on a sale. */
+  refundOf: string | null
+  /** The staff member who sold (issue 16); null on older tickets (free-text `cashier`). */
+  staffId: string | null
+  approvals: Approval[]
 }
 
 export interface TicketLineRow {
@@ -46,6 +55,10 @@ export interface TicketLineRow {
   unitPrice: number
   taxRate: number
   total: number
+  discount: number
+  /** The tax inside `total` (prices include tax); net = total - tax. */
+  tax: number
+  net: number
 }
 
 export interface StockMovementRow {
@@ -121,6 +134,11 @@ export function projectTicket(
         seq: input.seq,
         cartId: null,
         claims: [],
+        discount: 0,
+        tax: 0,
+        refundOf: null,
+        staffId: null,
+        approvals: [],
       },
       lines: [],
       movements: [],
@@ -129,12 +147,16 @@ export function projectTicket(
     }
   }
   const clientTime = time(sale.clientTime)
+  // Discounts as the sale's inputs price them (pricing.ts); tax from the total the line
+  // was sold at, so net + tax == total on every row even when the totals were flagged.
+  const priced = priceSale(sale.lines, sale.discount)
   // A line id repeated inside one sale would collide on the (ticket, line) key; first wins.
   const seen = new Set<string>()
   const lines: TicketLineRow[] = []
-  for (const l of sale.lines) {
+  for (const [i, l] of sale.lines.entries()) {
     if (seen.has(l.lineId)) continue
     seen.add(l.lineId)
+    const tax = includedTax(l.total, l.taxRate)
     lines.push({
       ticketId: input.ticketId,
       lineId: l.lineId,
@@ -145,11 +167,20 @@ export function projectTicket(
       unitPrice: l.unitPrice,
       taxRate: l.taxRate,
       total: l.total,
+      discount: priced.ok ? (priced.value.lines[i]?.discount ?? 0) : 0,
+      tax,
+      net: l.total - tax,
     })
   }
+  // A refund gives money back; its units go back into stock only on lines marked
+  // `restock` (a poured drink is not back on the shelf): a negative movement.
+  const refund = isRefund(sale)
+  const restock = new Set(sale.lines.filter((l) => l.restock === true).map((l) => l.lineId))
   const movements: StockMovementRow[] =
     j.status === 'accepted' && !voided
-      ? lines.map((l) => ({ ticketId: l.ticketId, lineId: l.lineId, store: l.store, productId: l.productId, qty: l.qty, at: clientTime }))
+      ? lines
+          .filter((l) => !refund || restock.has(l.lineId))
+          .map((l) => ({ ticketId: l.ticketId, lineId: l.lineId, store: l.store, productId: l.productId, qty: l.qty, at: clientTime }))
       : []
   return {
     ticket: {
@@ -168,6 +199,11 @@ export function projectTicket(
       seq: input.seq,
       cartId: sale.cartId,
       claims: saleClaims(input.store, sale),
+      discount: lines.reduce((s, l) => s + l.discount, 0),
+      tax: lines.reduce((s, l) => s + l.tax, 0),
+      refundOf: sale.refundOf ?? null,
+      staffId: sale.cashierId ?? null,
+      approvals: sale.approvals ?? [],
     },
     lines,
     movements,

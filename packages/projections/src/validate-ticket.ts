@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, paymentProblems, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -41,6 +41,8 @@ export const ReasonCode = {
   doubleCheckout: 'double_checkout',
   /** A REST resend of this sale's local_id carried different content. */
   resendChanged: 'resend_changed',
+  /** A refund (issue 16) with no manager approval in it: accepted, flagged. */
+  refundUnapproved: 'refund_unapproved',
 } as const
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode]
 
@@ -93,6 +95,9 @@ export interface CheckoutContext {
   alsoCharged?: readonly Repeats[] | undefined
 }
 
+/** A refund ticket (issue 16): `kind: 'refund'` or naming the ticket it refunds. */
+export const isRefund = (sale: Pick<Sale, 'kind' | 'refundOf'>): boolean => sale.kind === 'refund' || sale.refundOf !== undefined
+
 export const conflictKey = (kind: ConflictKind, ticketId: string): string => `${kind}:${ticketId}`
 
 export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: JudgeContext): Judgement {
@@ -110,6 +115,11 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     hard.push({ code: ReasonCode.malformed, message: `clientTime "${sale.clientTime}" is not a time` })
   }
   if (sale.lines.length === 0) hard.push({ code: ReasonCode.noLines, message: 'the ticket has no lines' })
+  // The terminal asks a manager's PIN for every refund (issue 16). One without an approval
+  // came from elsewhere (an old terminal, a REST upload): it counts, flagged for the owner.
+  if (isRefund(sale) && !(sale.approvals ?? []).some((a) => a.action === 'refund' || a.action === 'void_ticket')) {
+    soft.push({ code: ReasonCode.refundUnapproved, message: 'a refund with no manager approval in the ticket' })
+  }
 
   const unknown: Sale['lines'] = []
   const inactive: Sale['lines'] = []
@@ -117,14 +127,25 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
   const soldAt = Date.parse(sale.clientTime)
   const badTotals: string[] = []
-  for (const line of sale.lines) {
-    if (line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
-    if (line.total !== line.qty * line.unitPrice) {
-      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
+  // A refund returns units: its quantities are negative, a sale's positive (TAX10).
+  const refund = isRefund(sale)
+  if (refund && sale.refundOf === undefined) hard.push({ code: ReasonCode.malformed, message: 'a refund must name the ticket it refunds (refundOf)' })
+  if (refund && sale.refundOf === sale.id) hard.push({ code: ReasonCode.malformed, message: 'a refund cannot refund itself' })
+  // What each line should cost after its discounts (pricing.ts, one rounding rule).
+  const priced = priceSale(sale.lines, sale.discount)
+  if (!priced.ok) hard.push({ code: ReasonCode.outOfRange, message: priced.error.message })
+  const expected = sale.lines.map((l, i) => (priced.ok ? (priced.value.lines[i]?.total ?? 0) : l.qty * l.unitPrice))
+  for (const [i, line] of sale.lines.entries()) {
+    if (!refund && line.qty <= 0) hard.push({ code: ReasonCode.badQty, message: `line ${line.lineId} (${line.name}): quantity ${line.qty} is not positive` })
+    if (refund && line.qty >= 0) hard.push({ code: ReasonCode.badQty, message: `refund line ${line.lineId} (${line.name}): quantity ${line.qty} is not negative (a refund returns units)` })
+    if (priced.ok && line.total !== expected[i]) {
+      const d = line.discount ? ` less ${line.discount.type} ${line.discount.value}` : ''
+      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice}${d}${sale.discount ? ' and its share of the ticket discount' : ''} = ${expected[i]} != ${line.total}`)
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
-    else {
+    else if (!refund) {
+      // A refund repays what the original sale charged: today's catalog does not judge it.
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
@@ -195,7 +216,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   if (badTotals.length > 0) {
     add(ConflictKind.totalsMismatch, ReasonCode.totalsMismatch, badTotals.join('; '), {
       terminal: { total: sale.total, payment: sale.payment, lines: sale.lines.map((l) => ({ lineId: l.lineId, qty: l.qty, unitPrice: l.unitPrice, total: l.total })) },
-      server: { linesSum, expected: sale.lines.map((l) => ({ lineId: l.lineId, total: l.qty * l.unitPrice })) },
+      server: { linesSum, expected: sale.lines.map((l, i) => ({ lineId: l.lineId, total: expected[i] })) },
     })
   }
   const changed = (ctx.resends ?? []).filter((r) => uploadContent(r.sale) !== uploadContent(sale))

@@ -17,6 +17,7 @@ import { resetProjection, stockKeys } from './rebuild.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
+import { loadStoreStrategies, storeOfKey } from './store-strategies.ts'
 import { productKey, readCheckpoint } from './write-rows.ts'
 import { advanceCheckpoint, createLease, DEFAULT_LEASE_POLL_MS, type LeaseChange } from './lease.ts'
 
@@ -34,6 +35,10 @@ export interface ProjectorOptions {
   database: Database
   /** update_log.origin of the write-backs; must differ from every relay's origin. */
   origin?: string
+  /**
+   * Overrides on top of each store's settings (store_settings), for tests. Without it
+   * every batch judges with the settings of its stores as they are at that batch.
+   */
   strategies?: Partial<Record<ConflictKind, Strategy>>
   /** Log rows read per batch (one transaction each). */
   batchSize?: number
@@ -69,6 +74,7 @@ export interface Projector {
   checkpoint(): number
   /** True while this projector holds the lease (only the leader reads and writes). */
   isLeader(): boolean
+  /** The defaults with the code-passed overrides; a store's settings may say otherwise. */
   readonly strategies: Strategies
   readonly writer: DocWriter
 }
@@ -157,7 +163,14 @@ export function createProjector(opts: ProjectorOptions): Projector {
         // transaction still finishing on the server) must not interleave its deletes and
         // inserts with ours. Statements after the lock see what the other committed.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
-        const r = names.length ? await projectIsolating({ database, strategies, writer, origin, deferStock, docs }, tx, names, known) : null
+        // Each store's strategies as its settings say now: a change applies from this batch on.
+        const stores = new Set<string>()
+        for (const n of names) {
+          const p = parseDocName(n)
+          if (p.ok) stores.add(p.value.storeId)
+        }
+        const perStore = names.length ? await loadStoreStrategies(tx, stores, opts.strategies) : strategies
+        const r = names.length ? await projectIsolating({ database, strategies: perStore, writer, origin, deferStock, docs }, tx, names, known) : null
         if (newCheckpoint !== null) {
           // From the value this batch read the log from, never greatest() over it.
           await advanceCheckpoint(tx, CHECKPOINT, checkpoint, newCheckpoint, channel)
@@ -391,7 +404,8 @@ export function createProjector(opts: ProjectorOptions): Projector {
           await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${channel}))`)
           const touched = await stockKeys(tx, o.store)
           const changes = await recomputeLevels(tx, touched)
-          await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
+          const perStore = await loadStoreStrategies(tx, [...touched].map(storeOfKey), opts.strategies)
+          await upsertConflicts(tx, (await oversoldConflicts(tx, touched, perStore)).rows)
           const tracked = await query<{ store: string; id: string; track_stock: boolean }>(tx, sql`SELECT store, id, track_stock FROM products`)
           await publishLevels(writer, tx, changes, new Map(tracked.map((p) => [productKey(p.store, p.id), p.track_stock])))
           await advanceCheckpoint(tx, CHECKPOINT, checkpoint, checkpoint, channel)

@@ -34,6 +34,11 @@ const TICKET_COLS = {
   seq: 'bigint',
   projected_at: 'timestamptz',
   cart_id: 'text',
+  discount_cents: 'bigint',
+  tax_cents: 'bigint',
+  refund_of: 'text',
+  staff_id: 'text',
+  approvals: 'jsonb',
 } as const
 const LINE_COLS = {
   ticket_id: 'text',
@@ -45,6 +50,9 @@ const LINE_COLS = {
   unit_price: 'bigint',
   tax_rate: 'integer',
   total: 'bigint',
+  discount_cents: 'bigint',
+  tax_cents: 'bigint',
+  net_cents: 'bigint',
 } as const
 const COMBINED_COLS = { ...LINE_COLS, move_product_id: 'text', move_qty: 'integer', move_at: 'timestamptz' } as const
 const MOVEMENT_COLS = { ticket_id: 'text', line_id: 'text', store: 'text', product_id: 'text', qty: 'integer', at: 'timestamptz' } as const
@@ -99,6 +107,11 @@ export async function writeTickets(
           seq: r.seq,
           projected_at: now,
           cart_id: r.cartId,
+          discount_cents: r.discount,
+          tax_cents: r.tax,
+          refund_of: r.refundOf,
+          staff_id: r.staffId,
+          approvals: r.approvals,
         })),
         TICKET_COLS,
       )}
@@ -135,6 +148,9 @@ export async function writeTickets(
       unit_price: l.unitPrice,
       tax_rate: l.taxRate,
       total: l.total,
+      discount_cents: l.discount,
+      tax_cents: l.tax,
+      net_cents: l.net,
       move_product_id: m ? m.productId : null,
       move_qty: m ? m.qty : null,
       move_at: m ? m.at.toISOString() : null,

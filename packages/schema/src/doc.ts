@@ -5,7 +5,7 @@
  *
  * Root types per kind (the relay's write rules refer to these names):
  *   catalog: products, stock, partners              (server only)
- *   roster:  visits                                 (server only)
+ *   roster:  visits, staff                          (server only)
  *   cart:    meta, lines, checkouts                 (any terminal of the store)
  *   ticket:  ticket (terminal), server (server), void (admin)
  *   visit:   consumption, tabs (terminals), closing (server)
@@ -13,6 +13,7 @@
 import * as Y from 'yjs'
 import { isIntIn, isStorableText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE } from './limits.ts'
 import type { DocKind } from './names.ts'
+import { staffMemberSchema, type StaffMember } from './staff.ts'
 import {
   checkoutSchema,
   closingSchema,
@@ -41,6 +42,8 @@ export const Root = {
   stock: 'stock',
   partners: 'partners',
   visits: 'visits',
+  /** Roster: staffId -> StaffMember (name, role, PIN hash), for PIN checks offline (issue 16). */
+  staff: 'staff',
   cartMeta: 'meta',
   cartLines: 'lines',
   /** Cart: ticketId -> CheckoutRecord, one entry per checkout (never one register). */
@@ -142,6 +145,17 @@ export function removeRosterVisit(doc: Y.Doc, visitId: string): void {
 export function findVisitByBracelet(doc: Y.Doc, bracelet: string): RosterVisit | undefined {
   const b = bracelet.trim()
   return readRoster(doc).find((v) => v.exitAt === null && v.bracelets.includes(b))
+}
+
+/** The store's staff as published (active and not), invalid entries skipped. */
+export function readStaff(doc: Y.Doc): StaffMember[] {
+  return readValid(doc.getMap(Root.staff), (v) => validate(staffMemberSchema, v)).sort((a, b) => a.name.localeCompare(b.name))
+}
+export function writeStaffMember(doc: Y.Doc, m: StaffMember): void {
+  doc.getMap(Root.staff).set(m.id, { ...m, pin: { ...m.pin } })
+}
+export function removeStaffMember(doc: Y.Doc, staffId: string): void {
+  doc.getMap(Root.staff).delete(staffId)
 }
 
 // ---- cart ----------------------------------------------------------------------------

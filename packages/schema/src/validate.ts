@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 import { allowanceMarkSchema } from './allowances.ts'
-import { hasNul, INT4_MAX, INT4_MIN, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
+import { EARLIEST_TIME, hasNul, INT4_MAX, INT4_MIN, LATEST_TIME, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
 
 export const cents = z.number().int().min(0).max(MAX_CENTS)
 export const signedCents = z.number().int().min(-MAX_CENTS).max(MAX_CENTS)
@@ -70,6 +70,16 @@ export const rosterVisitSchema = z.object({
 })
 export type RosterVisit = z.infer<typeof rosterVisitSchema>
 
+/**
+ * A discount of a line or of a whole ticket (pricing.ts): a percentage in basis points
+ * (1000 = 10 %, at most 100 %) or an amount in cents. Seed 004's `discount_type: none`
+ * is the field left out.
+ */
+export const discountSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('percentage'), value: z.number().int().min(0).max(10_000) }),
+  z.object({ type: z.literal('amount'), value: cents }),
+])
+
 export const saleLineSchema = z.object({
   lineId: id,
   productId: id,
@@ -77,11 +87,33 @@ export const saleLineSchema = z.object({
   qty: lineQty,
   unitPrice: signedCents,
   taxRate: taxRate.default(0),
+  /** What the line costs after its discount and its share of the ticket's (pricing.ts). */
   total: signedCents,
   /** Scarce products: the stock allowance the line was sold under (allowances.ts). */
   allowance: allowanceMarkSchema.optional(),
+  /** The line's own discount; absent: none. */
+  discount: discountSchema.optional(),
+  /** On a refund line: the units go back into stock (default: no, a poured drink is gone). */
+  restock: z.boolean().optional(),
 })
 export type SaleLine = z.infer<typeof saleLineSchema>
+
+/** What a manager's PIN approves on the terminal (issue 16). */
+export const ApprovalActions = ['void_line', 'void_ticket', 'refund', 'discount', 'price_override', 'offline_limit', 'allowance'] as const
+export type ApprovalAction = (typeof ApprovalActions)[number]
+
+/** Who approved what, when (ms since the epoch, terminal clock), travelling in the ticket. */
+export const approvalSchema = z.object({
+  action: z.enum(ApprovalActions),
+  staffId: id,
+  staffName: text(100),
+  at: z.number().int().min(EARLIEST_TIME).max(LATEST_TIME - 1),
+  detail: text(500),
+})
+export type Approval = z.infer<typeof approvalSchema>
+
+export const SaleKind = { sale: 'sale', refund: 'refund' } as const
+export type SaleKind = (typeof SaleKind)[keyof typeof SaleKind]
 
 const paymentMethod = z.enum([PaymentMethod.cash, PaymentMethod.card, PaymentMethod.visit])
 /**
@@ -128,6 +160,19 @@ export const saleSchema = z.object({
   cartId: id.nullable().default(null),
   /** Random key of the public digital receipt (the ticket id alone is guessable by time). */
   receiptToken: text(64, 16).optional(),
+  /** A discount of the whole ticket, allocated across its lines (pricing.ts). */
+  discount: discountSchema.optional(),
+  /** The staff member selling (issue 16); `cashier` keeps their name, and is the only field on older tickets. */
+  cashierId: id.optional(),
+  /** Manager approvals given on the terminal for this ticket (who, when, what). */
+  approvals: z.array(approvalSchema).max(50).optional(),
+  /**
+   * `refund`: a new ticket giving money back for `refundOf`, never an edit of it. Its lines
+   * have negative quantities and totals (the mirror of what is returned, priced by
+   * pricing.ts like a sale), so every sum subtracts it.
+   */
+  kind: z.enum([SaleKind.sale, SaleKind.refund]).optional(),
+  refundOf: id.optional(),
 })
 export type Sale = z.infer<typeof saleSchema>
 

@@ -29,7 +29,7 @@ import {
 } from '@tally/schema'
 import type { Database, Db, Tx } from '@tally/schema/db'
 import { query } from '@tally/schema/db'
-import { recomputeLevels, type DocWriter } from '@tally/projections'
+import type { DocWriter } from '@tally/projections'
 
 type Executor = Db | Tx
 
@@ -74,9 +74,22 @@ interface Row {
 const num = (r: Record<string, unknown>, k: string): number => Number(r[k] ?? 0)
 
 async function lockProduct(tx: Executor, store: string, productId: string): Promise<number> {
-  // Bring the level up to date with the adjustments (they bypass the log), then lock it.
-  await recomputeLevels(tx, new Set([`${store}\u0000${productId}` as never]))
-  const [l] = await query<{ level: unknown }>(tx, sql`SELECT level FROM stock_levels WHERE store = ${store} AND product_id = ${productId} FOR UPDATE`)
+  // The level row is the lock the projection takes too. It is never rewritten here: an
+  // upsert computed from this statement's snapshot could put back a level a projector
+  // moved meanwhile. A missing row is created (DO NOTHING if a projector just did).
+  await tx.execute(sql`INSERT INTO stock_levels (store, product_id, adjusted, sold, level)
+    SELECT ${store}, ${productId}, a.n, m.n, a.n - m.n FROM
+      (SELECT coalesce(sum(delta), 0) AS n FROM stock_adjustments WHERE store = ${store} AND product_id = ${productId}) a,
+      (SELECT coalesce(sum(qty), 0) AS n FROM stock_movements WHERE store = ${store} AND product_id = ${productId}) m
+    ON CONFLICT (store, product_id) DO NOTHING`)
+  await tx.execute(sql`SELECT 1 FROM stock_levels WHERE store = ${store} AND product_id = ${productId} FOR UPDATE`)
+  // Under the lock, a new statement sees every committed sale and adjustment: the truth,
+  // consistent with the grants' `used` (a projector moving both waits for this lock).
+  const [l] = await query<{ level: unknown }>(
+    tx,
+    sql`SELECT (SELECT coalesce(sum(delta), 0) FROM stock_adjustments WHERE store = ${store} AND product_id = ${productId})
+             - (SELECT coalesce(sum(qty), 0) FROM stock_movements WHERE store = ${store} AND product_id = ${productId}) AS level`,
+  )
   return Number(l?.level ?? 0)
 }
 

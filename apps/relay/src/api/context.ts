@@ -3,8 +3,8 @@
  * document writers, audit writing and the change signal the live dashboard follows.
  */
 import { EventEmitter } from 'node:events'
-import { createDocWriter, resolveStrategies, type DocWriter, type Strategies } from '@tally/projections'
-import { tables, type Database, type Db, type Tx } from '@tally/schema/db'
+import { createDocWriter, strategiesFromSettings, type DocWriter, type Strategies } from '@tally/projections'
+import { createSettingsCache, tables, type Database, type Db, type SettingsCache, type Tx } from '@tally/schema/db'
 import type { AuditEntry } from '@tally/schema/db'
 import type { RelayCore } from '../app.ts'
 import { createRateLimiter, type RateLimiter } from '../rate-limit.ts'
@@ -34,7 +34,10 @@ export interface ApiContext {
   /** Refusal rows per actor (token or client address): a flood of 401s or 403s cannot fill the table. */
   readonly refusalAudit: RateLimiter
   readonly writes: DocWrites
-  readonly strategies: Strategies
+  /** Each store's settings (store_settings), cached; a change anywhere empties the cache. */
+  readonly settings: SettingsCache
+  /** The store's conflict strategies, from its settings: what the projection judges with. */
+  strategiesFor(store: string): Promise<Strategies>
   /** update_log.origin of API appends: differs from the relay's, so the relay relays them. */
   readonly origin: string
   /** `changed(store)` after every API mutation (the live dashboard listens). */
@@ -85,6 +88,7 @@ export function createApiContext(core: RelayCore): ApiContext {
   const origin = `${core.origin}-api`
   const events = new EventEmitter<{ changed: [store: string] }>()
   events.setMaxListeners(0)
+  const settings = createSettingsCache(core.database)
   return {
     core,
     database: core.database,
@@ -92,7 +96,10 @@ export function createApiContext(core: RelayCore): ApiContext {
     logins: createLoginThrottle(),
     refusalAudit: createRateLimiter(REFUSAL_AUDIT_PER_SECOND, REFUSAL_AUDIT_BURST),
     writes: createDocWrites(core.database, origin),
-    strategies: resolveStrategies(),
+    settings,
+    async strategiesFor(store) {
+      return strategiesFromSettings((await settings.get(store)).settings)
+    },
     origin,
     events,
   }

@@ -25,8 +25,11 @@ import { productRoutes } from './routes/products.ts'
 import { receiptRoutes } from './routes/receipts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { salesSyncRoutes } from './routes/sales-sync.ts'
+import { staffRoutes } from './routes/staff.ts'
+import { settingsRoutes } from './routes/settings.ts'
 import { stockRoutes } from './routes/stock.ts'
 import { takingsRoutes } from './routes/takings.ts'
+import { moneyRoutes } from './routes/money.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { visitRoutes } from './routes/visits.ts'
 
@@ -36,6 +39,8 @@ export interface MountedApi {
   readonly context: ApiContext
   /** The handler of an upgraded WebSocket path this API owns (the live feed), else null. */
   route(url: URL): ((ws: WebSocket, req: IncomingMessage) => void) | null
+  /** Stop following settings changes. */
+  close(): Promise<void>
 }
 
 export function createApi(ctx: ApiContext): Hono<ApiEnv> {
@@ -61,11 +66,14 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   stockRoutes(api, ctx)
   reportRoutes(api, ctx)
   takingsRoutes(api, ctx)
+  moneyRoutes(api, ctx)
   conflictRoutes(api, ctx)
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)
   salesSyncRoutes(api, ctx)
   allowanceRoutes(api, ctx)
+  staffRoutes(api, ctx)
+  settingsRoutes(api, ctx)
   // Unknown API paths answer JSON, never the web app's index.html.
   api.all('*', (c) => {
     throw new ApiError(ErrorCode.notFound, `no route for ${c.req.method} ${API_BASE}${c.req.path.slice(API_BASE.length)}`, 404)
@@ -77,8 +85,14 @@ export function mountApi(app: Hono, core: RelayCore): MountedApi {
   const context = createApiContext(core)
   app.route(API_BASE, createApi(context))
   const live = createLiveFeed(context)
+  // Other relays' settings saves reach this one's cache by NOTIFY (at worst, by its max age).
+  const following = context.settings.start().catch((err: unknown) => core.logger.warn({ err }, 'settings changes are not followed; cached settings expire by age'))
   return {
     context,
+    async close() {
+      await following
+      await context.settings.close()
+    },
     route: (url) => (url.pathname === LIVE_PATH ? (ws) => live.accept(ws, url) : null),
   }
 }

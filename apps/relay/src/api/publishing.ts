@@ -4,7 +4,8 @@
  * the log, which the relay follows and relays to every connected terminal. Publishing
  * is a diff, so a publish that failed is repaired by the next one.
  */
-import { publishCatalog, publishRoster, refreshStock } from '@tally/projections'
+import { publishCatalog, publishRoster, publishSettings, refreshStock } from '@tally/projections'
+import type { StoredSettings } from '@tally/schema/db'
 import { ErrorCode } from '@tally/schema'
 import { actorOf, type Claims } from '../auth.ts'
 import type { ApiContext } from './context.ts'
@@ -35,7 +36,12 @@ export function publishRosterAs(ctx: ApiContext, who: Claims): Promise<Published
 /** After a stock adjustment: levels, oversold conflicts and the published stock. */
 export function refreshStockAs(ctx: ApiContext, who: Claims, productIds: readonly string[]): Promise<Published> {
   return guarded(ctx, who.store, 'stock', async () => {
-    await ctx.writes.run(actorOf(who), (writer) => refreshStock(ctx.database, who.store, productIds, { writer, strategies: ctx.strategies }))
+    await ctx.writes.run(actorOf(who), async (writer) => refreshStock(ctx.database, who.store, productIds, { writer, strategies: await ctx.strategiesFor(who.store) }))
     return { seq: null }
   })
+}
+
+/** After a settings change: the terminal part into the store's catalog document. */
+export function publishSettingsAs(ctx: ApiContext, who: Claims, settings?: StoredSettings): Promise<Published> {
+  return guarded(ctx, who.store, 'settings', () => ctx.writes.run(actorOf(who), (writer) => publishSettings(ctx.database, who.store, { writer, ...(settings ? { settings } : {}) })))
 }

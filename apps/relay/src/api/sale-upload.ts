@@ -224,7 +224,7 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   }
 
   // What the projection will say (same judge, same master data), so the client hears it now.
-  const judged = judgeTicket(who.store, ticketId, sale, { snapshot, strategies: ctx.strategies })
+  const judged = judgeTicket(who.store, ticketId, sale, { snapshot, strategies: await ctx.strategiesFor(who.store) })
   const status = judged.status === 'accepted' ? UploadStatus.success : judged.status === 'review' ? UploadStatus.conflict : UploadStatus.refused
   const reason = judged.reasons.map((r) => r.message).join('; ')
   const findings = judged.findings.map((f) => ({ kind: f.kind, status: f.outcome.status }))

@@ -22,6 +22,7 @@ import { PartnersScreen } from './screens/partners.tsx'
 import { VisitsScreen } from './screens/visits.tsx'
 import { TerminalsScreen } from './screens/terminals.tsx'
 import { AuditScreen } from './screens/audit.tsx'
+import { SettingsScreen } from './screens/settings.tsx'
 import { LanguagePicker } from './ui/language-picker.tsx'
 import './admin.css'
 
@@ -132,6 +133,8 @@ function CurrentScreen({ screen, param }: { screen: Screen; param: string | null
       return <TerminalsScreen terminalId={param} />
     case 'audit':
       return <AuditScreen />
+    case 'settings':
+      return <SettingsScreen />
     default: {
       const never: never = screen
       return never

@@ -75,6 +75,7 @@ export interface Api {
   get<T>(path: string, query?: Query): Promise<T>
   post<T>(path: string, body?: unknown): Promise<T>
   patch<T>(path: string, body: unknown): Promise<T>
+  put<T>(path: string, body: unknown): Promise<T>
 }
 
 export const API_BASE = '/api/v1'
@@ -109,5 +110,6 @@ export function createApi(opts: { token: () => string | null; onAuthLost: (err: 
     get: (path, query) => request('GET', withQuery(path, query)),
     post: (path, body) => request('POST', path, body ?? {}),
     patch: (path, body) => request('PATCH', path, body),
+    put: (path, body) => request('PUT', path, body),
   }
 }

@@ -5,6 +5,7 @@
  */
 import { strategyEffect } from './conflict-kinds.ts'
 import { formatValue, signed, type Names, type T } from './labels.ts'
+import { settingsAuditText } from './settings-text.ts'
 import type { AuditRow } from './types.ts'
 
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {})
@@ -79,6 +80,11 @@ export function auditText(r: AuditRow, t: T, locale: string, names: Names = {}):
         typeof total === 'number' ? v('total', total) : '',
       ]
       return parts.filter(Boolean).join(' · ')
+    }
+    case 'settings': {
+      const s = settingsAuditText(code, d, t, locale, names)
+      if (s !== '') return s
+      break
     }
     case 'refusal':
       return [t(`errors.${code}`, { defaultValue: code }), str(d.reason)].filter(Boolean).join(' ')

@@ -14,22 +14,24 @@
  */
 import type * as Y from 'yjs'
 import {
+  policyOf,
   readAllowancePolicy,
   readGrant,
+  readStoreSettings,
+  uuidv7,
   type AllowanceApproval,
   type AllowanceGrant,
   type AllowanceMark,
   type AllowancePolicy,
   type CartLine,
 } from '@tally/schema'
+import type { Approval, RequestApproval } from './approval.ts'
 import type { LocalStore } from './local-store.ts'
 
 /** Ask for more once this many units or fewer are left (the server's LOW_WATER). */
 export const REFILL_AT = 1
-
-export interface AllowanceRequestApproval {
-  (req: { reason: 'allowance_exceeded'; productId: string; name: string; qty: number; remaining: number }): Promise<AllowanceApproval | null>
-}
+/** Automatic top-up requests at most this often (a forced one, e.g. at reconnect, goes at once). */
+export const REFILL_EVERY_MS = 5_000
 
 export interface Left {
   productId: string
@@ -39,7 +41,14 @@ export interface Left {
 }
 
 export type Gate =
-  | { ok: true; marks: Map<string, AllowanceMark>; beyond: Array<{ productId: string; name: string; qty: number }>; undo: () => void }
+  | {
+      ok: true
+      marks: Map<string, AllowanceMark>
+      beyond: Array<{ productId: string; name: string; qty: number }>
+      /** Managers' approvals of units past the allowance, for the ticket's `approvals` (and so the audit log). */
+      approvals: Approval[]
+      undo: () => void
+    }
   | { ok: false; error: 'allowance_blocked' | 'allowance_declined'; productId: string; name: string; remaining: number }
 
 export interface AllowanceApi {
@@ -63,12 +72,14 @@ export function fetchAllowanceApi(base: string, token: () => string, fetchFn: ty
 
 export class AllowanceBook {
   private inFlight: Promise<void> | null = null
+  private lastAsk = -Infinity
   api: AllowanceApi | null = null
 
   constructor(
     private readonly catalog: () => Y.Doc | null,
     private readonly terminalId: string,
     private readonly local: LocalStore,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Units this device sold under each grant id (every sale, within or beyond). */
@@ -85,9 +96,15 @@ export class AllowanceBook {
     this.local.set('allowance.sold', m)
   }
 
+  /**
+   * The store's allowance policy: from its published settings (store-settings, updated on
+   * every save), else as the last grant answer published it.
+   */
   policy(): AllowancePolicy | null {
     const doc = this.catalog()
-    const p = doc ? readAllowancePolicy(doc) : null
+    if (!doc) return null
+    const published = readStoreSettings(doc)
+    const p = published.version > 0 ? policyOf(published.allowances) : readAllowancePolicy(doc)
     return p && p.enabled ? p : null
   }
 
@@ -108,11 +125,11 @@ export class AllowanceBook {
    * units past the allowance. On success the units are already counted (undo() gives
    * them back if the checkout then fails).
    */
-  async gate(lines: readonly CartLine[], approve: AllowanceRequestApproval | null): Promise<Gate> {
+  async gate(lines: readonly CartLine[], approve: RequestApproval | null): Promise<Gate> {
     const policy = this.policy()
     const marks = new Map<string, AllowanceMark>()
     const beyond: Array<{ productId: string; name: string; qty: number }> = []
-    if (policy === null) return { ok: true, marks, beyond, undo: () => {} }
+    if (policy === null) return { ok: true, marks, beyond, approvals: [], undo: () => {} }
     const left = new Map<string, number>()
     const plan: Array<{ line: CartLine; grant: AllowanceGrant | null; within: number }> = []
     for (const line of lines) {
@@ -124,15 +141,18 @@ export class AllowanceBook {
       plan.push({ line, grant: l.grant, within })
     }
     const approvals = new Map<string, AllowanceApproval>()
+    const given: Approval[] = []
     for (const p of plan) {
       const over = p.line.qty - p.within
       if (over === 0) continue
       beyond.push({ productId: p.line.productId, name: p.line.name, qty: over })
       if (policy.onExceeded === 'block') return { ok: false, error: 'allowance_blocked', productId: p.line.productId, name: p.line.name, remaining: p.within }
       if (policy.onExceeded === 'approval') {
-        const a = approve ? await approve({ reason: 'allowance_exceeded', productId: p.line.productId, name: p.line.name, qty: over, remaining: p.within }) : null
+        const detail = `${over} × ${p.line.name} (${p.line.productId}) past this terminal's allowance (${p.within} within)`
+        const a = approve ? await approve({ action: 'allowance', detail }) : null
         if (a === null) return { ok: false, error: 'allowance_declined', productId: p.line.productId, name: p.line.name, remaining: p.within }
-        approvals.set(p.line.lineId, a)
+        given.push(a)
+        approvals.set(p.line.lineId, { id: uuidv7(), by: a.staffId, name: a.staffName, at: new Date(a.at).toISOString() })
       }
     }
     const counted: Array<[string, number]> = []
@@ -144,7 +164,7 @@ export class AllowanceBook {
         counted.push([p.grant.grantId, p.line.qty])
       }
     }
-    return { ok: true, marks, beyond, undo: () => counted.forEach(([g, n]) => this.addSold(g, -n)) }
+    return { ok: true, marks, beyond, approvals: given, undo: () => counted.forEach(([g, n]) => this.addSold(g, -n)) }
   }
 
   /** My own count per grant, for the server (it holds the difference as outstanding). */
@@ -169,9 +189,12 @@ export class AllowanceBook {
    * catalog document too; failures are quiet (offline, the terminal sells within what
    * it has).
    */
-  refill(): Promise<void> {
+  refill(force = false): Promise<void> {
     if (this.api === null) return Promise.resolve()
     if (this.inFlight) return this.inFlight
+    // Automatic asks (catalog changes, after a sale) at most every REFILL_EVERY_MS.
+    if (!force && this.now() - this.lastAsk < REFILL_EVERY_MS) return Promise.resolve()
+    this.lastAsk = this.now()
     const api = this.api
     this.inFlight = api
       .post('/allowances/request', { sold: this.reports() })

@@ -9,6 +9,7 @@ import type { SyncClient } from '@tally/client'
 import {
   addConsumption,
   chargedEntries,
+  readCartApprovals,
   readCartLines,
   readCartMeta,
   recordCheckout,
@@ -18,6 +19,7 @@ import {
   visitDocName,
   writeSale,
   type AllowanceMark,
+  type Approval,
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
@@ -37,6 +39,10 @@ export async function checkoutCart(
     plan?: PaymentChoice
     /** Scarce lines: the stock allowance each was sold under (allowance.ts), by line id. */
     allowances?: ReadonlyMap<string, AllowanceMark>
+    /** The staff member selling (issue 16). */
+    cashierId?: string
+    /** Approvals given for this checkout (offline limits); the tab's own (voids) are added. */
+    approvals?: readonly Approval[]
   },
 ): Promise<CheckoutResult> {
   const { store, cartId, cart } = args
@@ -69,6 +75,9 @@ export async function checkoutCart(
       return mark ? { ...l, allowance: mark } : l
     })
   }
+  if (args.cashierId !== undefined) sale.cashierId = args.cashierId
+  const approvals = [...readCartApprovals(cart), ...(args.approvals ?? [])]
+  if (approvals.length > 0) sale.approvals = approvals.slice(-50)
   // From the checkout dialog: tendered, change, tip, split parts and a receipt key.
   if (args.plan !== undefined) {
     sale.payment = buildPayment(sale.total, sale.lines, args.plan)

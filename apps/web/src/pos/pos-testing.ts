@@ -76,9 +76,9 @@ export async function seedDevice(client: SyncClient): Promise<{ catalog: Y.Doc; 
   return { catalog, roster }
 }
 
-export async function offlineTerminal(terminalId: string, client: SyncClient = offlineClient()): Promise<Terminal> {
+export async function offlineTerminal(terminalId: string, client: SyncClient = offlineClient(), o: { now?: () => number } = {}): Promise<Terminal> {
   await seedDevice(client)
-  const t = new Terminal({ store: STORE, terminalId, token: 'x.y.z', role: 'terminal', exp: null }, client, terminalId, new MemoryStorage())
+  const t = new Terminal({ store: STORE, terminalId, token: 'x.y.z', role: 'terminal', exp: null }, client, terminalId, new MemoryStorage(), o.now)
   await t.start()
   return t
 }

@@ -11,15 +11,27 @@ import {
   catalogDocName,
   findVisitByBracelet,
   readCartLines,
+  readStaff,
+  recordCartApproval,
+  uuidv7,
+  addConsumption,
+  cartTotal,
+  readSale,
   removeCartLine,
   rosterDocName,
+  visitDocName,
+  writeSale,
   ticketDocName,
   type CartLine,
   type PaymentMethod,
   type Product,
   type Sale,
+  type StaffMember,
 } from '@tally/schema'
-import { AllowanceBook, fetchAllowanceApi, type AllowanceRequestApproval } from './allowance.ts'
+import { AllowanceBook, fetchAllowanceApi } from './allowance.ts'
+import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPrompt, type RequestApproval } from './approval.ts'
+import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
+import { buildRefund, type RefundChoice } from './refund.ts'
 import { checkoutCart } from './checkout.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
@@ -46,13 +58,24 @@ export class Terminal {
   readonly desk: TabDesk
   /** Stock allowances of scarce products (allowance.ts). */
   readonly allowances: AllowanceBook
-  /** Asks a manager to approve a sale past an allowance; null: nobody can approve here (the sale is refused). */
-  requestApproval: AllowanceRequestApproval | null = null
   catalog: Y.Doc | null = null
   roster: Y.Doc | null = null
   notice: Notice | null = null
   lastSyncAt: number | null
   checkingOut = false
+  /** Wrong PINs typed on this device and the lock they lead to (issue 16). */
+  readonly pinLock: PinLock
+  /**
+   * The PIN pad: the app installs its dialog here, a test its script. Until one is
+   * installed every PIN request is cancelled (nothing is approved unseen).
+   */
+  pinPrompt: PinPrompt = () => Promise.resolve(null)
+  /** A manager's PIN, checked on this device against the published staff: offline too. */
+  readonly requestApproval: RequestApproval
+  /** The staff member selling now (chosen by PIN), when the store has staff; else null. */
+  cashierStaff: { id: string; name: string } | null
+  /** When this terminal first ran here: its offline time counts from it until a first sync. */
+  private readonly since: number
   private version = 0
   private readonly listeners = new Set<() => void>()
   private readonly offs: Array<() => void> = []
@@ -64,9 +87,14 @@ export class Terminal {
     public cashier: string,
     private readonly storage: Storage = localStorage,
     /** The clock the ticket-follow rule reads (tests move it forward). */
-    now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {
     this.local = createLocalStore(`tally.${session.store}.${session.terminalId}`, storage)
+    this.pinLock = new PinLock(this.local, now)
+    this.requestApproval = createRequestApproval({ staff: () => this.staff, prompt: (ask) => this.pinPrompt(ask), lock: this.pinLock, now })
+    this.cashierStaff = this.local.get<{ id: string; name: string } | null>('cashierStaff', null)
+    this.since = this.local.get<number | null>('since', null) ?? now()
+    this.local.set('since', this.since)
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
     this.token = session.token
     this.allowances = new AllowanceBook(() => this.catalog, session.terminalId, this.local)
@@ -97,6 +125,46 @@ export class Terminal {
   }
   get visitSession(): VisitSession | null {
     return this.desk.visitSession
+  }
+  /** The store's staff as published to this device (roster `staff`). */
+  get staff(): StaffMember[] {
+    return this.roster === null ? [] : readStaff(this.roster)
+  }
+  /** The store has staff on this device: selling needs a member chosen by PIN, voids a manager. */
+  get staffInUse(): boolean {
+    return this.staff.some((m) => m.active)
+  }
+  /** Who sells now: the member chosen by PIN, if still active on the roster. */
+  get seller(): { id: string; name: string } | null {
+    const c = this.cashierStaff
+    return c !== null && this.staff.some((m) => m.id === c.id && m.active) ? c : null
+  }
+  /** Start of shift or switch user: whoever types their PIN sells from now on. */
+  async signIn(): Promise<boolean> {
+    const m = await askForStaff({ staff: () => this.staff, prompt: (ask) => this.pinPrompt(ask), lock: this.pinLock }, { purpose: 'cashier' })
+    if (m === null) return false
+    this.cashierStaff = { id: m.id, name: m.name }
+    this.local.set('cashierStaff', this.cashierStaff)
+    this.cashier = m.name
+    this.storage.setItem(CASHIER_KEY, m.name)
+    this.say('info', 'notice.signedIn', { name: m.name })
+    return true
+  }
+  signOut(): void {
+    this.cashierStaff = null
+    this.local.set('cashierStaff', null)
+    this.bump()
+  }
+  /** Value of this terminal's sales the relay has not acknowledged, cents. */
+  get unsyncedCents(): number {
+    return this.tickets.receipts.filter((r) => r.state === 'local').reduce((s, r) => s + Math.max(0, r.total), 0)
+  }
+  private policyFacts(): PolicyFacts {
+    return { now: this.now(), online: this.client.status === 'online', lastSyncAt: this.lastSyncAt, since: this.since, unsyncedCents: this.unsyncedCents }
+  }
+  /** How close this terminal is to the store's offline limits (status widget). */
+  get policy(): PolicyGauge {
+    return policyGauge(policyOf(this.catalog), this.policyFacts())
   }
   /** A tab is opening: checkout waits, taps are queued for it. */
   get busy(): boolean {
@@ -171,8 +239,12 @@ export class Terminal {
       this.offs.push(this.client.on(ev, onClient))
     }
     // Online again: top the allowances up (and report what was sold meanwhile).
-    this.offs.push(this.client.on('status', () => this.refillAllowances()))
+    this.offs.push(this.client.on('status', () => this.refillAllowances(true)))
     this.catalog = await this.openWatched(catalogDocName(this.session.store))
+    // A product newly scarce (settings published) or a share used up elsewhere: ask, throttled.
+    const onCatalog = (): void => void this.refillAllowances()
+    this.catalog.on('update', onCatalog)
+    this.offs.push(() => this.catalog?.off('update', onCatalog))
     this.roster = await this.openWatched(rosterDocName(this.session.store))
     await this.desk.restore()
     await this.tickets.resume()
@@ -196,7 +268,7 @@ export class Terminal {
    */
   refillAllowances(force = false): Promise<void> {
     if (this.client.status !== 'online' || this.allowances.api === null || (!force && !this.allowances.low())) return Promise.resolve()
-    return this.allowances.refill().then(() => this.bump())
+    return this.allowances.refill(force).then(() => this.bump())
   }
 
   private async openWatched(name: string): Promise<Y.Doc> {
@@ -233,12 +305,42 @@ export class Terminal {
     this.desk.tap({ product: { id: p.id, name: p.name, price: p.price, taxRate: p.taxRate }, delta })
   }
 
-  changeLine(line: CartLine, delta: number): void {
+  /**
+   * Less of a line is a void of those units: with staff on the device it needs a manager's
+   * PIN (offline too), and the approval is kept in the tab until its checkout's ticket.
+   */
+  async changeLine(line: CartLine, delta: number): Promise<boolean> {
+    if (delta < 0) {
+      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)} (${line.lineId})`)
+      if (a === false) return false
+    }
     this.addProduct({ id: line.productId, name: line.name, price: line.unitPrice, taxRate: line.taxRate }, delta)
+    return true
   }
 
-  removeLine(lineId: string): void {
-    if (this.current !== null && this.opening === null) removeCartLine(this.current.cart, lineId)
+  async removeLine(lineId: string): Promise<boolean> {
+    const cur = this.current
+    if (cur === null || this.opening !== null) return false
+    const line = readCartLines(cur.cart).find((l) => l.lineId === lineId)
+    if (line === undefined) return false
+    const a = await this.voidApproval(`${line.name} x${line.qty} (${lineId})`)
+    if (a === false || this.current !== cur) return false
+    removeCartLine(cur.cart, lineId)
+    return true
+  }
+
+  /** A manager's approval of a void on the current tab, recorded in it; true when none is needed. */
+  private async voidApproval(detail: string): Promise<Approval | true | false> {
+    if (!this.staffInUse) return true
+    const cur = this.current
+    if (cur === null) return false
+    const a = await this.requestApproval({ action: 'void_line', detail })
+    if (a === null) {
+      this.say('error', 'notice.approval_refused')
+      return false
+    }
+    recordCartApproval(cur.cart, uuidv7(), a)
+    return a
   }
 
   /** The last sale this terminal made (the checkout dialog shows its receipt). */
@@ -254,7 +356,11 @@ export class Terminal {
     this.checkingOut = true
     let undo = (): void => {}
     try {
-      // Scarce products: within the allowance, or what the store's policy says past it.
+      // Issue 16: who sells (a member chosen by PIN) and the store's offline policy.
+      const staffGate = await this.staffGate(cur.cart)
+      if (!staffGate.ok) return false
+      // Scarce products: within the allowance, or what the store's policy says past it
+      // (a manager's PIN for `approval`).
       const gate = await this.allowances.gate(readCartLines(cur.cart), this.requestApproval)
       if (!gate.ok) {
         this.say('error', `notice.${gate.error}`, { name: gate.name, remaining: gate.remaining })
@@ -263,6 +369,8 @@ export class Terminal {
       undo = gate.undo
       const r = await checkoutCart(this.client, {
         allowances: gate.marks,
+        ...(staffGate.cashierId !== undefined ? { cashierId: staffGate.cashierId } : {}),
+        approvals: [...staffGate.approvals, ...gate.approvals],
         store: this.session.store,
         terminalId: this.session.terminalId,
         cashier: this.cashier.trim(),
@@ -299,15 +407,126 @@ export class Terminal {
       )
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
-      if (gate.beyond.length > 0) this.say('error', 'notice.allowance_exceeded', { name: gate.beyond.map((b) => b.name).join(', '), qty: gate.beyond.reduce((n, b) => n + b.qty, 0) })
+      if (staffGate.warn !== null) this.say('error', 'notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
+      else if (gate.beyond.length > 0) this.say('error', 'notice.allowance_exceeded', { name: gate.beyond.map((b) => b.name).join(', '), qty: gate.beyond.reduce((n, b) => n + b.qty, 0) })
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
-      void this.refillAllowances()
+      // This sale left a scarce product low: ask for more now (online), not at the next tick.
+      if (gate.marks.size > 0) void this.refillAllowances(this.allowances.low())
       return true
     } finally {
       this.checkingOut = false
       // A checkout refused because the tab was merged meanwhile: go to where it went.
       if (this.current === cur) this.desk.followTabs()
+    }
+  }
+
+  /**
+   * Before a charge: a store with staff needs a seller chosen by PIN; the offline policy's
+   * limits warn, ask a manager's PIN, or block (saying which limit and what to do).
+   */
+  private async staffGate(cart: Y.Doc): Promise<{ ok: false } | { ok: true; cashierId?: string; approvals: Approval[]; warn: string | null }> {
+    let cashierId: string | undefined
+    if (this.staffInUse) {
+      if (this.seller === null && !(await this.signIn())) {
+        this.say('error', 'notice.checkout_no_cashier')
+        return { ok: false }
+      }
+      const seller = this.seller as { id: string; name: string }
+      cashierId = seller.id
+      this.cashier = seller.name
+    }
+    const total = cartTotal(readCartLines(cart))
+    const hits = policyHits(policyOf(this.catalog), this.policyFacts(), total)
+    const block = hits.filter((h) => h.action === 'block')
+    if (block.length > 0) {
+      const h = block[0] as (typeof block)[number]
+      this.say('error', `notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
+      return { ok: false }
+    }
+    const approvals: Approval[] = []
+    const ask = hits.filter((h) => h.action === 'approval')
+    if (ask.length > 0) {
+      const a = await this.requestApproval({ action: 'offline_limit', detail: describeHits(ask) })
+      if (a === null) {
+        this.say('error', `notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
+        return { ok: false }
+      }
+      approvals.push(a)
+    }
+    const warn = hits.filter((h) => h.action === 'warn')
+    return { ok: true, ...(cashierId !== undefined ? { cashierId } : {}), approvals, warn: warn.length > 0 ? warn.map((h) => h.limit).join(',') : null }
+  }
+
+  /**
+   * A refund: a new ticket giving back (part of) a sale of this store, with a manager's
+   * PIN, never an edit of the sale. `void_ticket` is the same for the whole ticket.
+   */
+  async refund(originalId: string, choice: RefundChoice = {}, action: 'refund' | 'void_ticket' = 'refund'): Promise<Sale | null> {
+    const name = ticketDocName(this.session.store, originalId)
+    const doc = await this.client.open(name)
+    try {
+      const original = readSale(doc)
+      if (original === undefined) {
+        this.say('error', 'notice.refund_not_here')
+        return null
+      }
+      const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})
+      const built = buildRefund(original, choice, done[originalId] ?? {})
+      if (!built.ok) {
+        this.say('error', `notice.refund_${built.error}`)
+        return null
+      }
+      const a = await this.requestApproval({ action, detail: `${action === 'void_ticket' ? 'void' : 'refund'} of ticket ${originalId}: ${built.total} cents` })
+      if (a === null) {
+        this.say('error', 'notice.approval_refused')
+        return null
+      }
+      const seller = this.seller
+      const ticketId = uuidv7()
+      const sale: Sale = {
+        ...built.sale,
+        id: ticketId,
+        storeId: this.session.store,
+        terminalId: this.session.terminalId,
+        cashier: seller?.name ?? this.cashier.trim(),
+        ...(seller !== null ? { cashierId: seller.id } : {}),
+        clientTime: new Date(this.now()).toISOString(),
+        approvals: [a],
+        kind: 'refund',
+        refundOf: originalId,
+      }
+      const refundName = ticketDocName(this.session.store, ticketId)
+      const refundDoc = await this.client.open(refundName)
+      writeSale(refundDoc, sale)
+      if (sale.visitId !== null) {
+        const visitName = visitDocName(this.session.store, sale.visitId)
+        const visit = await this.client.open(visitName)
+        addConsumption(visit, sale.id, { amount: sale.total, terminalId: sale.terminalId, at: sale.clientTime })
+        this.client.release(visitName)
+      }
+      const mine = { ...(done[originalId] ?? {}) }
+      for (const l of sale.lines) mine[l.lineId] = (mine[l.lineId] ?? 0) - l.qty
+      this.local.set('refunded', { ...done, [originalId]: mine })
+      await this.tickets.add(
+        {
+          id: sale.id,
+          at: sale.clientTime,
+          total: sale.total,
+          method: sale.payment.method,
+          label: `↩ ${originalId.slice(-4)}`,
+          visitId: sale.visitId,
+          items: sale.lines.map((l) => ({ productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice })),
+          state: 'local',
+          reasons: [],
+          settled: false,
+        },
+        refundDoc,
+      )
+      this.say('info', 'notice.refunded', { total: -sale.total, ticketId: sale.id })
+      return sale
+    } finally {
+      this.client.release(name)
     }
   }
 

@@ -10,3 +10,13 @@ export { writeAudit } from './audit.ts'
 export { query, textArray, type RawExecutor } from './raw-sql.ts'
 export type { AuditEntry } from './audit.ts'
 export * as tables from './tables.ts'
+export {
+  SETTINGS_CACHE_MAX_AGE_MS,
+  SettingsVersionConflict,
+  createSettingsCache,
+  loadStoreSettings,
+  loadStoreSettingsMany,
+  saveStoreSettings,
+  settingsChannel,
+} from './store-settings.ts'
+export type { SettingsCache, StoredSettings } from './store-settings.ts'

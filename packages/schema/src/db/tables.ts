@@ -73,7 +73,7 @@ export const audit = pgTable(
     doc: text('doc'),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_store_at').on(t.store, t.at), index('audit_actor_at').on(t.actor, t.at)],
+  (t) => [index('audit_store_at').on(t.store, t.at), index('audit_actor_at').on(t.actor, t.at), index('audit_doc').on(t.doc)],
 )
 
 export const terminals = pgTable(
@@ -179,6 +179,27 @@ export const visits = pgTable(
   (t) => [index('visits_store_entry').on(t.store, t.entryAt)],
 )
 
+/**
+ * Staff of a store (issue 16): who sells and who approves. The PIN is stored as a
+ * PBKDF2-SHA256 hash (salt, iterations) that is also published to the store's terminals
+ * (roster `staff`) so a PIN can be checked offline; see @tally/schema staff.ts for why.
+ */
+export const staff = pgTable(
+  'staff',
+  {
+    id: text('id').primaryKey(),
+    store: text('store').notNull(),
+    name: text('name').notNull(),
+    /** bartender | manager */
+    role: text('role').notNull(),
+    pinHash: jsonb('pin_hash').$type<{ alg: 'pbkdf2-sha256'; iterations: number; salt: string; hash: string }>().notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: at('created_at').notNull().defaultNow(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('staff_store').on(t.store)],
+)
+
 export const users = pgTable('users', {
   id: text('id').primaryKey(),
   email: text('email').notNull().unique(),
@@ -221,9 +242,22 @@ export const tickets = pgTable(
      * one cart, or sharing a cart line id, are two checkouts of one tab (indexed for that).
      */
     cartId: text('cart_id'),
+    /**
+     * Every discount given on the ticket (line discounts + the ticket discount), and the
+     * tax inside its total (prices include tax), in cents (pricing.ts). Issue 16.
+     */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    /** A refund: the ticket it gives money back for (its lines are negative). */
+    refundOf: text('refund_of'),
+    /** The staff member who sold (issue 16); null on tickets from before staff, whose `cashier` is free text. */
+    staffId: text('staff_id'),
+    /** Manager approvals given on the terminal: [{ action, staffId, staffName, at, detail }]. */
+    approvals: jsonb('approvals').$type<Array<{ action: string; staffId: string; staffName: string; at: number; detail: string }>>().notNull().default([]),
   },
   (t) => [
     index('tickets_store_time').on(t.store, t.clientTime),
+    index('tickets_refund_of').on(t.refundOf),
     index('tickets_store_visit').on(t.store, t.visitId),
     index('tickets_cart').on(t.cartId),
     index('tickets_receipt_token').on(t.receiptToken),
@@ -242,6 +276,10 @@ export const ticketLines = pgTable(
     unitPrice: cents('unit_price').notNull(),
     taxRate: integer('tax_rate').notNull().default(0),
     total: cents('total').notNull(),
+    /** Its own discount plus its share of the ticket's; tax inside `total`; net = total - tax. */
+    discountCents: cents('discount_cents').notNull().default(0),
+    taxCents: cents('tax_cents').notNull().default(0),
+    netCents: cents('net_cents').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.lineId] }),
@@ -400,3 +438,18 @@ export const allowanceLines = pgTable(
   },
   (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('allowance_lines_grant').on(t.store, t.productId, t.terminalId)],
 )
+// ---- settings (issue 16) ------------------------------------------------------------------
+
+/**
+ * Per-store settings: strategies per conflict kind, offline policy, discount limit, stock
+ * allowances. The shape is ../store-settings.ts (validated there, read leniently);
+ * `version` counts changes, so a terminal and an audit row can say which one applied.
+ * Read and written only through db/store-settings.ts.
+ */
+export const storeSettings = pgTable('store_settings', {
+  store: text('store').primaryKey(),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+  version: integer('version').notNull().default(1),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+  updatedBy: text('updated_by'),
+})

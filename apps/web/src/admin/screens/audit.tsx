@@ -11,7 +11,7 @@ import { ErrorBanner } from '../ui/error-banner.tsx'
 import { AuditTable } from './audit-table.tsx'
 
 const PAGE = 100
-const KINDS = ['', 'connect', 'disconnect', 'heartbeat_timeout', 'refusal', 'login', 'master-data', 'stock', 'resolution', 'void', 'sale-upload'] as const
+const KINDS = ['', 'connect', 'disconnect', 'heartbeat_timeout', 'refusal', 'login', 'master-data', 'stock', 'resolution', 'void', 'sale-upload', 'settings'] as const
 
 interface Filters {
   kind: string
