@@ -147,8 +147,13 @@ async function main(): Promise<void> {
       await terminal(rest)
       break
     }
+    case 'escrow': {
+      const { escrow } = await import('./escrow/main.ts')
+      await escrow(rest)
+      break
+    }
     default:
-      console.log('usage: npm run bench -- relay|projection|terminal [options]  (see bench/README.md)')
+      console.log('usage: npm run bench -- relay|projection|terminal|escrow [options]  (see bench/README.md)')
       process.exitCode = 2
   }
 }

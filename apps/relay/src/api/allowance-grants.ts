@@ -140,8 +140,12 @@ async function participants(tx: Executor, store: string, productId: string, rows
 export interface AllowanceService {
   /** Top up `terminalId`'s allowances (all scarce products, or those named), taking its report of what it sold. */
   request(who: { store: string; terminalId: string }, opts?: { productIds?: readonly string[]; sold?: readonly SoldReport[] }): Promise<GrantAnswer>
-  /** The terminal gives back what it has not sold: granted becomes what it sold (never below what the server counted). */
-  release(who: { store: string; terminalId: string }, sold: readonly SoldReport[]): Promise<GrantAnswer>
+  /**
+   * The terminal gives back what it has not sold, keeping `keep` unsold units (0: all
+   * back, shift end; 1 or 2: idle while online, so an offline spell still finds a few):
+   * granted becomes sold + keep, never below what the server counted, never above before.
+   */
+  release(who: { store: string; terminalId: string }, sold: readonly SoldReport[], keep?: number): Promise<GrantAnswer>
   /** An admin gives up on a lost terminal's grants: they restart under a new grant id at what was counted. */
   revoke(store: string, terminalId: string, actor: string): Promise<GrantAnswer>
   /** Every grant of the store with level and reserve, for the back office. */
@@ -213,7 +217,7 @@ export function createAllowanceService(deps: { database: Database; settings: All
       })
     },
 
-    release(who, sold) {
+    release(who, sold, keep = 0) {
       return run(async (tx, w) => {
         const s = await deps.settings(tx, who.store)
         const out: GrantView[] = []
@@ -222,8 +226,8 @@ export function createAllowanceService(deps: { database: Database; settings: All
           const mine = (await grantRows(tx, who.store, r.productId)).find((x) => x.terminal_id === who.terminalId)
           // A report on another grant (revoked meanwhile) releases nothing.
           if (!mine || mine.grant_id !== r.grantId) continue
-          const floor = Math.max(mine.used, mine.reported, Math.min(r.sold, 1_000_000))
           mine.reported = Math.max(mine.reported, Math.min(r.sold, 1_000_000))
+          const floor = Math.max(mine.used, mine.reported) + Math.max(0, Math.min(keep, 1_000_000))
           if (floor < mine.granted) {
             mine.granted = floor
             mine.version += 1

@@ -205,9 +205,13 @@ export class AllowanceBook {
     return this.inFlight
   }
 
-  /** Shift end: give back every unit not sold. Throws when the server cannot be reached (nothing is given back then). */
-  async release(): Promise<void> {
+  /**
+   * Give back the units not sold, keeping `keep` of each (0 at shift end; a unit or two
+   * when idle online, so an offline spell still finds some). Throws when the server
+   * cannot be reached: nothing is given back then, the terminal keeps its allowance.
+   */
+  async release(keep = 0): Promise<void> {
     if (this.api === null) throw new Error('no server to release allowances to')
-    await this.api.post('/allowances/release', { sold: this.reports() })
+    await this.api.post('/allowances/release', { sold: this.reports(), keep })
   }
 }

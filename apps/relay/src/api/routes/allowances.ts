@@ -15,7 +15,7 @@ import { body, claims, type ApiEnv } from '../http.ts'
 
 const sold = z.array(z.object({ productId: text(100, 1), grantId: text(100, 1), sold: z.number().int().min(0).max(1_000_000) })).max(1000)
 const requestBody = z.object({ productIds: z.array(text(100, 1)).max(1000).optional(), sold: sold.optional() })
-const releaseBody = z.object({ sold })
+const releaseBody = z.object({ sold, keep: z.number().int().min(0).max(1_000_000).optional() })
 const revokeBody = z.object({ terminalId: text(100, 1) })
 
 export function allowanceService(ctx: ApiContext): AllowanceService {
@@ -42,7 +42,7 @@ export function allowanceRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   api.post('/allowances/release', terminalOnly, async (c) => {
     const who = claims(c)
     const b = await body(c, releaseBody)
-    const r = await service.release({ store: who.store, terminalId: who.sub }, b.sold)
+    const r = await service.release({ store: who.store, terminalId: who.sub }, b.sold, b.keep ?? 0)
     ctx.events.emit('changed', who.store)
     return c.json(r)
   })
