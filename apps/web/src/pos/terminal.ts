@@ -241,8 +241,14 @@ export class Terminal {
     // Online again: top the allowances up (and report what was sold meanwhile).
     this.offs.push(this.client.on('status', () => this.refillAllowances(true)))
     this.catalog = await this.openWatched(catalogDocName(this.session.store))
-    // A product newly scarce (settings published) or a share used up elsewhere: ask, throttled.
-    const onCatalog = (): void => void this.refillAllowances()
+    // The store's allowance policy changed (settings published): ask at once; any other
+    // catalog change with a share running low: ask, throttled.
+    let policySeen = JSON.stringify(this.allowances.policy())
+    const onCatalog = (): void => {
+      const now = JSON.stringify(this.allowances.policy())
+      void this.refillAllowances(now !== policySeen && now !== 'null')
+      policySeen = now
+    }
     this.catalog.on('update', onCatalog)
     this.offs.push(() => this.catalog?.off('update', onCatalog))
     this.roster = await this.openWatched(rosterDocName(this.session.store))
@@ -267,7 +273,9 @@ export class Terminal {
    * ask for more. Resolves when the answer is in.
    */
   refillAllowances(force = false): Promise<void> {
-    if (this.client.status !== 'online' || this.allowances.api === null || (!force && !this.allowances.low())) return Promise.resolve()
+    // A store without allowances (as this device knows it) is never asked.
+    if (this.client.status !== 'online' || this.allowances.api === null || this.allowances.policy() === null) return Promise.resolve()
+    if (!force && !this.allowances.low()) return Promise.resolve()
     return this.allowances.refill(force).then(() => this.bump())
   }
 
