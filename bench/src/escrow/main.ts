@@ -61,7 +61,7 @@ export async function escrow(argv: string[]): Promise<void> {
         results.push(r)
         console.log(
           `night ${n + 1} allowances ${allowances ? 'on ' : 'off'}: ${r.sold}/${r.attempts} sold, oversold conflicts ${r.oversoldConflicts} (${r.oversoldUnits} units), ` +
-            `approval asks ${r.approvalAsks} (${((100 * r.approvalAsks) / Math.max(1, r.sold)).toFixed(1)} % of sales), refused with stock left ${r.refusedWithStock} (asks with stock ${r.asksWithStock}), grant requests ${r.grantRequests}, offline terminal-minutes ${r.offlineMinutes}`,
+            `approval asks ${r.approvalAsks} (${((100 * r.approvalAsks) / Math.max(1, r.sold)).toFixed(1)} % of sales), refused with stock left ${r.refusedWithStock} (asks with stock ${r.asksWithStock}, online ${r.asksWithStockOnline}), grant requests ${r.grantRequests}, offline terminal-minutes ${r.offlineMinutes}`,
         )
       }
     }

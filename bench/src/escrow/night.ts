@@ -53,6 +53,8 @@ export interface NightResult {
   refusedWithStock: number
   /** Approval asks while the shelf still had the product (a manager has a real decision). */
   asksWithStock: number
+  /** Of those, made while the terminal was online (shares held elsewhere). */
+  asksWithStockOnline: number
   grantRequests: number
   offlineMinutes: number
 }
@@ -162,7 +164,7 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
   const totalWeight = terms.reduce((n, t) => n + t.weight, 0)
   // Expected sale attempts per terminal-minute, so the night's demand is `demand` × stock.
   const rate = (o.demand * totalStock) / (o.minutes * totalWeight)
-  const res: NightResult = { seed: o.seed, allowances: o.allowances, attempts: 0, sold: 0, approvalAsks: 0, oversoldConflicts: 0, oversoldUnits: 0, refusedWithStock: 0, asksWithStock: 0, grantRequests: 0, offlineMinutes: 0 }
+  const res: NightResult = { seed: o.seed, allowances: o.allowances, attempts: 0, sold: 0, approvalAsks: 0, oversoldConflicts: 0, oversoldUnits: 0, refusedWithStock: 0, asksWithStock: 0, asksWithStockOnline: 0, grantRequests: 0, offlineMinutes: 0 }
   const wasOnline = new Map(terms.map((t) => [t.id, true]))
   const lastSale = new Map(terms.map((t) => [t.id, 0]))
   const release = async (t: Term): Promise<void> => {
@@ -230,7 +232,10 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
           for (const x of terms) held += x.unsynced.filter((u) => u.productId === product.id).length
           if ((await level(product.id)) - held > 0) {
             res.refusedWithStock++
-            if (o.allowances) res.asksWithStock++
+            if (o.allowances) {
+              res.asksWithStock++
+              if (on) res.asksWithStockOnline++
+            }
           }
         }
       }
