@@ -157,8 +157,13 @@ async function main(): Promise<void> {
       await hub(rest)
       break
     }
+    case 'escrow': {
+      const { escrow } = await import('./escrow/main.ts')
+      await escrow(rest)
+      break
+    }
     default:
-      console.log('usage: npm run bench -- relay|projection|terminal|scale|hub [options]  (see bench/README.md)')
+      console.log('usage: npm run bench -- relay|projection|terminal|scale|hub|escrow [options]  (see bench/README.md)')
       process.exitCode = 2
   }
 }

@@ -7,7 +7,7 @@ import type { Server } from 'node:http'
 import { Hono } from 'hono'
 import pino, { type Logger } from 'pino'
 import { ErrorCode, TallyError } from '@tally/schema'
-import { createPgChangeFeed, createUpdateLog, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
+import { createPgChangeFeed, createUpdateLog, loadStoreSettings, type ChangeFeed, type Database, type UpdateLog } from '@tally/schema/db'
 import { mountApi } from './api/index.ts'
 import type { RelayConfig } from './config.ts'
 import { mountHealth } from './health.ts'
@@ -27,6 +27,7 @@ import { heldInLog } from './upstream/hq-board.ts'
 import { createHubBoard, type HubBoard } from './upstream/hub-board.ts'
 import { createUpstreamLink, type UpstreamLink } from './upstream/link.ts'
 import { serveWeb } from './web.ts'
+import type { AllowanceSettingsSource } from './api/allowance-grants.ts'
 import { attachWebSockets } from './ws-adapter.ts'
 
 export interface RelayDeps {
@@ -45,6 +46,8 @@ export interface RelayDeps {
   feed?: ChangeFeed
   /** Period of the catch-up check of every held document (default 30 s). */
   logCheckMs?: number
+  /** The stores' stock allowance settings (default: allowances off). */
+  allowanceSettings?: AllowanceSettingsSource
 }
 
 export interface RelayCore {
@@ -62,6 +65,7 @@ export interface RelayCore {
   readonly hubs: HubBoard
   /** This relay's link to central when it is a store hub (UPSTREAM_URL), else null. */
   readonly upstream: UpstreamLink | null
+  readonly allowanceSettings: AllowanceSettingsSource
   handleConnection(socket: Socket, info: { path: 'sync' | 'mux'; docName?: string; token: string | null; acks: boolean; remote: string; store?: string | null }): Connection
 }
 
@@ -136,6 +140,8 @@ export function createRelay(deps: RelayDeps): Relay {
     terminals,
     hubs,
     upstream,
+    // Read inside the grant transaction, from the same row the projector and REST read.
+    allowanceSettings: deps.allowanceSettings ?? (async (ex, store) => (await loadStoreSettings(ex, store)).settings.allowances),
     handleConnection(socket, info) {
       return info.path === 'mux'
         ? handleMuxConnection(sessionDeps, socket, info)

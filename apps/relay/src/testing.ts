@@ -27,9 +27,9 @@ export interface TestRelay {
 }
 
 export async function startTestRelay(
-  opts: { database: Database; port?: number; routes?: RelayDeps['routes']; wrapLog?: RelayDeps['wrapLog']; feed?: RelayDeps['feed']; logCheckMs?: number } & Partial<RelayConfig>,
+  opts: { database: Database; port?: number; routes?: RelayDeps['routes']; wrapLog?: RelayDeps['wrapLog']; feed?: RelayDeps['feed']; logCheckMs?: number; allowanceSettings?: RelayDeps['allowanceSettings'] } & Partial<RelayConfig>,
 ): Promise<TestRelay> {
-  const { database, port = 0, routes, wrapLog, feed, logCheckMs, ...overrides } = opts
+  const { database, port = 0, routes, wrapLog, feed, logCheckMs, allowanceSettings, ...overrides } = opts
   const config: RelayConfig = Object.freeze({
     ...defaultConfig(TEST_SECRET),
     projector: false,
@@ -37,7 +37,7 @@ export async function startTestRelay(
     logLevel: process.env.LOG_LEVEL ?? 'silent',
     ...overrides,
   })
-  const relay = createRelay({ database, config, logger: pino({ level: config.logLevel }), ...(routes ? { routes } : {}), ...(wrapLog ? { wrapLog } : {}), ...(feed ? { feed } : {}), ...(logCheckMs !== undefined ? { logCheckMs } : {}) })
+  const relay = createRelay({ database, config, logger: pino({ level: config.logLevel }), ...(routes ? { routes } : {}), ...(wrapLog ? { wrapLog } : {}), ...(feed ? { feed } : {}), ...(logCheckMs !== undefined ? { logCheckMs } : {}), ...(allowanceSettings ? { allowanceSettings } : {}) })
   const server = await listen(relay, port, '127.0.0.1')
   const projector = config.projector ? createProjector({ database }) : null
   void projector?.follow()

@@ -16,6 +16,7 @@ import type { CachedDoc } from './doc-store.ts'
 import { appendUpdates, captureChange, PROJECTION_ACTOR, type DocWriter, type PendingAppend } from './doc-writer.ts'
 import { findDuplicates, lineSignature, type DuplicateCandidate } from './duplicates.ts'
 import { query, textArray, type Executor } from './sql-util.ts'
+import { checkAllowances } from './allowance-check.ts'
 import { applySoldDeltas, oversoldConflicts, type LevelChange } from './stock-sql.ts'
 import { ConflictKind, outcomeFor, strategiesFor, type StrategySource } from './strategies.ts'
 import { projectTicket, type TicketProjection } from './ticket-rows.ts'
@@ -170,6 +171,11 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   conflicts.push(...doubles)
   conflicts.push(...(await duplicateConflicts(ex, deps.strategies, projected.map((x) => x.p))))
   const levelChanges = deps.deferStock ? [] : await applySoldDeltas(ex, soldDelta)
+  // Stock allowances: after the levels (the grant transaction's lock order).
+  await checkAllowances(
+    ex,
+    projected.map((x) => ({ store: x.store, id: x.id, doc: x.doc, terminalId: x.p.ticket.terminalId, clientTime: x.p.ticket.clientTime, counted: x.p.ticket.status === 'accepted' && !x.p.ticket.voided })),
+  )
   // Only products whose level moved can have gained or lost an oversold conflict.
   const moved = new Set(levelChanges.map((c) => productKey(c.store, c.productId)))
   if (moved.size > 0) conflicts.push(...(await oversoldConflicts(ex, moved, deps.strategies)).rows)

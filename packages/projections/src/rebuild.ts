@@ -10,7 +10,7 @@ import { productKey, type ProductKey } from './write-rows.ts'
 
 // stock_levels rows stay: they are recomputed afterwards (stockKeys), and keeping them
 // keeps the set of products with a published level the same.
-const PROJECTED = ['ticket_lines', 'tickets', 'stock_movements', 'visit_consumption', 'carts'] as const
+const PROJECTED = ['ticket_lines', 'tickets', 'stock_movements', 'visit_consumption', 'carts', 'allowance_lines'] as const
 
 /** Delete projected rows (of one store or all) and list every document to fold again. */
 export async function resetProjection(ex: Executor, store?: string): Promise<string[]> {

@@ -121,6 +121,29 @@ export { uuidv7 } from './ids.ts'
 export { changeDue, linesAmount, paymentProblems, paymentSums, paymentsOf, splitEqual, type PaymentSums } from './payment.ts'
 export { csvCell, csvLines, neutralizeFormula, type CsvValue } from './csv.ts'
 export {
+  ALLOWANCES_OFF,
+  ALLOWANCE_POLICY_ROOT,
+  ALLOWANCE_ROOT,
+  allowanceApprovalSchema,
+  allowanceGrantSchema,
+  allowanceMarkSchema,
+  allowancePolicySchema,
+  grantKey,
+  judgeGrantLines,
+  outstanding,
+  policyOf,
+  readAllowancePolicy,
+  readGrant,
+  readGrants,
+  reserveOf,
+  targetShares,
+  unsold,
+  writeAllowancePolicy,
+  writeGrant,
+} from './allowances.ts'
+// Named apart from store-settings' own AllowanceSettings / AllowanceRule (the same shape).
+export type { AllowanceApproval, AllowanceGrant, AllowanceMark, AllowancePolicy, AllowanceSettings as EscrowSettings, GrantLine, ShareInput } from './allowances.ts'
+export {
   DiscountType,
   allocate,
   discountOf,

@@ -7,6 +7,7 @@
  * refusal is a typed issue (`IssueCode`) the verdict or the HTTP answer carries.
  */
 import { z } from 'zod'
+import { allowanceMarkSchema } from './allowances.ts'
 import { EARLIEST_TIME, hasNul, INT4_MAX, INT4_MIN, LATEST_TIME, IssueCode, isWellFormedText, MAX_CENTS, MAX_QTY, MAX_TAX_RATE, parseTime, isBusinessTime } from './limits.ts'
 
 export const cents = z.number().int().min(0).max(MAX_CENTS)
@@ -88,6 +89,8 @@ export const saleLineSchema = z.object({
   taxRate: taxRate.default(0),
   /** What the line costs after its discount and its share of the ticket's (pricing.ts). */
   total: signedCents,
+  /** Scarce products: the stock allowance the line was sold under (allowances.ts). */
+  allowance: allowanceMarkSchema.optional(),
   /** The line's own discount; absent: none. */
   discount: discountSchema.optional(),
   /** On a refund line: the units go back into stock (default: no, a poured drink is gone). */

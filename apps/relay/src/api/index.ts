@@ -15,6 +15,7 @@ import { authenticate } from './guard.ts'
 import { ApiError, errorResponse, type ApiEnv } from './http.ts'
 import { createLiveFeed, LIVE_PATH } from './live.ts'
 import { createRefusalAudit } from './refusal-audit.ts'
+import { allowanceRoutes } from './routes/allowances.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { loginRoutes, meRoutes } from './routes/auth.ts'
 import { conflictRoutes } from './routes/conflicts.ts'
@@ -70,6 +71,7 @@ export function createApi(ctx: ApiContext): Hono<ApiEnv> {
   ticketRoutes(api, ctx)
   auditRoutes(api, ctx)
   salesSyncRoutes(api, ctx)
+  allowanceRoutes(api, ctx)
   staffRoutes(api, ctx)
   settingsRoutes(api, ctx)
   // Unknown API paths answer JSON, never the web app's index.html.

@@ -73,6 +73,8 @@ export const en: Shape<typeof es> = {
     soldOut: 'Sold out',
     stock_one: '{{count}} left',
     stock_other: '{{count}} left',
+    allowance_one: 'Your allowance: {{count}}',
+    allowance_other: 'Your allowance: {{count}}',
   },
   tab: {
     title: 'Tab',
@@ -188,6 +190,9 @@ export const en: Shape<typeof es> = {
     mergedInto: 'Tab {{label}} was merged into another tab of the visit; you are on that one now.',
     merged: 'Tabs merged.',
     openFailed: 'The tab could not be opened; the items tapped were not added.',
+    allowance_blocked: 'Allowance used up for {{name}} ({{remaining}} left on this terminal): it cannot be sold offline past its share. Reconnect to get more.',
+    allowance_declined: '{{name}} is past this terminal\'s allowance ({{remaining}} left): a manager must approve the sale.',
+    allowance_exceeded: 'Sold past this terminal\'s allowance: {{qty}} × {{name}}. The sale will be checked against the stock.',
   },
   checkout: {
     title: 'Charge {{total}}',

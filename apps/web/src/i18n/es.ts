@@ -70,6 +70,8 @@ export const es = {
     soldOut: 'Agotado',
     stock_one: 'Queda {{count}}',
     stock_other: 'Quedan {{count}}',
+    allowance_one: 'Tu cupo: {{count}}',
+    allowance_other: 'Tu cupo: {{count}}',
   },
   tab: {
     title: 'Cuenta',
@@ -185,6 +187,9 @@ export const es = {
     mergedInto: 'La cuenta {{label}} se juntó con otra cuenta de la visita; sigues en esa.',
     merged: 'Cuentas juntadas.',
     openFailed: 'No se pudo abrir la cuenta; los productos tocados no se han añadido.',
+    allowance_blocked: 'Cupo agotado de {{name}} ({{remaining}} en este terminal): no se puede vender sin conexión por encima de su parte. Conecta para pedir más.',
+    allowance_declined: '{{name}} supera el cupo de este terminal ({{remaining}} restantes): un encargado debe aprobar la venta.',
+    allowance_exceeded: 'Vendido por encima del cupo de este terminal: {{qty}} × {{name}}. La venta se comprobará contra el stock.',
   },
   checkout: {
     title: 'Cobrar {{total}}',

@@ -70,7 +70,7 @@ export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputEleme
       ) : (
         <div className="grid" data-testid="catalog">
           {shown.map((p) => (
-            <ProductButton key={p.id} p={p} locale={i18n.language} onAdd={() => term.addProduct(p)} />
+            <ProductButton key={p.id} p={p} locale={i18n.language} onAdd={() => term.addProduct(p)} allowance={term.allowances.left(p.id)?.remaining ?? null} />
           ))}
         </div>
       )}
@@ -78,7 +78,7 @@ export function CatalogGrid({ searchRef }: { searchRef: RefObject<HTMLInputEleme
   )
 }
 
-function ProductButton({ p, locale, onAdd }: { p: Product; locale: string; onAdd: () => void }) {
+function ProductButton({ p, locale, onAdd, allowance = null }: { p: Product; locale: string; onAdd: () => void; allowance?: number | null }) {
   const { t } = useTranslation()
   const stockClass = p.stock === null ? '' : p.stock <= 0 ? 'out' : p.stock <= 5 ? 'low' : ''
   return (
@@ -88,6 +88,12 @@ function ProductButton({ p, locale, onAdd }: { p: Product; locale: string; onAdd
       {p.stock !== null && (
         <span className="product-stock" data-testid="stock" data-stock={p.stock}>
           {p.stock <= 0 ? t('catalog.soldOut') : t('catalog.stock', { count: p.stock })}
+        </span>
+      )}
+      {allowance !== null && (
+        // A scarce product: what this terminal may still sell of it (its allowance), offline too.
+        <span className={`product-allowance ${allowance <= 0 ? 'out' : ''}`} data-testid="allowance" data-allowance={allowance}>
+          {t('catalog.allowance', { count: allowance })}
         </span>
       )}
     </button>

@@ -18,6 +18,7 @@ import {
   uuidv7,
   visitDocName,
   writeSale,
+  type AllowanceMark,
   type Approval,
   type PaymentMethod,
   type Sale,
@@ -39,6 +40,8 @@ export async function checkoutCart(
     plan?: PaymentChoice
     /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
     discounts?: SaleDiscounts
+    /** Scarce lines: the stock allowance each was sold under (allowance.ts), by line id. */
+    allowances?: ReadonlyMap<string, AllowanceMark>
     /** The staff member selling (issue 16). */
     cashierId?: string
     /** Approvals given for this checkout (offline limits, a discount past the limit); the tab's own (voids) are added. */
@@ -74,6 +77,12 @@ export async function checkoutCart(
   if (sale === null) {
     client.release(ticketName)
     return { ok: false, error: 'bad_discount' }
+  }
+  if (args.allowances !== undefined && args.allowances.size > 0) {
+    sale.lines = sale.lines.map((l) => {
+      const mark = args.allowances?.get(l.lineId)
+      return mark ? { ...l, allowance: mark } : l
+    })
   }
   if (args.cashierId !== undefined) sale.cashierId = args.cashierId
   const approvals = [...readCartApprovals(cart), ...(args.approvals ?? [])]

@@ -57,6 +57,8 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   useEffect(() => {
     const client = createSyncClient({ url: wsBase(), token: session.token })
     const tm = new Terminal(session, client, localStorage.getItem(CASHIER_KEY) ?? '')
+    // Stock allowances are asked for at this page's origin (the relay serves both).
+    tm.connectAllowances(location.origin)
     window.__tally = { pending: () => client.pending(), pendingSales: () => tm.pendingSales, status: () => client.status }
     let live = true
     tm.start().then(

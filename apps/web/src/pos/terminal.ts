@@ -32,6 +32,7 @@ import {
   type Sale,
   type StaffMember,
 } from '@tally/schema'
+import { AllowanceBook, fetchAllowanceApi } from './allowance.ts'
 import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPrompt, type RequestApproval } from './approval.ts'
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
@@ -60,6 +61,8 @@ export class Terminal {
   readonly local: LocalStore
   readonly tickets: TicketTracker
   readonly desk: TabDesk
+  /** Stock allowances of scarce products (allowance.ts). */
+  readonly allowances: AllowanceBook
   catalog: Y.Doc | null = null
   roster: Y.Doc | null = null
   notice: Notice | null = null
@@ -98,6 +101,8 @@ export class Terminal {
     this.since = this.local.get<number | null>('since', null) ?? now()
     this.local.set('since', this.since)
     this.lastSyncAt = this.local.get<number | null>('lastSyncAt', null)
+    this.token = session.token
+    this.allowances = new AllowanceBook(() => this.catalog, session.terminalId, this.local)
     this.tickets = new TicketTracker(client, session.store, this.local, () => this.bump(), (name) => this.desk.inUse(name), now)
     const host = this
     this.desk = new TabDesk({
@@ -238,11 +243,45 @@ export class Terminal {
     for (const ev of ['status', 'pending', 'ack', 'refused', 'synced', 'auth-required'] as const) {
       this.offs.push(this.client.on(ev, onClient))
     }
+    // Online again: top the allowances up (and report what was sold meanwhile).
+    this.offs.push(this.client.on('status', () => this.refillAllowances(true)))
     this.catalog = await this.openWatched(catalogDocName(this.session.store))
+    // The store's allowance policy changed (settings published): ask at once; any other
+    // catalog change with a share running low: ask, throttled.
+    let policySeen = JSON.stringify(this.allowances.policy())
+    const onCatalog = (): void => {
+      const now = JSON.stringify(this.allowances.policy())
+      void this.refillAllowances(now !== policySeen && now !== 'null')
+      policySeen = now
+    }
+    this.catalog.on('update', onCatalog)
+    this.offs.push(() => this.catalog?.off('update', onCatalog))
     this.roster = await this.openWatched(rosterDocName(this.session.store))
     await this.desk.restore()
     await this.tickets.resume()
+    this.refillAllowances()
     this.bump()
+  }
+
+  /**
+   * Where the allowance requests go: the relay's origin (the browser: this page's). Call
+   * once the terminal knows it; until then allowances are only what the catalog holds.
+   */
+  connectAllowances(base: string, fetchFn?: typeof fetch): void {
+    this.allowances.api = fetchAllowanceApi(base, () => this.token, fetchFn)
+    this.refillAllowances()
+  }
+  private token: string
+
+  /**
+   * Online and an allowance low (or none yet), or `force` (the store's settings changed):
+   * ask for more. Resolves when the answer is in.
+   */
+  refillAllowances(force = false): Promise<void> {
+    // A store without allowances (as this device knows it) is never asked.
+    if (this.client.status !== 'online' || this.allowances.api === null || this.allowances.policy() === null) return Promise.resolve()
+    if (!force && !this.allowances.low()) return Promise.resolve()
+    return this.allowances.refill(force).then(() => this.bump())
   }
 
   private async openWatched(name: string): Promise<Y.Doc> {
@@ -363,6 +402,7 @@ export class Terminal {
     }
     if (cur === null || this.checkingOut) return false
     this.checkingOut = true
+    let undo = (): void => {}
     try {
       // Issue 16: who sells (a member chosen by PIN) and the store's offline policy.
       const staffGate = await this.staffGate(cur.cart)
@@ -383,9 +423,18 @@ export class Terminal {
           approvals.push(ok)
         }
       }
+      // Scarce products: within the allowance, or what the store's policy says past it
+      // (a manager's PIN for `approval`).
+      const gate = await this.allowances.gate(readCartLines(cur.cart), this.requestApproval)
+      if (!gate.ok) {
+        this.say('error', `notice.${gate.error}`, { name: gate.name, remaining: gate.remaining })
+        return false
+      }
+      undo = gate.undo
       const r = await checkoutCart(this.client, {
+        allowances: gate.marks,
         ...(staffGate.cashierId !== undefined ? { cashierId: staffGate.cashierId } : {}),
-        approvals: [...staffGate.approvals, ...approvals],
+        approvals: [...staffGate.approvals, ...approvals, ...gate.approvals],
         store: this.session.store,
         terminalId: this.session.terminalId,
         cashier: this.cashier.trim(),
@@ -396,9 +445,11 @@ export class Terminal {
         ...(discounts !== undefined ? { discounts } : {}),
       })
       if (!r.ok) {
+        undo()
         this.say('error', r.error === 'bad_discount' ? 'money.badDiscount' : `notice.checkout_${r.error}`)
         return false
       }
+      undo = () => {}
       const { sale } = r
       this.lastSale = sale
       this.desk.rememberClosed(cur.cartId)
@@ -422,8 +473,11 @@ export class Terminal {
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
       if (staffGate.warn !== null) this.say('error', 'staff.notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
+      else if (gate.beyond.length > 0) this.say('error', 'notice.allowance_exceeded', { name: gate.beyond.map((b) => b.name).join(', '), qty: gate.beyond.reduce((n, b) => n + b.qty, 0) })
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
+      // This sale left a scarce product low: ask for more now (online), not at the next tick.
+      if (gate.marks.size > 0) void this.refillAllowances(this.allowances.low())
       return true
     } finally {
       this.checkingOut = false
@@ -557,6 +611,7 @@ export class Terminal {
 
   async rePair(session: TerminalSession): Promise<void> {
     this.client.setToken(session.token)
+    this.token = session.token
     this.bump()
   }
 

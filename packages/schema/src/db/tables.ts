@@ -10,6 +10,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -384,6 +385,59 @@ export const conflicts = pgTable(
   (t) => [index('conflicts_store_status').on(t.store, t.status)],
 )
 
+// ---- stock allowances (escrow; packages/schema/src/allowances.ts) ----------------------
+
+/**
+ * One terminal's allowance of one scarce product. `granted` is what it may sell under
+ * `grant_id` (its own sales included); `used` is what the projection counted sold under
+ * it, `reported` what the terminal said it sold (ahead of its unsynced tickets). The
+ * outstanding part is granted - used (unsold or not yet synced); the grant transaction keeps
+ * Σ outstanding ≤ level - reserve under a lock of the product's stock_levels row.
+ */
+export const stockAllowances = pgTable(
+  'stock_allowances',
+  {
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    version: integer('version').notNull().default(1),
+    granted: integer('granted').notNull().default(0),
+    used: integer('used').notNull().default(0),
+    reported: integer('reported').notNull().default(0),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.store, t.productId, t.terminalId] }),
+    check('stock_allowances_counts', sql`${t.granted} >= 0 AND ${t.used} >= 0 AND ${t.reported} >= 0 AND ${t.version} >= 1`),
+  ],
+)
+
+/**
+ * Projected: each scarce line and how the projection judged it against the grant it was
+ * sold under (within | approved | beyond). Derived from tickets; a rebuild recomputes it.
+ */
+export const allowanceLines = pgTable(
+  'allowance_lines',
+  {
+    ticketId: text('ticket_id').notNull(),
+    lineId: text('line_id').notNull(),
+    store: text('store').notNull(),
+    productId: text('product_id').notNull(),
+    terminalId: text('terminal_id').notNull(),
+    grantId: text('grant_id'),
+    version: integer('version').notNull(),
+    qty: integer('qty').notNull(),
+    /** Units the terminal counted within its grant. */
+    claimed: integer('claimed').notNull(),
+    /** Units the projection found within the grant. */
+    within: integer('within').notNull().default(0),
+    approval: jsonb('approval').$type<Record<string, unknown>>(),
+    verdict: text('verdict').notNull().default('within'),
+    at: at('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.lineId] }), index('allowance_lines_grant').on(t.store, t.productId, t.terminalId)],
+)
 // ---- settings (issue 16) ------------------------------------------------------------------
 
 /**
