@@ -50,3 +50,24 @@ export function serveWeb(app: Hono, dist: string): void {
   // Client-side routes fall back to the app shell.
   for (const path of ['/pos', '/pos/*', '/admin', '/admin/*']) app.get(path, shell)
 }
+
+/** Where the local CA's certificate is served, and the web app's page that explains installing it. */
+export const CA_CERT_PATH = '/ca.crt'
+export const CA_PAGE_PATH = '/pos/ca'
+
+/**
+ * The local CA's certificate (TLS=local), for terminals to install: PEM, which Android,
+ * iOS, Windows and macOS all accept, as a download named after the store hub. Public by
+ * design (it is a certificate, not a key); its SHA-256 is in a header so a script can
+ * compare it with the one the startup banner printed.
+ */
+export function serveCaCertificate(app: Hono, pem: string, fingerprint: string): void {
+  app.get(CA_CERT_PATH, (c) =>
+    c.body(pem, 200, {
+      'content-type': 'application/x-x509-ca-cert',
+      'content-disposition': 'attachment; filename="tally-local-ca.crt"',
+      'cache-control': 'no-cache',
+      'x-ca-sha256': fingerprint,
+    }),
+  )
+}
