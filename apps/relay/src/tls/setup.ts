@@ -62,12 +62,19 @@ export interface TlsWatch {
  * Local mode only: keep the server certificate matching the machine's addresses and in
  * date. `onReissue` hears each swap (the log line says which names it now carries).
  */
-export function watchLocalTls(setup: TlsSetup, tls: Extract<TlsConfig, { mode: 'local' }>, server: HttpsServer, onReissue: (names: LanNames, notAfter: Date) => void, intervalMs = DEFAULT_TLS_CHECK_MS): TlsWatch {
+export function watchLocalTls(
+  setup: TlsSetup,
+  tls: Extract<TlsConfig, { mode: 'local' }>,
+  server: HttpsServer,
+  onReissue: (names: LanNames, notAfter: Date) => void,
+  intervalMs = DEFAULT_TLS_CHECK_MS,
+  currentNames: () => LanNames = () => lanNames(tls.names),
+): TlsWatch {
   let names = setup.names as LanNames
   let notAfter = setup.notAfter
   const ca = setup.ca as LocalCa
   const check = (now: Date = new Date()): boolean => {
-    const current = lanNames(tls.names)
+    const current = currentNames()
     if (sameNames(current, names) && notAfter.getTime() - now.getTime() >= RENEW_BEFORE_MS) return false
     const s = ensureServerCert(ca, current, now)
     server.setSecureContext({ cert: s.certPem, key: s.keyPem })
