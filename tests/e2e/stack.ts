@@ -90,13 +90,14 @@ export interface SpawnedStack {
   close(): Promise<void>
 }
 
-export async function spawnStack(backend: TestBackend): Promise<SpawnedStack> {
+/** `env`: extra variables for the relay (TLS=local, HOST=0.0.0.0 for a test over HTTPS on the LAN). */
+export async function spawnStack(backend: TestBackend, extraEnv: Record<string, string> = {}): Promise<SpawnedStack> {
   const webDist = await buildWebOnce()
   const dir = backend.name === 'pglite' ? mkdtempSync(join(tmpdir(), 'tally-e2e-relay-')) : null
   // main.ts keeps PGlite in DATA_DIR/pg.
   const pgDir = dir ? join(dir, 'pg') : null
   let database: TestDatabase | null = await backend.open(pgDir ? { dataDir: pgDir } : {})
-  const env: Record<string, string> = { WEB_DIST: webDist, PROJECTOR: '1' }
+  const env: Record<string, string> = { WEB_DIST: webDist, PROJECTOR: '1', ...extraEnv }
   if (dir) env.DATA_DIR = dir
   else {
     env.DATABASE_URL = database.reopen.url ?? ''
