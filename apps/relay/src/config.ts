@@ -119,6 +119,11 @@ export interface RelayConfig {
    */
   readonly trustProxy: number
   readonly tls: TlsConfig
+  /**
+   * Relays the web app's terminals may fail over to (ws(s) origins, WEB_CONNECT_SRC,
+   * comma-separated; a hub's UPSTREAM_URL is added by itself): allowed in connect-src.
+   */
+  readonly webConnectSrc: readonly string[]
 }
 
 export const defaultConfig = (jwtSecret: string): RelayConfig =>
@@ -154,6 +159,7 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
     trustProxy: 0,
     tls: { mode: 'off' } as TlsConfig,
+    webConnectSrc: [] as readonly string[],
   })
 
 /**
@@ -286,6 +292,31 @@ export function tlsConfig(env: NodeJS.ProcessEnv): TlsConfig {
   return { mode: 'local', names }
 }
 
+/** WEB_CONNECT_SRC plus UPSTREAM_URL, as ws(s)://host[:port] origins. */
+export function webConnectSrc(env: NodeJS.ProcessEnv): string[] {
+  const out = new Set<string>()
+  const add = (variable: string, raw: string) => {
+    let u: URL | null = null
+    try {
+      u = new URL(raw)
+    } catch {
+      u = null
+    }
+    if (!u || !['ws:', 'wss:', 'http:', 'https:'].includes(u.protocol)) throw new ConfigError(variable, `${variable} must list relay addresses like wss://central.example.com:8787, got "${redactUrl(raw).slice(0, 80)}"`)
+    const scheme = u.protocol === 'http:' || u.protocol === 'ws:' ? 'ws' : 'wss'
+    out.add(`${scheme}://${u.host}`)
+  }
+  for (const raw of (env.WEB_CONNECT_SRC ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) add('WEB_CONNECT_SRC', raw)
+  if (env.UPSTREAM_URL) {
+    try {
+      add('UPSTREAM_URL', env.UPSTREAM_URL)
+    } catch {
+      // UPSTREAM_URL is checked where the hub link reads it; a bad one is reported there.
+    }
+  }
+  return [...out]
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR)
   // Numbers and the URL first: a typo is reported before anything touches the disk.
@@ -329,5 +360,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     demo: bool(env, 'DEMO', true),
     reportTimeZone,
     tls,
+    webConnectSrc: webConnectSrc(env),
   })
 }

@@ -37,14 +37,19 @@ export const WEB_CSP = {
   frameAncestors: ["'none'"],
 }
 
-export function serveWeb(app: Hono, dist: string): void {
+/**
+ * `connect`: other relays the terminal may fail over to (central behind a store hub):
+ * their ws(s) origins join connect-src, so the page may open its backup socket there.
+ */
+export function serveWeb(app: Hono, dist: string, connect: readonly string[] = []): void {
   const index = join(dist, 'index.html')
   const shell = (c: Context) => {
     c.header('Cache-Control', 'no-cache')
     return existsSync(index) ? c.html(readFileSync(index, 'utf8')) : c.text('web app not built: run npm run build:web', 503)
   }
   // Registered after the API, so these run for the web app's paths (the API sets its own).
-  app.use('/*', secureHeaders({ contentSecurityPolicy: WEB_CSP, xFrameOptions: 'DENY', referrerPolicy: 'same-origin' }))
+  const csp = connect.length === 0 ? WEB_CSP : { ...WEB_CSP, connectSrc: ["'self'", ...connect] }
+  app.use('/*', secureHeaders({ contentSecurityPolicy: csp, xFrameOptions: 'DENY', referrerPolicy: 'same-origin' }))
   app.get('/', (c) => c.redirect('/pos'))
   app.use('/*', serveStatic({ root: dist, precompressed: true, onFound: (path, c) => c.header('Cache-Control', cacheControl(path)) }))
   // Client-side routes fall back to the app shell.

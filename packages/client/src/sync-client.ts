@@ -108,6 +108,9 @@ class TallySyncClient implements SyncClient {
   get endpoint(): { index: number; url: string } {
     return this.conn.endpoint
   }
+  get preferredUrl(): string {
+    return this.opts.url
+  }
 
   on<E extends keyof SyncClientEvents>(event: E, fn: SyncClientEvents[E]): () => void {
     return this.emitter.on(event, fn)

@@ -141,6 +141,8 @@ export interface SyncClient {
   setEndpoints(endpoints: readonly RelayEndpoint[]): void
   /** The relay in use (index 0 is the preferred one). */
   readonly endpoint: { index: number; url: string }
+  /** The preferred relay's address (the `url` option, or the first of setEndpoints). */
+  readonly preferredUrl: string
   /** Resolves when the relay has answered this document's subscription on the current connection. */
   whenSynced(docName: string): Promise<void>
   /** Resolves when pending(docName) (or the total) reaches 0. */

@@ -7,7 +7,7 @@ import { CatalogGrid } from './catalog-grid.tsx'
 import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { Pairing } from './pairing.tsx'
-import { decodeTerminalToken, forgetSession, loadSession, saveSession, takeTokenFromUrl, type TerminalSession } from './session.ts'
+import { decodeTerminalToken, forgetSession, loadSession, saveSession, relaysOf, takeTokenFromUrl, type TerminalSession } from './session.ts'
 import { StatusWidget } from './status-widget.tsx'
 import { TabPanel } from './tab-panel.tsx'
 import { CASHIER_KEY, Terminal } from './terminal.ts'
@@ -54,7 +54,9 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   const [term, setTerm] = useState<Terminal | null>(null)
   const [failed, setFailed] = useState<string | null>(null)
   useEffect(() => {
-    const client = createSyncClient({ url: wsBase(), token: session.token })
+    // Relays the pairing named (a store hub, central behind it), or this page's own.
+    const [first, ...fallbacks] = relaysOf(session, wsBase())
+    const client = createSyncClient({ url: first!.url, token: first!.token, fallbacks })
     const tm = new Terminal(session, client, localStorage.getItem(CASHIER_KEY) ?? '')
     window.__tally = { pending: () => client.pending(), pendingSales: () => tm.pendingSales, status: () => client.status }
     let live = true

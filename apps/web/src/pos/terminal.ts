@@ -21,7 +21,7 @@ import {
 import { checkoutCart } from './checkout.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
-import type { TerminalSession } from './session.ts'
+import { relaysOf, type TerminalSession } from './session.ts'
 import { resolveTabCode } from './short-code.ts'
 import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.ts'
 import { TicketTracker } from './ticket-tracker.ts'
@@ -269,7 +269,8 @@ export class Terminal {
   }
 
   async rePair(session: TerminalSession): Promise<void> {
-    this.client.setToken(session.token)
+    if (session.url === undefined && session.fallbacks === undefined) this.client.setToken(session.token)
+    else this.client.setEndpoints(relaysOf(session, this.client.preferredUrl))
     this.bump()
   }
 
