@@ -27,6 +27,15 @@ export interface TlsSetup {
   readonly warnings: readonly string[]
 }
 
+/**
+ * What the server presents: its certificate, then the CA's. A client that trusts the CA
+ * needs only the first; sending the CA too lets a client that pins the CA's key (a
+ * browser started with an SPKI allow-list, a script) recognise the chain.
+ */
+function chain(serverPem: string, ca: LocalCa): string {
+  return `${serverPem.trimEnd()}\n${ca.certPem.trimEnd()}\n`
+}
+
 export function tlsDir(dataDir: string): string {
   return join(dataDir, 'tls')
 }
@@ -43,7 +52,7 @@ export function prepareTls(tls: TlsConfig, dataDir: string, now: Date = new Date
       const ca = ensureLocalCa(tlsDir(dataDir), now)
       const names = lanNames(tls.names)
       const s = ensureServerCert(ca, names, now)
-      return { mode: 'local', certPem: s.certPem, keyPem: s.keyPem, ca, names, notAfter: s.notAfter, warnings: [] }
+      return { mode: 'local', certPem: chain(s.certPem, ca), keyPem: s.keyPem, ca, names, notAfter: s.notAfter, warnings: [] }
     }
     default: {
       const never: never = tls
@@ -77,7 +86,7 @@ export function watchLocalTls(
     const current = currentNames()
     if (sameNames(current, names) && notAfter.getTime() - now.getTime() >= RENEW_BEFORE_MS) return false
     const s = ensureServerCert(ca, current, now)
-    server.setSecureContext({ cert: s.certPem, key: s.keyPem })
+    server.setSecureContext({ cert: chain(s.certPem, ca), key: s.keyPem })
     names = current
     notAfter = s.notAfter
     onReissue(current, s.notAfter)
