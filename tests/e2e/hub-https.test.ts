@@ -7,11 +7,12 @@
  * reloads from the service worker, a sale is made, the relay comes back and the sale
  * arrives once (HUB45).
  *
- * Why the pin and not --ignore-certificate-errors: with that flag (or a context's
- * ignoreHTTPSErrors) Chromium still marks the page's certificate as an error and
- * refuses to register a service worker on it ("An SSL certificate error occurred when
- * fetching the script"), so the app could not reload offline: the very failure this
- * feature removes. A pinned key is a verified chain to Chromium, as an installed CA is.
+ * Why the pin (measured on this Chromium): a context with ignoreHTTPSErrors loads the
+ * page but refuses the service worker ("An SSL certificate error occurred when fetching
+ * the script"), so the app could not reload offline, the very failure this feature
+ * removes. The global --ignore-certificate-errors does let the worker register, but it
+ * accepts any certificate and so proves nothing about ours. Pinning the CA's key accepts
+ * only a chain that carries this relay's CA, as a terminal that installed it would.
  */
 import { X509Certificate } from 'node:crypto'
 import { request } from 'node:https'
