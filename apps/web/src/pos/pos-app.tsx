@@ -7,7 +7,7 @@ import { CatalogGrid } from './catalog-grid.tsx'
 import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { Pairing } from './pairing.tsx'
-import { decodeTerminalToken, forgetSession, loadSession, saveSession, relaysOf, takeTokenFromUrl, type TerminalSession } from './session.ts'
+import { forgetSession, parsePairing, loadSession, saveSession, relaysOf, takeTokenFromUrl, type TerminalSession } from './session.ts'
 import { StatusWidget } from './status-widget.tsx'
 import { TabPanel } from './tab-panel.tsx'
 import { CASHIER_KEY, Terminal } from './terminal.ts'
@@ -17,7 +17,8 @@ import { TerminalContext, useTerminal } from './use-terminal.ts'
 function initialSession(): TerminalSession | null {
   const fromUrl = takeTokenFromUrl()
   if (fromUrl !== null) {
-    const r = decodeTerminalToken(fromUrl)
+    // A token, or a pairing code with the hub's and central's addresses (session.ts).
+    const r = parsePairing(fromUrl)
     if (r.ok) saveSession(r.value)
   }
   return loadSession()
