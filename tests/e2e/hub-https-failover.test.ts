@@ -1,6 +1,6 @@
 /**
  * Chromium paired with two relays over HTTPS, each with its own CA and its own token
- * (the store hub on the LAN address serving the page, central on another address): the
+ * (the store hub serving the page and central, on the LAN address, their own ports): the
  * hub is SIGKILLed, the terminal moves to central without a reload (the page policy lets
  * its socket go there), the status bar says it is on the backup, a sale made then is
  * safe at central; the hub comes back and the terminal returns to it by itself, and a
@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core'
 import { testBackends } from '@tally/schema/db/testing'
 import { spkiHash } from '../../apps/relay/src/tls/local-ca.ts'
 import { launchChromium, TerminalPage } from './browser.ts'
+import { projectedOver } from './https-api.ts'
 import { P, projectedTickets, rows, spawnStack, until, type SpawnedStack } from './stack.ts'
 
 function lanIp(): string | undefined {
@@ -44,9 +45,11 @@ for (const backend of testBackends()) describe.runIf(ip)(`Chromium failing over 
   let hubOrigin = ''
   let centralOrigin = ''
   beforeAll(async () => {
-    central = await spawnStack(backend, { TLS: 'local' })
-    centralOrigin = `https://127.0.0.1:${central.relay.port}`
-    hub = await spawnStack(backend, { TLS: 'local', HOST: '0.0.0.0', WEB_CONNECT_SRC: `wss://127.0.0.1:${central.relay.port}` })
+    // Central on the LAN address too: Chromium's local network access checks refuse a
+    // socket from a LAN page to loopback (a real central is public, which is allowed).
+    central = await spawnStack(backend, { TLS: 'local', HOST: '0.0.0.0' })
+    centralOrigin = `https://${ip}:${central.relay.port}`
+    hub = await spawnStack(backend, { TLS: 'local', HOST: '0.0.0.0', WEB_CONNECT_SRC: `wss://${ip}:${central.relay.port}` })
     hubOrigin = `https://${ip}:${hub.relay.port}`
     const cas = [await caOf(hubOrigin), await caOf(centralOrigin)]
     // Two CAs, two hubs' worth of trust: a terminal installs both.
@@ -76,7 +79,7 @@ for (const backend of testBackends()) describe.runIf(ip)(`Chromium failing over 
       await h.kill()
       await page.locator('[data-testid="status-relay"][data-relay-index="1"]').waitFor({ timeout: 90_000 })
       await until('online through central', async () => (await t.status()) === 'online', 90_000)
-      expect(await relayLine.textContent()).toBe(`on 127.0.0.1:${c.relay.port} (backup)`)
+      expect(await relayLine.textContent()).toBe(`on ${ip}:${c.relay.port} (backup)`)
       await t.add(P.gin.name)
       const onCentral = await t.checkout('card')
       await until('the sale safe at central', async () => (await t.pending()) === 0, 60_000)
@@ -88,6 +91,8 @@ for (const backend of testBackends()) describe.runIf(ip)(`Chromium failing over 
       const onHub2 = await t.checkout('cash')
       await until('the last sale safe at the hub', async () => (await t.pending()) === 0, 60_000)
 
+      await projectedOver(hubOrigin, [onHub1, onHub2], until)
+      await projectedOver(centralOrigin, [onCentral], until)
       const hubDb = await h.stopAndOpen()
       const centralDb = await c.stopAndOpen()
       const wait = (db: typeof hubDb, ids: string[]) =>

@@ -23,6 +23,7 @@ import type { Browser } from 'playwright-core'
 import { testBackends } from '@tally/schema/db/testing'
 import { spkiHash } from '../../apps/relay/src/tls/local-ca.ts'
 import { launchChromium, TerminalPage } from './browser.ts'
+import { projectedOver } from './https-api.ts'
 import { P, projectedTickets, rows, spawnStack, until, type SpawnedStack } from './stack.ts'
 
 function lanIp(): string | undefined {
@@ -92,6 +93,7 @@ for (const backend of testBackends()) describe.runIf(ip)(`Chromium over the rela
 
       await s.start()
       await until('the sale safe on the relay', async () => (await t.pendingSales()) === 0 && (await t.pending()) === 0, 120_000)
+      await projectedOver(origin, [ticketId], until)
       const database = await s.stopAndOpen()
       const projected = await until('the ticket projected', async () => {
         const r = await projectedTickets(database)
