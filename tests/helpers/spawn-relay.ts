@@ -31,7 +31,9 @@ export interface SpawnedRelay {
 export function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/relay/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', JWT_SECRET: SPAWN_SECRET, PROJECTOR: '0', DEMO: '0', LOG_LEVEL: 'warn', WEB_DIST: '', ...env },
+    // Plain HTTP unless the test asks for TLS (TLS=local, TLS_CERT): a hub (UPSTREAM_URL)
+    // would otherwise default to its own CA, which tests of other things do not trust.
+    env: { ...process.env, PORT: '0', JWT_SECRET: SPAWN_SECRET, PROJECTOR: '0', DEMO: '0', LOG_LEVEL: 'warn', WEB_DIST: '', ...(env.TLS_CERT || env.TLS_KEY ? {} : { TLS: 'off' }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let gone = false
