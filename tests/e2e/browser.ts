@@ -11,10 +11,11 @@ import { until } from './stack.ts'
 export const CHROMIUM = '/usr/bin/chromium'
 export const SCREENSHOTS = join(ROOT, 'tests/screenshots')
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (a test over HTTPS pins the store hub's CA key). */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   })
 }
 

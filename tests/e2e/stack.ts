@@ -90,15 +90,17 @@ export interface SpawnedStack {
   close(): Promise<void>
 }
 
-export async function spawnStack(backend: TestBackend): Promise<SpawnedStack> {
+/** `env`: extra variables for the relay (TLS=local, HOST=0.0.0.0 for a test over HTTPS on the LAN). */
+export async function spawnStack(backend: TestBackend, extraEnv: Record<string, string> = {}): Promise<SpawnedStack> {
   const webDist = await buildWebOnce()
-  const dir = backend.name === 'pglite' ? mkdtempSync(join(tmpdir(), 'tally-e2e-relay-')) : null
+  // A data directory of its own on Postgres too: the relay keeps its TLS CA there.
+  const dir = mkdtempSync(join(tmpdir(), 'tally-e2e-relay-'))
   // main.ts keeps PGlite in DATA_DIR/pg.
-  const pgDir = dir ? join(dir, 'pg') : null
+  const pgDir = backend.name === 'pglite' ? join(dir, 'pg') : null
   let database: TestDatabase | null = await backend.open(pgDir ? { dataDir: pgDir } : {})
-  const env: Record<string, string> = { WEB_DIST: webDist, PROJECTOR: '1' }
-  if (dir) env.DATA_DIR = dir
-  else {
+  const env: Record<string, string> = { WEB_DIST: webDist, PROJECTOR: '1', ...extraEnv }
+  env.DATA_DIR = dir
+  if (!pgDir) {
     env.DATABASE_URL = database.reopen.url ?? ''
     env.DATABASE_SCHEMA = database.reopen.schema
   }
@@ -114,7 +116,7 @@ export async function spawnStack(backend: TestBackend): Promise<SpawnedStack> {
     relay = await spawnRelay(env)
   } catch (err) {
     await database?.cleanup()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
     throw err
   }
   const port = relay.port
@@ -151,7 +153,7 @@ export async function spawnStack(backend: TestBackend): Promise<SpawnedStack> {
       await relay?.kill('SIGKILL')
       await database?.cleanup()
       database = null
-      if (dir) rmSync(dir, { recursive: true, force: true })
+      rmSync(dir, { recursive: true, force: true })
     },
   }
   return stack

@@ -13,6 +13,8 @@ export interface SpawnedRelay {
   readonly wsUrl: string
   readonly httpUrl: string
   readonly child: ChildProcess
+  /** What the relay printed on stdout so far (its banner). */
+  stdout(): string
   /** Resolves with the exit code (null when a signal ended it) once the process is gone. */
   readonly exited: Promise<number | null>
   /** What the relay wrote to stderr so far (its warnings and errors), for failure messages. */
@@ -29,7 +31,9 @@ export interface SpawnedRelay {
 export function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/relay/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', JWT_SECRET: SPAWN_SECRET, PROJECTOR: '0', DEMO: '0', LOG_LEVEL: 'warn', WEB_DIST: '', ...env },
+    // Plain HTTP unless the test asks for TLS (TLS=local, TLS_CERT): a hub (UPSTREAM_URL)
+    // would otherwise default to its own CA, which tests of other things do not trust.
+    env: { ...process.env, PORT: '0', JWT_SECRET: SPAWN_SECRET, PROJECTOR: '0', DEMO: '0', LOG_LEVEL: 'warn', WEB_DIST: '', ...(env.TLS_CERT || env.TLS_KEY ? {} : { TLS: 'off' }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let gone = false
@@ -45,14 +49,17 @@ export function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const m = /Relay:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      // https when the relay serves TLS (TLS=local, TLS_CERT); the banner is complete at its blank last line.
+      const m = /Relay:\s+(https?):\/\/127\.0\.0\.1:(\d+)[\s\S]*\n\n/.exec(out)
       if (m) {
-        const port = Number(m[1])
+        const port = Number(m[2])
+        const secure = m[1] === 'https'
         resolve({
           port,
-          wsUrl: `ws://127.0.0.1:${port}`,
-          httpUrl: `http://127.0.0.1:${port}`,
+          wsUrl: `${secure ? 'wss' : 'ws'}://127.0.0.1:${port}`,
+          httpUrl: `${secure ? 'https' : 'http'}://127.0.0.1:${port}`,
           child,
+          stdout: () => out,
           exited,
           stderr: () => err,
           async kill(signal) {

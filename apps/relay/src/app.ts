@@ -160,7 +160,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
   const api = mountApi(app, core)
   deps.routes?.(app, core)
-  if (config.webDist) serveWeb(app, config.webDist)
+  if (config.webDist) serveWeb(app, config.webDist, config.webConnectSrc)
   app.notFound((c) => c.json({ error: { code: ErrorCode.notFound, message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
 
   let sockets: { close(code: number, reason: string): Promise<void> } | null = null

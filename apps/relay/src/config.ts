@@ -59,6 +59,18 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * HTTPS: off (plain HTTP, the default for a relay behind a TLS-terminating proxy),
+ * `files` (TLS_CERT/TLS_KEY, PEM paths), or `local` (a CA of its own in DATA_DIR/tls
+ * signing a certificate for this machine's addresses; TLS=local, and the default for a
+ * store hub, UPSTREAM_URL set, whose terminals reach it by LAN address). `names` are
+ * extra names for the certificate (TLS_NAMES, comma-separated: `hub.bar.lan,10.0.0.9`).
+ */
+export type TlsConfig =
+  | { readonly mode: 'off' }
+  | { readonly mode: 'files'; readonly cert: string; readonly key: string }
+  | { readonly mode: 'local'; readonly names: readonly string[] }
+
 /** Where the JWT secret came from: JWT_SECRET, or the file generated in DATA_DIR. */
 export type JwtSecretSource = 'env' | 'file'
 
@@ -119,6 +131,12 @@ export interface RelayConfig {
    * shared documents down from it (upstream/). Null: a plain relay, as before.
    */
   readonly upstream: UpstreamConfig | null
+  readonly tls: TlsConfig
+  /**
+   * Relays the web app's terminals may fail over to (ws(s) origins, WEB_CONNECT_SRC,
+   * comma-separated; a hub's UPSTREAM_URL is added by itself): allowed in connect-src.
+   */
+  readonly webConnectSrc: readonly string[]
 }
 
 export interface UpstreamConfig {
@@ -165,6 +183,8 @@ export const defaultConfig = (jwtSecret: string): RelayConfig =>
     trustProxy: 0,
     natsUrl: undefined,
     upstream: null,
+    tls: { mode: 'off' } as TlsConfig,
+    webConnectSrc: [] as readonly string[],
   })
 
 /**
@@ -288,6 +308,58 @@ export function dataDirError(dataDir: string, err: unknown): ConfigError {
   return new ConfigError('DATA_DIR', `DATA_DIR ${dataDir} is not a directory this user can write (${why}${e.path && e.path !== dataDir ? `: ${e.path}` : ''}); set DATA_DIR to one it can`)
 }
 
+/** TLS, TLS_CERT, TLS_KEY, TLS_NAMES: see TlsConfig. Paths are resolved against the working directory. */
+export function tlsConfig(env: NodeJS.ProcessEnv): TlsConfig {
+  const raw = (env.TLS ?? '').trim().toLowerCase()
+  const cert = env.TLS_CERT?.trim() || undefined
+  const key = env.TLS_KEY?.trim() || undefined
+  const names = (env.TLS_NAMES ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '')
+  for (const n of names) {
+    if (!/^[a-z0-9.:_-]{1,253}$/i.test(n)) throw new ConfigError('TLS_NAMES', `TLS_NAMES must be host names or IP addresses separated by commas, got "${n.slice(0, 60)}"`)
+  }
+  if (!['', 'off', 'local', 'files', '0', 'false', 'no', '1', 'on', 'true', 'yes'].includes(raw)) {
+    throw new ConfigError('TLS', `TLS must be off, local (a CA of this relay's own, made in DATA_DIR) or files (TLS_CERT and TLS_KEY), got "${(env.TLS ?? '').slice(0, 30)}"`)
+  }
+  const off = ['off', '0', 'false', 'no'].includes(raw)
+  if (cert !== undefined || key !== undefined) {
+    if (off || raw === 'local') throw new ConfigError('TLS', `TLS=${raw} but TLS_CERT/TLS_KEY are set; unset TLS or the two files`)
+    if (cert === undefined) throw new ConfigError('TLS_CERT', 'TLS_KEY is set but TLS_CERT is not; give both (PEM files) or neither')
+    if (key === undefined) throw new ConfigError('TLS_KEY', 'TLS_CERT is set but TLS_KEY is not; give both (PEM files) or neither')
+    return { mode: 'files', cert: resolve(cert), key: resolve(key) }
+  }
+  if (raw === 'files') throw new ConfigError('TLS_CERT', 'TLS=files needs TLS_CERT and TLS_KEY (PEM files)')
+  if (off) return { mode: 'off' }
+  // A hub's terminals reach it by LAN address, where only HTTPS lets a browser keep the
+  // app offline; a plain relay usually sits behind a proxy that terminates TLS.
+  if (raw === '' && !env.UPSTREAM_URL) return { mode: 'off' }
+  return { mode: 'local', names }
+}
+
+/** WEB_CONNECT_SRC plus UPSTREAM_URL, as ws(s)://host[:port] origins. */
+export function webConnectSrc(env: NodeJS.ProcessEnv): string[] {
+  const out = new Set<string>()
+  const add = (variable: string, raw: string) => {
+    let u: URL | null = null
+    try {
+      u = new URL(raw)
+    } catch {
+      u = null
+    }
+    if (!u || !['ws:', 'wss:', 'http:', 'https:'].includes(u.protocol)) throw new ConfigError(variable, `${variable} must list relay addresses like wss://central.example.com:8787, got "${redactUrl(raw).slice(0, 80)}"`)
+    const scheme = u.protocol === 'http:' || u.protocol === 'ws:' ? 'ws' : 'wss'
+    out.add(`${scheme}://${u.host}`)
+  }
+  for (const raw of (env.WEB_CONNECT_SRC ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) add('WEB_CONNECT_SRC', raw)
+  if (env.UPSTREAM_URL) {
+    try {
+      add('UPSTREAM_URL', env.UPSTREAM_URL)
+    } catch {
+      // UPSTREAM_URL is checked where the hub link reads it; a bad one is reported there.
+    }
+  }
+  return [...out]
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR)
   // Numbers and the URL first: a typo is reported before anything touches the disk.
@@ -317,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const databaseSchema = schemaName(env)
   const reportTimeZone = timeZone(env, 'REPORT_TIME_ZONE', DEFAULT_REPORT_TIME_ZONE)
   const upstream = upstreamConfig(env)
+  const tls = tlsConfig(env)
   const secret = jwtSecret(env, dataDir)
   return Object.freeze({
     ...defaultConfig(secret.secret),
@@ -333,6 +406,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     reportTimeZone,
     natsUrl: nats,
     upstream,
+    tls,
+    webConnectSrc: webConnectSrc(env),
   })
 }
 

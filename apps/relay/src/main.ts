@@ -14,8 +14,11 @@ import { connectNatsBus, type NatsBus } from './bus/nats-bus.ts'
 import { signToken } from './auth.ts'
 import { dataDirError, loadConfig } from './config.ts'
 import { registerInstance, type InstanceRegistration } from './instances.ts'
-import { bind } from './serve.ts'
+import { bind, httpsServer } from './serve.ts'
 import { failStartup } from './startup-error.ts'
+import { lanNames } from './tls/lan-names.ts'
+import { prepareTls, watchLocalTls, type TlsSetup, type TlsWatch } from './tls/setup.ts'
+import { CA_CERT_PATH, CA_PAGE_PATH, serveCaCertificate } from './web.ts'
 
 /** Two commit rounds in flight, document loads and the audit writer, ready before terminals come. */
 const WARM_CONNECTIONS = 4
@@ -26,6 +29,7 @@ const debug = (process.env.LOG_LEVEL ?? '').toLowerCase() === 'debug' || (proces
 // the logs and the JWT secret); a directory an older start left readable is repaired.
 restrictUmask()
 let config: ReturnType<typeof loadConfig>
+let tls: TlsSetup | null = null
 try {
   config = loadConfig()
   try {
@@ -33,6 +37,8 @@ try {
   } catch (err) {
     throw dataDirError(config.dataDir, err)
   }
+  // Certificates before the port: a bad TLS_CERT is one line, and nothing listens.
+  tls = prepareTls(config.tls, config.dataDir)
 } catch (err) {
   failStartup(err, debug)
 }
@@ -40,7 +46,7 @@ const logger = pino({ level: config.logLevel })
 
 // The port first: a port in use fails here, before the database is opened or migrated.
 // Until the relay is mounted the port answers 503 (and /readyz says it is starting).
-const server = await bind(config.port, config.host).catch((err: unknown) => failStartup(err, debug))
+const server = await bind(config.port, config.host, tls ? { cert: tls.certPem, key: tls.keyPem } : undefined).catch((err: unknown) => failStartup(err, debug))
 
 // NATS next, before the database is touched: a bad NATS_URL fails in one line, having
 // migrated nothing.
@@ -72,8 +78,15 @@ if (config.demo) {
   logger.debug({ demo }, 'demo data ready')
   demoAdmin = await ensureDemoAdmin(database)
 }
-const relay = createRelay({ database, config, logger, ...(bus ? { bus } : {}) })
+const localCa = tls?.ca ?? null
+const relay = createRelay({ database, config, logger, ...(bus ? { bus } : {}), routes: localCa ? (app) => serveCaCertificate(app, localCa.certPem, localCa.fingerprint) : undefined })
 server.mount(relay)
+let tlsWatch: TlsWatch | null = null
+if (tls?.mode === 'local' && config.tls.mode === 'local') {
+  tlsWatch = watchLocalTls(tls, config.tls, httpsServer(server)!, (names, notAfter) =>
+    logger.info({ ips: names.ips, dns: names.dns, notAfter }, 'addresses or expiry changed: new server certificate in use'),
+  )
+}
 const projector = config.projector
   ? createProjector({
       database,
@@ -89,7 +102,24 @@ const projector = config.projector
   : null
 void projector?.follow()
 
-const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`
+const scheme = tls ? 'https' : 'http'
+const loopbackHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+const base = `${scheme}://${loopbackHost.includes(':') ? `[${loopbackHost}]` : loopbackHost}:${server.port}`
+const wsBase = `${tls ? 'wss' : 'ws'}://${base.slice(`${scheme}://`.length)}`
+const anyHost = config.host === '0.0.0.0' || config.host === '::'
+const lanIps = anyHost ? lanNames().ips.filter((ip) => !ip.startsWith('127.') && ip !== '::1' && (config.host === '::' || !ip.includes(':'))) : []
+const tlsLines = !tls
+  ? []
+  : tls.mode === 'files'
+    ? [`  HTTPS:       certificate from TLS_CERT, valid until ${tls.notAfter.toISOString().slice(0, 10)}`, ...tls.warnings.map((w) => `  WARNING:     ${w}`)]
+    : [
+        `  HTTPS:       local CA ${tls.ca!.created ? 'created now' : 'kept'} in ${tls.ca!.certPath}`,
+        `               SHA-256 ${tls.ca!.fingerprint}`,
+        `               every terminal must install it once: ${lanIps[0] ? `${scheme}://${lanIps[0].includes(":") ? `[${lanIps[0]}]` : lanIps[0]}:${server.port}` : base}${CA_PAGE_PATH} (download ${CA_CERT_PATH}), steps in the README`,
+        `               server certificate for ${[...tls.names!.ips, ...tls.names!.dns].join(', ')}`,
+        ...(anyHost ? [] : [`               HOST is ${config.host}: set HOST=0.0.0.0 so terminals on the LAN can reach this relay`]),
+      ]
+const lanLines = lanIps.map((ip) => `  On the LAN:  ${scheme}://${ip.includes(':') ? `[${ip}]` : ip}:${server.port}/pos`)
 const where = config.databaseUrl ? 'Postgres (DATABASE_URL)' : `PGlite in ${join(config.dataDir, 'pg')}`
 // Demo mode prints what it made; a production start (DEMO=0) prints no credential at all.
 const demoLines = demoAdmin
@@ -113,8 +143,10 @@ process.stdout.write(
     `  Relay:       ${base}   (health ${base}/healthz, ready ${base}/readyz, metrics ${base}/metrics)`,
     `  Terminal:    ${base}/pos`,
     `  Back office: ${base}/admin`,
-    `  Sync:        ws://${base.slice('http://'.length)}/mux  and  /sync/{store}/{kind}/{id}`,
+    ...lanLines,
+    `  Sync:        ${wsBase}/mux  and  /sync/{store}/{kind}/{id}`,
     `  Fan-out:     ${config.natsUrl ? 'NATS (NATS_URL), awareness across relays' : 'Postgres NOTIFY; awareness stays on this relay (set NATS_URL to share it)'}`,
+    ...tlsLines,
     `  Projection:  ${projector ? 'running in this process' : 'off (PROJECTOR=0): run npm run project -- --follow'}`,
     ...demoLines,
     '',
@@ -126,6 +158,7 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   logger.info({ signal }, 'shutting down')
+  tlsWatch?.stop()
   await projector?.stop()
   await relay.close()
   await server.close()

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Relay } from './app.ts'
 
@@ -20,8 +21,16 @@ export class ListenError extends Error {
   }
 }
 
+/** A certificate and its key (PEM) to serve HTTPS and wss with. */
+export interface TlsPair {
+  readonly cert: string
+  readonly key: string
+}
+
 export interface Bound {
+  /** An https.Server (also an http.Server to Node's types) when bound with TLS. */
   readonly server: Server
+  readonly secure: boolean
   readonly port: number
   /** Start serving the relay's app and WebSockets on the bound port. */
   mount(relay: Relay): void
@@ -50,14 +59,19 @@ function starting(req: Request): Response {
   return Response.json(body, { status: 503, headers: { 'retry-after': '1' } })
 }
 
-export function bind(port: number, host: string): Promise<Bound> {
+export function bind(port: number, host: string, tls?: TlsPair): Promise<Bound> {
   let fetch: (req: Request) => Response | Promise<Response> = starting
-  const server = createAdaptorServer({ fetch: (req: Request) => fetch(req), hostname: host }) as Server
+  const server = (
+    tls
+      ? createAdaptorServer({ fetch: (req: Request) => fetch(req), hostname: host, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+      : createAdaptorServer({ fetch: (req: Request) => fetch(req), hostname: host })
+  ) as Server
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, port, host)))
     server.listen(port, host, () => {
       resolve({
         server,
+        secure: tls !== undefined,
         port: (server.address() as AddressInfo).port,
         mount(relay) {
           fetch = relay.app.fetch
@@ -73,8 +87,13 @@ export function bind(port: number, host: string): Promise<Bound> {
   })
 }
 
-export async function listen(relay: Relay, port: number, host: string): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const bound = await bind(port, host)
+/** The https.Server behind a Bound made with TLS (to swap its certificate). */
+export function httpsServer(bound: Bound): HttpsServer | null {
+  return bound.secure ? (bound.server as unknown as HttpsServer) : null
+}
+
+export async function listen(relay: Relay, port: number, host: string, tls?: TlsPair): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const bound = await bind(port, host, tls)
   bound.mount(relay)
   return bound
 }

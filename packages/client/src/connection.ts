@@ -8,6 +8,14 @@
  * the relay said nothing the client sends a one-byte `ping` frame, which the relay
  * answers at once; a socket that brings nothing for two intervals (or a connect that
  * does not open in that time) is dropped and replaced (see heartbeat.ts).
+ *
+ * Failover: a terminal may be given several relays (the store hub first, central
+ * second), each with its own token. After `switchAfterFailures` failed connects in a
+ * row it moves to the next; while away from the first it probes it every `probeMs` with
+ * a bare WebSocket and moves back as soon as one opens. Nothing is lost or doubled by a
+ * move: the outbox is resent with the same update ids on the new socket, and the relay
+ * log keeps one row per (document, update id). An auth close on one relay of several
+ * sets that one aside (until new tokens) instead of stopping the terminal.
  */
 import { AUTH_CLOSE_CODES, CloseCode, Mux, decodeMux, encodeMux, type MuxFrame } from '@tally/schema'
 import { backoffDelay, type BackoffOptions } from './backoff.ts'
@@ -26,9 +34,27 @@ export interface ConnectionHandlers {
   onStatus(status: Status): void
 }
 
+/** One relay a terminal may sync with, and its token there (the hub's and central's differ). */
+export interface Endpoint {
+  readonly url: string
+  readonly token: string
+}
+
+/** Failed connects in a row before moving to the next relay. */
+export const DEFAULT_SWITCH_AFTER_FAILURES = 2
+/** How often a terminal away from its first relay checks whether it answers again. */
+export const DEFAULT_PROBE_MS = 15_000
+
 export interface ConnectionOptions {
+  /** The preferred relay (the store hub when there is one). */
   url: string
   token: string
+  /** Further relays in order of preference (central), each with its own token. */
+  fallbacks?: readonly Endpoint[]
+  switchAfterFailures?: number
+  probeMs?: number
+  /** The relay in use changed (index into [preferred, ...fallbacks]). */
+  onEndpoint?: (index: number, url: string) => void
   WebSocket: WebSocketConstructor
   backoff: BackoffOptions
   /**
@@ -75,16 +101,29 @@ export class Connection {
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private clock: HeartbeatClock | undefined
   private stopped = false
-  private token: string
+  private endpoints: Endpoint[]
+  /** Index of the relay in use. */
+  private current = 0
+  /** Consecutive failed connects at the current relay. */
+  private failuresHere = 0
+  /** Relays that closed with an auth code: not tried again until new tokens. */
+  private readonly refusedAt = new Set<number>()
+  private probeTimer: ReturnType<typeof setInterval> | undefined
+  private probe: SocketLike | undefined
   private readonly onOnline = () => this.reconnectNow()
 
   constructor(
     private readonly opts: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
-    this.token = opts.token
+    this.endpoints = [{ url: opts.url, token: opts.token }, ...(opts.fallbacks ?? [])]
     // Browsers say when the network is back; no need to wait out the backoff.
     globalThis.addEventListener?.('online', this.onOnline)
+  }
+
+  /** The relay in use: its index (0 = preferred) and URL. */
+  get endpoint(): { index: number; url: string } {
+    return { index: this.current, url: (this.endpoints[this.current] as Endpoint).url }
   }
 
   get isOpen(): boolean {
@@ -95,12 +134,13 @@ export class Connection {
     if (this.stopped || this.socket || this.status === Status.authRequired) return
     this.clearTimer()
     this.setStatus(Status.connecting)
-    const url = muxUrl(this.opts.url, this.token)
+    const here = this.endpoints[this.current] as Endpoint
+    const url = muxUrl(here.url, here.token)
     let socket: SocketLike
     try {
       socket = new this.opts.WebSocket(url)
     } catch {
-      this.failures++
+      this.failed()
       this.scheduleReconnect()
       return
     }
@@ -112,6 +152,7 @@ export class Connection {
       if (this.socket !== socket) return
       this.clock?.heard()
       this.setStatus(Status.online)
+      this.syncProbe()
       this.handlers.onOpen()
     }
     socket.onmessage = (ev: { data: unknown }) => {
@@ -131,11 +172,17 @@ export class Connection {
       this.socket = undefined
       this.disarmWatchdog()
       this.stopHeartbeat()
-      if (!this.succeededThisSocket) this.failures++
+      if (!this.succeededThisSocket) this.failed()
       this.handlers.onClose()
       if (AUTH_CLOSE_CODES.has(ev.code)) {
-        this.setStatus(Status.authRequired)
-        return
+        this.refusedAt.add(this.current)
+        const next = this.nextUsable()
+        if (next === undefined) {
+          this.stopProbe()
+          this.setStatus(Status.authRequired)
+          return
+        }
+        this.moveTo(next)
       }
       this.scheduleReconnect()
     }
@@ -145,6 +192,7 @@ export class Connection {
   succeeded(): void {
     this.succeededThisSocket = true
     this.failures = 0
+    this.failuresHere = 0
   }
 
   send(frame: MuxFrame): boolean {
@@ -166,12 +214,20 @@ export class Connection {
     this.start()
   }
 
-  /** New credentials: drop the current socket (if any) and connect with them. */
+  /** New credentials for the preferred relay: drop the current socket (if any) and connect with them. */
   setToken(token: string): void {
-    this.token = token
+    this.setEndpoints([{ url: (this.endpoints[0] as Endpoint).url, token }, ...this.endpoints.slice(1)])
+  }
+
+  /** New relays and tokens (re-pairing): start again from the first. */
+  setEndpoints(endpoints: readonly Endpoint[]): void {
+    if (endpoints.length === 0) throw new RangeError('at least one relay')
+    this.endpoints = [...endpoints]
+    this.refusedAt.clear()
     if (this.stopped) return
     this.failures = 0
     this.dropSocket(CloseCode.normal, 'new token')
+    this.moveTo(0)
     this.status = Status.offline
     this.start()
   }
@@ -179,6 +235,7 @@ export class Connection {
   stop(): void {
     this.stopped = true
     this.clearTimer()
+    this.stopProbe()
     globalThis.removeEventListener?.('online', this.onOnline)
     this.dropSocket(CloseCode.normal, 'client destroyed')
     this.setStatus(Status.offline)
@@ -191,7 +248,7 @@ export class Connection {
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined
       if (!this.socket || !this.opts.awaitingAnswer()) return
-      this.failures++
+      this.failed()
       this.dropSocket(CloseCode.goingAway, 'no answer from the relay')
       this.scheduleReconnect()
     }, this.opts.answerTimeoutMs)
@@ -217,7 +274,7 @@ export class Connection {
       if (!socket || this.clock !== clock) return
       const beat = clock.tick(Date.now())
       if (beat === Beat.dead) {
-        if (!this.succeededThisSocket) this.failures++
+        if (!this.succeededThisSocket) this.failed()
         this.dropSocket(CloseCode.goingAway, 'no heartbeat from the relay')
         this.scheduleReconnect()
         return
@@ -247,14 +304,99 @@ export class Connection {
     this.handlers.onClose()
   }
 
+  private failed(): void {
+    this.failures++
+    this.failuresHere++
+  }
+
+  /** The next relay after the current one that has not refused its token, if any. */
+  private nextUsable(): number | undefined {
+    for (let step = 1; step <= this.endpoints.length; step++) {
+      const i = (this.current + step) % this.endpoints.length
+      if (!this.refusedAt.has(i)) return i
+    }
+    return undefined
+  }
+
+  private moveTo(index: number): void {
+    this.failuresHere = 0
+    if (index === this.current) return
+    this.current = index
+    this.opts.onEndpoint?.(index, (this.endpoints[index] as Endpoint).url)
+  }
+
   private scheduleReconnect(): void {
     this.setStatus(Status.offline)
     if (this.stopped) return
     this.clearTimer()
+    let delay = backoffDelay(this.failures, this.opts.backoff)
+    if (this.endpoints.length > 1 && this.failuresHere >= (this.opts.switchAfterFailures ?? DEFAULT_SWITCH_AFTER_FAILURES)) {
+      const next = this.nextUsable()
+      if (next !== undefined && next !== this.current) {
+        this.moveTo(next)
+        // Another relay is not the one that just failed: try it at the shortest wait.
+        delay = backoffDelay(0, this.opts.backoff)
+      }
+    }
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.start()
-    }, backoffDelay(this.failures, this.opts.backoff))
+    }, delay)
+  }
+
+  /** Probe the preferred relay while on another one (and only then). */
+  private syncProbe(): void {
+    if (this.current === 0 || this.refusedAt.has(0) || this.stopped) return this.stopProbe()
+    if (this.probeTimer !== undefined) return
+    this.probeTimer = setInterval(() => this.probeOnce(), this.opts.probeMs ?? DEFAULT_PROBE_MS)
+  }
+
+  private probeOnce(): void {
+    if (this.current === 0 || this.stopped) return this.stopProbe()
+    // A probe still connecting after a whole interval is blackholed: replace it.
+    this.closeProbe()
+    const first = this.endpoints[0] as Endpoint
+    let probe: SocketLike
+    try {
+      probe = new this.opts.WebSocket(muxUrl(first.url, first.token))
+    } catch {
+      return
+    }
+    this.probe = probe
+    probe.onmessage = probe.onerror = () => {}
+    probe.onclose = () => {
+      if (this.probe === probe) this.probe = undefined
+    }
+    probe.onopen = () => {
+      if (this.probe !== probe) return
+      this.closeProbe()
+      this.stopProbe()
+      if (this.stopped || this.current === 0) return
+      // Back to the preferred relay: the outbox is resent there with the same ids.
+      this.dropSocket(CloseCode.normal, 'back to the preferred relay')
+      this.moveTo(0)
+      this.clearTimer()
+      this.setStatus(Status.offline)
+      this.start()
+    }
+  }
+
+  private closeProbe(): void {
+    const probe = this.probe
+    if (!probe) return
+    this.probe = undefined
+    probe.onopen = probe.onmessage = probe.onclose = null
+    try {
+      probe.close(CloseCode.normal, 'probe')
+    } catch {
+      // a socket that never opened
+    }
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer)
+    this.probeTimer = undefined
+    this.closeProbe()
   }
 
   private clearTimer(): void {

@@ -4,6 +4,7 @@ export { Status } from './types.ts'
 export type {
   AckEvent,
   Refusal,
+  RelayEndpoint,
   SocketLike,
   StatusReport,
   SyncClient,
@@ -17,3 +18,4 @@ export type { BackoffOptions } from './backoff.ts'
 export { Outbox, MAX_MERGE_BYTES } from './outbox.ts'
 export type { OutboxEntry } from './outbox.ts'
 export { REGISTRY_DB } from './registry.ts'
+export { DEFAULT_PROBE_MS, DEFAULT_SWITCH_AFTER_FAILURES } from './connection.ts'

@@ -23,7 +23,7 @@ import { missingOnRelay } from './repair.ts'
 import { StatusReporter } from './status-report.ts'
 import { Subscriptions } from './subscriptions.ts'
 import { Waiters } from './waiters.ts'
-import type { Refusal, Status, StatusReport, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
+import type { Refusal, RelayEndpoint, Status, StatusReport, SyncClient, SyncClientEvents, SyncClientOptions, WebSocketConstructor } from './types.ts'
 import { Status as S } from './types.ts'
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
@@ -72,6 +72,10 @@ class TallySyncClient implements SyncClient {
         answerTimeoutMs: opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
         awaitingAnswer: () => this.pending() > 0,
         heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+        fallbacks: opts.fallbacks,
+        switchAfterFailures: opts.switchAfterFailures,
+        probeMs: opts.probeMs,
+        onEndpoint: (index, url) => this.emitter.emit('endpoint', index, url),
       },
       {
         onOpen: () => {
@@ -102,6 +106,12 @@ class TallySyncClient implements SyncClient {
   }
   get failures(): number {
     return this.conn.failures
+  }
+  get endpoint(): { index: number; url: string } {
+    return this.conn.endpoint
+  }
+  get preferredUrl(): string {
+    return this.opts.url
   }
 
   on<E extends keyof SyncClientEvents>(event: E, fn: SyncClientEvents[E]): () => void {
@@ -170,6 +180,15 @@ class TallySyncClient implements SyncClient {
     if (this.destroyed) return
     this.opts.token = token
     this.conn.setToken(token)
+  }
+
+  setEndpoints(endpoints: readonly RelayEndpoint[]): void {
+    if (this.destroyed || endpoints.length === 0) return
+    const [first, ...rest] = endpoints as [RelayEndpoint, ...RelayEndpoint[]]
+    this.opts.url = first.url
+    this.opts.token = first.token
+    this.opts.fallbacks = rest
+    this.conn.setEndpoints(endpoints)
   }
 
   setStatusReport(report: StatusReport): void {

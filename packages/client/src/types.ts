@@ -57,6 +57,21 @@ export interface SyncClientOptions {
    * connection leaves 'online' within three intervals. Default 10000 ms; 0 turns it off.
    */
   heartbeatMs?: number
+  /**
+   * Further relays to fail over to, in order (the store hub's terminal goes to central),
+   * each with its own token. See connection.ts for when it moves and moves back.
+   */
+  fallbacks?: readonly RelayEndpoint[]
+  /** Failed connects in a row before moving to the next relay. Default 2. */
+  switchAfterFailures?: number
+  /** While on a fallback, how often the first relay is probed. Default 15000 ms. */
+  probeMs?: number
+}
+
+/** A relay and the terminal's token there. */
+export interface RelayEndpoint {
+  readonly url: string
+  readonly token: string
 }
 
 /** What the terminal app reports about itself; the relay shows it in the back office. */
@@ -89,6 +104,8 @@ export interface SyncClientEvents {
   /** The "safe at HQ" count changed (behind a store hub), with unsafeAtHq() after it. */
   hq: (unsafeAtHq: number) => void
   'auth-required': () => void
+  /** The relay in use changed: index 0 is the preferred one. */
+  endpoint: (index: number, url: string) => void
 }
 export type SyncClientEvent = keyof SyncClientEvents
 
@@ -129,6 +146,12 @@ export interface SyncClient {
   setStatusReport(report: StatusReport): void
   /** After re-pairing: reconnect with the new token and resend pending edits. */
   setToken(token: string): void
+  /** After re-pairing with several relays: their tokens, the preferred first. */
+  setEndpoints(endpoints: readonly RelayEndpoint[]): void
+  /** The relay in use (index 0 is the preferred one). */
+  readonly endpoint: { index: number; url: string }
+  /** The preferred relay's address (the `url` option, or the first of setEndpoints). */
+  readonly preferredUrl: string
   /** Resolves when the relay has answered this document's subscription on the current connection. */
   whenSynced(docName: string): Promise<void>
   /** Resolves when pending(docName) (or the total) reaches 0. */

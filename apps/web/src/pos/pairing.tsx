@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { decodeTerminalToken, isExpired, type TerminalSession } from './session.ts'
+import { isExpired, parsePairing, type TerminalSession } from './session.ts'
+
+const RELAY_ERRORS = new Set(['address_without_token', 'bad_address', 'mixed_tokens'])
 
 /**
  * Paste (or scan: a QR scanner types like a keyboard) a terminal token. Used for the first
@@ -19,12 +21,12 @@ export function Pairing({
   const { t } = useTranslation()
   const [raw, setRaw] = useState('')
   const [error, setError] = useState<string | null>(null)
-  const decoded = raw.trim() === '' ? null : decodeTerminalToken(raw)
+  const decoded = raw.trim() === '' ? null : parsePairing(raw)
 
   const submit = (e: FormEvent): void => {
     e.preventDefault()
     if (decoded === null) return
-    if (!decoded.ok) return setError(t(`pair.error.${decoded.error}`))
+    if (!decoded.ok) return setError(t(RELAY_ERRORS.has(decoded.error) ? `relays.error.${decoded.error}` : `pair.error.${decoded.error}`))
     if (isExpired(decoded.value)) return setError(t('pair.error.expired'))
     if (current !== undefined && decoded.value.store !== current.store) return setError(t('pair.error.otherStore', { store: current.store }))
     onPaired(decoded.value)
@@ -59,6 +61,14 @@ export function Pairing({
             {decoded.value.exp !== null && ` · ${t('pair.expires', { date: new Date(decoded.value.exp * 1000).toLocaleString() })}`}
           </p>
         )}
+        {decoded?.ok === true && decoded.value.fallbacks !== undefined && (
+          <ol className="hint" data-testid="relay-list">
+            <li>{decoded.value.url ?? t('pair.thisServer')}</li>
+            {decoded.value.fallbacks.map((f) => (
+              <li key={f.url}>{f.url}</li>
+            ))}
+          </ol>
+        )}
         {error !== null && (
           <p className="alert alert-error" role="alert">
             {error}
@@ -67,6 +77,11 @@ export function Pairing({
         <button type="submit" className="btn btn-primary" data-testid="pair" disabled={decoded === null}>
           {t('pair.submit')}
         </button>
+        <p className="hint">
+          <a href="/pos/ca" data-testid="ca-link">
+            {t('ca.link')}
+          </a>
+        </p>
       </form>
     </main>
   )

@@ -8,7 +8,7 @@ import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { Pairing } from './pairing.tsx'
 import { PinPadHost, ShiftControl } from './pin-pad.tsx'
-import { decodeTerminalToken, forgetSession, loadSession, saveSession, takeTokenFromUrl, type TerminalSession } from './session.ts'
+import { decodeTerminalToken, forgetSession, parsePairing, loadSession, saveSession, relaysOf, takeTokenFromUrl, type TerminalSession } from './session.ts'
 import { StatusWidget } from './status-widget.tsx'
 import { TabPanel } from './tab-panel.tsx'
 import { CASHIER_KEY, Terminal } from './terminal.ts'
@@ -18,7 +18,8 @@ import { TerminalContext, useTerminal } from './use-terminal.ts'
 function initialSession(): TerminalSession | null {
   const fromUrl = takeTokenFromUrl()
   if (fromUrl !== null) {
-    const r = decodeTerminalToken(fromUrl)
+    // A token, or a pairing code with the hub's and central's addresses (session.ts).
+    const r = parsePairing(fromUrl)
     if (r.ok) saveSession(r.value)
   }
   return loadSession()
@@ -55,7 +56,9 @@ function TerminalRoot({ session }: { session: TerminalSession }) {
   const [term, setTerm] = useState<Terminal | null>(null)
   const [failed, setFailed] = useState<string | null>(null)
   useEffect(() => {
-    const client = createSyncClient({ url: wsBase(), token: session.token })
+    // Relays the pairing named (a store hub, central behind it), or this page's own.
+    const [first, ...fallbacks] = relaysOf(session, wsBase())
+    const client = createSyncClient({ url: first!.url, token: first!.token, fallbacks })
     const tm = new Terminal(session, client, localStorage.getItem(CASHIER_KEY) ?? '')
     // Stock allowances are asked for at this page's origin (the relay serves both).
     tm.connectAllowances(location.origin)

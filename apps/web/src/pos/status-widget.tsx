@@ -102,6 +102,7 @@ export function StatusWidget() {
           {inStoreOnly > 0 ? t('status.safeInStore', { count: inStoreOnly }) : t('status.safeAtHq')}
         </small>
       )}
+      <RelayLine index={client.endpoint.index} url={client.endpoint.url} preferred={client.preferredUrl} />
       <span className="status-last" data-testid="last-sync">
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>
@@ -118,5 +119,20 @@ export function StatusWidget() {
         </ul>
       )}
     </section>
+  )
+}
+
+/**
+ * Which relay the terminal syncs with, shown only when it has a choice (a store hub and
+ * central) or syncs with another host than the page's: the backup is marked as such.
+ */
+function RelayLine({ index, url, preferred }: { index: number; url: string; preferred: string }) {
+  const { t } = useTranslation()
+  const host = url.replace(/^wss?:\/\//, '')
+  if (index === 0 && (typeof location === 'undefined' || preferred.replace(/^wss?:\/\//, '') === location.host)) return null
+  return (
+    <small className={`status-relay ${index > 0 ? 'is-fallback' : ''}`} data-testid="status-relay" data-relay-index={index} title={index > 0 ? t('relays.onFallbackHelp') : undefined}>
+      {t(index > 0 ? 'relays.onFallback' : 'relays.onPreferred', { host })}
+    </small>
   )
 }

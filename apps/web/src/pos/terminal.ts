@@ -40,7 +40,7 @@ import { checkoutCart } from './checkout.ts'
 import { hasDiscounts, needsApproval, saleLinesOf, type SaleDiscounts } from './discounts.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
-import type { TerminalSession } from './session.ts'
+import { relaysOf, type TerminalSession } from './session.ts'
 import { resolveTabCode } from './short-code.ts'
 import { TabDesk, type CurrentTab, type Opening, type TabRef } from './tab-desk.ts'
 import { TicketTracker } from './ticket-tracker.ts'
@@ -610,7 +610,8 @@ export class Terminal {
   }
 
   async rePair(session: TerminalSession): Promise<void> {
-    this.client.setToken(session.token)
+    if (session.url === undefined && session.fallbacks === undefined) this.client.setToken(session.token)
+    else this.client.setEndpoints(relaysOf(session, this.client.preferredUrl))
     this.token = session.token
     this.bump()
   }
