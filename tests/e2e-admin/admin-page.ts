@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { SCREENSHOTS } from '../e2e/browser.ts'
 import { until } from '../e2e/stack.ts'
 
-export type AdminScreen = 'dashboard' | 'reports' | 'tickets' | 'stock' | 'conflicts' | 'products' | 'partners' | 'visits' | 'terminals' | 'audit'
+export type AdminScreen = 'dashboard' | 'reports' | 'tickets' | 'stock' | 'conflicts' | 'products' | 'partners' | 'visits' | 'terminals' | 'audit' | 'settings' | 'staff'
 
 export class AdminPage {
   readonly errors: string[] = []

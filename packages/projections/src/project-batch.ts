@@ -6,7 +6,7 @@
  */
 import type * as Y from 'yjs'
 import { inArray, sql } from 'drizzle-orm'
-import { catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
+import { type StoreSettings, catalogDocName, isStorableText, parseDocName, readProduct, readVerdict, ticketDocName, writeProduct, writeVerdict } from '@tally/schema'
 import { tables, type Database } from '@tally/schema/db'
 import { auditApprovals } from './approval-audit.ts'
 import { projectCart, type CartRow } from './cart-rows.ts'
@@ -30,6 +30,8 @@ export interface BatchDeps {
   database: Database
   /** One set for every store, or each store's (its settings, read by the worker per batch). */
   strategies: StrategySource
+  /** Each store's settings as read for this batch (allowances, discounts); defaults when absent. */
+  settings?: (store: string) => StoreSettings
   writer: DocWriter
   origin: string
   /** Rebuild: leave stock levels, oversold conflicts and published stock to one recompute at the end. */
@@ -91,7 +93,7 @@ export async function projectDocs(deps: BatchDeps, ex: Executor, docs: ReadonlyM
   // are rare, so the extra lookups usually find nothing.
   let checkout = new Map<string, CheckoutContext>()
   const judge = (t: { store: string; id: string; doc: Y.Doc; seq: number }, human?: ReadonlyMap<string, 'accept' | 'refuse'>) =>
-    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: strategiesFor(deps.strategies, t.store), human, checkout: checkout.get(t.id) })
+    projectTicket({ store: t.store, ticketId: t.id, doc: t.doc, seq: t.seq }, { snapshot, strategies: strategiesFor(deps.strategies, t.store), human, checkout: checkout.get(t.id), discountLimitPct: deps.settings?.(t.store).discounts.maxWithoutApprovalPct })
   const projected: JudgedTicket[] = []
   for (const t of tickets) {
     const x = { ...t, doc: t.cached.doc, seq: t.cached.seq, outside: false }

@@ -29,7 +29,8 @@ import { createDocWriter, type DocWriter } from './doc-writer.ts'
 import { upsertConflicts } from './conflicts-sql.ts'
 import { publishLevels } from './project-batch.ts'
 import { oversoldConflicts, recomputeLevels, type LevelChange } from './stock-sql.ts'
-import { DEFAULT_STRATEGIES, type StrategySource } from './strategies.ts'
+import type { StrategySource } from './strategies.ts'
+import { loadStoreStrategies } from './store-strategies.ts'
 import { productKey } from './write-rows.ts'
 
 export const ROSTER_DAYS = 3
@@ -162,12 +163,13 @@ export async function refreshStock(
   opts: { writer?: DocWriter; strategies?: StrategySource } = {},
 ): Promise<LevelChange[]> {
   const writer = opts.writer ?? createDocWriter(database)
-  const strategies = opts.strategies ?? DEFAULT_STRATEGIES
   return database.db.transaction(async (tx) => {
     const products = await tx.select().from(tables.products).where(eq(tables.products.store, store))
     const ids = productIds ?? products.map((p) => p.id)
     const touched = new Set(ids.map((id) => productKey(store, id)))
     const changes = await recomputeLevels(tx, touched)
+    // The store's settings as committed now, unless the caller passes strategies (tests).
+    const strategies = opts.strategies ?? (await loadStoreStrategies(tx, [store]))
     await upsertConflicts(tx, (await oversoldConflicts(tx, touched, strategies)).rows)
     await publishLevels(writer, tx, changes, new Map(products.map((p) => [productKey(store, p.id), p.trackStock])))
     return changes

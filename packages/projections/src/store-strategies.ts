@@ -3,7 +3,7 @@
  * REST upload answer both turn settings into strategies here, from rows read through
  * @tally/schema/db's one reader, so the two never judge one sale differently.
  */
-import type { StoreSettings } from '@tally/schema'
+import { DEFAULT_STORE_SETTINGS, type StoreSettings } from '@tally/schema'
 import { loadStoreSettingsMany, type Db, type Tx } from '@tally/schema/db'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
 
@@ -22,9 +22,24 @@ export const storeOfKey = (key: string): string => key.slice(0, key.indexOf('\u0
  * one consistent set) and answer a lookup by store. A store not read gets the defaults.
  */
 export async function loadStoreStrategies(ex: Db | Tx, stores: Iterable<string>, overrides?: StrategyOverrides): Promise<(store: string) => Strategies> {
+  return (await loadBatchSettings(ex, stores, overrides)).strategies
+}
+
+export interface BatchSettings {
+  /** Each store's strategies (settings + code-passed overrides). */
+  strategies: (store: string) => Strategies
+  /** Each store's whole settings (offline policy, discounts, allowances), as read for this batch. */
+  settings: (store: string) => StoreSettings
+}
+
+/** One read of the stores' settings for a batch: strategies and the rest, consistent with each other. */
+export async function loadBatchSettings(ex: Db | Tx, stores: Iterable<string>, overrides?: StrategyOverrides): Promise<BatchSettings> {
   const rows = await loadStoreSettingsMany(ex, stores)
   const byStore = new Map<string, Strategies>()
   for (const [store, s] of rows) byStore.set(store, strategiesFromSettings(s.settings, overrides))
   const fallback = resolveStrategies(overrides)
-  return (store) => byStore.get(store) ?? fallback
+  return {
+    strategies: (store) => byStore.get(store) ?? fallback,
+    settings: (store) => rows.get(store)?.settings ?? DEFAULT_STORE_SETTINGS,
+  }
 }

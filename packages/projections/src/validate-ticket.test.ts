@@ -31,6 +31,34 @@ describe('judgeTicket', () => {
     expect(j.findings.every((f) => f.outcome.status === 'open')).toBe(true)
   })
 
+  it('[TAX10] a refund returns units: negative quantities accepted, a positive one is bad_qty; a refund must name its original and not itself', () => {
+    const R = '01900000-0000-7000-8000-000000000002'
+    const approvals = [{ action: 'refund' as const, staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 0, 1, 21), detail: 'refund' }]
+    const ok = sale(R, [['beer', -2, 350], ['cola', -1, 250]], { kind: 'refund', refundOf: T, approvals })
+    expect(judgeTicket(STORE, R, ok, ctx)).toMatchObject({ status: 'accepted', reasons: [] })
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', 2, 350]], { refundOf: T, approvals }), ctx))).toEqual(['bad_qty'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { kind: 'refund', approvals }), ctx))).toEqual(['malformed'])
+    expect(codes(judgeTicket(STORE, R, sale(R, [['beer', -2, 350]], { refundOf: R, approvals }), ctx))).toEqual(['malformed'])
+    // A sale still needs positive quantities.
+    expect(codes(judgeTicket(STORE, T, sale(T, [['beer', -2, 350]]), ctx))).toEqual(['bad_qty'])
+  })
+
+  it('[TAX8][TAX20] a discount past the store limit without a manager\'s approval is flagged on the (accepted) ticket; with the approval, or within the limit, it is not', () => {
+    const s = sale(T, [['beer', 2, 350]], { discount: { type: 'percentage', value: 2000 } })
+    s.lines[0]!.total = 560
+    s.total = 560
+    s.payment.amount = 560
+    const flagged = judgeTicket(STORE, T, s, { ...ctx, discountLimitPct: 10 })
+    expect(flagged).toMatchObject({ status: 'accepted', reasons: [{ code: 'discount_unapproved', params: { pct: 20, limit: 10 } }] })
+    expect(judgeTicket(STORE, T, s, { ...ctx, discountLimitPct: 20 }).reasons).toEqual([])
+    expect(judgeTicket(STORE, T, s, ctx).reasons).toEqual([])
+    const approved = { ...s, approvals: [{ action: 'discount' as const, staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 0, 1, 21), detail: 'discount 20 %' }] }
+    expect(judgeTicket(STORE, T, approved, { ...ctx, discountLimitPct: 10 })).toMatchObject({ status: 'accepted', reasons: [] })
+    // Another action's approval does not approve a discount.
+    const voidOnly = { ...s, approvals: [{ ...approved.approvals[0]!, action: 'void_line' as const }] }
+    expect(codes(judgeTicket(STORE, T, voidOnly, { ...ctx, discountLimitPct: 10 }))).toEqual(['discount_unapproved'])
+  })
+
   it('[PRJ2] flags payment different from total and inactive products', () => {
     const s = sale(T, [['old', 1, 100]])
     s.payment.amount = 50
@@ -103,5 +131,16 @@ describe('judgeTicket', () => {
     expect(codes(j)).toEqual(['resend_changed'])
     expect(j.findings[0]).toMatchObject({ kind: 'resend_changed', key: `resend_changed:${T}`, outcome: { ticket: 'review', status: 'open' } })
     expect(j.findings[0]?.evidence).toMatchObject({ server: { total: 250 }, terminal: [{ total: 500, by: 'till' }] })
+  })
+
+  it('[STF17] a price a manager approved on the terminal (a price_override approval naming the line) is not judged against the catalog; without the approval it is an unknown price', () => {
+    const s = sale(T, [['beer', 2, 123]])
+    expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['unknown_price'])
+    const at = Date.parse(s.clientTime)
+    s.approvals = [{ action: 'price_override', staffId: 'm1', staffName: 'Marta', at, detail: 'line:l0 Beer 350->123' }]
+    expect(judgeTicket(STORE, T, s, ctx)).toMatchObject({ status: 'accepted', reasons: [], findings: [] })
+    // An approval naming another line does not cover this one.
+    s.approvals = [{ action: 'price_override', staffId: 'm1', staffName: 'Marta', at, detail: 'line:l9 Beer 350->123' }]
+    expect(codes(judgeTicket(STORE, T, s, ctx))).toEqual(['unknown_price'])
   })
 })

@@ -4,7 +4,7 @@
  * the same rows. Every problem is reported (not just the first), because the terminal
  * shows the reasons and a person fixes them all at once.
  */
-import { IssueCode, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
+import { IssueCode, discountOverLimit, largestDiscountPct, overriddenLines, paymentProblems, priceSale, type Sale, type ValidationIssue, type VerdictStatus } from '@tally/schema'
 import type { CatalogSnapshot } from './catalog-snapshot.ts'
 import type { Repeats } from './double-checkout.ts'
 import { parseSale } from './parse-sale.ts'
@@ -41,6 +41,8 @@ export const ReasonCode = {
   doubleCheckout: 'double_checkout',
   /** A REST resend of this sale's local_id carried different content. */
   resendChanged: 'resend_changed',
+  /** A discount past the store's limit with no manager's approval in the ticket (flagged, issue 16). */
+  discountUnapproved: 'discount_unapproved',
   /** A refund (issue 16) with no manager approval in it: accepted, flagged. */
   refundUnapproved: 'refund_unapproved',
 } as const
@@ -86,6 +88,8 @@ export interface JudgeContext {
   checkout?: CheckoutContext | undefined
   /** REST resends of this sale's local_id kept beside it (resends.ts). */
   resends?: readonly Resend[] | undefined
+  /** The store's `discounts.maxWithoutApprovalPct` (settings); absent: not checked. */
+  discountLimitPct?: number | undefined
 }
 
 export interface CheckoutContext {
@@ -126,6 +130,7 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
   const repriced: Array<{ line: Sale['lines'][number]; price: number; updatedAt: string | null }> = []
   const unlisted: Array<{ line: Sale['lines'][number]; price: number; prices: readonly PriceEntry[] }> = []
   const soldAt = Date.parse(sale.clientTime)
+  const overridden = overriddenLines(sale.approvals)
   const badTotals: string[] = []
   // A refund returns units: its quantities are negative, a sale's positive (TAX10).
   const refund = isRefund(sale)
@@ -140,7 +145,8 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
     if (refund && line.qty >= 0) hard.push({ code: ReasonCode.badQty, message: `refund line ${line.lineId} (${line.name}): quantity ${line.qty} is not negative (a refund returns units)` })
     if (priced.ok && line.total !== expected[i]) {
       const d = line.discount ? ` less ${line.discount.type} ${line.discount.value}` : ''
-      badTotals.push(`line ${line.lineId}: ${line.qty} x ${line.unitPrice}${d}${sale.discount ? ' and its share of the ticket discount' : ''} = ${expected[i]} != ${line.total}`)
+      const share = sale.discount ? ' and its share of the ticket discount' : ''
+      badTotals.push(d || share ? `line ${line.lineId}: ${line.qty} x ${line.unitPrice}${d}${share} = ${expected[i]} != ${line.total}` : `line ${line.lineId}: ${line.qty} x ${line.unitPrice} != ${line.total}`)
     }
     const p = ctx.snapshot.products.get(line.productId)
     if (p === undefined || p.store !== store) unknown.push(line)
@@ -149,11 +155,19 @@ export function judgeTicket(store: string, ticketId: string, raw: unknown, ctx: 
       if (!p.active) inactive.push(line)
       // Judged against the price in force when the sale was made, not today's.
       const inForce = priceInForce(p.prices, soldAt) ?? { price: p.price, from: p.updatedAt }
-      if (inForce.price !== line.unitPrice) {
+      // A price a manager approved on the terminal (issue 16) is not judged against the catalog.
+      if (inForce.price !== line.unitPrice && !overridden.has(line.lineId)) {
         if (hadPrice(p.prices, line.unitPrice, soldAt)) repriced.push({ line, price: inForce.price, updatedAt: inForce.from })
         else unlisted.push({ line, price: inForce.price, prices: p.prices })
       }
     }
+  }
+  // Past the store's limit a discount needs a manager's approval in the ticket (the
+  // terminal asks for it, TAX18); one without is flagged on the ticket for the owner.
+  const limit = ctx.discountLimitPct
+  if (limit !== undefined && priced.ok && discountOverLimit(priced.value, limit) && !(sale.approvals ?? []).some((a) => a.action === 'discount')) {
+    const pct = Math.round(largestDiscountPct(priced.value) * 100) / 100
+    soft.push({ code: ReasonCode.discountUnapproved, message: `a discount of ${pct} % is over the store's limit of ${limit} % and carries no manager's approval`, params: { pct, limit } })
   }
   const linesSum = sale.lines.reduce((s, l) => s + l.total, 0)
   if (linesSum !== sale.total) badTotals.push(`sum of lines ${linesSum} != total ${sale.total}`)

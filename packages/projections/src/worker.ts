@@ -17,7 +17,7 @@ import { resetProjection, stockKeys } from './rebuild.ts'
 import { oversoldConflicts, recomputeLevels } from './stock-sql.ts'
 import { query } from './sql-util.ts'
 import { resolveStrategies, type ConflictKind, type Strategies, type Strategy } from './strategies.ts'
-import { loadStoreStrategies, storeOfKey } from './store-strategies.ts'
+import { loadBatchSettings, loadStoreStrategies, storeOfKey } from './store-strategies.ts'
 import { productKey, readCheckpoint } from './write-rows.ts'
 import { advanceCheckpoint, createLease, DEFAULT_LEASE_POLL_MS, type LeaseChange } from './lease.ts'
 
@@ -169,8 +169,8 @@ export function createProjector(opts: ProjectorOptions): Projector {
           const p = parseDocName(n)
           if (p.ok) stores.add(p.value.storeId)
         }
-        const perStore = names.length ? await loadStoreStrategies(tx, stores, opts.strategies) : strategies
-        const r = names.length ? await projectIsolating({ database, strategies: perStore, writer, origin, deferStock, docs }, tx, names, known) : null
+        const perStore = names.length ? await loadBatchSettings(tx, stores, opts.strategies) : null
+        const r = perStore ? await projectIsolating({ database, strategies: perStore.strategies, settings: perStore.settings, writer, origin, deferStock, docs }, tx, names, known) : null
         if (newCheckpoint !== null) {
           // From the value this batch read the log from, never greatest() over it.
           await advanceCheckpoint(tx, CHECKPOINT, checkpoint, newCheckpoint, channel)

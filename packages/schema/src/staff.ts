@@ -19,6 +19,7 @@
  */
 import { z } from 'zod'
 import { text } from './validate.ts'
+import type { Approval } from './validate.ts'
 export { ApprovalActions, approvalSchema, type Approval, type ApprovalAction } from './validate.ts'
 
 export const StaffRole = { bartender: 'bartender', manager: 'manager' } as const
@@ -118,4 +119,22 @@ export async function findStaffByPin(pin: string, staff: readonly StaffMember[],
 export interface CashierRef {
   id: string
   name: string
+}
+
+/**
+ * A price override's approval names its cart line in a fixed form, `line:{lineId} …`, so
+ * the projection knows which line's price a manager approved (it then does not judge that
+ * line's price against the catalog; the approval is in the audit log instead).
+ */
+export function priceOverrideDetail(lineId: string, name: string, from: number, to: number): string {
+  return `line:${lineId} ${name} ${from}->${to}`.slice(0, 500)
+}
+export function overriddenLines(approvals: readonly Approval[] | undefined): Set<string> {
+  const out = new Set<string>()
+  for (const a of approvals ?? []) {
+    if (a.action !== 'price_override') continue
+    const m = /^line:(\S+)/.exec(a.detail)
+    if (m?.[1] !== undefined) out.add(m[1])
+  }
+  return out
 }

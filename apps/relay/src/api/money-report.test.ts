@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import * as Y from 'yjs'
 import { eq, sql } from 'drizzle-orm'
 import { demoProductId } from '@tally/projections'
-import { pricedLines, ticketDocName, uuidv7, writeSale, type Discount, type PricedSale, type Sale } from '@tally/schema'
+import { priceSale, pricedLines, ticketDocName, uuidv7, writeSale, type Discount, type PricedSale, type Sale } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { rows } from './context.ts'
@@ -179,6 +179,65 @@ for (const backend of testBackends()) {
       expect((await f.call('GET', '/reports/money', { token: f.terminal })).status).toBe(403)
     })
 
+    it('[TAX21] the money report lists refunds to look at: more units of a product given back than the original sold, or an original that is not a sale of the store', async () => {
+      const day = '2026-05-24'
+      const q = `/reports/money?from=${day}&to=${day}T23:59:59`
+      const beer = (n: number): LineSpec => ({ slug: 0, qty: n, discount: undefined, restock: false })
+      const original = buildSale(products, { lines: [beer(4)], discount: undefined, refund: false }, day, 0, undefined)
+      const first = buildSale(products, { lines: [beer(3)], discount: undefined, refund: true }, day, 1, original.sale.id)
+      await put(original.sale)
+      await put(first.sale)
+      await settle(f)
+      expect((await f.call('GET', q, { token: f.admin })).json.refundIssues).toEqual([])
+      const second = buildSale(products, { lines: [beer(2)], discount: undefined, refund: true }, day, 2, original.sale.id)
+      const ghost = buildSale(products, { lines: [beer(1)], discount: undefined, refund: true }, day, 3, uuidv7())
+      await put(second.sale)
+      await put(ghost.sale)
+      await settle(f)
+      const issues = (await f.call('GET', q, { token: f.admin })).json.refundIssues
+      expect(issues).toEqual(
+        expect.arrayContaining([
+          { refundOf: original.sale.id, reason: 'more_than_sold', refunds: [first.sale.id, second.sale.id].sort(), productId: demoProductId(STORE, 'beer'), sold: 4, refunded: 5 },
+          { refundOf: ghost.sale.refundOf, reason: 'unknown_original', refunds: [ghost.sale.id], productId: null, sold: null, refunded: 0 },
+        ]),
+      )
+      expect(issues).toHaveLength(2)
+    })
+
+    it('[TAX19] a REST upload in document 004\'s shape (discount_type, discount_value, tax_percentage; a ticket discount too) is priced by the same rule, accepted, and reported', async () => {
+      const beer = products.get(demoProductId(STORE, 'beer')) as Product
+      const wine = products.get(demoProductId(STORE, 'wine')) as Product
+      const id = uuidv7()
+      const r = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{
+          local_id: id, client_time: '2026-05-22T21:00:00Z', payment_method: 'cash', discount_type: 'amount', discount_value: 25,
+          items: [
+            { product_id: beer.id, quantity: '3.000', discount_type: 'percentage', discount_value: '10', tax_percentage: '21' },
+            { product_id: wine.id, quantity: 5, discount_type: 'none', discount_value: '0' },
+          ],
+        }] },
+      })
+      expect(r.json.results[0]).toMatchObject({ status: 'success' })
+      await settle(f)
+      const want = priceSale(
+        [
+          { qty: 3, unitPrice: beer.price, taxRate: 2100, discount: { type: 'percentage', value: 1000 } },
+          { qty: 5, unitPrice: wine.price, taxRate: wine.taxRate },
+        ],
+        { type: 'amount', value: 25 },
+      )
+      if (!want.ok) throw new Error(want.error.message)
+      const [t] = await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id))
+      expect(t).toMatchObject({ status: 'accepted', total: want.value.total, discountCents: want.value.discount, taxCents: want.value.tax })
+      const bad = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{ local_id: uuidv7(), items: [{ product_id: beer.id, quantity: 1, discount_type: 'percentage', discount_value: '120' }] }] },
+      })
+      expect(bad.json.results[0]).toMatchObject({ status: 'error' })
+      expect(bad.json.results[0].reason).toMatch(/discount_value/)
+    })
+
     it('[TAX13] a sale whose line totals do not follow the rounding rule is a totals conflict, not a silent rounding', async () => {
       const beer = products.get(demoProductId(STORE, 'beer')) as Product
       const good = buildSale(products, { lines: [{ slug: 0, qty: 3, discount: { type: 'percentage', value: 3333 }, restock: false }], discount: undefined, refund: false }, '2026-05-21', 0, undefined)
@@ -188,6 +247,28 @@ for (const backend of testBackends()) {
       const [t] = await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, off.id))
       expect(t?.status).toBe('review')
       expect(JSON.stringify(t?.reasons)).toContain(`${3 * beer.price - Math.round((3 * beer.price * 3333) / 10_000)} != ${good.sale.total + 1}`)
+    })
+
+    it('[TAX20] with the store limit at 10 %, a 20 % discount without a manager\'s approval is flagged by the projection and by the REST answer alike; with the approval it is not', async () => {
+      const saved = await f.call('PUT', '/settings', { token: f.admin, body: { discounts: { maxWithoutApprovalPct: 10 } } })
+      expect(saved.status).toBe(200)
+      const spec: TicketSpec = { lines: [{ slug: 4, qty: 2, discount: undefined, restock: false }], discount: { type: 'percentage', value: 2000 }, refund: false }
+      const bare = buildSale(products, spec, '2026-05-23', 0, undefined)
+      const approved = buildSale(products, spec, '2026-05-23', 1, undefined)
+      approved.sale.approvals = [{ action: 'discount', staffId: 'boss', staffName: 'Marta', at: Date.UTC(2026, 4, 23, 11), detail: 'discount 20 %' }]
+      await put(bare.sale)
+      await put(approved.sale)
+      await settle(f)
+      const row = async (id: string) => (await database.db.select().from(tables.tickets).where(eq(tables.tickets.id, id)))[0]
+      expect(await row(bare.sale.id)).toMatchObject({ status: 'accepted', reasons: [expect.objectContaining({ code: 'discount_unapproved' })] })
+      expect(await row(approved.sale.id)).toMatchObject({ status: 'accepted', reasons: [] })
+      const gin = products.get(demoProductId(STORE, 'gin-tonic')) as Product
+      const up = await f.call('POST', '/sales/sync/upload', {
+        token: f.terminal,
+        body: { sales: [{ local_id: uuidv7(), client_time: '2026-05-23T22:00:00Z', discount_type: 'percentage', discount_value: 20, items: [{ product_id: gin.id, quantity: 2 }] }] },
+      })
+      expect(up.json.results[0]).toMatchObject({ status: 'success' })
+      expect(up.json.results[0].reason).toMatch(/over the store's limit of 10 % and carries no manager's approval/)
     })
   })
 }

@@ -36,7 +36,7 @@ export function publishRosterAs(ctx: ApiContext, who: Claims): Promise<Published
 /** After a stock adjustment: levels, oversold conflicts and the published stock. */
 export function refreshStockAs(ctx: ApiContext, who: Claims, productIds: readonly string[]): Promise<Published> {
   return guarded(ctx, who.store, 'stock', async () => {
-    await ctx.writes.run(actorOf(who), async (writer) => refreshStock(ctx.database, who.store, productIds, { writer, strategies: await ctx.strategiesFor(who.store) }))
+    await ctx.writes.run(actorOf(who), (writer) => refreshStock(ctx.database, who.store, productIds, { writer }))
     return { seq: null }
   })
 }

@@ -21,7 +21,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import * as Y from 'yjs'
 import { z } from 'zod'
 import { judgeTicket, priceInForce, snapshotFromRows, uploadContent, writeResend } from '@tally/projections'
-import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, readSale, storable, text, ticketDocName, visitDocName, writeSale, type Sale } from '@tally/schema'
+import { ErrorCode, MAX_QTY, MAX_TAX_RATE, PaymentMethod, Role, addConsumption, businessTime, pricedLines, readSale, storable, text, ticketDocName, visitDocName, writeSale, type Discount, type Sale } from '@tally/schema'
 import { logChannel, tables } from '@tally/schema/db'
 import { actorOf, type Claims } from '../auth.ts'
 import { audit, rows, type ApiContext, type Executor } from './context.ts'
@@ -84,6 +84,9 @@ const ALIASES: Record<string, string> = {
   unit_price: 'unitPrice',
   tax_rate: 'taxRate',
   line_id: 'lineId',
+  discount_type: 'discountType',
+  discount_value: 'discountValue',
+  tax_percentage: 'taxPercentage',
 }
 function camel(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(camel)
@@ -96,6 +99,28 @@ const qty = z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.0+)?\s*$/.t
 const cents = z.number().int('amounts are integer cents').min(0).max(10_000_000_00)
 // Every string lands in a text column: no NUL, no lone surrogate (@tally/schema limits.ts).
 const id = text(100, 1)
+/** A percentage as document 004 writes it ("21", "12.5", 10): at most two decimals, to basis points. */
+const percent = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d{1,3}(\.\d{1,2})?\s*$/.test(v) ? Number(v) : v),
+  z.number().min(0).max(100).refine((v) => Number.isInteger(Math.round(v * 100)) && Math.abs(v * 100 - Math.round(v * 100)) < 1e-9, 'at most two decimals'),
+)
+/**
+ * Document 004's discount: `discount_type` none | percentage | amount, `discount_value` a
+ * percentage (0..100) or an amount in integer cents, like every amount of this API.
+ */
+const discountFields = {
+  discountType: z.enum(['none', 'percentage', 'amount']).optional(),
+  discountValue: z.union([z.number(), z.string().max(20)]).optional(),
+}
+function discountOf(d: { discountType?: 'none' | 'percentage' | 'amount' | undefined; discountValue?: number | string | undefined }): Discount | null | string {
+  if (d.discountType === undefined || d.discountType === 'none') return null
+  if (d.discountType === 'percentage') {
+    const r = percent.safeParse(d.discountValue)
+    return r.success ? { type: 'percentage', value: Math.round(r.data * 100) } : 'discount_value must be a percentage from 0 to 100 (at most two decimals)'
+  }
+  const r = cents.safeParse(typeof d.discountValue === 'string' && /^\s*\d+\s*$/.test(d.discountValue) ? Number(d.discountValue) : d.discountValue)
+  return r.success ? { type: 'amount', value: r.data } : 'discount_value must be an amount in integer cents'
+}
 const lineSchema = z.object({
   lineId: id.optional(),
   productId: id,
@@ -103,6 +128,9 @@ const lineSchema = z.object({
   qty,
   unitPrice: cents.optional(),
   taxRate: z.number().int().min(0).max(MAX_TAX_RATE).optional(),
+  /** Document 004's `tax_percentage` ("21"): the same as taxRate 2100. */
+  taxPercentage: percent.optional(),
+  ...discountFields,
 })
 export const uploadSaleSchema = z.object({
   localId: z.string().trim().toLowerCase().uuid('local_id must be a UUID'),
@@ -116,6 +144,8 @@ export const uploadSaleSchema = z.object({
   total: cents.optional(),
   visitId: id.nullable().optional(),
   bracelet: storable(z.string().trim().min(1).max(100)).nullable().optional(),
+  /** A discount of the whole ticket (document 004's fields at sale level). */
+  ...discountFields,
 })
 export const uploadBody = z.object({ sales: z.array(z.unknown()).min(1).max(UPLOAD_MAX_SALES) })
 
@@ -193,13 +223,24 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   // A resend without a time is the same moment as the stored sale.
   const clientTime = new Date(s.clientTime ?? stored?.clientTime ?? Date.now()).toISOString()
   const snapshot = snapshotFromRows(products, visits, prices)
-  const lines: Sale['lines'] = s.lines.map((l, i) => {
+  const badDiscounts: string[] = []
+  const ticketDiscount = discountOf(s)
+  if (typeof ticketDiscount === 'string') badDiscounts.push(ticketDiscount)
+  const unpriced = s.lines.map((l, i) => {
     const p = byId.get(l.productId) as (typeof products)[number]
     const unitPrice = l.unitPrice ?? priceInForce(snapshot.products.get(p.id)?.prices ?? [], Date.parse(clientTime))?.price ?? p.price
-    return { lineId: l.lineId ?? `line-${i + 1}`, productId: l.productId, name: l.name ?? p.name, qty: l.qty, unitPrice, taxRate: l.taxRate ?? p.taxRate, total: l.qty * unitPrice }
+    const d = discountOf(l)
+    if (typeof d === 'string') badDiscounts.push(`item #${i}: ${d}`)
+    const taxRate = l.taxRate ?? (l.taxPercentage !== undefined ? Math.round(l.taxPercentage * 100) : p.taxRate)
+    return { lineId: l.lineId ?? `line-${i + 1}`, productId: l.productId, name: l.name ?? p.name, qty: l.qty, unitPrice, taxRate, ...(d !== null && typeof d !== 'string' ? { discount: d } : {}) }
   })
+  if (badDiscounts.length > 0) return fail(ticketId, badDiscounts.join('; '))
+  // Discounts priced by the one rounding rule (pricing.ts), as the projection checks them.
+  const priced = pricedLines(unpriced, typeof ticketDiscount === 'string' ? null : ticketDiscount)
+  if (priced === null) return fail(ticketId, 'the amounts of this sale are out of range')
+  const lines: Sale['lines'] = priced.lines
   if (new Set(lines.map((l) => l.lineId)).size !== lines.length) return fail(ticketId, 'line_id values must be distinct')
-  const total = s.total ?? lines.reduce((n, l) => n + l.total, 0)
+  const total = s.total ?? priced.priced.total
   const sale: Sale = {
     id: ticketId,
     storeId: who.store,
@@ -213,6 +254,7 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
     visitId,
     bracelet,
     cartId: null,
+    ...(ticketDiscount !== null && typeof ticketDiscount !== 'string' ? { discount: ticketDiscount } : {}),
   }
 
   if (stored) {
@@ -224,7 +266,11 @@ async function uploadOne(ctx: ApiContext, who: Claims, raw: unknown): Promise<Up
   }
 
   // What the projection will say (same judge, same master data), so the client hears it now.
-  const judged = judgeTicket(who.store, ticketId, sale, { snapshot, strategies: await ctx.strategiesFor(who.store) })
+  const judged = judgeTicket(who.store, ticketId, sale, {
+    snapshot,
+    strategies: await ctx.strategiesFor(who.store),
+    discountLimitPct: (await ctx.settings.get(who.store)).settings.discounts.maxWithoutApprovalPct,
+  })
   const status = judged.status === 'accepted' ? UploadStatus.success : judged.status === 'review' ? UploadStatus.conflict : UploadStatus.refused
   const reason = judged.reasons.map((r) => r.message).join('; ')
   const findings = judged.findings.map((f) => ({ kind: f.kind, status: f.outcome.status }))

@@ -23,6 +23,7 @@ import { VisitsScreen } from './screens/visits.tsx'
 import { TerminalsScreen } from './screens/terminals.tsx'
 import { AuditScreen } from './screens/audit.tsx'
 import { SettingsScreen } from './screens/settings.tsx'
+import { StaffScreen } from './screens/staff.tsx'
 import { LanguagePicker } from './ui/language-picker.tsx'
 import './admin.css'
 
@@ -127,6 +128,8 @@ function CurrentScreen({ screen, param }: { screen: Screen; param: string | null
       return <ProductsScreen />
     case 'partners':
       return <PartnersScreen />
+    case 'staff':
+      return <StaffScreen />
     case 'visits':
       return <VisitsScreen />
     case 'terminals':

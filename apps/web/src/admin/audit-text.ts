@@ -46,6 +46,8 @@ export function auditText(r: AuditRow, t: T, locale: string, names: Names = {}):
       if (code === 'product.update') return t('auditText.productUpdate', { name: productName(d.productId, obj(d.before).name), changes: changes(d.before, d.after, t, locale, names) })
       if (code === 'partner.create') return t('auditText.partnerCreate', { name: str(after.name) })
       if (code === 'partner.update') return t('auditText.partnerUpdate', { name: names.partners?.get(str(d.partnerId)) ?? str(obj(d.before).name), changes: changes(d.before, d.after, t, locale, names) })
+      // Staff (issue 16): never a PIN, only that it was reset.
+      if (code.startsWith('staff.')) return t(`staffAudit.${code.slice(6)}`, { name: str(after.name) || str(obj(d.before).name), changes: changes(d.before, d.after, t, locale, names) })
       if (code === 'visit.open') return t('auditText.visitOpen', { name: v('partnerId'), bracelets: v('bracelets') })
       if (code === 'visit.update') return t('auditText.visitUpdate', { changes: changes(d.before, d.after, t, locale, names) })
       if (code === 'visit.close') return t('auditText.visitClose', { at: v('exitAt') })
@@ -86,6 +88,9 @@ export function auditText(r: AuditRow, t: T, locale: string, names: Names = {}):
       if (s !== '') return s
       break
     }
+    case 'approval':
+      // A manager's PIN on a terminal (issue 16), copied from the ticket by the projection.
+      return t('staffAudit.approval', { name: str(d.staffName), action: t(`staffAudit.action.${code}`, { defaultValue: code }), detail: str(d.detail), terminal: str(d.terminalId) })
     case 'refusal':
       return [t(`errors.${code}`, { defaultValue: code }), str(d.reason)].filter(Boolean).join(' ')
   }

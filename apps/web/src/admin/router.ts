@@ -1,7 +1,7 @@
 /** Client-side routes under /admin: `/admin/{screen}[/{param}]`, history API, no library. */
 import { useEffect, useState } from 'react'
 
-export const SCREENS = ['dashboard', 'reports', 'tickets', 'stock', 'conflicts', 'products', 'partners', 'visits', 'terminals', 'audit', 'settings'] as const
+export const SCREENS = ['dashboard', 'reports', 'tickets', 'stock', 'conflicts', 'products', 'partners', 'staff', 'visits', 'terminals', 'audit', 'settings'] as const
 export type Screen = (typeof SCREENS)[number]
 
 export interface Route {

@@ -62,7 +62,7 @@ export interface StockRow {
   oversold: boolean
 }
 
-export const SALES_BY = ['day', 'hour', 'product', 'terminal', 'cashier', 'payment'] as const
+export const SALES_BY = ['day', 'hour', 'product', 'terminal', 'cashier', 'staff', 'payment'] as const
 export type SalesBy = (typeof SALES_BY)[number]
 
 export interface SalesRow {

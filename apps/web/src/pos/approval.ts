@@ -131,13 +131,16 @@ export async function askForStaff(deps: PinCheckDeps, ask: Omit<PinAsk, 'error' 
       error = 'locked'
       continue
     }
-    const member = await findStaffByPin(pin, active)
-    if (member !== null && (role === undefined || member.role === role)) {
+    // The members who may answer first (for an approval, the managers: a phone derives one
+    // key per candidate), the others only to say why a PIN does not approve.
+    const member = await findStaffByPin(pin, role === undefined ? active : active.filter((s) => s.role === role))
+    if (member !== null) {
       deps.lock.succeed()
       return member
     }
     deps.lock.fail()
-    error = member === null ? 'wrong_pin' : 'not_manager'
+    const other = role === undefined ? null : await findStaffByPin(pin, active.filter((s) => s.role !== role))
+    error = other === null ? 'wrong_pin' : 'not_manager'
   }
 }
 

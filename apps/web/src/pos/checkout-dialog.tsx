@@ -8,6 +8,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { createPortal } from 'react-dom'
 import { useTranslation } from 'react-i18next'
 import { changeDue, type CartLine, type PaymentMethod, type Sale } from '@tally/schema'
+import { DiscountEditor, discountsFrom, type DiscountInputs } from './discount-editor.tsx'
+import { hasDiscounts, needsApproval, priceWith, saleLinesOf } from './discounts.ts'
 import { centsText, parseCents } from './money-input.ts'
 import { formatMoney } from './money.ts'
 import { partAmounts, planProblem, quickTenders, type PartChoice, type PaymentChoice } from './payment-plan.ts'
@@ -34,6 +36,7 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
   const [count, setCount] = useState(2)
   const [assign, setAssign] = useState<Record<string, number>>({})
   const [sale, setSale] = useState<Sale | null>(null)
+  const [discountInputs, setDiscountInputs] = useState<DiscountInputs>({})
   const confirmRef = useRef<HTMLButtonElement>(null)
   useEffect(() => confirmRef.current?.focus(), [])
   // Escape closes, as any dialog (the sale, once made, stays made).
@@ -45,8 +48,13 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
     return () => window.removeEventListener('keydown', onKey)
   }, [onClose])
 
-  const saleLines: Sale['lines'] = lines.map((l) => ({ lineId: l.lineId, productId: l.productId, name: l.name, qty: l.qty, unitPrice: l.unitPrice, taxRate: l.taxRate, total: l.qty * l.unitPrice }))
+  // Discounts (issue 16) priced by the schema's rule: the totals here are the ticket's.
+  const { discounts, bad: badDiscounts } = discountsFrom(discountInputs)
+  const fullLines = saleLinesOf(lines)
+  const pricedSale = priceWith(fullLines, discounts)
+  const saleLines: Sale['lines'] = pricedSale?.lines ?? fullLines
   const total = saleLines.reduce((s, l) => s + l.total, 0)
+  const approval = needsApproval(fullLines, discounts, term.discountLimitPct)
   const n = mode === 'one' ? 1 : count
   const rows = Array.from({ length: n }, (_, i) => inputs[i] ?? blank(i === 0 ? method : 'card'))
   const parsed = rows.map((r) => ({ tip: parseCents(r.tip), tendered: r.tendered === '' ? null : parseCents(r.tendered) }))
@@ -61,13 +69,13 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
     })),
   }
   const amounts = partAmounts(total, saleLines, choice)
-  const problem = badInput ? 'short' : planProblem(total, saleLines, choice)
+  const problem = badDiscounts.length > 0 || pricedSale === null ? 'discount' : badInput ? 'short' : planProblem(total, saleLines, choice)
 
   const edit = (i: number, patch: Partial<PartInput>): void => setInputs((xs) => rows.map((r, j) => (j === i ? { ...r, ...patch } : (xs[j] ?? r))))
   const charge = async (): Promise<void> => {
     if (problem !== null) return
     // Paid to a visit in one go: the visit is charged the total, no cash, no tip.
-    const ok = await term.checkout(rows[0]?.method ?? method, choice)
+    const ok = await term.checkout(rows[0]?.method ?? method, choice, hasDiscounts(discounts) ? discounts : undefined)
     if (ok && term.lastSale !== null) setSale(term.lastSale)
   }
 
@@ -91,6 +99,17 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
   return onBody(
     <div className="pay-dialog" role="dialog" aria-modal="true" aria-label={t('checkout.title', { total: money(total) })} data-testid="pay-dialog" data-phase="pay">
       <h2>{t('checkout.title', { total: money(total) })}</h2>
+      <DiscountEditor lines={lines} inputs={discountInputs} bad={badDiscounts} onChange={setDiscountInputs} />
+      {pricedSale !== null && pricedSale.priced.discount !== 0 && (
+        <p className="pay-discount-sum" data-testid="discount-sum" data-cents={pricedSale.priced.discount}>
+          {t('money.discount')}: −{money(pricedSale.priced.discount)}
+        </p>
+      )}
+      {approval.needed && (
+        <p className="pay-approval" role="status" data-testid="discount-approval">
+          {t('money.needsApproval', { pct: approval.pct, limit: term.discountLimitPct })}
+        </p>
+      )}
       {method !== 'visit' && (
         <div className="pay-modes" role="radiogroup">
           {(['one', 'equal', 'lines'] as const).map((m) => (
@@ -117,7 +136,7 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
           {lines.map((l) => (
             <li key={l.lineId} data-testid="split-line">
               <span>
-                {l.name} ×{l.qty} · {money(l.qty * l.unitPrice)}
+                {l.name} ×{l.qty} · {money(saleLines.find((x) => x.lineId === l.lineId)?.total ?? l.qty * l.unitPrice)}
               </span>
               <span className="pay-line-parts">
                 {rows.map((_, i) => (
@@ -177,7 +196,7 @@ export function CheckoutDialog({ method, lines, onClose }: { method: PaymentMeth
           </fieldset>
         )
       })}
-      {problem !== null && (
+      {problem !== null && problem !== 'discount' && (
         <p className="pay-problem" role="alert" data-testid="pay-problem">
           {t(problem === 'short' ? 'checkout.short' : problem === 'unassigned' ? 'checkout.unassigned' : 'checkout.emptyPart')}
         </p>

@@ -23,9 +23,10 @@ import {
   type PaymentMethod,
   type Sale,
 } from '@tally/schema'
+import { applyDiscounts, hasDiscounts, type SaleDiscounts } from './discounts.ts'
 import { buildPayment, receiptToken, type PaymentChoice } from './payment-plan.ts'
 
-export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' }
+export type CheckoutResult = { ok: true; sale: Sale } | { ok: false; error: 'empty' | 'checked_out' | 'merged' | 'no_visit' | 'bad_discount' }
 
 export async function checkoutCart(
   client: SyncClient,
@@ -39,9 +40,11 @@ export async function checkoutCart(
     plan?: PaymentChoice
     /** Scarce lines: the stock allowance each was sold under (allowance.ts), by line id. */
     allowances?: ReadonlyMap<string, AllowanceMark>
+    /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
+    discounts?: SaleDiscounts
     /** The staff member selling (issue 16). */
     cashierId?: string
-    /** Approvals given for this checkout (offline limits); the tab's own (voids) are added. */
+    /** Approvals given for this checkout (offline limits, a discount past the limit); the tab's own (voids) are added. */
     approvals?: readonly Approval[]
   },
 ): Promise<CheckoutResult> {
@@ -60,7 +63,7 @@ export async function checkoutCart(
   const ticket = await client.open(ticketName)
   // What this checkout charges, taken with the sale: units arriving later are not in it.
   const charged = chargedEntries(cart)
-  const sale = saleFromCart(cart, {
+  const made = saleFromCart(cart, {
     ticketId,
     cartId,
     storeId: store,
@@ -69,6 +72,12 @@ export async function checkoutCart(
     clientTime: new Date().toISOString(),
     method: args.method,
   })
+  // Priced before the ticket document is written, so a bad discount writes nothing.
+  const sale = args.discounts !== undefined && hasDiscounts(args.discounts) ? applyDiscounts(made, args.discounts) : made
+  if (sale === null) {
+    client.release(ticketName)
+    return { ok: false, error: 'bad_discount' }
+  }
   if (args.allowances !== undefined && args.allowances.size > 0) {
     sale.lines = sale.lines.map((l) => {
       const mark = args.allowances?.get(l.lineId)

@@ -7,6 +7,7 @@ import { CatalogGrid } from './catalog-grid.tsx'
 import { useFinePointer } from './fine-pointer.ts'
 import { formatMoney } from './money.ts'
 import { Pairing } from './pairing.tsx'
+import { PinPadHost, ShiftControl } from './pin-pad.tsx'
 import { decodeTerminalToken, forgetSession, loadSession, saveSession, takeTokenFromUrl, type TerminalSession } from './session.ts'
 import { StatusWidget } from './status-widget.tsx'
 import { TabPanel } from './tab-panel.tsx'
@@ -166,17 +167,21 @@ function PosScreen() {
         </button>
         <StatusWidget />
         <div id="pos-menu" className={`menu ${menuOpen ? 'open' : ''}`}>
-          <label className="cashier">
-            <span>{t('nav.cashier')}</span>
-            <input
-              className="input"
-              data-testid="cashier"
-              value={term.cashier}
-              maxLength={100}
-              placeholder={t('nav.cashierPlaceholder')}
-              onChange={(e) => term.setCashier(e.target.value)}
-            />
-          </label>
+          {term.staffInUse ? (
+            <ShiftControl term={term} />
+          ) : (
+            <label className="cashier">
+              <span>{t('nav.cashier')}</span>
+              <input
+                className="input"
+                data-testid="cashier"
+                value={term.cashier}
+                maxLength={100}
+                placeholder={t('nav.cashierPlaceholder')}
+                onChange={(e) => term.setCashier(e.target.value)}
+              />
+            </label>
+          )}
           <select className="lang" aria-label={t('nav.language')} value={i18n.language} onChange={(e) => setLanguage(e.target.value as Language)}>
             <option value="es">ES</option>
             <option value="en">EN</option>
@@ -226,6 +231,7 @@ function PosScreen() {
           <TicketsList />
         </main>
       )}
+      <PinPadHost />
       <div className={`toasts ${view === 'sell' && !cartOpen ? 'over-bar' : ''}`} aria-live="polite">
         {notice !== null && (
           <div
@@ -240,6 +246,10 @@ function PosScreen() {
               {t(notice.key, {
                 ...notice.params,
                 total: typeof notice.params?.total === 'number' ? formatMoney(notice.params.total, i18n.language) : undefined,
+                // Offline policy limits on money (issue 16) are cents too.
+                ...(/_(sale|unsynced)_value$/.test(notice.key) && typeof notice.params?.value === 'number' && typeof notice.params.max === 'number'
+                  ? { value: formatMoney(notice.params.value, i18n.language), max: formatMoney(notice.params.max, i18n.language) }
+                  : {}),
               })}
             </span>
             <button type="button" className="notice-x" aria-label="OK">

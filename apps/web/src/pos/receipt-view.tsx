@@ -4,7 +4,7 @@
  * receipt printer; receipt.css lays it out for 80 mm (or 58 mm) paper.
  */
 import { useTranslation } from 'react-i18next'
-import type { Sale } from '@tally/schema'
+import { includedTax, type Sale } from '@tally/schema'
 import { formatMoney } from './money.ts'
 import './receipt.css'
 
@@ -19,6 +19,23 @@ export interface ReceiptData {
   payments: Array<{ method: string; amount: number; tip: number }>
   status?: string
   voided?: boolean
+  /** Discounts given (cents, positive); absent or 0: none. */
+  discount?: number
+  /** The VAT inside the total, per rate (prices include tax). */
+  taxes?: Array<{ rate: number; tax: number; net: number }>
+  refund?: boolean
+}
+
+/** The VAT inside each line's total, per rate: the projection's figures (pricing.ts). */
+export function taxesOf(lines: ReadonlyArray<{ taxRate: number; total: number }>): NonNullable<ReceiptData['taxes']> {
+  const by = new Map<number, { rate: number; tax: number; net: number }>()
+  for (const l of lines) {
+    if (l.taxRate === 0) continue
+    const tax = includedTax(l.total, l.taxRate)
+    const b = by.get(l.taxRate) ?? { rate: l.taxRate, tax: 0, net: 0 }
+    by.set(l.taxRate, { rate: l.taxRate, tax: b.tax + tax, net: b.net + l.total - tax })
+  }
+  return [...by.values()].sort((a, b) => a.rate - b.rate)
 }
 
 /** The receipt of a sale this terminal just made; same lines grouped by product and price. */
@@ -27,8 +44,10 @@ export function receiptFromSale(sale: Sale): ReceiptData {
   for (const l of sale.lines) {
     const key = `${l.productId}|${l.unitPrice}`
     const g = grouped.get(key)
-    if (g === undefined) grouped.set(key, { name: l.name, qty: l.qty, unitPrice: l.unitPrice, total: l.total })
-    else grouped.set(key, { ...g, qty: g.qty + l.qty, total: g.total + l.total })
+    // Lines are shown at their price before discounts; the discount is its own row.
+    const gross = l.qty * l.unitPrice
+    if (g === undefined) grouped.set(key, { name: l.name, qty: l.qty, unitPrice: l.unitPrice, total: gross })
+    else grouped.set(key, { ...g, qty: g.qty + l.qty, total: g.total + gross })
   }
   const parts = sale.payment.parts ?? [sale.payment]
   return {
@@ -40,6 +59,9 @@ export function receiptFromSale(sale: Sale): ReceiptData {
     tendered: parts.some((p) => p.tendered !== undefined) ? parts.reduce((s, p) => s + (p.tendered ?? 0), 0) : null,
     change: parts.reduce((s, p) => s + (p.change ?? 0), 0),
     payments: parts.map((p) => ({ method: p.method, amount: p.amount, tip: p.tip ?? 0 })),
+    discount: sale.lines.reduce((s, l) => s + l.qty * l.unitPrice - l.total, 0),
+    taxes: taxesOf(sale.lines),
+    refund: sale.kind === 'refund' || sale.refundOf !== undefined,
   }
 }
 
@@ -67,12 +89,28 @@ export function ReceiptView({ receipt, link, paper = 80 }: { receipt: ReceiptDat
           </li>
         ))}
       </ul>
+      {receipt.discount !== undefined && receipt.discount !== 0 && (
+        <p className="receipt-row">
+          <span>{t('money.discount')}</span>
+          <span data-testid="receipt-discount" data-cents={receipt.discount}>
+            −{money(receipt.discount)}
+          </span>
+        </p>
+      )}
       <p className="receipt-row receipt-total">
-        <span>{t('receipt.total')}</span>
+        <span>{receipt.refund === true ? t('money.refund') : t('receipt.total')}</span>
         <b data-testid="receipt-total" data-cents={receipt.total}>
           {money(receipt.total)}
         </b>
       </p>
+      {(receipt.taxes ?? []).map((x) => (
+        <p className="receipt-row receipt-tax" key={x.rate} data-testid="receipt-tax" data-rate={x.rate} data-cents={x.tax}>
+          <span>
+            {t('money.taxIncluded', { rate: x.rate / 100 })} ({t('money.taxBase', { net: money(x.net) })})
+          </span>
+          <span>{money(x.tax)}</span>
+        </p>
+      ))}
       {receipt.payments.map((p, i) => (
         <p className="receipt-row" key={i} data-testid="receipt-payment" data-method={p.method} data-cents={p.amount}>
           <span>{t('receipt.paid', { method: t(`pay.${p.method}`) })}</span>

@@ -73,7 +73,7 @@ describe('staff on the terminal, offline', () => {
     expect(t.client.status).not.toBe('online')
     pad(t, [null])
     expect(await sellOne(t)).toBe(false)
-    expect(t.notice?.key).toBe('notice.checkout_no_cashier')
+    expect(t.notice?.key).toBe('staff.notice.checkout_no_cashier')
     expect(t.tickets.receipts).toHaveLength(0)
     const seen = pad(t, ['1111'])
     expect(await t.checkout('cash')).toBe(true)
@@ -138,13 +138,17 @@ describe('staff on the terminal, offline', () => {
     expect(stored?.approvals).toEqual([{ action: 'refund', staffId: boss.id, staffName: 'Marta', at: clock.now, detail: expect.stringContaining(original.id) }])
     // The original is untouched.
     expect((await saleOf(t, original.id))?.total).toBe(3 * BEER.price)
+    expect(t.refundable(original.id)).toBe(true)
     // Only one unit is left to give back.
     pad(t, ['4321'])
     expect(await t.refund(original.id, { lines: { [original.lines[0]?.lineId as string]: 2 } })).toBeNull()
-    expect(t.notice?.key).toBe('notice.refund_too_many')
+    expect(t.notice?.key).toBe('staff.notice.refund_too_many')
+    pad(t, ['4321'])
+    expect(await t.refund(original.id)).not.toBeNull()
+    expect(t.refundable(original.id)).toBe(false)
     // A refund of a refund is refused.
     expect(await t.refund(refund?.id as string)).toBeNull()
-    expect(t.notice?.key).toBe('notice.refund_is_refund')
+    expect(t.notice?.key).toBe('staff.notice.refund_is_refund')
   })
 
   it('[STF10] past the offline time limit with `block` the terminal cannot charge and says why; with `approval` it asks a manager PIN and the approval is in the ticket; with `warn` it sells and warns (injected clock)', async () => {
@@ -158,14 +162,14 @@ describe('staff on the terminal, offline', () => {
     expect(await sellOne(t)).toBe(true)
     clock.now += 60_000
     expect(await sellOne(t)).toBe(false)
-    expect(t.notice).toMatchObject({ key: 'notice.policy_block_offline_time', params: { value: 60, max: 60 } })
+    expect(t.notice).toMatchObject({ key: 'staff.notice.policy_block_offline_time', params: { value: 60, max: 60 } })
     expect(t.tickets.receipts).toHaveLength(2)
 
     const catalog = await t.client.open(catalogDocName(STORE))
     writeTerminalSettings(catalog, storeSettingsSchema.parse({ offlinePolicy: { maxOfflineMinutes: 60, onMaxOffline: 'approval' } }), 2)
     pad(t, [null])
     expect(await t.checkout('cash')).toBe(false)
-    expect(t.notice?.key).toBe('notice.policy_approval_offline_time')
+    expect(t.notice?.key).toBe('staff.notice.policy_approval_offline_time')
     const seen = pad(t, ['4321'])
     expect(await t.checkout('cash')).toBe(true)
     expect(seen[0]?.action).toBe('offline_limit')
@@ -176,7 +180,7 @@ describe('staff on the terminal, offline', () => {
     writeTerminalSettings(catalog, storeSettingsSchema.parse({ offlinePolicy: { maxOfflineMinutes: 60, onMaxOffline: 'warn' } }), 3)
     pad(t, [])
     expect(await sellOne(t)).toBe(true)
-    expect(t.notice).toMatchObject({ key: 'notice.policy_warn', params: { limits: 'offline_time' } })
+    expect(t.notice).toMatchObject({ key: 'staff.notice.policy_warn', params: { limits: 'offline_time' } })
   })
 
   it('[STF11] one offline sale over the sale limit, and the unsynced total over its limit, do what the policy says', async () => {
@@ -185,12 +189,36 @@ describe('staff on the terminal, offline', () => {
     await t.signIn()
     expect(await sellOne(t, 1, GIN)).toBe(true)
     expect(await sellOne(t, 2, GIN)).toBe(false)
-    expect(t.notice).toMatchObject({ key: 'notice.policy_block_sale_value', params: { value: 1800, max: 1000 } })
+    expect(t.notice).toMatchObject({ key: 'staff.notice.policy_block_sale_value', params: { value: 1800, max: 1000 } })
     await t.newTab()
     expect(await sellOne(t, 1, GIN)).toBe(true)
     expect(t.unsyncedCents).toBe(1800)
     expect(t.policy).toMatchObject({ unsyncedCents: 1800, maxUnsyncedCents: 2000 })
     expect(await sellOne(t, 1, BEER)).toBe(false)
-    expect(t.notice).toMatchObject({ key: 'notice.policy_block_unsynced_value', params: { value: 2150, max: 2000 } })
+    expect(t.notice).toMatchObject({ key: 'staff.notice.policy_block_unsynced_value', params: { value: 2150, max: 2000 } })
+  })
+
+  it('[STF16] a price override needs a manager PIN; the line is sold at the new price and the approval names it', async () => {
+    const { t, boss } = await setup()
+    pad(t, ['1111'])
+    await t.signIn()
+    await t.newTab()
+    t.addProduct(GIN, 2)
+    const cart = t.current?.cart
+    if (!cart) throw new Error('no tab')
+    const line = readCartLines(cart)[0]
+    if (!line) throw new Error('no line')
+    pad(t, ['1111', null])
+    expect(await t.overridePrice(line, 700)).toBe(false)
+    expect(readCartLines(cart).map((l) => l.unitPrice)).toEqual([900])
+    pad(t, ['4321'])
+    expect(await t.overridePrice(line, 700)).toBe(true)
+    const now = readCartLines(cart)
+    expect(now.map((l) => [l.productId, l.qty, l.unitPrice])).toEqual([[GIN.id, 2, 700]])
+    pad(t, [])
+    expect(await t.checkout('cash')).toBe(true)
+    const sale = await saleOf(t, t.lastSale?.id as string)
+    expect(sale?.total).toBe(1400)
+    expect(sale?.approvals).toEqual([{ action: 'price_override', staffId: boss.id, staffName: 'Marta', at: T0, detail: `line:${now[0]?.lineId} Gin tonic 900->700` }])
   })
 })

@@ -1,5 +1,6 @@
 import { useRef } from 'react'
 import { useTranslation } from 'react-i18next'
+import { formatMoney } from './money.ts'
 import { useOfflineReady } from './offline-ready.ts'
 import { syncAlerts } from './sync-alerts.ts'
 import { useNow, useTerminal } from './use-terminal.ts'
@@ -12,6 +13,24 @@ function ago(ms: number, t: (k: string, o?: Record<string, unknown>) => string):
   const m = Math.round(s / 60)
   if (m < 60) return t('status.minutesAgo', { count: m })
   return t('status.hoursAgo', { count: Math.round(m / 60) })
+}
+
+/** How close the terminal is to the store's offline limits (issue 16); nothing when none are set. */
+function PolicyGaugeView() {
+  const term = useTerminal()
+  const { t, i18n } = useTranslation()
+  useNow(30_000)
+  const g = term.policy
+  if (g.maxOfflineMinutes === null && g.maxUnsyncedCents === null) return null
+  const cls = g.worst >= 1 ? 'over' : g.worst >= 0.75 ? 'near' : ''
+  return (
+    <span className={`policy-gauge ${cls}`} data-testid="policy-gauge" data-worst={g.worst.toFixed(2)} data-offline-minutes={g.offlineMinutes} data-unsynced={g.unsyncedCents}>
+      {g.maxOfflineMinutes !== null && g.offlineMinutes > 0 && <span>{t('staff.policy.offline', { minutes: g.offlineMinutes, max: g.maxOfflineMinutes })} </span>}
+      {g.maxUnsyncedCents !== null && g.unsyncedCents > 0 && (
+        <span>{t('staff.policy.unsynced', { value: formatMoney(g.unsyncedCents, i18n.language), max: formatMoney(g.maxUnsyncedCents, i18n.language) })}</span>
+      )}
+    </span>
+  )
 }
 
 export function StatusWidget() {
@@ -63,6 +82,7 @@ export function StatusWidget() {
           {t('status.changes', { count: changes })}
         </small>
       )}
+      <PolicyGaugeView />
       <span className="status-last" data-testid="last-sync">
         {term.lastSyncAt === null ? t('status.never') : ago(now - term.lastSyncAt, t)}
       </span>

@@ -9,13 +9,17 @@ import type { SyncClient } from '@tally/client'
 import {
   cartDocName,
   catalogDocName,
+  DEFAULT_STORE_SETTINGS,
   findVisitByBracelet,
   readCartLines,
   readStaff,
+  readStoreSettings,
   recordCartApproval,
   uuidv7,
   addConsumption,
+  addToCart,
   cartTotal,
+  priceOverrideDetail,
   readSale,
   removeCartLine,
   rosterDocName,
@@ -33,6 +37,7 @@ import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPro
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
 import { checkoutCart } from './checkout.ts'
+import { hasDiscounts, needsApproval, saleLinesOf, type SaleDiscounts } from './discounts.ts'
 import type { PaymentChoice } from './payment-plan.ts'
 import { createLocalStore, type LocalStore } from './local-store.ts'
 import type { TerminalSession } from './session.ts'
@@ -147,7 +152,7 @@ export class Terminal {
     this.local.set('cashierStaff', this.cashierStaff)
     this.cashier = m.name
     this.storage.setItem(CASHIER_KEY, m.name)
-    this.say('info', 'notice.signedIn', { name: m.name })
+    this.say('info', 'staff.notice.signedIn', { name: m.name })
     return true
   }
   signOut(): void {
@@ -318,8 +323,9 @@ export class Terminal {
    * PIN (offline too), and the approval is kept in the tab until its checkout's ticket.
    */
   async changeLine(line: CartLine, delta: number): Promise<boolean> {
-    if (delta < 0) {
-      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)} (${line.lineId})`)
+    // Without staff on the device nothing is awaited: the tap lands at once, as before.
+    if (delta < 0 && this.staffInUse) {
+      const a = await this.voidApproval(`${line.name} x${Math.min(-delta, line.qty)}`)
       if (a === false) return false
     }
     this.addProduct({ id: line.productId, name: line.name, price: line.unitPrice, taxRate: line.taxRate }, delta)
@@ -331,9 +337,38 @@ export class Terminal {
     if (cur === null || this.opening !== null) return false
     const line = readCartLines(cur.cart).find((l) => l.lineId === lineId)
     if (line === undefined) return false
-    const a = await this.voidApproval(`${line.name} x${line.qty} (${lineId})`)
-    if (a === false || this.current !== cur) return false
+    if (this.staffInUse) {
+      const a = await this.voidApproval(`${line.name} x${line.qty}`)
+      if (a === false || this.current !== cur) return false
+    }
     removeCartLine(cur.cart, lineId)
+    return true
+  }
+
+  /**
+   * Sell a line of the current tab at another unit price: a manager's PIN (offline too),
+   * the approval kept in the tab naming the line, so the projection does not judge that
+   * price against the catalog. Needs staff on the device (someone must approve).
+   */
+  async overridePrice(line: CartLine, unitPrice: number): Promise<boolean> {
+    const cur = this.current
+    if (cur === null || this.opening !== null || !Number.isSafeInteger(unitPrice) || unitPrice < 0 || unitPrice === line.unitPrice) return false
+    if (!this.staffInUse) {
+      this.say('error', 'staff.notice.override_needs_staff')
+      return false
+    }
+    // A line already at that price takes the units (addToCart keys lines by product and price).
+    const lineId = readCartLines(cur.cart).find((l) => l.productId === line.productId && l.unitPrice === unitPrice)?.lineId ?? uuidv7()
+    const a = await this.requestApproval({ action: 'price_override', detail: priceOverrideDetail(lineId, line.name, line.unitPrice, unitPrice) })
+    if (a === null || this.current !== cur) {
+      if (a === null) this.say('error', 'staff.notice.approval_refused')
+      return false
+    }
+    cur.cart.transact(() => {
+      removeCartLine(cur.cart, line.lineId)
+      addToCart(cur.cart, this.session.terminalId, { id: line.productId, name: line.name, price: unitPrice, taxRate: line.taxRate }, line.qty, () => lineId)
+      recordCartApproval(cur.cart, uuidv7(), a)
+    })
     return true
   }
 
@@ -344,7 +379,7 @@ export class Terminal {
     if (cur === null) return false
     const a = await this.requestApproval({ action: 'void_line', detail })
     if (a === null) {
-      this.say('error', 'notice.approval_refused')
+      this.say('error', 'staff.notice.approval_refused')
       return false
     }
     recordCartApproval(cur.cart, uuidv7(), a)
@@ -354,7 +389,12 @@ export class Terminal {
   /** The last sale this terminal made (the checkout dialog shows its receipt). */
   lastSale: Sale | null = null
 
-  async checkout(method: PaymentMethod, plan?: PaymentChoice): Promise<boolean> {
+  /** The store's limit for a discount without a manager's approval (percent; settings in the catalog). */
+  get discountLimitPct(): number {
+    return this.catalog === null ? DEFAULT_STORE_SETTINGS.discounts.maxWithoutApprovalPct : readStoreSettings(this.catalog).discounts.maxWithoutApprovalPct
+  }
+
+  async checkout(method: PaymentMethod, plan?: PaymentChoice, discounts?: SaleDiscounts): Promise<boolean> {
     const cur = this.current
     if (this.opening !== null) {
       this.say('error', 'notice.checkout_opening')
@@ -367,6 +407,22 @@ export class Terminal {
       // Issue 16: who sells (a member chosen by PIN) and the store's offline policy.
       const staffGate = await this.staffGate(cur.cart)
       if (!staffGate.ok) return false
+      // A discount past the store's limit needs a manager's PIN (offline too); the
+      // approval travels in the ticket (issue 16).
+      const approvals: Approval[] = []
+      if (discounts !== undefined && hasDiscounts(discounts)) {
+        const lines = saleLinesOf(readCartLines(cur.cart))
+        const limit = this.discountLimitPct
+        const need = needsApproval(lines, discounts, limit)
+        if (need.needed) {
+          const ok = await this.requestApproval({ action: 'discount', detail: `discount ${need.pct} % (limit ${limit} %)` })
+          if (ok === null) {
+            this.say('error', 'money.approvalRefused')
+            return false
+          }
+          approvals.push(ok)
+        }
+      }
       // Scarce products: within the allowance, or what the store's policy says past it
       // (a manager's PIN for `approval`).
       const gate = await this.allowances.gate(readCartLines(cur.cart), this.requestApproval)
@@ -378,7 +434,7 @@ export class Terminal {
       const r = await checkoutCart(this.client, {
         allowances: gate.marks,
         ...(staffGate.cashierId !== undefined ? { cashierId: staffGate.cashierId } : {}),
-        approvals: [...staffGate.approvals, ...gate.approvals],
+        approvals: [...staffGate.approvals, ...approvals, ...gate.approvals],
         store: this.session.store,
         terminalId: this.session.terminalId,
         cashier: this.cashier.trim(),
@@ -386,10 +442,11 @@ export class Terminal {
         cart: cur.cart,
         method,
         ...(plan !== undefined ? { plan } : {}),
+        ...(discounts !== undefined ? { discounts } : {}),
       })
       if (!r.ok) {
         undo()
-        this.say('error', `notice.checkout_${r.error}`)
+        this.say('error', r.error === 'bad_discount' ? 'money.badDiscount' : `notice.checkout_${r.error}`)
         return false
       }
       undo = () => {}
@@ -415,7 +472,7 @@ export class Terminal {
       )
       // The charged cart is not needed on this device once its edits are durable.
       this.tickets.dropLater(cartDocName(this.session.store, cur.cartId))
-      if (staffGate.warn !== null) this.say('error', 'notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
+      if (staffGate.warn !== null) this.say('error', 'staff.notice.policy_warn', { total: sale.total, ticketId: sale.id, limits: staffGate.warn })
       else if (gate.beyond.length > 0) this.say('error', 'notice.allowance_exceeded', { name: gate.beyond.map((b) => b.name).join(', '), qty: gate.beyond.reduce((n, b) => n + b.qty, 0) })
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
@@ -437,7 +494,7 @@ export class Terminal {
     let cashierId: string | undefined
     if (this.staffInUse) {
       if (this.seller === null && !(await this.signIn())) {
-        this.say('error', 'notice.checkout_no_cashier')
+        this.say('error', 'staff.notice.checkout_no_cashier')
         return { ok: false }
       }
       const seller = this.seller as { id: string; name: string }
@@ -449,7 +506,7 @@ export class Terminal {
     const block = hits.filter((h) => h.action === 'block')
     if (block.length > 0) {
       const h = block[0] as (typeof block)[number]
-      this.say('error', `notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
+      this.say('error', `staff.notice.policy_block_${h.limit}`, { value: h.value, max: h.max })
       return { ok: false }
     }
     const approvals: Approval[] = []
@@ -457,13 +514,22 @@ export class Terminal {
     if (ask.length > 0) {
       const a = await this.requestApproval({ action: 'offline_limit', detail: describeHits(ask) })
       if (a === null) {
-        this.say('error', `notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
+        this.say('error', `staff.notice.policy_approval_${(ask[0] as (typeof ask)[number]).limit}`)
         return { ok: false }
       }
       approvals.push(a)
     }
     const warn = hits.filter((h) => h.action === 'warn')
     return { ok: true, ...(cashierId !== undefined ? { cashierId } : {}), approvals, warn: warn.length > 0 ? warn.map((h) => h.limit).join(',') : null }
+  }
+
+  /** Whether a ticket of this terminal still has units this device has not refunded. */
+  refundable(ticketId: string): boolean {
+    const r = this.tickets.receipts.find((x) => x.id === ticketId)
+    if (r === undefined || r.total <= 0) return false
+    const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})[ticketId] ?? {}
+    const given = Object.values(done).reduce((n, q) => n + q, 0)
+    return given < r.items.reduce((n, i) => n + i.qty, 0)
   }
 
   /**
@@ -474,20 +540,25 @@ export class Terminal {
     const name = ticketDocName(this.session.store, originalId)
     const doc = await this.client.open(name)
     try {
-      const original = readSale(doc)
+      // A ticket no longer kept on this device comes from the relay when online.
+      let original = readSale(doc)
+      if (original === undefined && this.client.status === 'online') {
+        await this.client.whenSynced(name)
+        original = readSale(doc)
+      }
       if (original === undefined) {
-        this.say('error', 'notice.refund_not_here')
+        this.say('error', 'staff.notice.refund_not_here')
         return null
       }
       const done = this.local.get<Record<string, Record<string, number>>>('refunded', {})
       const built = buildRefund(original, choice, done[originalId] ?? {})
       if (!built.ok) {
-        this.say('error', `notice.refund_${built.error}`)
+        this.say('error', `staff.notice.refund_${built.error}`)
         return null
       }
       const a = await this.requestApproval({ action, detail: `${action === 'void_ticket' ? 'void' : 'refund'} of ticket ${originalId}: ${built.total} cents` })
       if (a === null) {
-        this.say('error', 'notice.approval_refused')
+        this.say('error', 'staff.notice.approval_refused')
         return null
       }
       const seller = this.seller
@@ -531,7 +602,7 @@ export class Terminal {
         },
         refundDoc,
       )
-      this.say('info', 'notice.refunded', { total: -sale.total, ticketId: sale.id })
+      this.say('info', 'staff.notice.refunded', { total: -sale.total, ticketId: sale.id })
       return sale
     } finally {
       this.client.release(name)

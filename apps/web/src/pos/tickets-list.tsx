@@ -55,6 +55,11 @@ export function TicketsList() {
                   <span className={`badge state-${r.state}`} title={t(`ticketStateHelp.${r.state}`)}>
                     {t(`ticketState.${r.state}`)}
                   </span>
+                  {term.staffInUse && term.refundable(r.id) && (r.state === 'local' || r.state === 'durable' || r.state === 'accepted') && (
+                    <button type="button" className="btn btn-small" data-testid="ticket-refund" onClick={() => void term.refund(r.id)}>
+                      {t('staff.refund.button')}
+                    </button>
+                  )}
                   {r.reasons.length > 0 && (
                     <ul className="reasons" data-testid="reasons">
                       {r.reasons.map((x, i) => (

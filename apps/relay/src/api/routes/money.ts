@@ -45,6 +45,20 @@ export interface TaxRateRow {
   net: number
 }
 
+/**
+ * A refund to look at: its original is not an accepted, non-voided sale of the store
+ * (`unknown_original`), or its refunds give back more units of a product than the
+ * original sold of it (`more_than_sold`; every refund counted, whenever it was made).
+ */
+export interface RefundIssue {
+  refundOf: string
+  reason: 'unknown_original' | 'more_than_sold'
+  refunds: string[]
+  productId: string | null
+  sold: number | null
+  refunded: number
+}
+
 export function moneyRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   const { db } = ctx.database
 
@@ -73,7 +87,34 @@ export function moneyRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       sql`${scope} SELECT l.tax_rate AS rate, sum(l.total) AS total, sum(l.tax_cents) AS tax, sum(l.net_cents) AS net
           FROM ticket_lines l JOIN t ON t.id = l.ticket_id GROUP BY l.tax_rate ORDER BY l.tax_rate`,
     )
+    // Refunds in the range checked against their originals (any date): computed here from
+    // the rows, so the answer is the same whatever order the tickets were projected in.
+    const issues = await rows<{ refund_of: string; reason: RefundIssue['reason']; refunds: string[] | string; product_id: string | null; sold: unknown; refunded: unknown }>(
+      db,
+      sql`${scope}, r AS (SELECT id, refund_of FROM t WHERE refund_of IS NOT NULL),
+          o AS (SELECT id FROM tickets WHERE store = ${store} AND status = 'accepted' AND NOT voided AND refund_of IS NULL AND id IN (SELECT refund_of FROM r)),
+          back AS (SELECT x.refund_of, l.product_id, -sum(l.qty) AS refunded, array_agg(DISTINCT x.id ORDER BY x.id) AS refunds
+            FROM tickets x JOIN ticket_lines l ON l.ticket_id = x.id
+            WHERE x.store = ${store} AND x.status = 'accepted' AND NOT x.voided AND x.refund_of IN (SELECT id FROM o)
+            GROUP BY x.refund_of, l.product_id),
+          sold AS (SELECT ticket_id, product_id, sum(qty) AS qty FROM ticket_lines WHERE ticket_id IN (SELECT id FROM o) GROUP BY ticket_id, product_id)
+        SELECT r.refund_of, 'unknown_original' AS reason, array_agg(r.id ORDER BY r.id) AS refunds, NULL AS product_id, NULL::bigint AS sold, 0::bigint AS refunded
+          FROM r WHERE r.refund_of NOT IN (SELECT id FROM o) GROUP BY r.refund_of
+        UNION ALL
+        SELECT b.refund_of, 'more_than_sold', b.refunds, b.product_id, coalesce(s.qty, 0), b.refunded
+          FROM back b LEFT JOIN sold s ON s.ticket_id = b.refund_of AND s.product_id = b.product_id
+          WHERE b.refunded > coalesce(s.qty, 0)
+        ORDER BY 1, 4`,
+    )
     const n = (v: unknown) => Number(v ?? 0)
+    const refundIssues: RefundIssue[] = issues.map((i) => ({
+      refundOf: i.refund_of,
+      reason: i.reason,
+      refunds: Array.isArray(i.refunds) ? i.refunds : String(i.refunds).replace(/^\{|\}$/g, '').split(',').filter(Boolean),
+      productId: i.product_id,
+      sold: i.sold === null || i.sold === undefined ? null : n(i.sold),
+      refunded: n(i.refunded),
+    }))
     const out: MoneyDay[] = days.map((r) => ({
       day: String(r.day),
       tickets: n(r.tickets),
@@ -111,6 +152,6 @@ export function moneyRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
         ]),
       )
     }
-    return c.json({ tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, taxByRate, totals })
+    return c.json({ tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, taxByRate, totals, refundIssues })
   })
 }

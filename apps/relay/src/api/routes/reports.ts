@@ -18,11 +18,11 @@ import { bound, resolveRange, tzParam } from '../time-range.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { claims, query, toCsv, type ApiCtx, type ApiEnv } from '../http.ts'
 
-export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', cashier: 'cashier', payment: 'payment' } as const
+export const SalesBy = { day: 'day', hour: 'hour', product: 'product', terminal: 'terminal', cashier: 'cashier', payment: 'payment', staff: 'staff' } as const
 export type SalesBy = (typeof SalesBy)[keyof typeof SalesBy]
 
 const salesQuery = z.object({
-  by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.cashier, SalesBy.payment]).default(SalesBy.day),
+  by: z.enum([SalesBy.day, SalesBy.hour, SalesBy.product, SalesBy.terminal, SalesBy.cashier, SalesBy.payment, SalesBy.staff]).default(SalesBy.day),
   from: bound.optional(),
   to: bound.optional(),
   tz: tzParam.optional(),
@@ -40,7 +40,7 @@ export function formatOffset(seconds: number): string {
 }
 
 /** The bucket of a ticket row `t`; `off` is the zone's UTC offset in seconds for hour buckets. */
-function keyOf(by: Exclude<SalesBy, 'product'>, tz: string): { key: SQL; off: SQL } {
+function keyOf(by: Exclude<SalesBy, 'product' | 'staff'>, tz: string): { key: SQL; off: SQL } {
   const zero = sql`0`
   switch (by) {
     case SalesBy.day:
@@ -116,7 +116,7 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
     const tz = q.tz ?? ctx.core.config.reportTimeZone
     const range = await resolveRange(db, tz, q.from, q.to)
     const scope = sql`WITH t AS (
-        SELECT id, client_time, terminal_id, cashier, payment_method, total FROM tickets
+        SELECT id, client_time, terminal_id, cashier, staff_id, payment_method, total FROM tickets
         WHERE store = ${store} AND status = 'accepted' AND NOT voided
           ${range.from ? sql`AND client_time >= ${range.from.toISOString()}::timestamptz` : sql``}
           ${range.to ? sql`AND client_time < ${range.to.toISOString()}::timestamptz` : sql``}),
@@ -128,6 +128,16 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
         db,
         sql`${scope} SELECT l.product_id AS key, max(l.name) AS label, count(DISTINCT l.ticket_id) AS tickets, sum(l.qty) AS units, sum(l.total) AS total
             FROM ticket_lines l JOIN t ON t.id = l.ticket_id GROUP BY l.product_id ORDER BY sum(l.total) DESC, l.product_id`,
+      )
+    } else if (q.by === SalesBy.staff) {
+      // By staff member (issue 16): the id the terminal's PIN named, labelled with the name
+      // on their latest ticket; tickets from before staff (no id) stay apart by typed name,
+      // keyed `name:{cashier}`. Refunds are tickets of whoever made them and subtract.
+      grouped = await rows<Grouped>(
+        db,
+        sql`${scope} SELECT b.key, (array_agg(b.cashier ORDER BY b.client_time DESC))[1] AS label, count(*) AS tickets, coalesce(sum(b.units), 0) AS units, sum(b.total) AS total
+            FROM (SELECT coalesce(t.staff_id, 'name:' || t.cashier) AS key, t.cashier, t.client_time, t.total, u.units FROM t LEFT JOIN u ON u.ticket_id = t.id) b
+            GROUP BY b.key ORDER BY b.key`,
       )
     } else {
       // Bucket once in a subquery (the zone is a bind parameter, so a repeated expression
@@ -157,6 +167,30 @@ export function reportRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
       return csv(c, `sales-by-${q.by}`, tz, toCsv(['key', 'label', 'tickets', 'units', 'total_cents'], [...out.map((r) => [r.key, r.label, r.tickets, r.units, r.total]), ['TOTAL', '', totals.tickets, totals.units, totals.total]]))
     }
     return c.json({ by: q.by, tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out, totals })
+  })
+
+  // Manager approvals given on terminals (issue 16), per manager and action, from the
+  // tickets that carry them (accepted or not: an approval happened either way).
+  api.get('/reports/approvals', allow(ADMIN_ROLES), async (c) => {
+    const { store } = claims(c)
+    const q = query(c, visitsQuery)
+    const tz = q.tz ?? ctx.core.config.reportTimeZone
+    const range = await resolveRange(db, tz, q.from, q.to)
+    const list = await rows<{ staff_id: string; staff_name: string; action: string; approvals: unknown; tickets: unknown; total: unknown }>(
+      db,
+      sql`SELECT a->>'staffId' AS staff_id, (array_agg(a->>'staffName' ORDER BY t.client_time DESC))[1] AS staff_name, a->>'action' AS action,
+            count(*) AS approvals, count(DISTINCT t.id) AS tickets, coalesce(sum(t.total), 0) AS total
+          FROM tickets t CROSS JOIN LATERAL jsonb_array_elements(t.approvals) a
+          WHERE t.store = ${store}
+            ${range.from ? sql`AND t.client_time >= ${range.from.toISOString()}::timestamptz` : sql``}
+            ${range.to ? sql`AND t.client_time < ${range.to.toISOString()}::timestamptz` : sql``}
+          GROUP BY a->>'staffId', a->>'action' ORDER BY a->>'staffId', a->>'action'`,
+    )
+    const out = list.map((r) => ({ staffId: r.staff_id, staffName: r.staff_name, action: r.action, approvals: Number(r.approvals), tickets: Number(r.tickets), total: Number(r.total) }))
+    if (q.format === 'csv') {
+      return csv(c, 'approvals', tz, toCsv(['staff_id', 'staff_name', 'action', 'approvals', 'tickets', 'total_cents'], out.map((r) => [r.staffId, r.staffName, r.action, r.approvals, r.tickets, r.total])))
+    }
+    return c.json({ tz, from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rows: out })
   })
 
   api.get('/reports/visits', allow(ADMIN_ROLES), async (c) => {

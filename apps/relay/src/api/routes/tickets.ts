@@ -41,6 +41,10 @@ export const ticketView = (t: TicketRow) => ({
   voided: t.voided,
   seq: t.seq,
   projectedAt: t.projectedAt.toISOString(),
+  /** Issue 16: discounts given and the tax inside the total (cents); the sale a refund gives back for. */
+  discount: t.discountCents,
+  tax: t.taxCents,
+  refundOf: t.refundOf,
 })
 
 export function ticketRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {

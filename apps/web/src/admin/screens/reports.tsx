@@ -16,6 +16,7 @@ import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
 import { useThrottled } from '../ui/use-throttled.ts'
 import { browserTimeZone, hourLabels, nextDay } from './report-time.ts'
+import { MoneyReportView } from './money-report.tsx'
 import { SalesChart } from './sales-chart.tsx'
 
 export function ReportsScreen() {
@@ -126,6 +127,7 @@ export function ReportsScreen() {
           ) : undefined
         }
       />
+      <MoneyReportView range={range} refresh={head} />
       <ErrorBanner error={visits.error} />
       <DataTable
         rows={visits.data ?? []}

@@ -30,25 +30,47 @@ export function SettingsScreen() {
   const { api } = useAdmin()
   const loaded = useLoad(() => api.get<SettingsAnswer>('/settings'), [])
   const products = useLoad(() => api.get<unknown>('/products').then((v) => listOf<Product>(v, 'products')), [])
+  // Kept here: a save reloads the settings, which mounts a fresh form for the new version.
+  const [saved, setSaved] = useState<SettingsAnswer | null>(null)
   return (
     <section data-testid="settings">
       <div className="adm-title-row">
         <h1>{t('nav.settings')}</h1>
       </div>
       <ErrorBanner error={loaded.error} />
-      {loaded.data ? <SettingsForm key={loaded.data.version} answer={loaded.data} products={products.data ?? []} reload={loaded.reload} /> : <p>{t('common.loading')}</p>}
+      {saved !== null ? (
+        <p className="adm-note ok" role="status" data-testid="settings-saved">
+          {saved.changed === false ? t('settings.nothingChanged') : t('settings.saved', { version: saved.version })}
+        </p>
+      ) : null}
+      {loaded.data ? (
+        <SettingsForm
+          key={loaded.data.version}
+          answer={loaded.data}
+          products={products.data ?? []}
+          onSaved={(r) => {
+            setSaved(r)
+            loaded.reload()
+          }}
+          reload={() => {
+            setSaved(null)
+            loaded.reload()
+          }}
+        />
+      ) : (
+        <p>{t('common.loading')}</p>
+      )}
     </section>
   )
 }
 
-function SettingsForm({ answer, products, reload }: { answer: SettingsAnswer; products: readonly Product[]; reload: () => void }) {
+function SettingsForm({ answer, products, onSaved, reload }: { answer: SettingsAnswer; products: readonly Product[]; onSaved: (r: SettingsAnswer) => void; reload: () => void }) {
   const { t, i18n } = useTranslation('admin')
   const { api } = useAdmin()
   const [draft, setDraft] = useState<Draft>(answer.settings)
   const [invalid, setInvalidSet] = useState<ReadonlySet<string>>(new Set())
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
-  const [saved, setSaved] = useState<SettingsAnswer | null>(null)
   const setInvalid = useCallback((field: string, bad: boolean) => {
     setInvalidSet((s) => {
       if (s.has(field) === bad) return s
@@ -67,8 +89,7 @@ function SettingsForm({ answer, products, reload }: { answer: SettingsAnswer; pr
     setError(null)
     try {
       const r = await api.put<SettingsAnswer>('/settings', { version: answer.version, ...draft })
-      setSaved(r)
-      reload()
+      onSaved(r)
     } catch (err) {
       setError(err)
     } finally {
@@ -80,11 +101,6 @@ function SettingsForm({ answer, products, reload }: { answer: SettingsAnswer; pr
       <p className="adm-card-sub" data-testid="settings-version">
         {answer.version === 0 ? t('settings.neverSaved') : t('settings.lastSaved', { version: answer.version, at: formatDateTime(answer.updatedAt, i18n.language), by: actorLabel(answer.updatedBy, t) })}
       </p>
-      {saved !== null ? (
-        <p className="adm-note ok" role="status" data-testid="settings-saved">
-          {saved.changed === false ? t('settings.nothingChanged') : t('settings.saved', { version: saved.version })}
-        </p>
-      ) : null}
       <OfflineSection value={draft.offlinePolicy} onChange={(offlinePolicy) => setDraft({ ...draft, offlinePolicy })} setInvalid={setInvalid} />
       <DiscountSection value={draft.discounts} onChange={(discounts) => setDraft({ ...draft, discounts })} setInvalid={setInvalid} />
       <AllowancesSection value={draft.allowances} products={products} onChange={(allowances) => setDraft({ ...draft, allowances })} setInvalid={setInvalid} />
