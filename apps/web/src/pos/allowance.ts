@@ -30,6 +30,8 @@ import type { LocalStore } from './local-store.ts'
 
 /** Ask for more once this many units or fewer are left (the server's LOW_WATER). */
 export const REFILL_AT = 1
+/** Online and no scarce sale for this long: give every unsold unit back (bench/README.md, escrow). */
+export const IDLE_RELEASE_MS = 5 * 60_000
 /** Automatic top-up requests at most this often (a forced one, e.g. at reconnect, goes at once). */
 export const REFILL_EVERY_MS = 5_000
 
@@ -74,6 +76,8 @@ export class AllowanceBook {
   private inFlight: Promise<void> | null = null
   private lastAsk = -Infinity
   api: AllowanceApi | null = null
+  /** Gave its shares back while idle: no automatic asks until the next sale wants some. */
+  parked = false
 
   constructor(
     private readonly catalog: () => Y.Doc | null,
@@ -193,7 +197,8 @@ export class AllowanceBook {
     if (this.api === null) return Promise.resolve()
     if (this.inFlight) return this.inFlight
     // Automatic asks (catalog changes, after a sale) at most every REFILL_EVERY_MS.
-    if (!force && this.now() - this.lastAsk < REFILL_EVERY_MS) return Promise.resolve()
+    if (!force && (this.parked || this.now() - this.lastAsk < REFILL_EVERY_MS)) return Promise.resolve()
+    this.parked = false
     this.lastAsk = this.now()
     const api = this.api
     this.inFlight = api
@@ -213,5 +218,15 @@ export class AllowanceBook {
   async release(keep = 0): Promise<void> {
     if (this.api === null) throw new Error('no server to release allowances to')
     await this.api.post('/allowances/release', { sold: this.reports(), keep })
+    this.parked = true
+  }
+
+  /** Units of these lines' scarce products past what is left (0: all within). */
+  shortOf(lines: readonly CartLine[]): number {
+    const want = new Map<string, number>()
+    for (const l of lines) if (l.qty > 0 && this.isScarce(l.productId)) want.set(l.productId, (want.get(l.productId) ?? 0) + l.qty)
+    let short = 0
+    for (const [id, n] of want) short += Math.max(0, n - (this.left(id)?.remaining ?? 0))
+    return short
   }
 }
