@@ -14,6 +14,7 @@
  */
 import type * as Y from 'yjs'
 import {
+  allowanceGrantSchema,
   policyOf,
   readAllowancePolicy,
   readGrant,
@@ -116,11 +117,33 @@ export class AllowanceBook {
     return this.policy()?.scarce.includes(productId) ?? false
   }
 
+  /**
+   * This terminal's grant of a product: the catalog's, or the last REST answer's when that
+   * is newer (it is committed; the catalog brings the same grant a moment later).
+   */
+  grant(productId: string): AllowanceGrant | null {
+    const doc = this.catalog()
+    const published = doc ? (readGrant(doc, this.terminalId, productId) ?? null) : null
+    const answered = this.local.get<Record<string, AllowanceGrant>>('allowance.answered', {})[productId] ?? null
+    if (answered === null || typeof answered.granted !== 'number' || typeof answered.at !== 'string') return published
+    if (published === null) return answered
+    return answered.at > published.at ? answered : published
+  }
+
+  private remember(grants: unknown): void {
+    if (!Array.isArray(grants)) return
+    const m = this.local.get<Record<string, AllowanceGrant>>('allowance.answered', {})
+    for (const g of grants) {
+      const r = allowanceGrantSchema.safeParse(g)
+      if (r.success && r.data.terminalId === this.terminalId) m[r.data.productId] = r.data
+    }
+    this.local.set('allowance.answered', m)
+  }
+
   /** What is left of this terminal's allowance of a scarce product, or null when it is not scarce. */
   left(productId: string): Left | null {
     if (!this.isScarce(productId)) return null
-    const doc = this.catalog()
-    const grant = doc ? (readGrant(doc, this.terminalId, productId) ?? null) : null
+    const grant = this.grant(productId)
     return { productId, grant, remaining: grant ? Math.max(0, grant.granted - this.sold(grant.grantId)) : 0 }
   }
 
@@ -177,7 +200,7 @@ export class AllowanceBook {
     const doc = this.catalog()
     if (!policy || !doc) return []
     return policy.scarce.flatMap((productId) => {
-      const g = readGrant(doc, this.terminalId, productId)
+      const g = this.grant(productId)
       return g ? [{ productId, grantId: g.grantId, sold: this.sold(g.grantId) }] : []
     })
   }
@@ -203,7 +226,7 @@ export class AllowanceBook {
     const api = this.api
     this.inFlight = api
       .post('/allowances/request', { sold: this.reports() })
-      .then(() => undefined, () => undefined)
+      .then((r) => this.remember((r as { grants?: unknown } | null)?.grants), () => undefined)
       .finally(() => {
         this.inFlight = null
       })
@@ -217,7 +240,8 @@ export class AllowanceBook {
    */
   async release(keep = 0): Promise<void> {
     if (this.api === null) throw new Error('no server to release allowances to')
-    await this.api.post('/allowances/release', { sold: this.reports(), keep })
+    const r = await this.api.post('/allowances/release', { sold: this.reports(), keep })
+    this.remember((r as { grants?: unknown } | null)?.grants)
     this.parked = true
   }
 
