@@ -33,6 +33,8 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
   let database: TestDatabase
   let relay: TestRelay
   const terms: Array<{ t: Terminal; net: NodeNetwork }> = []
+  /** The terminals' clock runs this far ahead (the idle-release test moves it). */
+  let skew = 0
   /** Terminals where a manager is at hand to type their PIN. */
   const managerHere = new Set<string>()
   beforeAll(async () => {
@@ -47,7 +49,7 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
       if (!decoded.ok) throw new Error(decoded.error)
       const net = nodeNetwork()
       const client = createSyncClient({ url: relay.wsUrl, token: decoded.value.token, WebSocket: net.WebSocket, persistence: 'memory', backoff: { minMs: 50, maxMs: 300 } })
-      const t = new Terminal(decoded.value, client, sub, new MemoryStorage())
+      const t = new Terminal(decoded.value, client, sub, new MemoryStorage(), () => Date.now() + skew)
       await t.start()
       // The PIN pad: the bartender signs in; a manager's PIN only where a test allows it.
       t.pinPrompt = (ask) => Promise.resolve(ask.purpose === 'cashier' ? '1111' : managerHere.has(sub) ? '4321' : null)
@@ -199,7 +201,7 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
     expect(await verdicts(CHIPS)).toEqual({})
   }, 240_000)
 
-  it('[ESC13] rebalancing online: a terminal closing its shift gives back what it did not sell, and the other, running low, gets it automatically', async () => {
+  it('[ESC13] rebalancing online: a terminal closing its shift gives back what it did not sell, the other, running low, gets it automatically; idle online it gives its unsold units back and tops up again at its next sale', async () => {
     const p = product('protein-bar', 'Protein bar', 280)
     await prepare(p, { enabled: true, scarce: [{ productId: p.id }], rule: 'equal', reservePct: 0, onExceeded: 'block' }, 3)
     const [a, b] = [terms[0]!.t, terms[1]!.t]
@@ -214,5 +216,19 @@ for (const backend of testBackends()) describe(`stock allowances, two terminals 
     await until('A topped up from the free pool', () => a.allowances.left(p.id)!.remaining === 3 && a.allowances.left(p.id)!.grant?.granted === 5)
     const [held] = await rows<{ n: unknown }>(database, sql`SELECT sum(granted - used) AS n FROM stock_allowances WHERE product_id = ${p.id}`)
     expect(Number(held?.n)).toBeLessThanOrEqual(6)
+
+    // Idle online: nothing happens before IDLE_RELEASE_MS; past it A gives its 3 unsold back
+    // and asks for nothing until a sale wants some; that sale, online, tops up first.
+    expect(await a.releaseIfIdle()).toBe(false)
+    skew = 6 * 60_000
+    expect(await a.releaseIfIdle()).toBe(true)
+    await until('A gave its unsold units back', () => a.allowances.left(p.id)?.remaining === 0)
+    const [back] = await rows<{ granted: number; used: number }>(database, sql`SELECT granted, used FROM stock_allowances WHERE product_id = ${p.id} AND terminal_id = 'esc-a'`)
+    expect(Number(back?.granted)).toBe(2)
+    await until('a tab', () => a.current !== null && a.opening === null)
+    a.addProduct(p)
+    expect(await a.checkout('card')).toBe(true)
+    expect(a.notice?.key).not.toBe('notice.allowance_blocked')
+    skew = 0
   }, 240_000)
 })

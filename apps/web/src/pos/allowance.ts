@@ -14,6 +14,7 @@
  */
 import type * as Y from 'yjs'
 import {
+  allowanceGrantSchema,
   policyOf,
   readAllowancePolicy,
   readGrant,
@@ -30,6 +31,8 @@ import type { LocalStore } from './local-store.ts'
 
 /** Ask for more once this many units or fewer are left (the server's LOW_WATER). */
 export const REFILL_AT = 1
+/** Online and no scarce sale for this long: give every unsold unit back (bench/README.md, escrow). */
+export const IDLE_RELEASE_MS = 5 * 60_000
 /** Automatic top-up requests at most this often (a forced one, e.g. at reconnect, goes at once). */
 export const REFILL_EVERY_MS = 5_000
 
@@ -74,6 +77,8 @@ export class AllowanceBook {
   private inFlight: Promise<void> | null = null
   private lastAsk = -Infinity
   api: AllowanceApi | null = null
+  /** Gave its shares back while idle: no automatic asks until the next sale wants some. */
+  parked = false
 
   constructor(
     private readonly catalog: () => Y.Doc | null,
@@ -112,11 +117,33 @@ export class AllowanceBook {
     return this.policy()?.scarce.includes(productId) ?? false
   }
 
+  /**
+   * This terminal's grant of a product: the catalog's, or the last REST answer's when that
+   * is newer (it is committed; the catalog brings the same grant a moment later).
+   */
+  grant(productId: string): AllowanceGrant | null {
+    const doc = this.catalog()
+    const published = doc ? (readGrant(doc, this.terminalId, productId) ?? null) : null
+    const answered = this.local.get<Record<string, AllowanceGrant>>('allowance.answered', {})[productId] ?? null
+    if (answered === null || typeof answered.granted !== 'number' || typeof answered.at !== 'string') return published
+    if (published === null) return answered
+    return answered.at > published.at ? answered : published
+  }
+
+  private remember(grants: unknown): void {
+    if (!Array.isArray(grants)) return
+    const m = this.local.get<Record<string, AllowanceGrant>>('allowance.answered', {})
+    for (const g of grants) {
+      const r = allowanceGrantSchema.safeParse(g)
+      if (r.success && r.data.terminalId === this.terminalId) m[r.data.productId] = r.data
+    }
+    this.local.set('allowance.answered', m)
+  }
+
   /** What is left of this terminal's allowance of a scarce product, or null when it is not scarce. */
   left(productId: string): Left | null {
     if (!this.isScarce(productId)) return null
-    const doc = this.catalog()
-    const grant = doc ? (readGrant(doc, this.terminalId, productId) ?? null) : null
+    const grant = this.grant(productId)
     return { productId, grant, remaining: grant ? Math.max(0, grant.granted - this.sold(grant.grantId)) : 0 }
   }
 
@@ -173,7 +200,7 @@ export class AllowanceBook {
     const doc = this.catalog()
     if (!policy || !doc) return []
     return policy.scarce.flatMap((productId) => {
-      const g = readGrant(doc, this.terminalId, productId)
+      const g = this.grant(productId)
       return g ? [{ productId, grantId: g.grantId, sold: this.sold(g.grantId) }] : []
     })
   }
@@ -193,12 +220,13 @@ export class AllowanceBook {
     if (this.api === null) return Promise.resolve()
     if (this.inFlight) return this.inFlight
     // Automatic asks (catalog changes, after a sale) at most every REFILL_EVERY_MS.
-    if (!force && this.now() - this.lastAsk < REFILL_EVERY_MS) return Promise.resolve()
+    if (!force && (this.parked || this.now() - this.lastAsk < REFILL_EVERY_MS)) return Promise.resolve()
+    this.parked = false
     this.lastAsk = this.now()
     const api = this.api
     this.inFlight = api
       .post('/allowances/request', { sold: this.reports() })
-      .then(() => undefined, () => undefined)
+      .then((r) => this.remember((r as { grants?: unknown } | null)?.grants), () => undefined)
       .finally(() => {
         this.inFlight = null
       })
@@ -212,6 +240,17 @@ export class AllowanceBook {
    */
   async release(keep = 0): Promise<void> {
     if (this.api === null) throw new Error('no server to release allowances to')
-    await this.api.post('/allowances/release', { sold: this.reports(), keep })
+    const r = await this.api.post('/allowances/release', { sold: this.reports(), keep })
+    this.remember((r as { grants?: unknown } | null)?.grants)
+    this.parked = true
+  }
+
+  /** Units of these lines' scarce products past what is left (0: all within). */
+  shortOf(lines: readonly CartLine[]): number {
+    const want = new Map<string, number>()
+    for (const l of lines) if (l.qty > 0 && this.isScarce(l.productId)) want.set(l.productId, (want.get(l.productId) ?? 0) + l.qty)
+    let short = 0
+    for (const [id, n] of want) short += Math.max(0, n - (this.left(id)?.remaining ?? 0))
+    return short
   }
 }

@@ -38,10 +38,10 @@ export async function checkoutCart(
     cart: Y.Doc
     method: PaymentMethod
     plan?: PaymentChoice
-    /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
-    discounts?: SaleDiscounts
     /** Scarce lines: the stock allowance each was sold under (allowance.ts), by line id. */
     allowances?: ReadonlyMap<string, AllowanceMark>
+    /** Discounts chosen in the checkout dialog (issue 16), priced by the schema's rule. */
+    discounts?: SaleDiscounts
     /** The staff member selling (issue 16). */
     cashierId?: string
     /** Approvals given for this checkout (offline limits, a discount past the limit); the tab's own (voids) are added. */

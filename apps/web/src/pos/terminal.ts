@@ -32,7 +32,7 @@ import {
   type Sale,
   type StaffMember,
 } from '@tally/schema'
-import { AllowanceBook, fetchAllowanceApi } from './allowance.ts'
+import { AllowanceBook, IDLE_RELEASE_MS, fetchAllowanceApi } from './allowance.ts'
 import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPrompt, type RequestApproval } from './approval.ts'
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
@@ -156,6 +156,8 @@ export class Terminal {
     return true
   }
   signOut(): void {
+    // Shift end: the shares this terminal did not sell go back (online; offline it keeps them).
+    if (this.client.status === 'online' && this.allowances.api !== null && this.allowances.policy() !== null) void this.allowances.release(0).catch(() => {})
     this.cashierStaff = null
     this.local.set('cashierStaff', null)
     this.bump()
@@ -270,6 +272,22 @@ export class Terminal {
   connectAllowances(base: string, fetchFn?: typeof fetch): void {
     this.allowances.api = fetchAllowanceApi(base, () => this.token, fetchFn)
     this.refillAllowances()
+    this.lastScarceSale = this.now()
+    // Idle online: give the unsold shares back (checked each minute), for busier terminals.
+    const timer = setInterval(() => void this.releaseIfIdle(), 60_000)
+    this.offs.push(() => clearInterval(timer))
+  }
+  private lastScarceSale = 0
+
+  /** Online, allowances in use, no scarce sale for IDLE_RELEASE_MS and something unsold: release it. */
+  async releaseIfIdle(): Promise<boolean> {
+    const b = this.allowances
+    if (this.client.status !== 'online' || b.api === null || b.parked || b.policy() === null) return false
+    if (this.now() - this.lastScarceSale < IDLE_RELEASE_MS) return false
+    if (!(b.policy()?.scarce ?? []).some((id) => (b.left(id)?.remaining ?? 0) > 0)) return false
+    await b.release(0).catch(() => {})
+    this.bump()
+    return b.parked
   }
   private token: string
 
@@ -424,7 +442,9 @@ export class Terminal {
         }
       }
       // Scarce products: within the allowance, or what the store's policy says past it
-      // (a manager's PIN for `approval`).
+      // (a manager's PIN for `approval`). Online and short, top up first: no manager is
+      // asked for what the server can simply grant.
+      if (this.allowances.shortOf(readCartLines(cur.cart)) > 0) await this.refillAllowances(true)
       const gate = await this.allowances.gate(readCartLines(cur.cart), this.requestApproval)
       if (!gate.ok) {
         this.say('error', `notice.${gate.error}`, { name: gate.name, remaining: gate.remaining })
@@ -477,7 +497,10 @@ export class Terminal {
       else this.say('info', 'notice.sold', { total: sale.total, label: cur.label, ticketId: sale.id })
       await this.desk.afterCheckout(cur)
       // This sale left a scarce product low: ask for more now (online), not at the next tick.
-      if (gate.marks.size > 0) void this.refillAllowances(this.allowances.low())
+      if (gate.marks.size > 0) {
+        this.lastScarceSale = this.now()
+        void this.refillAllowances(this.allowances.low())
+      }
       return true
     } finally {
       this.checkingOut = false
