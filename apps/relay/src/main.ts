@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import pino from 'pino'
-import { openDatabase, restrictTree, restrictUmask, type Database } from '@tally/schema/db'
+import { isListenResubscribeFailure, openDatabase, restrictTree, restrictUmask, type Database } from '@tally/schema/db'
 import { createProjector, seedDemo } from '@tally/projections'
 import { ensureDemoAdmin, type DemoAdmin } from './api/demo-admin.ts'
 import { createRelay } from './app.ts'
@@ -43,6 +43,17 @@ try {
   failStartup(err, debug)
 }
 const logger = pino({ level: config.logLevel })
+// The driver's own LISTEN re-subscribe can reject unhandled while the database is down
+// (driver-quirks.ts): the relay stays up, /readyz says the database is down. Anything
+// else unhandled is a bug: one line, and the process ends as Node would end it.
+process.on('unhandledRejection', (err: unknown) => {
+  if (isListenResubscribeFailure(err)) {
+    logger.warn({ err }, 'database listener could not re-subscribe yet; the driver retries on the next connection')
+    return
+  }
+  logger.fatal({ err }, 'unhandled rejection')
+  process.exit(1)
+})
 
 // The port first: a port in use fails here, before the database is opened or migrated.
 // Until the relay is mounted the port answers 503 (and /readyz says it is starting).

@@ -1,6 +1,7 @@
 export { dropSchema, openDatabase } from './open.ts'
 export { DataDirBusyError } from './dir-lock.ts'
 export { DatabaseUnreachableError } from './connect-error.ts'
+export { isListenResubscribeFailure } from './driver-quirks.ts'
 export { ensurePrivateDir, restrictTree, restrictUmask } from './private-dir.ts'
 export type { Database, Db, DbSession, OpenOptions, Tx } from './open.ts'
 export * from './log/index.ts'
