@@ -26,6 +26,7 @@ export async function escrow(argv: string[]): Promise<void> {
       reserve: { type: 'string', default: '0' },
       'idle-minutes': { type: 'string', default: '5' },
       'idle-keep': { type: 'string', default: '0' },
+      'no-wanted': { type: 'boolean', default: false },
       postgres: { type: 'string' },
       out: { type: 'string' },
     },
@@ -57,6 +58,7 @@ export async function escrow(argv: string[]): Promise<void> {
           seed: Number(values.seed) + n,
           idleMinutes: Number(values['idle-minutes']),
           idleKeep: Number(values['idle-keep']),
+          wanted: !values['no-wanted'],
         })
         results.push(r)
         console.log(

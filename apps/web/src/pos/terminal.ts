@@ -32,7 +32,7 @@ import {
   type Sale,
   type StaffMember,
 } from '@tally/schema'
-import { AllowanceBook, IDLE_RELEASE_MS, fetchAllowanceApi } from './allowance.ts'
+import { AllowanceBook, IDLE_RELEASE_MS, WANTED_QUIET_MS, fetchAllowanceApi } from './allowance.ts'
 import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPrompt, type RequestApproval } from './approval.ts'
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
@@ -255,6 +255,8 @@ export class Terminal {
       const now = JSON.stringify(this.allowances.policy())
       void this.refillAllowances(now !== policySeen && now !== 'null')
       policySeen = now
+      // Another terminal ran short of a product this one is not selling: give it back.
+      if (this.client.status === 'online' && this.now() - this.lastScarceSale >= WANTED_QUIET_MS) void this.allowances.answerWanted().then((r) => r && this.bump())
     }
     this.catalog.on('update', onCatalog)
     this.offs.push(() => this.catalog?.off('update', onCatalog))
