@@ -228,7 +228,7 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
             const wanted = await ask(t)
             if (o.wanted && wanted.length > 0) {
               // The catalog carries the request to the terminals online; those quiet for a
-              // minute give back all but a unit (terminal.ts does this on the catalog update).
+              // minute give back what they have not sold (terminal.ts does this on the catalog update).
               const at = new Date(start + m * 60_000).toISOString()
               for (const x of terms) {
                 if (x === t || !online(x, m)) continue

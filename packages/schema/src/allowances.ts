@@ -140,8 +140,8 @@ export function writeAllowancePolicy(doc: Y.Doc, p: AllowancePolicy): boolean {
 /**
  * Shares wanted back: the grant transaction marks a product here when a terminal asking
  * for it is running out and every unit sits in other terminals' shares. A terminal online
- * and quiet (not selling) that holds more than a unit of it gives back down to one
- * (release, keep 1): the server never takes a share, its owner returns it.
+ * and quiet (not selling) that holds some of it gives back what it has not sold
+ * (release, keep 0): the server never takes a share, its owner returns it.
  */
 export const ALLOWANCE_WANTED_ROOT = 'allowanceWanted'
 

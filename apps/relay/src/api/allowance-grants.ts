@@ -218,7 +218,7 @@ export function createAllowanceService(deps: { database: Database; settings: All
           out.push(view(who.store, productId, mine))
           // Still running out with nothing free, while another share has units to spare:
           // ask the others (through the catalog) to give back what they are not selling.
-          if (unsold(mine) <= LOW_WATER && free - add <= 0 && rows.some((r) => r.terminal_id !== who.terminalId && unsold(r) > 1)) wanted.push(productId)
+          if (unsold(mine) <= LOW_WATER && free - add <= 0 && rows.some((r) => r.terminal_id !== who.terminalId && unsold(r) > 0)) wanted.push(productId)
         }
         await publish(w, tx, who.store, s, out, wanted.map((productId) => ({ productId, by: who.terminalId })))
         return { enabled: true, grants: out, wanted }

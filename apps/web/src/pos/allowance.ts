@@ -250,7 +250,7 @@ export class AllowanceBook {
 
   /**
    * Scarce products another terminal asked for (the catalog's `allowanceWanted`) since
-   * this one last answered, of which it holds more than a unit.
+   * this one last answered, of which it holds a unit or more.
    */
   wantedByOthers(): string[] {
     const doc = this.catalog()
@@ -258,13 +258,13 @@ export class AllowanceBook {
     if (!doc || !policy) return []
     const since = this.local.get<string>('allowance.wantedAnswered', '')
     return [...readWanted(doc)]
-      .filter(([id, w]) => w.by !== this.terminalId && w.at > since && policy.scarce.includes(id) && (this.left(id)?.remaining ?? 0) > 1)
+      .filter(([id, w]) => w.by !== this.terminalId && w.at > since && policy.scarce.includes(id) && (this.left(id)?.remaining ?? 0) > 0)
       .map(([id]) => id)
   }
 
   /**
-   * Another terminal ran out while this one holds spare units: give back all but one of
-   * each share (the caller decides this terminal is quiet enough). False when nothing was
+   * Another terminal ran out while this one holds units it is not selling: give back
+   * what it has not sold (the caller decides this terminal is quiet enough). False when nothing was
    * wanted or the server could not be reached (then it keeps its allowance).
    */
   async answerWanted(): Promise<boolean> {
@@ -275,7 +275,7 @@ export class AllowanceBook {
     const all = readWanted(doc)
     const at = wanted.map((id) => all.get(id)?.at ?? '').reduce((a, b) => (a > b ? a : b), '')
     try {
-      await this.release(1)
+      await this.release(0)
     } catch {
       return false
     }
