@@ -199,7 +199,7 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
         if (o.allowances) await ask(t)
       }
       wasOnline.set(t.id, on)
-      // Idle online for a while: give back all but a unit or two of each share.
+      // Idle online for a while: give back all but `idleKeep` units of each share (terminal.ts: IDLE_KEEP).
       if (o.allowances && on && o.idleMinutes > 0 && m - (lastSale.get(t.id) ?? 0) >= o.idleMinutes && m % o.idleMinutes === 0) await release(t)
       // Attempts this minute (Poisson by inversion).
       let k = 0

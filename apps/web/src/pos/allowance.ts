@@ -34,6 +34,12 @@ import type { LocalStore } from './local-store.ts'
 export const REFILL_AT = 1
 /** Online and no scarce sale for this long: give every unsold unit back (bench/README.md, escrow). */
 export const IDLE_RELEASE_MS = 5 * 60_000
+/**
+ * Units of each share an idle terminal keeps for an offline spell. With shares wanted back
+ * on demand (allowanceWanted) keeping one measured best (bench escrow: 2.9 % asks with
+ * stock against 6.4 % keeping none).
+ */
+export const IDLE_KEEP = 1
 /** Another terminal wants a product back: this one answers when it sold nothing scarce for this long. */
 export const WANTED_QUIET_MS = 60_000
 /** Automatic top-up requests at most this often (a forced one, e.g. at reconnect, goes at once). */
