@@ -8,11 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { sql } from 'drizzle-orm'
-import { catalogDocName, outstanding, readGrants, reserveOf, uuidv7, type EscrowSettings } from '@tally/schema'
+import { catalogDocName, outstanding, readGrants, readWanted, reserveOf, uuidv7, type EscrowSettings } from '@tally/schema'
 import { tables } from '@tally/schema/db'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
 import { createDocWriter, demoProductId, seedDemo } from '@tally/projections'
-import { createAllowanceService, type AllowanceService } from '../apps/relay/src/api/allowance-grants.ts'
+import { createAllowanceService, type AllowanceService, type SoldReport } from '../apps/relay/src/api/allowance-grants.ts'
+import { AllowanceBook } from '../apps/web/src/pos/allowance.ts'
+import { createLocalStore } from '../apps/web/src/pos/local-store.ts'
+import { MemoryStorage } from '../apps/web/src/pos/pos-testing.ts'
 import { rows } from './e2e/stack.ts'
 
 const STORE = 'esc'
@@ -125,6 +128,50 @@ for (const backend of testBackends()) describe(`stock allowance grants (${backen
     settings = { ...settings, reservePct: 50 }
     const [ra, rb] = [await s.request({ store: STORE, terminalId: 'a' }), await s.request({ store: STORE, terminalId: 'b' })]
     expect((ra.grants[0]?.granted ?? 0) + (rb.grants[0]?.granted ?? 0)).toBe(3)
+  })
+
+  it('[ESC20] a terminal that runs short while every unit sits in other shares marks the product wanted; a quiet terminal answers by giving back what it has not sold, once per request, and the short one gets it', async () => {
+    await database.db.execute(sql`DELETE FROM stock_allowances WHERE store = ${STORE}`)
+    await database.db.execute(sql`DELETE FROM terminals WHERE store = ${STORE}`)
+    await database.db.execute(sql`INSERT INTO terminals (store, terminal_id) VALUES (${STORE}, 'a'), (${STORE}, 'b')`)
+    await setLevel(6)
+    settings = { ...settings, rule: 'equal', reservePct: 0 }
+    const s = service()
+    const first = await s.request({ store: STORE, terminalId: 'a' })
+    expect(first.wanted).toEqual([])
+    const a = first.grants[0]!
+    expect((await s.request({ store: STORE, terminalId: 'b' })).grants[0]!.granted).toBe(3)
+    // A sold its 3 (not synced yet): nothing is free, B holds 3 unsold.
+    const short = await s.request({ store: STORE, terminalId: 'a' }, { sold: [{ productId: PRODUCT, grantId: a.grantId, sold: 3 }] })
+    expect(short.grants[0]!.unsold).toBe(0)
+    expect(short.wanted).toEqual([PRODUCT])
+    const catalog = await createDocWriter(database).read(catalogDocName(STORE))
+    expect(readWanted(catalog).get(PRODUCT)?.by).toBe('a')
+    // B's terminal code over that catalog, its REST calls going to the real grant service.
+    const terminal = (id: string): AllowanceBook => {
+      const b = new AllowanceBook(() => catalog, id, createLocalStore(`wanted.${id}`, new MemoryStorage()))
+      b.api = {
+        async post(path, body) {
+          const x = body as { sold?: SoldReport[]; keep?: number }
+          return path === '/allowances/release' ? s.release({ store: STORE, terminalId: id }, x.sold ?? [], x.keep) : s.request({ store: STORE, terminalId: id }, { sold: x.sold ?? [] })
+        },
+      }
+      return b
+    }
+    const bBook = terminal('b')
+    expect(terminal('a').wantedByOthers()).toEqual([])
+    expect(bBook.wantedByOthers()).toEqual([PRODUCT])
+    expect(await bBook.answerWanted()).toBe(true)
+    expect(bBook.left(PRODUCT)?.remaining).toBe(0)
+    // The same request is answered once.
+    expect(bBook.wantedByOthers()).toEqual([])
+    expect(await bBook.answerWanted()).toBe(false)
+    // A asks again and takes the 3 units B gave back; Σ outstanding stays the level.
+    const more = (await s.request({ store: STORE, terminalId: 'a' }, { sold: [{ productId: PRODUCT, grantId: a.grantId, sold: 3 }] })).grants[0]!
+    expect(more.unsold).toBe(3)
+    const after = await state()
+    expect(after.grants.reduce((n, g) => n + outstanding(g), 0)).toBe(6)
+    expect(after.grants.find((g) => g.terminal_id === 'b')?.granted).toBe(0)
   })
 
   it('[ESC8] rebalancing: a terminal that releases at shift end gives back only what it did not sell; the one still selling gets it when it runs low', async () => {

@@ -25,7 +25,8 @@ export async function escrow(argv: string[]): Promise<void> {
       rule: { type: 'string', default: 'by_recent_sales' },
       reserve: { type: 'string', default: '0' },
       'idle-minutes': { type: 'string', default: '5' },
-      'idle-keep': { type: 'string', default: '0' },
+      'idle-keep': { type: 'string', default: '1' },
+      'no-wanted': { type: 'boolean', default: false },
       postgres: { type: 'string' },
       out: { type: 'string' },
     },
@@ -57,6 +58,7 @@ export async function escrow(argv: string[]): Promise<void> {
           seed: Number(values.seed) + n,
           idleMinutes: Number(values['idle-minutes']),
           idleKeep: Number(values['idle-keep']),
+          wanted: !values['no-wanted'],
         })
         results.push(r)
         console.log(

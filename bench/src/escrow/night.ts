@@ -14,10 +14,10 @@
  */
 import * as Y from 'yjs'
 import { sql } from 'drizzle-orm'
-import { policyOf, uuidv7, writeAllowancePolicy, writeGrant, type CartLine, type EscrowSettings } from '@tally/schema'
+import { policyOf, uuidv7, writeAllowancePolicy, writeGrant, writeWanted, type CartLine, type EscrowSettings } from '@tally/schema'
 import { query, type Database } from '@tally/schema/db'
 import { createDocWriter } from '@tally/projections'
-import { createAllowanceService } from '../../../apps/relay/src/api/allowance-grants.ts'
+import { createAllowanceService, type SoldReport } from '../../../apps/relay/src/api/allowance-grants.ts'
 import { AllowanceBook } from '../../../apps/web/src/pos/allowance.ts'
 import { createLocalStore } from '../../../apps/web/src/pos/local-store.ts'
 import { MemoryStorage } from '../../../apps/web/src/pos/pos-testing.ts'
@@ -37,6 +37,8 @@ export interface NightOptions {
   /** Online and no sale for this many minutes: release down to `idleKeep` per product (0: never). */
   idleMinutes: number
   idleKeep: number
+  /** An online terminal that runs short asks quiet online terminals to give back (allowanceWanted). */
+  wanted: boolean
 }
 
 export interface NightResult {
@@ -134,7 +136,18 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
   }
   const online = (t: Term, m: number): boolean => !t.spells.some(([a, b]) => m >= a && m < b)
   let grantRequests = 0
-  const ask = async (t: Term): Promise<void> => {
+  // The terminal's own REST calls (AllowanceBook.release / answerWanted) go to the same service.
+  for (const t of terms) {
+    t.book.api = {
+      async post(path, body) {
+        const b = body as { sold?: SoldReport[]; keep?: number }
+        const r = path === '/allowances/release' ? await service.release({ store: o.store, terminalId: t.id }, b.sold ?? [], b.keep) : await service.request({ store: o.store, terminalId: t.id }, { sold: b.sold ?? [] })
+        for (const g of r.grants) writeGrant(t.catalog, g)
+        return r
+      },
+    }
+  }
+  const ask = async (t: Term): Promise<string[]> => {
     grantRequests++
     const sold = o.products.flatMap((p) => {
       const g = t.book.left(p.id)?.grant
@@ -144,6 +157,7 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
     // What the catalog document brings the terminal: the same writers the server uses.
     writeAllowancePolicy(t.catalog, policyOf(settings))
     for (const g of r.grants) writeGrant(t.catalog, g)
+    return r.wanted ?? []
   }
   const sync = async (t: Term): Promise<void> => {
     for (const s of t.unsynced.splice(0)) {
@@ -185,7 +199,7 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
         if (o.allowances) await ask(t)
       }
       wasOnline.set(t.id, on)
-      // Idle online for a while: give back all but a unit or two of each share.
+      // Idle online for a while: give back all but `idleKeep` units of each share (terminal.ts: IDLE_KEEP).
       if (o.allowances && on && o.idleMinutes > 0 && m - (lastSale.get(t.id) ?? 0) >= o.idleMinutes && m % o.idleMinutes === 0) await release(t)
       // Attempts this minute (Poisson by inversion).
       let k = 0
@@ -211,7 +225,18 @@ export async function runNight(database: Database, o: NightOptions): Promise<Nig
           grantId = gate.ok ? (gate.marks.get(line.lineId)?.grantId ?? null) : null
           if (!ok && on) {
             // Online and out of allowance: ask for more, then try once again.
-            await ask(t)
+            const wanted = await ask(t)
+            if (o.wanted && wanted.length > 0) {
+              // The catalog carries the request to the terminals online; those quiet for a
+              // minute give back what they have not sold (terminal.ts does this on the catalog update).
+              const at = new Date(start + m * 60_000).toISOString()
+              for (const x of terms) {
+                if (x === t || !online(x, m)) continue
+                for (const productId of wanted) writeWanted(x.catalog, productId, { by: t.id, at })
+                if (m - (lastSale.get(x.id) ?? 0) >= 1) await x.book.answerWanted()
+              }
+              await ask(t)
+            }
             const again = await t.book.gate([line], () => Promise.resolve(null))
             if (again.ok) {
               res.approvalAsks--

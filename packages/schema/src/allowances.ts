@@ -137,6 +137,30 @@ export function writeAllowancePolicy(doc: Y.Doc, p: AllowancePolicy): boolean {
   return true
 }
 
+/**
+ * Shares wanted back: the grant transaction marks a product here when a terminal asking
+ * for it is running out and every unit sits in other terminals' shares. A terminal online
+ * and quiet (not selling) that holds some of it gives back what it has not sold
+ * (release, keep 0): the server never takes a share, its owner returns it.
+ */
+export const ALLOWANCE_WANTED_ROOT = 'allowanceWanted'
+
+export const allowanceWantedSchema = z.object({ by: id, at: z.string().max(40) })
+export type AllowanceWanted = z.infer<typeof allowanceWantedSchema>
+
+export function readWanted(doc: Y.Doc): Map<string, AllowanceWanted> {
+  const out = new Map<string, AllowanceWanted>()
+  for (const [productId, v] of doc.getMap<unknown>(ALLOWANCE_WANTED_ROOT).entries()) {
+    const r = allowanceWantedSchema.safeParse(v)
+    if (r.success) out.set(productId, r.data)
+  }
+  return out
+}
+
+export function writeWanted(doc: Y.Doc, productId: string, w: AllowanceWanted): void {
+  doc.getMap<unknown>(ALLOWANCE_WANTED_ROOT).set(productId, { ...w })
+}
+
 // ---- arithmetic (pure) -----------------------------------------------------------------
 
 /** Units the server keeps back: reservePct of the level, rounded up (never given out). */

@@ -140,9 +140,12 @@ export {
   unsold,
   writeAllowancePolicy,
   writeGrant,
+  ALLOWANCE_WANTED_ROOT,
+  readWanted,
+  writeWanted,
 } from './allowances.ts'
 // Named apart from store-settings' own AllowanceSettings / AllowanceRule (the same shape).
-export type { AllowanceApproval, AllowanceGrant, AllowanceMark, AllowancePolicy, AllowanceSettings as EscrowSettings, GrantLine, ShareInput } from './allowances.ts'
+export type { AllowanceApproval, AllowanceGrant, AllowanceMark, AllowancePolicy, AllowanceWanted, AllowanceSettings as EscrowSettings, GrantLine, ShareInput } from './allowances.ts'
 export {
   DiscountType,
   allocate,

@@ -24,6 +24,7 @@ import {
   uuidv7,
   writeAllowancePolicy,
   writeGrant,
+  writeWanted,
   type AllowanceGrant,
   type EscrowSettings,
 } from '@tally/schema'
@@ -60,6 +61,8 @@ export interface GrantView extends AllowanceGrant {
 export interface GrantAnswer {
   enabled: boolean
   grants: GrantView[]
+  /** Products this ask found short with every unit in other shares: marked wanted in the catalog. */
+  wanted?: string[]
 }
 
 interface Row {
@@ -155,12 +158,13 @@ export interface AllowanceService {
 export function createAllowanceService(deps: { database: Database; settings: AllowanceSettingsSource; writer: <T>(fn: (w: DocWriter) => Promise<T>) => Promise<T> }): AllowanceService {
   const { db } = deps.database
 
-  async function publish(w: DocWriter, tx: Executor, store: string, s: EscrowSettings, grants: readonly GrantView[]): Promise<void> {
+  async function publish(w: DocWriter, tx: Executor, store: string, s: EscrowSettings, grants: readonly GrantView[], wanted: readonly { productId: string; by: string }[] = []): Promise<void> {
     await w.change(
       catalogDocName(store),
       (doc) => {
         writeAllowancePolicy(doc, policyOf(s))
         for (const g of grants) writeGrant(doc, { terminalId: g.terminalId, productId: g.productId, grantId: g.grantId, version: g.version, granted: g.granted, at: g.at })
+        for (const x of wanted) writeWanted(doc, x.productId, { by: x.by, at: new Date().toISOString() })
       },
       tx,
     )
@@ -186,6 +190,7 @@ export function createAllowanceService(deps: { database: Database; settings: All
         const scarce = [...new Set(s.scarce.map((x) => x.productId))].filter((p) => !opts.productIds || opts.productIds.includes(p)).sort()
         const reports = new Map((opts.sold ?? []).map((r) => [`${r.productId}|${r.grantId}`, r.sold]))
         const out: GrantView[] = []
+        const wanted: string[] = []
         for (const productId of scarce) {
           const level = await lockProduct(tx, who.store, productId)
           const rows = await grantRows(tx, who.store, productId)
@@ -211,9 +216,12 @@ export function createAllowanceService(deps: { database: Database; settings: All
           }
           if (changed) await saveRow(tx, who.store, productId, mine)
           out.push(view(who.store, productId, mine))
+          // Still running out with nothing free, while another share has units to spare:
+          // ask the others (through the catalog) to give back what they are not selling.
+          if (unsold(mine) <= LOW_WATER && free - add <= 0 && rows.some((r) => r.terminal_id !== who.terminalId && unsold(r) > 0)) wanted.push(productId)
         }
-        await publish(w, tx, who.store, s, out)
-        return { enabled: true, grants: out }
+        await publish(w, tx, who.store, s, out, wanted.map((productId) => ({ productId, by: who.terminalId })))
+        return { enabled: true, grants: out, wanted }
       })
     },
 

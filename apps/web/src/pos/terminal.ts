@@ -32,7 +32,7 @@ import {
   type Sale,
   type StaffMember,
 } from '@tally/schema'
-import { AllowanceBook, IDLE_RELEASE_MS, fetchAllowanceApi } from './allowance.ts'
+import { AllowanceBook, IDLE_KEEP, IDLE_RELEASE_MS, WANTED_QUIET_MS, fetchAllowanceApi } from './allowance.ts'
 import { askForStaff, createRequestApproval, PinLock, type Approval, type PinPrompt, type RequestApproval } from './approval.ts'
 import { describeHits, policyGauge, policyHits, policyOf, type PolicyFacts, type PolicyGauge } from './offline-policy.ts'
 import { buildRefund, type RefundChoice } from './refund.ts'
@@ -255,6 +255,8 @@ export class Terminal {
       const now = JSON.stringify(this.allowances.policy())
       void this.refillAllowances(now !== policySeen && now !== 'null')
       policySeen = now
+      // Another terminal ran short of a product this one is not selling: give it back.
+      if (this.client.status === 'online' && this.now() - this.lastScarceSale >= WANTED_QUIET_MS) void this.allowances.answerWanted().then((r) => r && this.bump())
     }
     this.catalog.on('update', onCatalog)
     this.offs.push(() => this.catalog?.off('update', onCatalog))
@@ -279,13 +281,17 @@ export class Terminal {
   }
   private lastScarceSale = 0
 
-  /** Online, allowances in use, no scarce sale for IDLE_RELEASE_MS and something unsold: release it. */
+  /**
+   * Online, allowances in use, no scarce sale for IDLE_RELEASE_MS and more than IDLE_KEEP
+   * unsold: release down to IDLE_KEEP (a unit for an offline spell; the rest goes back to
+   * whoever runs short, and a terminal short of that last unit asks for it: allowanceWanted).
+   */
   async releaseIfIdle(): Promise<boolean> {
     const b = this.allowances
     if (this.client.status !== 'online' || b.api === null || b.parked || b.policy() === null) return false
     if (this.now() - this.lastScarceSale < IDLE_RELEASE_MS) return false
-    if (!(b.policy()?.scarce ?? []).some((id) => (b.left(id)?.remaining ?? 0) > 0)) return false
-    await b.release(0).catch(() => {})
+    if (!(b.policy()?.scarce ?? []).some((id) => (b.left(id)?.remaining ?? 0) > IDLE_KEEP)) return false
+    await b.release(IDLE_KEEP).catch(() => {})
     this.bump()
     return b.parked
   }
