@@ -197,7 +197,8 @@ export async function hub(argv: string[]): Promise<void> {
   const centralEnv = { JWT_SECRET: CENTRAL_SECRET, ...(pgUrl ? { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema } : { DATA_DIR: dir() }) }
   let central = await start(centralEnv)
   const centralPort = central.port
-  const hubProc = await start({ JWT_SECRET: HUB_SECRET, DATA_DIR: dir(), UPSTREAM_URL: `ws://127.0.0.1:${centralPort}`, UPSTREAM_TOKEN: await sign(CENTRAL_SECRET, 'hub', 'bench-hub') })
+  // Plain HTTP on loopback: a hub defaults to TLS=local (HUB35), which this harness does not speak.
+  const hubProc = await start({ TLS: 'off', JWT_SECRET: HUB_SECRET, DATA_DIR: dir(), UPSTREAM_URL: `ws://127.0.0.1:${centralPort}`, UPSTREAM_TOKEN: await sign(CENTRAL_SECRET, 'hub', 'bench-hub') })
   const hubUrl = `ws://127.0.0.1:${hubProc.port}/mux?token=${await sign(HUB_SECRET, 'terminal', 'probe')}`
   const admin = await sign(CENTRAL_SECRET, 'admin', 'bench')
   const behind = async (): Promise<number | null> => {

@@ -57,7 +57,7 @@ describe(`group commit on ${backend.name}`, () => {
    * A committer over a held log with two rounds in flight, recording each delivered
    * round's ids; one update is appended, then a second once the first round has started.
    */
-  async function twoRounds(origin: string, doc: string, ids: [string, string]) {
+  async function twoRounds(origin: string, docs: [string, string], ids: [string, string]) {
     const held = heldLog(createUpdateLog(database, origin))
     const delivered: string[][] = []
     const committer = createGroupCommitter(held.log, {
@@ -65,15 +65,15 @@ describe(`group commit on ${backend.name}`, () => {
       maxInFlight: 2,
       onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
     })
-    const first = committer.append(input(doc, ids[0]))
+    const first = committer.append(input(docs[0], ids[0]))
     await held.nextCall(1)
-    const second = committer.append(input(doc, ids[1]))
+    const second = committer.append(input(docs[1], ids[1]))
     await held.nextCall(2)
     return { held, delivered, committer, first, second }
   }
 
   it('[RLY12] a round that commits while an earlier one is still committing is delivered after it', async () => {
-    const { held, delivered, committer, first, second } = await twoRounds('relay-a', 's/cart/g1', ['a1', 'a2'])
+    const { held, delivered, committer, first, second } = await twoRounds('relay-a', ['s/cart/g1', 's/cart/g1b'], ['a1', 'a2'])
     expect(held.calls.map((c) => c.ids)).toEqual([['a1'], ['a2']])
     // The second round's insert has committed and its append returned; the first has not.
     await held.calls[1]!.committed
@@ -91,13 +91,60 @@ describe(`group commit on ${backend.name}`, () => {
   })
 
   it('[RLY12] a failed round rejects its own updates; the round after it still commits and is delivered', async () => {
-    const { held, delivered, committer, first, second } = await twoRounds('relay-b', 's/cart/g2', ['b1', 'b2'])
+    const { held, delivered, committer, first, second } = await twoRounds('relay-b', ['s/cart/g2', 's/cart/g2b'], ['b1', 'b2'])
     held.calls[1]!.release()
     held.calls[0]!.release(new Error('connection lost'))
     await expect(first).rejects.toThrow('connection lost')
     const r2 = await second
     expect(r2.seq).toBeGreaterThan(0)
     expect(delivered).toEqual([['b2']])
+    await committer.drain()
+  })
+
+  it('[RLY12] a document\'s updates never commit in two rounds at once, and a failed round fails the ones queued behind it on its documents', async () => {
+    const held = heldLog(createUpdateLog(database, 'relay-c'))
+    const delivered: string[][] = []
+    const committer = createGroupCommitter(held.log, {
+      maxBatch: 100,
+      maxInFlight: 2,
+      onCommitted: (round: readonly Committed[]) => delivered.push(round.map((c) => c.input.updateId ?? '')),
+    })
+    const first = committer.append(input('s/cart/o1', 'c1'))
+    await held.nextCall(1)
+    // Queued while c1 commits: the other document's update starts a round beside it, the
+    // round is cut before the same document's.
+    const other = committer.append(input('s/cart/o2', 'c2'))
+    const later = committer.append(input('s/cart/o1', 'c3'))
+    await held.nextCall(2)
+    expect(held.calls.map((c) => c.ids)).toEqual([['c1'], ['c2']])
+    held.calls[1]!.release()
+    held.calls[0]!.release(new Error('connection lost'))
+    await expect(first).rejects.toThrow('connection lost')
+    // c3 was queued behind c1 on the same document: it fails with it, never alone in the log.
+    await expect(later).rejects.toThrow('connection lost')
+    expect((await other).seq).toBeGreaterThan(0)
+    expect(held.calls.flatMap((c) => c.ids)).not.toContain('c3')
+    expect(delivered).toEqual([['c2']])
+    await committer.drain()
+  })
+
+  it('[RLY12] a document\'s updates queued behind its committing round keep their order in the log', async () => {
+    const held = heldLog(createUpdateLog(database, 'relay-d'))
+    const committer = createGroupCommitter(held.log, { maxBatch: 100, maxInFlight: 2, onCommitted: () => {} })
+    const a = committer.append(input('s/cart/p1', 'd1'))
+    await held.nextCall(1)
+    const b = committer.append(input('s/cart/p1', 'd2'))
+    const c = committer.append(input('s/cart/p1', 'd3'))
+    // Nothing starts beside d1: its document is committing.
+    await new Promise((r) => setImmediate(r))
+    expect(held.calls.length).toBe(1)
+    held.calls[0]!.release()
+    await held.nextCall(2)
+    expect(held.calls[1]!.ids).toEqual(['d2', 'd3'])
+    held.calls[1]!.release()
+    const [ra, rb, rc] = await Promise.all([a, b, c])
+    expect(ra.seq).toBeLessThan(rb.seq)
+    expect(rb.seq).toBeLessThan(rc.seq)
     await committer.drain()
   })
 })

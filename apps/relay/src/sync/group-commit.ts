@@ -8,6 +8,14 @@
  * delivered in the order they started, each after its own commit: durable before
  * visible, and a connection's updates are applied, relayed and acked in the order they
  * arrived.
+ *
+ * Per document the log keeps arrival order and is always a prefix of it: two rounds
+ * holding the same document never commit at once (a round is cut before its first
+ * update of a document still committing, and waits for that round), and a round that
+ * fails takes the queued updates of its documents down with it. So a client may send a
+ * document's updates back to back (a store hub's whole window in one message) without
+ * waiting for each ack: their sequences follow their order, and a crash or an outage
+ * never leaves a later one committed without an earlier one.
  */
 import type { AppendInput, AppendResult, UpdateLog } from '@tally/schema/db'
 import { isRowError } from './row-error.ts'
@@ -59,6 +67,8 @@ export function createGroupCommitter(
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 1)
   let queue: Waiting[] = []
   let inFlight = 0
+  /** Documents of the rounds committing now (a count per document). */
+  const committing = new Map<string, number>()
   let scheduled = false
   /** Delivery of the newest round started; each round delivers after the one before. */
   let delivered: Promise<void> = Promise.resolve()
@@ -76,9 +86,23 @@ export function createGroupCommitter(
   function startRound(): void {
     scheduled = false
     if (queue.length === 0 || inFlight >= maxInFlight) return
-    const round = queue.slice(0, opts.maxBatch)
+    let take = Math.min(queue.length, opts.maxBatch)
+    if (committing.size > 0) {
+      // Not beside a round that still commits one of these documents: its sequences could
+      // come after ours (two connections), so stop before the first such update.
+      for (let i = 0; i < take; i++) {
+        if (committing.has((queue[i] as Waiting).input.doc)) {
+          take = i
+          break
+        }
+      }
+      if (take === 0) return // the round in flight kicks again when it finishes
+    }
+    const round = queue.slice(0, take)
     queue = queue.slice(round.length)
     inFlight++
+    const docs = new Set(round.map((w) => w.input.doc))
+    for (const d of docs) committing.set(d, (committing.get(d) ?? 0) + 1)
     // A log that throws instead of rejecting must not throw out of this timer callback.
     let appended: Promise<AppendResult[]>
     try {
@@ -109,12 +133,24 @@ export function createGroupCommitter(
       await previous.catch(() => {})
       if (results === null) {
         for (const w of round) w.reject(failure)
+        // What was queued behind these on the same documents fails too: committing it
+        // would put a document's later update in the log without its earlier one.
+        const behind = queue.filter((w) => docs.has(w.input.doc))
+        if (behind.length > 0) {
+          queue = queue.filter((w) => !docs.has(w.input.doc))
+          for (const w of behind) w.reject(failure)
+        }
         return
       }
       for (const [w, err] of rejected) w.reject(err)
       if (kept.length > 0) deliver(kept, results)
     })().finally(() => {
       inFlight--
+      for (const d of docs) {
+        const n = (committing.get(d) ?? 1) - 1
+        if (n <= 0) committing.delete(d)
+        else committing.set(d, n)
+      }
       if (queue.length > 0) kick()
       else if (inFlight === 0) {
         const waiting = idle

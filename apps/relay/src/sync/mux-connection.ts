@@ -216,7 +216,9 @@ export function handleMuxConnection(deps: SessionDeps, ws: Socket, info: { token
         const parsed = session.parseName(d.value.doc)
         if (parsed.ok) names.set(d.value.doc, parsed.name)
       }
-      if (names.size > 1) return Promise.all([...names].map(([n, p]) => deps.registry.get(n, p))).then(() => handleBatch(frames, -1))
+      // All of them, even one: the frames after it then queue in one go, which keeps a
+      // document's rows in a failed round and the ones behind it together (group-commit.ts).
+      if (names.size > 0) return Promise.all([...names].map(([n, p]) => deps.registry.get(n, p))).then(() => handleBatch(frames, -1))
     }
     for (let i = Math.max(0, from); i < frames.length; i++) {
       const inner = decodeMux(frames[i] as Uint8Array)
