@@ -161,6 +161,12 @@ export function updateLogContract(backend: TestBackend): void {
         const notice = parseLogNotice(got[0] as string)
         expect(notice?.origin).toBe('node-a')
         const last = res.slice(-3)
+        // The first notice to land may be an earlier append's: the last append's own
+        // notice is still on its way (delivery is asynchronous). Wait for it, bounded.
+        const deadline = Date.now() + 10_000
+        while (!got.some((p) => parseLogNotice(p)?.maxSeq === last[2]) && Date.now() < deadline) {
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
         const payloads = got.map((p) => parseLogNotice(p))
         const lastNotice = payloads.find((p) => p?.maxSeq === last[2])
         expect(lastNotice?.docs).toEqual({ 's/cart/n1': [last[0], last[2]], 's/cart/n2': [last[1], last[1]] })
