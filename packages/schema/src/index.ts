@@ -221,3 +221,4 @@ export type {
   TerminalSettings,
 } from './store-settings.ts'
 export { CART_APPROVALS_ROOT, readCartApprovals, recordCartApproval } from './cart-approvals.ts'
+export type { MoneyDay, MoneyReport, RefundIssue, TaxRateRow } from './money-report.ts'

@@ -12,52 +12,13 @@
 import type { Hono } from 'hono'
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
+import type { MoneyDay, RefundIssue, TaxRateRow } from '@tally/schema'
 import { rows, type ApiContext } from '../context.ts'
 import { ADMIN_ROLES, allow } from '../guard.ts'
 import { claims, query, toCsv, type ApiEnv } from '../http.ts'
 import { bound, resolveRange, tzParam } from '../time-range.ts'
 
 const moneyQuery = z.object({ from: bound.optional(), to: bound.optional(), tz: tzParam.optional(), format: z.enum(['json', 'csv']).default('json') })
-
-export interface MoneyDay {
-  day: string
-  /** Sale tickets (not refunds). */
-  tickets: number
-  /** What the sale tickets charged (after discounts, tax included). */
-  sales: number
-  refundTickets: number
-  /** What refunds gave back: zero or negative. */
-  refunds: number
-  /** sales + refunds: the sales report's total for the day. */
-  total: number
-  /** Discounts given on sales (refunds give theirs back: netted). */
-  discounts: number
-  /** Tax inside the total (refunds net it off). */
-  tax: number
-  net: number
-}
-
-export interface TaxRateRow {
-  /** Basis points (2100 = 21 %). */
-  rate: number
-  total: number
-  tax: number
-  net: number
-}
-
-/**
- * A refund to look at: its original is not an accepted, non-voided sale of the store
- * (`unknown_original`), or its refunds give back more units of a product than the
- * original sold of it (`more_than_sold`; every refund counted, whenever it was made).
- */
-export interface RefundIssue {
-  refundOf: string
-  reason: 'unknown_original' | 'more_than_sold'
-  refunds: string[]
-  productId: string | null
-  sold: number | null
-  refunded: number
-}
 
 export function moneyRoutes(api: Hono<ApiEnv>, ctx: ApiContext): void {
   const { db } = ctx.database

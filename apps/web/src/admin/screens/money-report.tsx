@@ -7,45 +7,12 @@
 import { useTranslation } from 'react-i18next'
 import { useAdmin } from '../admin-context.ts'
 import { centsToCsv } from '../csv.ts'
+import type { MoneyDay, MoneyReport, TaxRateRow } from '@tally/schema'
 import { formatRate } from '../format.ts'
 import { DataTable, type Column } from '../ui/data-table.tsx'
 import { ErrorBanner } from '../ui/error-banner.tsx'
 import { Money } from '../ui/money.tsx'
 import { useLoad } from '../ui/use-load.ts'
-
-export interface MoneyDay {
-  day: string
-  tickets: number
-  sales: number
-  refundTickets: number
-  refunds: number
-  total: number
-  discounts: number
-  tax: number
-  net: number
-}
-export interface TaxRateRow {
-  rate: number
-  total: number
-  tax: number
-  net: number
-}
-export interface RefundIssue {
-  refundOf: string
-  reason: 'unknown_original' | 'more_than_sold'
-  refunds: string[]
-  productId: string | null
-  sold: number | null
-  refunded: number
-}
-export interface MoneyReport {
-  tz: string
-  rows: MoneyDay[]
-  taxByRate: TaxRateRow[]
-  totals: Omit<MoneyDay, 'day'>
-  /** Refunds to look at (absent from older relays). */
-  refundIssues?: RefundIssue[]
-}
 
 export function MoneyReportView({ range, refresh }: { range: Record<string, string>; refresh: unknown }) {
   const { t, i18n } = useTranslation('admin')
