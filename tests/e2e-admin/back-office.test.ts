@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium, TerminalPage } from '../e2e/browser.ts'
-import { P, seedDemo, startStack, until, type Stack } from '../e2e/stack.ts'
-import { AdminPage } from './admin-page.ts'
-import { acceptedByProduct, acceptedTotals, ADMIN, createAdmin, productByName, stockLevel } from './admin-data.ts'
+import { TerminalPage } from '../e2e/browser.ts'
+import { P, until, type Stack } from '../e2e/stack.ts'
+import type { AdminPage } from './admin-page.ts'
+import { closeBackOffice, openBackOffice } from './back-office-stack.ts'
+import { acceptedByProduct, acceptedTotals, ADMIN, productByName, stockLevel } from './admin-data.ts'
 
 const VERMUT = { name: 'Vermut de grifo', category: 'Copas', priceInput: '3,20', price: 320, opening: 3 }
 const eur = (cents: number) => new Intl.NumberFormat('es-ES', { style: 'currency', currency: 'EUR' }).format(cents / 100).replace(/\s/g, ' ')
@@ -24,19 +25,9 @@ for (const backend of testBackends()) describe(`back office in Chromium (${backe
   let browser: Browser
   let admin: AdminPage
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    await createAdmin(database)
-    browser = await launchChromium()
-    admin = await AdminPage.open(browser, stack.url)
+    ;({ database, stack, browser, admin } = await openBackOffice(backend))
   }, 240_000)
-  afterAll(async () => {
-    await admin?.close()
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBackOffice({ admin, browser, stack, database }))
 
   it('[ADM1][ADM2][ADM3][ADM4][ADM5] two offline terminals oversell; the admin resolves the conflict; stock and report follow Postgres', async () => {
     // A wrong password is said plainly, with the API's code.

@@ -10,10 +10,10 @@ import type { Browser } from 'playwright-core'
 import { sql } from 'drizzle-orm'
 import { pricedLines, ticketDocName, uuidv7, writeSale, type Sale } from '@tally/schema'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium } from '../e2e/browser.ts'
-import { P, rows, seedDemo, startStack, STORE, until, type Stack } from '../e2e/stack.ts'
-import { AdminPage } from './admin-page.ts'
-import { ADMIN, createAdmin } from './admin-data.ts'
+import { P, rows, STORE, until, type Stack } from '../e2e/stack.ts'
+import type { AdminPage } from './admin-page.ts'
+import { closeBackOffice, openBackOffice } from './back-office-stack.ts'
+import { ADMIN } from './admin-data.ts'
 
 for (const backend of testBackends()) describe(`money report in Chromium (${backend.name})`, () => {
   let database: TestDatabase
@@ -21,19 +21,9 @@ for (const backend of testBackends()) describe(`money report in Chromium (${back
   let browser: Browser
   let admin: AdminPage
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    await createAdmin(database)
-    browser = await launchChromium()
-    admin = await AdminPage.open(browser, stack.url)
+    ;({ database, stack, browser, admin } = await openBackOffice(backend))
   }, 240_000)
-  afterAll(async () => {
-    await admin?.close()
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBackOffice({ admin, browser, stack, database }))
 
   const sale = (lines: Array<{ p: { id: string; name: string; price: number }; qty: number; taxRate: number }>, extra: Partial<Sale> = {}): Sale => {
     const id = uuidv7()

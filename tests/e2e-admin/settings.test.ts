@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium } from '../e2e/browser.ts'
-import { P, seedDemo, startStack, STORE, type Stack } from '../e2e/stack.ts'
-import { AdminPage } from './admin-page.ts'
-import { ADMIN, createAdmin } from './admin-data.ts'
+import { P, STORE, type Stack } from '../e2e/stack.ts'
+import type { AdminPage } from './admin-page.ts'
+import { closeBackOffice, openBackOffice } from './back-office-stack.ts'
+import { ADMIN } from './admin-data.ts'
 
 const nb = (s: string) => s.replace(/\s/g, ' ')
 
@@ -26,20 +26,9 @@ for (const backend of testBackends()) describe(`back office settings, Chromium (
     return { status: res.status, json: (await res.json()) as any }
   }
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    await createAdmin(database)
-    browser = await launchChromium()
-    admin = await AdminPage.open(browser, stack.url, 'es-ES')
-    await admin.login(ADMIN.email, ADMIN.password)
+    ;({ database, stack, browser, admin } = await openBackOffice(backend, { signIn: true }))
   }, 240_000)
-  afterAll(async () => {
-    await admin?.close()
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBackOffice({ admin, browser, stack, database }))
 
   it('[SET16] settings saved in the back office come back after a reload, are what the relay answers, and read as a sentence in the audit log', async () => {
     const page = admin.page

@@ -9,10 +9,9 @@ import * as Y from 'yjs'
 import type { Browser } from 'playwright-core'
 import { readStaff, rosterDocName, verifyPin } from '@tally/schema'
 import { testBackends, type TestDatabase } from '@tally/schema/db/testing'
-import { launchChromium } from '../e2e/browser.ts'
-import { seedDemo, startStack, STORE, until, type Stack } from '../e2e/stack.ts'
-import { AdminPage } from './admin-page.ts'
-import { ADMIN, createAdmin } from './admin-data.ts'
+import { STORE, until, type Stack } from '../e2e/stack.ts'
+import type { AdminPage } from './admin-page.ts'
+import { closeBackOffice, openBackOffice } from './back-office-stack.ts'
 
 for (const backend of testBackends()) describe(`back office staff, Chromium (${backend.name})`, () => {
   let database: TestDatabase
@@ -26,20 +25,9 @@ for (const backend of testBackends()) describe(`back office staff, Chromium (${b
     return (await res.json()) as any
   }
   beforeAll(async () => {
-    database = await backend.open()
-    stack = await startStack(database)
-    await seedDemo(database)
-    await createAdmin(database)
-    browser = await launchChromium()
-    admin = await AdminPage.open(browser, stack.url, 'es-ES')
-    await admin.login(ADMIN.email, ADMIN.password)
+    ;({ database, stack, browser, admin } = await openBackOffice(backend, { signIn: true }))
   }, 240_000)
-  afterAll(async () => {
-    await admin?.close()
-    await browser?.close()
-    await stack?.close()
-    await database?.cleanup()
-  })
+  afterAll(() => closeBackOffice({ admin, browser, stack, database }))
 
   it('[STF18] the owner adds, renames, promotes and deactivates staff; a taken PIN is refused saying so; the roster carries the active PINs as hashes; the audit log reads in words', async () => {
     const page = admin.page
